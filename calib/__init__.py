@@ -1,0 +1,1 @@
+"""calib: performance and bonus schemes as data."""

@@ -1,0 +1,162 @@
+"""Reading and writing policy documents: YAML (safe loading only) or JSON, with line numbers.
+
+Errors from pydantic are rewritten as ``PolicyIssue`` objects whose path uses the same addressing
+as ``Policy.params()`` and, for YAML, carry the line of the offending key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from calib.errors import PolicyError, PolicyIssue
+from calib.policy.model import Policy
+from calib.policy.paths import join_path
+
+
+def _line_map(text: str) -> dict[str, int]:
+    """Path → 1-based line of every key and list item of a YAML document."""
+    lines: dict[str, int] = {}
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+
+    def walk(node: yaml.Node, prefix: list[str | int]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                path = [*prefix, key_node.value]
+                lines[join_path(path)] = key_node.start_mark.line + 1
+                walk(value_node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                path = [*prefix, i]
+                lines[join_path(path)] = item.start_mark.line + 1
+                walk(item, path)
+
+    if root is not None:
+        walk(root, [])
+    return lines
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any, missing: bool = False) -> list[str | int]:
+    """Drop the parts pydantic adds that are not in the document (union tags, 'function-after')."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and part == "in_" and "in" in node:
+            node = node["in"]
+            out.append("in")
+    if missing and loc and isinstance(loc[-1], str) and isinstance(node, dict):
+        out.append(loc[-1])  # a missing required key: name it, it is not in the data
+    return out
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    msg = err.get("msg", "")
+    if kind == "extra_forbidden":
+        return "unknown key (check its spelling; unknown keys are refused so a typo cannot pass)"
+    if kind == "missing":
+        return "is required"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return f"unknown kind {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "needs a 'kind'"
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, "):]
+    if "input" in err and not isinstance(err["input"], dict | list):
+        msg += f"; got {err['input']!r}"
+    return msg
+
+
+def _issues_with_lines(issues: list[PolicyIssue], lines: dict[str, int]) -> list[PolicyIssue]:
+    out = []
+    for issue in issues:
+        line = issue.line
+        path = issue.path
+        while line is None and path:
+            line = lines.get(path)
+            if line is None:
+                path = path.rsplit(".", 1)[0] if "." in path else (
+                    path.rsplit("[", 1)[0] if "[" in path else "")
+        out.append(PolicyIssue(issue.path, issue.message, line))
+    return out
+
+
+def validate_policy(data: Any, source: str | None = None,
+                    lines: dict[str, int] | None = None) -> Policy:
+    """Validate plain data as a policy; every problem is collected into one PolicyError."""
+    lines = lines or {}
+    if not isinstance(data, dict):
+        raise PolicyError([PolicyIssue("", "a policy document must be a mapping of keys to "
+                                       f"values, got {type(data).__name__}")], source)
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        issues = [PolicyIssue(join_path(_clean_loc(e["loc"], data, e.get("type") == "missing")), _message(e))
+                  for e in exc.errors()]
+        raise PolicyError(_issues_with_lines(issues, lines), source) from None
+    except PolicyError as exc:
+        raise PolicyError(_issues_with_lines(exc.issues, lines), source) from None
+
+
+def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy:
+    """Build a policy from YAML or JSON text."""
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError([PolicyIssue("", f"not valid JSON: {exc.msg}", exc.lineno)],
+                              source) from None
+        return validate_policy(data, source)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError([PolicyIssue("", f"not valid YAML: {problem}", line)], source) from None
+    return validate_policy(data, source, _line_map(text))
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load a policy from a ``.yaml``/``.yml`` or ``.json`` file (a frozen file is JSON too)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError([PolicyIssue("", f"file not found: {path}")], str(path)) from None
+    fmt = "json" if path.suffix.lower() == ".json" else "yaml"
+    return parse_policy(text, str(path), fmt)
+
+
+def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
+    """The policy as YAML (readable, Chinese kept) or JSON; loading it back gives an equal policy."""
+    data = policy.to_dict()
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def save_policy(policy: Policy, path: str | Path) -> None:
+    """Write the policy to ``path`` (format from the suffix)."""
+    path = Path(path)
+    fmt = "json" if path.suffix.lower() == ".json" else "yaml"
+    path.write_text(dump_policy(policy, fmt), encoding="utf-8")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the policy document (for editors and other tools)."""
+    return Policy.model_json_schema(by_alias=True)

@@ -1,0 +1,176 @@
+"""Measures (SCHEMES.md R1–R4, R10, R18): how a KPI's value is computed from the input tables.
+
+A measure reads the per-period records table, or aggregates an event table (requests, surveys,
+ratings) to one value per person and period. What happens when the value cannot be computed is
+always stated: ``on_zero`` for a zero denominator (or no events), never a silent NaN.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from calib.policy.base import Factor, MissingPolicy, Number, Strict, Threshold, Weight
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+class ColumnMeasure(Strict):
+    """The value of one records column as it is (calls handled, late minutes)."""
+
+    kind: Literal["column"]
+    column: str
+    label: str | None = None
+
+    def columns(self) -> list[str]:
+        """Records columns read."""
+        return [self.column]
+
+
+class RatioMeasure(Strict):
+    """R1/R2: Σ numerator columns / Σ denominator columns (complaint rate, mean resolution time).
+
+    A zero denominator (nobody surveyed this month) follows ``on_zero``: ``exclude`` leaves the KPI
+    out and re-weights the rest, ``neutral`` uses ``neutral``, ``zero`` uses 0, ``error`` stops.
+    """
+
+    kind: Literal["ratio"]
+    numerator: list[str]
+    denominator: list[str]
+    scale: Number = 1.0
+    on_zero: MissingPolicy = "exclude"
+    neutral: Number = 0.0
+    label: str | None = None
+
+    _lists = field_validator("numerator", "denominator", mode="before")(_as_list)
+
+    def columns(self) -> list[str]:
+        """Records columns read."""
+        return [*self.numerator, *self.denominator]
+
+
+class TargetMeasure(Strict):
+    """R4: achievement = actual / target (``direction: higher``) or target / actual (``lower``).
+
+    The target is a records column (per person) or a constant ``target_value``.
+    """
+
+    kind: Literal["target"]
+    actual: str
+    target: str | None = None
+    target_value: Threshold | None = None
+    direction: Literal["higher", "lower"] = "higher"
+    on_zero: MissingPolicy = "exclude"
+    neutral: Number = 0.0
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TargetMeasure:
+        if (self.target is None) == (self.target_value is None):
+            raise ValueError("give exactly one of 'target' (a column) or 'target_value' (a number)")
+        return self
+
+    def columns(self) -> list[str]:
+        """Records columns read."""
+        return [self.actual] + ([self.target] if self.target else [])
+
+
+class AggregateMeasure(Strict):
+    """R2: sum, mean, count, min or max of a column, per person and period.
+
+    With ``table`` it aggregates the rows of that event table (mean survey score, count of
+    complaints); without, it combines several records columns of the same row (sum of two counts).
+    An empty group (no surveys) follows ``on_zero``; ``count`` of an empty group is 0.
+    """
+
+    kind: Literal["aggregate"]
+    how: Literal["sum", "mean", "count", "min", "max"]
+    columns_: list[str] = Field(default_factory=list, alias="columns")
+    table: str | None = None
+    on_zero: MissingPolicy = "exclude"
+    neutral: Number = 0.0
+    label: str | None = None
+
+    _lists = field_validator("columns_", mode="before")(_as_list)
+
+    @model_validator(mode="after")
+    def _has_columns(self) -> AggregateMeasure:
+        if self.how != "count" and not self.columns_:
+            raise ValueError(f"'{self.how}' needs 'columns'")
+        if self.table is None and self.how == "count":
+            raise ValueError("'count' counts the rows of an event table: give 'table'")
+        return self
+
+    def columns(self) -> list[str]:
+        """Records columns read (none when the measure reads an event table)."""
+        return [] if self.table else list(self.columns_)
+
+
+class SlaMeasure(Strict):
+    """R3: share of requests answered within their category's time limit, from an event log.
+
+    One row per request: person, time received, time answered, category. ``limits`` gives the limit
+    per category in ``unit`` (general inquiry 30 minutes, urgent 10). A request answered exactly at
+    the limit is on time. An unanswered request (empty answered time) is late. A category without a
+    limit is a data error unless ``default_limit`` is given.
+    """
+
+    kind: Literal["sla"]
+    table: str
+    received: str
+    answered: str
+    category: str
+    limits: dict[str, Threshold] = Field(min_length=1)
+    default_limit: Threshold | None = None
+    unit: Literal["seconds", "minutes", "hours"] = "minutes"
+    on_zero: MissingPolicy = "exclude"
+    neutral: Number = 0.0
+    label: str | None = None
+
+    def columns(self) -> list[str]:
+        """Records columns read (none: the measure reads an event table)."""
+        return []
+
+
+class RatingMeasure(Strict):
+    """R18: a score from several raters, weighted by the rater's role (50/20/30, or a plain mean).
+
+    Reads a ratings table with one row per person, period and rater role. ``missing: reweight``
+    averages the raters present with their weights re-scaled; ``error`` stops when one is missing.
+    """
+
+    kind: Literal["rating"]
+    table: str
+    rater: str = "rater"
+    score: str = "score"
+    weights: dict[str, Weight] = Field(min_length=1)
+    missing: Literal["reweight", "error"] = "reweight"
+    on_zero: MissingPolicy = "exclude"
+    neutral: Number = 0.0
+    label: str | None = None
+
+    def columns(self) -> list[str]:
+        """Records columns read (none: the measure reads a ratings table)."""
+        return []
+
+
+class ChecklistMeasure(Strict):
+    """R10: sum of the points of the checklist items that are met (16 items worth 5 or 0)."""
+
+    kind: Literal["checklist"]
+    items: dict[str, Factor] = Field(min_length=1)
+    label: str | None = None
+
+    def columns(self) -> list[str]:
+        """Records columns read: one yes/no column per item."""
+        return list(self.items)
+
+
+Measure = Annotated[
+    ColumnMeasure | RatioMeasure | TargetMeasure | AggregateMeasure | SlaMeasure | RatingMeasure
+    | ChecklistMeasure,
+    Field(discriminator="kind"),
+]

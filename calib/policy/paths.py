@@ -1,0 +1,202 @@
+"""Parameter paths: every tunable number has an address such as ``kpis.conversion.rule.bands[0].at``.
+
+Widgets, solvers, sensitivity analysis and diffs all use these addresses, and
+``Policy.with_params`` changes numbers through them and re-validates the whole policy.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import types
+import typing
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import annotated_types as at
+from pydantic import BaseModel
+
+from calib.policy.base import Tunable
+
+if TYPE_CHECKING:
+    from calib.policy.model import Policy
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def split_path(path: str) -> list[str | int]:
+    """``a.b[2].c`` → ``['a', 'b', 2, 'c']``."""
+    parts: list[str | int] = []
+    pos = 0
+    for m in _TOKEN.finditer(path):
+        if m.start() != pos and path[pos:m.start()] != ".":
+            raise KeyError(f"'{path}' is not a valid parameter path")
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if pos != len(path) or not parts:
+        raise KeyError(f"'{path}' is not a valid parameter path")
+    return parts
+
+
+def join_path(parts: typing.Iterable[str | int]) -> str:
+    """``['a', 'b', 2, 'c']`` → ``a.b[2].c``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def get_path(data: Any, path: str) -> Any:
+    """The value at ``path`` in plain data (dicts and lists); KeyError names the missing step."""
+    node = data
+    walked: list[str | int] = []
+    for part in split_path(path):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            where = join_path(walked) or "the policy"
+            raise KeyError(f"'{path}' does not exist: {where} has no "
+                           f"{'item ' + str(part) if isinstance(part, int) else repr(part)}"
+                           ) from None
+        walked.append(part)
+    return node
+
+
+def set_path(data: Any, path: str, value: Any) -> None:
+    """Replace the value at an existing ``path`` in plain data (in place)."""
+    parts = split_path(path)
+    parent = get_path(data, join_path(parts[:-1])) if len(parts) > 1 else data
+    last = parts[-1]
+    try:
+        parent[last]
+    except (KeyError, IndexError, TypeError):
+        raise KeyError(f"'{path}' does not exist") from None
+    parent[last] = value
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable number of a policy."""
+
+    path: str
+    value: float
+    role: str
+    min: float | None
+    max: float | None
+    min_exclusive: bool = False
+    max_exclusive: bool = False
+
+
+def _find_tunable(annotation: Any) -> Tunable | None:
+    """The Tunable marker inside an annotation such as ``Points | None`` or ``dict[str, Weight]``."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        for meta in typing.get_args(annotation)[1:]:
+            if isinstance(meta, Tunable):
+                return meta
+        return _find_tunable(typing.get_args(annotation)[0])
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, dict, list):
+        for arg in typing.get_args(annotation):
+            found = _find_tunable(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _inner_metadata(annotation: Any) -> list[Any]:
+    """Constraints attached to the value type of ``dict[str, Weight]`` and the like."""
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Annotated:
+            return list(typing.get_args(arg)[1:])
+        found = _inner_metadata(arg)
+        if found:
+            return found
+    return []
+
+
+def _field_bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool, bool]:
+    lo = hi = None
+    lo_x = hi_x = False
+    for meta in metadata:
+        if isinstance(meta, at.Ge):
+            lo = meta.ge
+        elif isinstance(meta, at.Gt):
+            lo, lo_x = meta.gt, True
+        elif isinstance(meta, at.Le):
+            hi = meta.le
+        elif isinstance(meta, at.Lt):
+            hi, hi_x = meta.lt, True
+    return lo, hi, lo_x, hi_x
+
+
+def _walk(model: BaseModel, prefix: list[str | int], out: list[Param]) -> None:
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        if value is None:
+            continue
+        key = field.alias or name
+        path = [*prefix, key]
+        marker = next((m for m in field.metadata if isinstance(m, Tunable)), None)
+        marker = marker or _find_tunable(field.annotation)
+        lo, hi, lo_x, hi_x = _field_bounds(field.metadata)
+        if isinstance(value, BaseModel):
+            _walk(value, path, out)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    _walk(item, [*path, i], out)
+        elif isinstance(value, dict):
+            for k, item in value.items():
+                if isinstance(item, BaseModel):
+                    _walk(item, [*path, k], out)
+                elif marker is not None and isinstance(item, int | float):
+                    inner = _field_bounds(_inner_metadata(field.annotation))
+                    out.append(Param(join_path([*path, k]), float(item), marker.role, *inner))
+        elif marker is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            out.append(Param(join_path(path), float(value), marker.role, lo, hi, lo_x, hi_x))
+
+
+def list_params(policy: Policy) -> list[Param]:
+    """Every tunable number of ``policy`` with its path, value, role and allowed range.
+
+    The range is the tighter of the rule's own constraint (a step must be > 0) and the range HR
+    declared for the path under ``ranges``.
+    """
+    found: list[Param] = []
+    _walk(policy, [], found)
+    out = []
+    for p in found:
+        if p.path.startswith("ranges."):
+            continue
+        declared = policy.ranges.get(p.path)
+        lo, hi, lo_x, hi_x = p.min, p.max, p.min_exclusive, p.max_exclusive
+        if declared is not None:
+            if declared.min is not None and (lo is None or declared.min >= lo):
+                lo, lo_x = declared.min, False
+            if declared.max is not None and (hi is None or declared.max <= hi):
+                hi, hi_x = declared.max, False
+        out.append(Param(p.path, p.value, p.role, lo, hi, lo_x, hi_x))
+    return out
+
+
+def apply_params(policy: Policy, changes: dict[str, Any]) -> Policy:
+    """A new policy with ``changes`` applied, validated as a whole (PolicyError on any problem)."""
+    from calib.errors import PolicyError, PolicyIssue
+    from calib.policy.load import validate_policy
+
+    data = copy.deepcopy(policy.to_dict())
+    issues = []
+    for path, value in changes.items():
+        try:
+            old = get_path(data, path)
+        except KeyError as exc:
+            issues.append(PolicyIssue(path, str(exc.args[0])))
+            continue
+        if isinstance(old, int | float) and not isinstance(old, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                issues.append(PolicyIssue(path, f"needs a number, got {value!r}"))
+                continue
+        set_path(data, path, value)
+    if issues:
+        raise PolicyError(issues)
+    return validate_policy(data)

@@ -1,0 +1,83 @@
+"""Eligibility, proration and roll-ups (SCHEMES.md R20, R22)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from calib.policy.base import Condition, Strict, Weight
+
+
+class NotRated(Strict):
+    """R22: a person-period matching ``when`` is not rated, with ``reason`` (probation, absence,
+    suspension). ``pay`` records what the pay stage does with it (none, prorate)."""
+
+    when: Condition
+    reason: str
+    label: str | None = None
+    pay: Literal["none", "prorate"] = "none"
+
+
+class Proration(Strict):
+    """R22: the share of a period a person was present, for paying leavers pro rata.
+
+    From a records column of days present (``days``, over the period's calendar days, or over
+    ``period_days`` when given), or from people's ``hired``/``left`` dates.
+    """
+
+    days: str | None = None
+    period_days: int | None = Field(default=None, gt=0)
+    hired: str | None = None
+    left: str | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> Proration:
+        if self.days is None and self.hired is None and self.left is None:
+            raise ValueError("give 'days' (a records column) or 'hired'/'left' (people columns)")
+        return self
+
+
+class Eligibility(Strict):
+    """Who is rated in a period, and the share of the period each person was present."""
+
+    not_rated: list[NotRated] = Field(default_factory=list)
+    proration: Proration | None = None
+
+
+class RollupPart(Strict):
+    """One weighted part of a roll-up: the mean of the period scores (``source: score``) or of a
+    column of an event table (weekly checks, the year-end evaluation) within the roll-up period."""
+
+    source: str = "score"
+    column: str | None = None
+    weight: Weight = 100.0
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _column_for_tables(self) -> RollupPart:
+        if self.source != "score" and self.column is None:
+            raise ValueError(f"a part read from table '{self.source}' needs 'column'")
+        return self
+
+
+class Rollup(Strict):
+    """R20: combine period scores into quarters or years.
+
+    ``parts`` default to the plain mean of the period scores. The annual 20/30/50 rule is three
+    parts. A person with more than ``max_not_rated`` periods not rated in the roll-up period is not
+    rated for it (absent more than 2 months → not rated); a part with no value is excluded and the
+    others re-weighted.
+    """
+
+    to: Literal["quarter", "year"]
+    label: str | None = None
+    parts: list[RollupPart] = Field(default_factory=lambda: [RollupPart()])
+    max_not_rated: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _weights(self) -> Rollup:
+        total = sum(p.weight for p in self.parts)
+        if abs(total - 100.0) > 1e-9:
+            raise ValueError(f"parts' weights add up to {total:g}, not 100")
+        return self

@@ -1,0 +1,225 @@
+"""Checks that every name a policy uses is defined: columns, tables, measures, KPIs, sections.
+
+Pydantic checks each part on its own; these checks look across parts and report every problem at
+once, each with the path of the offending value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from calib.errors import PolicyIssue
+from calib.policy.base import Condition
+from calib.policy.measures import (
+    AggregateMeasure,
+    RatingMeasure,
+    SlaMeasure,
+)
+from calib.policy.rules import LabelPoints
+
+if TYPE_CHECKING:
+    from calib.policy.model import Policy
+
+NUMERIC = {"int", "float", "bool"}
+
+
+def _known(names, kind: str) -> str:
+    names = sorted(names)
+    return f"known {kind}: {', '.join(names)}" if names else f"no {kind} are declared"
+
+
+class _Checker:
+    def __init__(self, policy: Policy):
+        self.p = policy
+        self.issues: list[PolicyIssue] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.issues.append(PolicyIssue(path, message))
+
+    def column(self, path: str, table: str, column: str, numeric: bool = False) -> None:
+        spec = self.p.inputs.table(table) if table in self.p.inputs.table_names() else None
+        if spec is None:
+            self.add(path, f"table '{table}' is not declared under inputs; "
+                     + _known(self.p.inputs.table_names(), "tables"))
+            return
+        col = spec.columns.get(column)
+        if col is None:
+            where = "inputs." + (table if table in ("people", "records") else f"events.{table}")
+            self.add(path, f"column '{column}' is not declared in {where}.columns; "
+                     + _known(spec.columns, "columns"))
+        elif numeric and col.type not in NUMERIC:
+            self.add(path, f"column '{column}' is '{col.type}', but a number is needed here")
+
+    def row_column(self, path: str, column: str) -> None:
+        """A column of the person-period row: records, or people (joined on the id)."""
+        if column in self.p.inputs.records.columns or column in self.p.inputs.people.columns:
+            return
+        self.add(path, f"column '{column}' is declared neither in inputs.records nor in "
+                 f"inputs.people; " + _known(
+                     {*self.p.inputs.records.columns, *self.p.inputs.people.columns}, "columns"))
+
+    def condition(self, path: str, cond: Condition) -> None:
+        self.row_column(f"{path}.column", cond.column)
+
+
+def _check_inputs(c: _Checker) -> None:
+    inputs = c.p.inputs
+    for name in inputs.table_names():
+        spec = inputs.table(name)
+        base = "inputs." + (name if name in ("people", "records") else f"events.{name}")
+        for key in ("period", "date"):
+            col = getattr(spec, key)
+            if col is not None and col not in spec.columns and col != inputs.id:
+                c.add(f"{base}.{key}", f"column '{col}' is not declared in {base}.columns")
+        if name not in ("people", "records") and spec.period is None and spec.date is None:
+            c.add(base, "an event table needs 'period' or 'date' to place its rows in a period")
+        for cname, col in spec.columns.items():
+            if col.type == "label" and not col.labels and not _label_rules_for(c.p, cname):
+                c.add(f"{base}.columns.{cname}.labels",
+                      "a 'label' column needs its allowed labels, here or in a labels rule")
+
+
+def _label_rules_for(policy: Policy, column: str) -> list[str]:
+    return [k for k, kpi in policy.kpis.items()
+            if isinstance(kpi.rule, LabelPoints) and kpi.column == column]
+
+
+def _check_measures(c: _Checker) -> None:
+    for name, m in c.p.measures.items():
+        path = f"measures.{name}"
+        if isinstance(m, SlaMeasure):
+            for key in ("received", "answered", "category"):
+                c.column(f"{path}.{key}", m.table, getattr(m, key))
+        elif isinstance(m, RatingMeasure):
+            c.column(f"{path}.rater", m.table, m.rater)
+            c.column(f"{path}.score", m.table, m.score, numeric=True)
+        elif isinstance(m, AggregateMeasure) and m.table is not None:
+            for i, col in enumerate(m.columns_):
+                c.column(f"{path}.columns[{i}]", m.table, col, numeric=True)
+        else:
+            for col in m.columns():
+                c.column(path, "records", col, numeric=True)
+
+
+def _check_kpis(c: _Checker) -> None:
+    for name, kpi in c.p.kpis.items():
+        path = f"kpis.{name}"
+        if kpi.measure is not None and kpi.measure not in c.p.measures:
+            c.add(f"{path}.measure", f"measure '{kpi.measure}' is not defined; "
+                  + _known(c.p.measures, "measures"))
+        if kpi.column is not None:
+            is_label = isinstance(kpi.rule, LabelPoints)
+            if kpi.column not in c.p.inputs.records.columns:
+                c.column(f"{path}.column", "records", kpi.column)
+            elif not is_label:
+                c.column(f"{path}.column", "records", kpi.column, numeric=True)
+        if isinstance(kpi.rule, LabelPoints) and kpi.column is None:
+            c.add(f"{path}.rule", "a labels rule reads a label column: give the KPI a 'column'")
+
+
+def _check_tree(c: _Checker) -> None:
+    p = c.p
+    both = set(p.kpis) & set(p.sections)
+    for name in sorted(both):
+        c.add(f"sections.{name}", f"'{name}' is both a KPI and a section; rename one")
+    for name, sec in p.sections.items():
+        key = "weights" if sec.weights is not None else "items"
+        for i, child in enumerate(sec.children()):
+            if child not in p.kpis and child not in p.sections:
+                where = f"sections.{name}.{key}." + (child if key == "weights" else f"[{i}]")
+                c.add(where.replace(".[", "["), f"'{child}' is neither a KPI nor a section; "
+                      + _known([*p.kpis, *p.sections], "KPIs and sections"))
+        for i, veto in enumerate(sec.vetoes):
+            c.condition(f"sections.{name}.vetoes[{i}].when", veto.when)
+    _check_cycles(c)
+    for name, card in p.scorecards.items():
+        path = f"scorecards.{name}"
+        if card.root is not None and card.root not in p.sections and card.root not in p.kpis:
+            c.add(f"{path}.root", f"'{card.root}' is neither a section nor a KPI; "
+                  + _known([*p.sections, *p.kpis], "sections and KPIs"))
+        if card.when is not None:
+            c.condition(f"{path}.when", card.when)
+        if card.team is not None:
+            c.row_column(f"{path}.team.team", card.team.team)
+        if card.adjustments is not None:
+            adj = card.adjustments
+            c.column(f"{path}.adjustments.points", adj.table, adj.points, numeric=True)
+            if adj.group_average is not None:
+                c.row_column(f"{path}.adjustments.group_average.by", adj.group_average.by)
+        if card.bonus is not None:
+            c.column(f"{path}.bonus.column", "records", card.bonus.column, numeric=True)
+        for i, veto in enumerate(card.vetoes):
+            c.condition(f"{path}.vetoes[{i}].when", veto.when)
+    conditioned = [n for n, card in p.scorecards.items() if card.when is None]
+    names = list(p.scorecards)
+    if conditioned and conditioned[0] != names[-1]:
+        c.add(f"scorecards.{names[-1]}",
+              f"scorecard '{conditioned[0]}' has no 'when' and matches everyone, so the "
+              "scorecards after it are never used; put it last")
+
+
+def _check_cycles(c: _Checker) -> None:
+    p = c.p
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2 or name not in p.sections:
+            return
+        if state.get(name) == 1:
+            cycle = " → ".join([*trail[trail.index(name):], name])
+            c.add(f"sections.{name}", f"sections refer to each other in a circle: {cycle}")
+            return
+        state[name] = 1
+        for child in p.sections[name].children():
+            visit(child, [*trail, name])
+        state[name] = 2
+
+    for name in p.sections:
+        visit(name, [])
+
+
+def _check_periods(c: _Checker) -> None:
+    p = c.p
+    for i, rule in enumerate(p.eligibility.not_rated):
+        c.condition(f"eligibility.not_rated[{i}].when", rule.when)
+    pro = p.eligibility.proration
+    if pro is not None:
+        if pro.days is not None:
+            c.column("eligibility.proration.days", "records", pro.days, numeric=True)
+        for key in ("hired", "left"):
+            if getattr(pro, key) is not None:
+                c.column(f"eligibility.proration.{key}", "people", getattr(pro, key))
+    for name, roll in p.rollups.items():
+        for i, part in enumerate(roll.parts):
+            if part.source != "score":
+                c.column(f"rollups.{name}.parts[{i}].column", part.source, part.column or "",
+                         numeric=True)
+
+
+def _check_ranges(c: _Checker) -> None:
+    from calib.policy.paths import get_path
+
+    data = c.p.to_dict()
+    for path, rng in c.p.ranges.items():
+        try:
+            value = get_path(data, path)
+        except KeyError as exc:
+            c.add(f"ranges.{path}", str(exc.args[0]))
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            c.add(f"ranges.{path}", f"'{path}' is not a number (it is {value!r})")
+            continue
+        if rng.min is not None and rng.max is not None and rng.min > rng.max:
+            c.add(f"ranges.{path}", f"min ({rng.min}) is above max ({rng.max})")
+        elif (rng.min is not None and value < rng.min) or (rng.max is not None and value > rng.max):
+            c.add(path, f"{value} is outside the range [{rng.min}, {rng.max}] declared for it "
+                  "under 'ranges'")
+
+
+def check_references(policy: Policy) -> list[PolicyIssue]:
+    """Every cross-part problem of ``policy``, each with its path (empty when all is well)."""
+    c = _Checker(policy)
+    for step in (_check_inputs, _check_measures, _check_kpis, _check_tree, _check_periods,
+                 _check_ranges):
+        step(c)
+    return c.issues

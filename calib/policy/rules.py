@@ -1,0 +1,218 @@
+"""Scoring rules (SCHEMES.md R5–R12): how one KPI's value becomes points.
+
+Each rule is data; the matching kernel in ``calib.kernels`` turns an array of values into an array
+of points. ``max_points``/``min_points`` give the rule's range, used to check weights and to explain.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from calib.policy.base import MissingPolicy, Number, Points, Strict, Threshold
+
+
+class Band(Strict):
+    """One band of a tier table: its bound (``at``) and the points it gives."""
+
+    at: Threshold
+    points: Points
+
+
+class TierTable(Strict):
+    """R5/R7 tier table or deduction brackets: value → points by bands.
+
+    ``bound: lower`` reads each band as "value ≥ at" (higher is better: conversion ≥ 75% → 100);
+    ``bound: upper`` as "value ≤ at" (lower is better: response ≤ 30 s → 100). ``inclusive: false``
+    makes the comparisons strict (> or <). Bands are checked in order; the first that holds wins,
+    and ``otherwise`` applies when none does. Deduction brackets are tier tables with negative points.
+    """
+
+    kind: Literal["tiers"]
+    bound: Literal["lower", "upper"]
+    inclusive: bool = True
+    bands: list[Band] = Field(min_length=1)
+    otherwise: Points = 0.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierTable:
+        ats = [b.at for b in self.bands]
+        for i in range(1, len(ats)):
+            wrong = ats[i] >= ats[i - 1] if self.bound == "lower" else ats[i] <= ats[i - 1]
+            if wrong:
+                order = "decreasing" if self.bound == "lower" else "increasing"
+                raise ValueError(
+                    f"bands overlap: with bound '{self.bound}' the bands' 'at' values must be "
+                    f"strictly {order}, but band {i} has at={ats[i]} after at={ats[i - 1]}"
+                )
+        return self
+
+    def max_points(self) -> float:
+        """Best points the table can give."""
+        return max([b.points for b in self.bands] + [self.otherwise])
+
+    def min_points(self) -> float:
+        """Worst points the table can give."""
+        return min([b.points for b in self.bands] + [self.otherwise])
+
+
+class StepDeduction(Strict):
+    """R6: deduct ``deduct`` points for every ``step`` the value is on the wrong side of ``threshold``.
+
+    ``direction: max`` means the value must stay at or below the threshold (complaint rate ≤ 2%);
+    ``min`` means it must reach it (satisfaction ≥ 90%). ``partial`` says how a part step counts:
+    ``started`` (a started step is a whole step, the default), ``proportional`` (1.1 pp over with a
+    0.5 pp step is 2.2 steps), or ``completed`` (only whole steps count). Points start from ``points``
+    (the item's full points, 0 for a pure deduction) and never go below ``floor`` (扣完为止).
+    """
+
+    kind: Literal["step"]
+    direction: Literal["max", "min"]
+    threshold: Threshold
+    step: Threshold = Field(gt=0)
+    deduct: Points = Field(ge=0)
+    partial: Literal["started", "proportional", "completed"] = "started"
+    points: Points = 0.0
+    floor: Points | None = 0.0
+
+    @model_validator(mode="after")
+    def _floor_below_points(self) -> StepDeduction:
+        if self.floor is not None and self.floor > self.points:
+            raise ValueError(
+                f"floor ({self.floor}) is above the item's points ({self.points}); the floor is the "
+                "lowest the item can fall to, so it must be at most the points"
+            )
+        return self
+
+    def max_points(self) -> float:
+        """Points when the threshold is met."""
+        return self.points
+
+    def min_points(self) -> float:
+        """The floor, or minus infinity when there is none."""
+        return self.floor if self.floor is not None else float("-inf")
+
+
+class PerIncident(Strict):
+    """R8: deduct ``each`` per incident (failed spot check, late arrival) from ``points``.
+
+    The first ``free`` incidents cost nothing; the result never goes below ``floor`` (扣完为止).
+    """
+
+    kind: Literal["per_incident"]
+    each: Points = Field(ge=0)
+    points: Points = 0.0
+    free: int = Field(default=0, ge=0)
+    floor: Points | None = 0.0
+
+    @model_validator(mode="after")
+    def _floor_below_points(self) -> PerIncident:
+        if self.floor is not None and self.floor > self.points:
+            raise ValueError(f"floor ({self.floor}) is above the item's points ({self.points})")
+        return self
+
+    def max_points(self) -> float:
+        """Points with no incident."""
+        return self.points
+
+    def min_points(self) -> float:
+        """The floor, or minus infinity when there is none."""
+        return self.floor if self.floor is not None else float("-inf")
+
+
+class LabelPoints(Strict):
+    """R9: an ordinal rating label (优秀/良好/一般/较差, or English) → points.
+
+    Labels are matched exactly after trimming spaces. An unknown label follows ``on_unknown``
+    (default: a data error that names the rows, found before anything runs).
+    """
+
+    kind: Literal["labels"]
+    points: dict[str, Points] = Field(min_length=1)
+    on_unknown: MissingPolicy = "error"
+    neutral: Number = 0.0
+
+    def max_points(self) -> float:
+        """Best label's points."""
+        return max(self.points.values())
+
+    def min_points(self) -> float:
+        """Worst label's points."""
+        return min(self.points.values())
+
+
+class Linear(Strict):
+    """R11: points = intercept + slope × value, clipped to [min, max] when given (capped-linear)."""
+
+    kind: Literal["linear"]
+    slope: Points = 1.0
+    intercept: Points = 0.0
+    min: Points | None = None
+    max: Points | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Linear:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+    def max_points(self) -> float:
+        """The cap, or infinity."""
+        return self.max if self.max is not None else float("inf")
+
+    def min_points(self) -> float:
+        """The floor, or minus infinity."""
+        return self.min if self.min is not None else float("-inf")
+
+
+class Knot(Strict):
+    """A point (x, y) of a piecewise-linear curve."""
+
+    x: Threshold
+    y: Points
+
+
+class Piecewise(Strict):
+    """R12: piecewise-linear curve through ``knots``, extended by ``slope_below``/``slope_above``.
+
+    The QC multiplier of the support team is knots (0.70, 1) and (0.80, 1) with both slopes 5:
+    QC 65% → 1 − 0.05 × 5 = 0.75; QC 84% → 1 + 0.04 × 5 = 1.20. A missing slope keeps the end
+    value flat. ``min``/``max`` clip the result.
+    """
+
+    kind: Literal["piecewise"]
+    knots: list[Knot] = Field(min_length=1)
+    slope_below: Points | None = None
+    slope_above: Points | None = None
+    min: Points | None = None
+    max: Points | None = None
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Piecewise:
+        xs = [k.x for k in self.knots]
+        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+            raise ValueError(f"knots' x values must be strictly increasing, got {xs}")
+        return self
+
+    def max_points(self) -> float:
+        """Upper end of the curve's range."""
+        if self.max is not None:
+            return self.max
+        if (self.slope_above or 0) > 0 or (self.slope_below or 0) < 0:
+            return float("inf")
+        return max(k.y for k in self.knots)
+
+    def min_points(self) -> float:
+        """Lower end of the curve's range."""
+        if self.min is not None:
+            return self.min
+        if (self.slope_above or 0) < 0 or (self.slope_below or 0) > 0:
+            return float("-inf")
+        return min(k.y for k in self.knots)
+
+
+ScoringRule = Annotated[
+    TierTable | StepDeduction | PerIncident | LabelPoints | Linear | Piecewise,
+    Field(discriminator="kind"),
+]
