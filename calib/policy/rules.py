@@ -13,6 +13,21 @@ from pydantic import Field, model_validator
 from calib.policy.base import MissingPolicy, Number, Points, Strict, Threshold
 
 
+def _check_floor(floor: float | None, points: float) -> None:
+    if floor is None:
+        return
+    if floor > points:
+        raise ValueError(
+            f"floor ({floor}) is above the item's points ({points}); the floor is the lowest the "
+            "item can fall to, so it must be at most the points"
+        )
+    if floor == points:
+        raise ValueError(
+            f"floor ({floor}) equals the item's points, so this rule can never deduct anything; "
+            "for a pure deduction (points 0) set 'floor' to a negative number or to null (no floor)"
+        )
+
+
 class Band(Strict):
     """One band of a tier table: its bound (``at``) and the points it gives."""
 
@@ -78,11 +93,7 @@ class StepDeduction(Strict):
 
     @model_validator(mode="after")
     def _floor_below_points(self) -> StepDeduction:
-        if self.floor is not None and self.floor > self.points:
-            raise ValueError(
-                f"floor ({self.floor}) is above the item's points ({self.points}); the floor is the "
-                "lowest the item can fall to, so it must be at most the points"
-            )
+        _check_floor(self.floor, self.points)
         return self
 
     def max_points(self) -> float:
@@ -108,8 +119,7 @@ class PerIncident(Strict):
 
     @model_validator(mode="after")
     def _floor_below_points(self) -> PerIncident:
-        if self.floor is not None and self.floor > self.points:
-            raise ValueError(f"floor ({self.floor}) is above the item's points ({self.points})")
+        _check_floor(self.floor, self.points)
         return self
 
     def max_points(self) -> float:
