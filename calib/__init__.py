@@ -1,1 +1,23 @@
-"""calib: performance and bonus schemes as data."""
+"""calib: design, run and calibrate performance and bonus schemes, with the policy as data.
+
+The Python API (a contract, see DESIGN.md):
+
+- ``calib.load_policy(path)`` reads a YAML or JSON policy and validates it;
+- ``calib.load_data(path, policy)`` reads the tables the policy declares;
+- ``calib.run(policy, data)`` returns a ``Result`` with a table per stage;
+- ``policy.params()`` / ``policy.with_params({path: value})`` list and change tunable numbers.
+"""
+
+from calib.data import Dataset, load_data
+from calib.engine import run
+from calib.errors import CalibError, DataError, PolicyError, PolicyIssue
+from calib.policy import Policy, dump_policy, json_schema, load_policy, parse_policy, save_policy
+from calib.result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CalibError", "DataError", "Dataset", "Policy", "PolicyError", "PolicyIssue", "Result",
+    "__version__", "dump_policy", "json_schema", "load_data", "load_policy", "parse_policy",
+    "run", "save_policy",
+]

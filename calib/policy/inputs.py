@@ -50,7 +50,8 @@ class TableSpec(Strict):
 
 class Inputs(Strict):
     """The tables a scheme reads: people (one row each), records (one row per person and period)
-    and any event tables (requests, surveys, ratings, add/deduct events)."""
+    and any event tables (requests, surveys, ratings, add/deduct events).
+    """
 
     id: str = "employee_id"
     people: TableSpec = Field(default_factory=TableSpec)
@@ -78,7 +79,8 @@ class Inputs(Strict):
 
 class Calendar(Strict):
     """The scoring period. ``start_day: 26`` makes a month run from the 26th to the 25th of the
-    next; such a period is named after the month it ends in (26 Jan – 25 Feb is 2025-02)."""
+    next; such a period is named after the month it ends in (26 Jan – 25 Feb is 2025-02).
+    """
 
     frequency: Literal["week", "month", "quarter"] = "month"
     start_day: int = Field(default=1, ge=1, le=28)

@@ -63,7 +63,7 @@ class Policy(Strict):
 
         return list_params(self)
 
-    def params_frame(self):  # noqa: ANN201 - pandas is imported lazily
+    def params_frame(self):
         """``params()`` as a DataFrame, for a notebook."""
         import pandas as pd
 

@@ -11,7 +11,8 @@ from calib.policy.base import Condition, Strict, Weight
 
 class NotRated(Strict):
     """R22: a person-period matching ``when`` is not rated, with ``reason`` (probation, absence,
-    suspension). ``pay`` records what the pay stage does with it (none, prorate)."""
+    suspension). ``pay`` records what the pay stage does with it (none, prorate).
+    """
 
     when: Condition
     reason: str
@@ -47,7 +48,8 @@ class Eligibility(Strict):
 
 class RollupPart(Strict):
     """One weighted part of a roll-up: the mean of the period scores (``source: score``) or of a
-    column of an event table (weekly checks, the year-end evaluation) within the roll-up period."""
+    column of an event table (weekly checks, the year-end evaluation) within the roll-up period.
+    """
 
     source: str = "score"
     column: str | None = None

@@ -98,7 +98,8 @@ class TeamScore(Strict):
 
 class GroupAverageCap(Strict):
     """R16: a unit's average score may not exceed ``max``: ``report`` flags the unit,
-    ``scale`` shrinks that unit's additions until the average equals the cap."""
+    ``scale`` shrinks that unit's additions until the average equals the cap.
+    """
 
     by: str
     max: Points

@@ -1,0 +1,167 @@
+"""Scorecards (SCHEMES.md R13, R16, R17, R19): from the root's points to each row's final score.
+
+Steps, in order: root → add/deduct events → [min, max] → group-average cap → bonus points
+→ whole-score vetoes. A team lead's card (R19) is computed after the members' cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from calib.conditions import holds
+from calib.frame import Frame
+from calib.policy.scoring import Adjustments, GroupAverageCap, Scorecard
+
+
+@dataclass
+class CardOutput:
+    """Per-row score parts, filled card by card (NaN where a part does not apply)."""
+
+    n: int
+    base: np.ndarray = field(init=False)
+    added: np.ndarray = field(init=False)
+    deducted: np.ndarray = field(init=False)
+    bonus: np.ndarray = field(init=False)
+    score: np.ndarray = field(init=False)
+    capped: np.ndarray = field(init=False)
+    vetoed: np.ndarray = field(init=False)
+    lowest_grade: np.ndarray = field(init=False)
+    group_caps: list[dict] = field(default_factory=list)
+    adjustment_flags: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("base", "added", "deducted", "bonus", "score"):
+            setattr(self, name, np.full(self.n, np.nan))
+        self.capped = np.zeros(self.n, dtype=bool)
+        self.vetoed = np.full(self.n, None, dtype=object)
+        self.lowest_grade = np.zeros(self.n, dtype=bool)
+
+
+def assign_cards(frame: Frame) -> np.ndarray:
+    """Index of the first scorecard whose ``when`` holds, per row (−1: none applies)."""
+    card = np.full(frame.n, -1, dtype=np.intp)
+    for i, sc in enumerate(frame.policy.scorecards.values()):
+        hit = np.ones(frame.n, dtype=bool) if sc.when is None else holds(
+            sc.when, frame.column(sc.when.column))
+        card[(card < 0) & hit] = i
+    return card
+
+
+def _adjustments(frame: Frame, adj: Adjustments) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    ev = frame.events[adj.table]
+    pts = np.asarray(ev.column(adj.points), dtype=np.float64)
+    ok = ev.row >= 0
+    plus = np.bincount(ev.row[ok], weights=np.where(pts[ok] > 0, pts[ok], 0.0), minlength=frame.n)
+    minus = np.bincount(ev.row[ok], weights=np.where(pts[ok] < 0, pts[ok], 0.0), minlength=frame.n)
+    approval = np.zeros(len(pts), dtype=bool)
+    if adj.approval_above is not None:
+        approval |= pts > adj.approval_above
+    if adj.approval_below is not None:
+        approval |= pts < adj.approval_below
+    flags = ev.typed.frame.copy()
+    flags.insert(0, "row", np.asarray(ev.typed.rows))
+    flags["needs_approval"] = approval
+    return plus, minus, flags
+
+
+def _group_average(frame: Frame, rows: np.ndarray, out: CardOutput, cap: GroupAverageCap,
+                   card_name: str, ceiling: float | None) -> None:
+    groups = pd.Series(np.asarray(frame.column(cap.by), dtype=object)[rows]).astype("string")
+    key = pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period[rows]])
+    codes, uniques = pd.factorize(key)
+    score = out.score[rows]
+    n = np.bincount(codes, minlength=len(uniques))
+    mean = np.bincount(codes, weights=score, minlength=len(uniques)) / n
+    over = mean > cap.max + 1e-9
+    for g in np.flatnonzero(over):
+        member = codes == g
+        entry = {"scorecard": card_name, "group": uniques[g][0], "period": uniques[g][1],
+                 "size": int(n[g]), "mean_before": round(float(mean[g]), 9), "cap": cap.max,
+                 "method": cap.method, "scale": 1.0}
+        if cap.method == "scale":
+            added = np.nan_to_num(out.added[rows][member])
+            base = score[member] - added
+            total_add = added.sum()
+            factor = 0.0 if total_add <= 0 else float(
+                np.clip((cap.max * n[g] - base.sum()) / total_add, 0.0, 1.0))
+            new = np.round(base + factor * added, 9)
+            if ceiling is not None:
+                new = np.minimum(new, ceiling)
+            idx = rows[member]
+            out.score[idx] = new
+            out.added[idx] = np.round(factor * added, 9)
+            out.capped[idx] = True
+            entry["scale"] = round(factor, 9)
+            entry["mean_after"] = round(float(new.mean()), 9)
+        else:
+            entry["mean_after"] = entry["mean_before"]
+        out.group_caps.append(entry)
+
+
+def run_card(frame: Frame, card_name: str, card: Scorecard, rows: np.ndarray, root: np.ndarray,
+             out: CardOutput) -> None:
+    """Apply one scorecard's steps to its rows (``root`` is the root's value for every row)."""
+    base = root[rows]
+    out.base[rows] = base
+    score = base.copy()
+    if card.adjustments is not None:
+        plus, minus, flags = _adjustments(frame, card.adjustments)
+        out.added[rows], out.deducted[rows] = plus[rows], minus[rows]
+        score = score + plus[rows] + minus[rows]
+        flags["scorecard"] = card_name
+        out.adjustment_flags = pd.concat([out.adjustment_flags, flags], ignore_index=True) \
+            if out.adjustment_flags is not None else flags
+    if card.min is not None:
+        out.capped[rows] |= score < card.min
+        score = np.maximum(score, card.min)
+    if card.max is not None:
+        out.capped[rows] |= score > card.max
+        score = np.minimum(score, card.max)
+    out.score[rows] = np.round(score, 9)
+    if card.adjustments is not None and card.adjustments.group_average is not None:
+        rated = rows[~np.isnan(out.score[rows])]
+        _group_average(frame, rated, out, card.adjustments.group_average, card_name, card.max)
+    finish_card(frame, card, rows, out)
+
+
+def finish_card(frame: Frame, card: Scorecard, rows: np.ndarray, out: CardOutput) -> None:
+    """Bonus points after scoring (R17), then whole-score vetoes (R13)."""
+    if card.bonus is not None:
+        bonus = np.nan_to_num(np.asarray(frame.column(card.bonus.column), dtype=np.float64)[rows])
+        out.bonus[rows] = bonus
+        out.score[rows] = np.round(out.score[rows] + bonus, 9)
+    for veto in card.vetoes:
+        hit = holds(veto.when, frame.column(veto.when.column))[rows]
+        label = veto.label or veto.when.describe()
+        idx = rows[hit]
+        if veto.effect == "zero":
+            out.score[idx] = 0.0
+            out.vetoed[idx] = label
+        else:
+            out.lowest_grade[idx] = True
+            out.vetoed[idx] = label
+
+
+def run_team_card(frame: Frame, card: Scorecard, rows: np.ndarray, member_rows: np.ndarray,
+                  out: CardOutput) -> None:
+    """R19: lead's score = mean of the rated members' scores in the same team and period × factor."""
+    team = card.team
+    assert team is not None
+    teams = pd.Series(np.asarray(frame.column(team.team), dtype=object)).astype("string")
+    key = pd.MultiIndex.from_arrays([teams.to_numpy(), frame.period])
+    codes, _ = pd.factorize(key)
+    members = member_rows[~np.isnan(out.score[member_rows])]
+    total = np.bincount(codes[members], weights=out.score[members], minlength=codes.max() + 1)
+    count = np.bincount(codes[members], minlength=codes.max() + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    value = np.round(mean[codes[rows]] * team.factor, 9)
+    if team.max is not None:
+        out.capped[rows] |= value > team.max
+        value = np.minimum(value, team.max)
+    out.base[rows] = np.round(mean[codes[rows]], 9)
+    out.score[rows] = value
+    finish_card(frame, card, rows, out)

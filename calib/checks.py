@@ -1,0 +1,49 @@
+"""Data checks that depend on the rules: SLA categories, rater roles, add/deduct levels, bonus range."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from calib.policy.measures import RatingMeasure, SlaMeasure
+
+if TYPE_CHECKING:
+    from calib.frame import Frame
+    from calib.validate import Problems
+
+
+def _text(values) -> np.ndarray:
+    return np.asarray(values.astype("string").str.strip(), dtype=object)
+
+
+def check_rules(frame: Frame, p: Problems) -> None:
+    """Add every rule-specific data problem of ``frame`` to ``p``."""
+    policy = frame.policy
+    for name, m in policy.measures.items():
+        if m.__class__ is SlaMeasure and m.table in frame.events:
+            if m.default_limit is None:
+                cats = _text(frame.events[m.table].typed.frame[m.category])
+                unknown = ~np.isin(cats, list(m.limits)) & (cats != None)  # noqa: E711
+                p.rows(m.table, unknown, m.category, f"category has no time limit in measure "
+                       f"'{name}'", f"add it under measures.{name}.limits, or set default_limit",
+                       cats)
+        elif m.__class__ is RatingMeasure and m.table in frame.events:
+            roles = _text(frame.events[m.table].typed.frame[m.rater])
+            unknown = ~np.isin(roles, list(m.weights)) & (roles != None)  # noqa: E711
+            p.rows(m.table, unknown, m.rater, f"rater role not weighted in measure '{name}'",
+                   f"use one of: {', '.join(m.weights)}", roles)
+    for cname, card in policy.scorecards.items():
+        adj = card.adjustments
+        if adj is not None and adj.levels is not None and adj.table in frame.events:
+            pts = frame.events[adj.table].column(adj.points)
+            ok = np.isin(np.round(np.asarray(pts, dtype=float), 9), np.round(adj.levels, 9))
+            levels = ", ".join(f"{v:+g}" for v in adj.levels)
+            p.rows(adj.table, ~ok & ~np.isnan(pts), adj.points, "points not an allowed level",
+                   f"use one of {levels} (scorecards.{cname}.adjustments.levels)", pts)
+        if card.bonus is not None and frame.has_column(card.bonus.column):
+            b = np.asarray(frame.column(card.bonus.column), dtype=float)
+            out = (b < card.bonus.min) | (b > card.bonus.max)
+            p.rows("records", out & (b != 0), card.bonus.column,
+                   f"bonus points outside [{card.bonus.min:g}, {card.bonus.max:g}]",
+                   f"commendation points must lie within scorecards.{cname}.bonus", b)

@@ -1,0 +1,48 @@
+"""R22: who is rated in each period (probation, absence, suspension) and proration of presence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.calendar import period_bounds, period_days
+from calib.conditions import holds
+from calib.frame import Frame
+
+
+def not_rated_reasons(frame: Frame) -> np.ndarray:
+    """Reason per row (object array, None where the row is rated); the first matching rule wins."""
+    reasons = np.full(frame.n, None, dtype=object)
+    for rule in frame.policy.eligibility.not_rated:
+        hit = holds(rule.when, frame.column(rule.when.column))
+        reasons[hit & (reasons == None)] = rule.reason  # noqa: E711
+    return reasons
+
+
+def proration(frame: Frame) -> np.ndarray | None:
+    """Share of each period the person was present (1.0 = whole period), or None if not set.
+
+    From a days-present column over the period's days, or from hire and leave dates: a person who
+    left on 15 March of a 31-day month has 15/31.
+    """
+    pro = frame.policy.eligibility.proration
+    if pro is None:
+        return None
+    calendar = frame.policy.calendar
+    days = (np.full(frame.n, float(pro.period_days)) if pro.period_days
+            else period_days(frame.period, calendar))
+    if pro.days is not None:
+        present = np.asarray(frame.column(pro.days), dtype=np.float64)
+        return np.clip(present / days, 0.0, 1.0)
+    uniq, inv = np.unique(frame.period, return_inverse=True)
+    bounds = [period_bounds(o, calendar) for o in uniq]
+    start = np.array([b[0] for b in bounds], dtype="datetime64[ns]")[inv]
+    end = np.array([b[1] for b in bounds], dtype="datetime64[ns]")[inv]
+    if pro.hired is not None:
+        hired = pd.to_datetime(pd.Series(frame.column(pro.hired)), errors="coerce").to_numpy()
+        start = np.where(~np.isnat(hired) & (hired > start), hired, start)
+    if pro.left is not None:
+        left = pd.to_datetime(pd.Series(frame.column(pro.left)), errors="coerce").to_numpy()
+        end = np.where(~np.isnat(left) & (left < end), left, end)
+    present = (end - start).astype("timedelta64[D]").astype(np.float64) + 1.0
+    return np.clip(present / days, 0.0, 1.0)

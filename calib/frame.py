@@ -1,0 +1,177 @@
+"""The encoded person-period frame the kernels run on: ids and periods as integer codes, made once.
+
+Records are the rows of the run: one per person and period. People's columns are reached through
+the person code; event tables carry, for each event, the index of its record row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from calib.calendar import dates_to_periods, parse_periods
+from calib.data import Dataset
+from calib.policy.model import Policy
+from calib.validate import Problems, Typed, check_tables
+
+
+@dataclass
+class Events:
+    """One event table: each event's record row (index into the records) and typed columns."""
+
+    row: np.ndarray
+    typed: Typed
+    period: np.ndarray
+
+    def column(self, name: str) -> np.ndarray | pd.Series:
+        """A typed column of the events."""
+        return self.typed.columns.get(name, self.typed.frame[name])
+
+
+@dataclass
+class Frame:
+    """Records encoded for the engine (person codes, period ordinals) with typed columns."""
+
+    policy: Policy
+    ids: np.ndarray
+    person: np.ndarray
+    period: np.ndarray
+    records: Typed
+    people: Typed | None
+    people_row: np.ndarray
+    events: dict[str, Events]
+    active: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per measure, the rows that are rated with a scorecard using it (set by the engine)."""
+
+    @property
+    def n(self) -> int:
+        """Number of person-period rows."""
+        return len(self.person)
+
+    def has_column(self, name: str) -> bool:
+        """Whether ``name`` is a records column or a people column."""
+        return name in self.records.frame.columns or (
+            self.people is not None and name in self.people.frame.columns)
+
+    def column(self, name: str) -> np.ndarray | pd.Series:
+        """A column aligned to the records' rows: from records, else from people via the id."""
+        if name in self.records.frame.columns:
+            return self.records.columns.get(name, self.records.frame[name])
+        if self.people is None:
+            raise KeyError(name)
+        col = self.people.columns.get(name, self.people.frame[name])
+        if isinstance(col, pd.Series):
+            return col.iloc[self.people_row].reset_index(drop=True)
+        return col[self.people_row]
+
+    def record_ids(self) -> np.ndarray:
+        """The person id of each record row."""
+        return self.ids[self.person]
+
+
+def _people_codes(policy: Policy, typed: dict[str, Typed], p: Problems
+                  ) -> tuple[np.ndarray, pd.Index]:
+    """The index of distinct person ids, and each id's row in the people table."""
+    pid = policy.inputs.id
+    people = typed.get("people")
+    if people is None:
+        ids = pd.Index(pd.unique(typed["records"].frame[pid].astype("string").str.strip()
+                                 .dropna()))
+        return np.arange(len(ids)), ids
+    col = people.frame[pid].astype("string").str.strip()
+    dup = col.duplicated(keep="first").to_numpy() & col.notna().to_numpy()
+    p.rows("people", dup, pid, "duplicate person", "keep one row per person in the people table",
+           col)
+    valid = ~dup & col.notna().to_numpy()
+    return np.flatnonzero(valid), pd.Index(col[valid])
+
+
+def _lookup(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    return index.get_indexer(ids.astype("string").str.strip())
+
+
+def build_frame(policy: Policy, ds: Dataset) -> Frame:
+    """Validate ``ds`` against ``policy`` and encode it; raises DataError listing every problem."""
+    typed, p = check_tables(policy, ds)
+    if "records" not in typed:
+        p.raise_if_any()
+    pid = policy.inputs.id
+    people_pos, people_index = _people_codes(policy, typed, p)
+    rec = typed["records"]
+    person = _lookup(rec.frame[pid], people_index)
+    p.rows("records", (person < 0) & rec.frame[pid].notna().to_numpy(), pid,
+           "person not in the people table", "add the person to people.csv or fix the id",
+           rec.frame[pid])
+    spec = policy.inputs.records
+    period, bad = _periods(rec, spec.period, spec.date, policy)
+    source = spec.period or spec.date
+    p.rows("records", bad, source, "not a period",
+           _period_fix(policy), rec.frame[source])
+    key = person.astype(np.int64) * 1_000_003 + period
+    dup = pd.Index(key).duplicated(keep="first") & (person >= 0) & ~bad
+    p.rows("records", dup, source, "duplicate person-period",
+           "keep one records row per person and period (or add them up first)",
+           rec.frame[source])
+    key_index = pd.Index(np.where(dup | bad | (person < 0), -1 - np.arange(len(key)), key))
+    events = {}
+    for name in policy.inputs.events:
+        if name not in typed:
+            continue
+        events[name] = _events(name, typed[name], policy, people_index, key_index, p)
+    from calib.checks import check_rules
+
+    people = typed.get("people")
+    code = np.maximum(person, 0)
+    frame = Frame(policy, people_index.to_numpy(dtype=object), code, period, rec, people,
+                  people_pos[code] if len(people_pos) else code, events)
+    check_rules(frame, p)
+    p.raise_if_any()
+    return frame
+
+
+def _period_fix(policy: Policy) -> str:
+    examples = {"week": "2025-W07", "month": "2025-03", "quarter": "2025Q1"}
+    return f"write the period as {examples[policy.calendar.frequency]} or as a date"
+
+
+def _periods(t: Typed, period_col: str | None, date_col: str | None, policy: Policy
+             ) -> tuple[np.ndarray, np.ndarray]:
+    if period_col is not None:
+        return parse_periods(t.frame[period_col], policy.calendar)
+    assert date_col is not None
+    return dates_to_periods(t.frame[date_col], policy.calendar)
+
+
+def _events(name: str, t: Typed, policy: Policy, people_index: pd.Index, key_index: pd.Index,
+            p: Problems) -> Events:
+    pid = policy.inputs.id
+    spec = policy.inputs.events[name]
+    person = _lookup(t.frame[pid], people_index)
+    p.rows(name, (person < 0) & t.frame[pid].notna().to_numpy(), pid,
+           "person not in the people table", "add the person to people.csv or fix the id",
+           t.frame[pid])
+    period, bad = _periods(t, spec.period, spec.date, policy)
+    source = spec.period or spec.date
+    p.rows(name, bad, source, "not a period or date", _period_fix(policy), t.frame[source])
+    key = person.astype(np.int64) * 1_000_003 + period
+    row = key_index.get_indexer(key)
+    orphan = (row < 0) & (person >= 0) & ~bad
+    if name not in _period_only_tables(policy):
+        p.rows(name, orphan, source, "no records row for this person and period",
+               "add the person's records row for that period, or remove the event", t.frame[source])
+    return Events(row, t, period)
+
+
+def _period_only_tables(policy: Policy) -> set[str]:
+    """Event tables read only by roll-ups (year-end evaluations): they need no monthly record."""
+    used_by_rows = set()
+    for m in policy.measures.values():
+        table = getattr(m, "table", None)
+        if table:
+            used_by_rows.add(table)
+    for card in policy.scorecards.values():
+        if card.adjustments is not None:
+            used_by_rows.add(card.adjustments.table)
+    return set(policy.inputs.events) - used_by_rows

@@ -1,0 +1,32 @@
+"""R9: ordinal labels (优秀/良好/一般/较差) to points, through the label codes made once at load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.policy.rules import LabelPoints
+
+
+def normalise_labels(values: pd.Series) -> pd.Series:
+    """Labels as people type them: surrounding spaces dropped, everything as text."""
+    return values.astype("string").str.strip()
+
+
+def label_points(values: pd.Series, rule: LabelPoints) -> tuple[np.ndarray, np.ndarray]:
+    """Points per row and a mask of rows whose label is unknown (or empty).
+
+    Only the distinct labels are looked up, so the cost per row is one array take.
+    Unknown rows get NaN here; the caller applies ``on_unknown``.
+    """
+    codes, uniques = pd.factorize(normalise_labels(values), use_na_sentinel=True)
+    table = np.array([rule.points.get(u, np.nan) for u in uniques] + [np.nan], dtype=np.float64)
+    out = table[np.where(codes < 0, len(uniques), codes)]
+    return out, np.isnan(out)
+
+
+def label_points_scalar(value: object, rule: LabelPoints) -> float:
+    """Reference implementation for one label."""
+    if value is None or (isinstance(value, float) and value != value):
+        return float("nan")
+    return float(rule.points.get(str(value).strip(), float("nan")))

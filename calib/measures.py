@@ -1,0 +1,156 @@
+"""Engine side of the measures (SCHEMES.md R1–R4, R10, R18): one value per person-period row.
+
+Event tables are reduced to their record row with ``np.bincount``, so a log of a million requests
+costs a few array passes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.frame import Frame
+from calib.missing import apply_missing
+from calib.policy.measures import (
+    AggregateMeasure,
+    ChecklistMeasure,
+    ColumnMeasure,
+    RatingMeasure,
+    RatioMeasure,
+    SlaMeasure,
+    TargetMeasure,
+)
+
+UNIT_SECONDS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
+
+
+def _num(frame: Frame, column: str) -> np.ndarray:
+    return np.asarray(frame.column(column), dtype=np.float64)
+
+
+def _sum(frame: Frame, columns: list[str]) -> np.ndarray:
+    total = _num(frame, columns[0]).copy()
+    for col in columns[1:]:
+        total += _num(frame, col)
+    return total
+
+
+def _divide(num: np.ndarray, den: np.ndarray, m, name: str, frame: Frame) -> np.ndarray:
+    zero = den == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / np.where(zero, 1.0, den)
+    return apply_missing(out, zero & ~np.isnan(num), m.on_zero, m.neutral,
+                         f"measure '{name}'", "zero denominator", frame, frame.active.get(name))
+
+
+def ratio(m: RatioMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R1/R2: Σ numerators / Σ denominators × scale."""
+    out = _divide(_sum(frame, m.numerator), _sum(frame, m.denominator), m, name, frame)
+    return out * m.scale if m.scale != 1.0 else out
+
+
+def target(m: TargetMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R4: actual / target (or target / actual when lower is better)."""
+    actual = _num(frame, m.actual)
+    goal = _num(frame, m.target) if m.target else np.full(frame.n, m.target_value)
+    num, den = (actual, goal) if m.direction == "higher" else (goal, actual)
+    return _divide(num, den, m, name, frame)
+
+
+def _grouped(frame: Frame, table: str, weights: np.ndarray | None) -> np.ndarray:
+    ev = frame.events[table]
+    ok = ev.row >= 0
+    w = None if weights is None else weights[ok]
+    return np.bincount(ev.row[ok], weights=w, minlength=frame.n).astype(np.float64)
+
+
+def aggregate(m: AggregateMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R2: sum/mean/count/min/max, of an event table's rows or across records columns."""
+    if m.table is None:
+        stack = np.column_stack([_num(frame, c) for c in m.columns_])
+        reducer = {"sum": np.sum, "mean": np.mean, "min": np.min, "max": np.max}[m.how]
+        return reducer(stack, axis=1)
+    count = _grouped(frame, m.table, None)
+    if m.how == "count":
+        return count
+    ev = frame.events[m.table]
+    values = np.asarray(ev.column(m.columns_[0]), dtype=np.float64)
+    for col in m.columns_[1:]:
+        values = values + np.asarray(ev.column(col), dtype=np.float64)
+    if m.how in ("sum", "mean"):
+        total = _grouped(frame, m.table, values)
+        if m.how == "sum":
+            return total
+        return _divide(total, count, m, name, frame)
+    ok = ev.row >= 0
+    series = pd.Series(values[ok]).groupby(ev.row[ok])
+    red = series.min() if m.how == "min" else series.max()
+    out = np.full(frame.n, np.nan)
+    out[red.index.to_numpy()] = red.to_numpy()
+    return apply_missing(out, count == 0, m.on_zero, m.neutral, f"measure '{name}'",
+                         "no events", frame, frame.active.get(name))
+
+
+def sla(m: SlaMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R3: on-time requests / all requests; answered exactly at the limit is on time."""
+    ev = frame.events[m.table]
+    received = pd.to_datetime(ev.column(m.received), errors="coerce")
+    answered = pd.to_datetime(ev.column(m.answered), errors="coerce")
+    elapsed = ((answered - received).dt.total_seconds() / UNIT_SECONDS[m.unit]).to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    cats = ev.typed.frame[m.category].astype("string").str.strip()
+    limits = cats.map(m.limits).astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    if m.default_limit is not None:
+        limits = np.where(np.isnan(limits), m.default_limit, limits)
+    on_time = (elapsed <= limits + 1e-9 * np.maximum(1.0, limits)).astype(np.float64)
+    return _divide(_grouped(frame, m.table, on_time), _grouped(frame, m.table, None), m, name,
+                   frame)
+
+
+def rating(m: RatingMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R18: mean score per rater role, then the roles' weighted mean over the roles present."""
+    ev = frame.events[m.table]
+    roles = list(m.weights)
+    role = pd.Index(roles).get_indexer(ev.typed.frame[m.rater].astype("string").str.strip())
+    score = np.asarray(ev.column(m.score), dtype=np.float64)
+    ok = (ev.row >= 0) & (role >= 0) & ~np.isnan(score)
+    cell = ev.row[ok].astype(np.int64) * len(roles) + role[ok]
+    size = frame.n * len(roles)
+    total = np.bincount(cell, weights=score[ok], minlength=size).reshape(frame.n, len(roles))
+    count = np.bincount(cell, minlength=size).reshape(frame.n, len(roles))
+    weights = np.array([m.weights[r] for r in roles])
+    present = count > 0
+    if m.missing == "error":
+        some = present.any(axis=1) & ~present.all(axis=1)
+        apply_missing(np.zeros(frame.n), some, "error", 0.0, f"measure '{name}'",
+                      "a rater's score is missing", frame, frame.active.get(name))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(present, total / np.maximum(count, 1), 0.0)
+        wsum = (present * weights).sum(axis=1)
+        out = (mean * weights).sum(axis=1) / np.where(wsum == 0, 1.0, wsum)
+    return apply_missing(np.round(out, 9), wsum == 0, m.on_zero, m.neutral,
+                         f"measure '{name}'", "no ratings", frame, frame.active.get(name))
+
+
+def checklist(m: ChecklistMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R10: Σ points of the items that are met."""
+    out = np.zeros(frame.n)
+    for col, points in m.items.items():
+        out += np.asarray(frame.column(col), dtype=np.float64) * points
+    return out
+
+
+def column(m: ColumnMeasure, name: str, frame: Frame) -> np.ndarray:
+    """The records column as it is."""
+    return _num(frame, m.column)
+
+
+KERNELS = {RatioMeasure: ratio, TargetMeasure: target, AggregateMeasure: aggregate,
+           SlaMeasure: sla, RatingMeasure: rating, ChecklistMeasure: checklist,
+           ColumnMeasure: column}
+
+
+def compute_measures(frame: Frame) -> dict[str, np.ndarray]:
+    """Every measure of the policy, as arrays aligned to the records' rows (NaN = excluded)."""
+    return {name: KERNELS[type(m)](m, name, frame)
+            for name, m in frame.policy.measures.items()}

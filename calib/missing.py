@@ -1,0 +1,40 @@
+"""The explicit policy for values that cannot be computed: exclude, neutral, zero or error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.errors import DataError
+
+
+def apply_missing(values: np.ndarray, mask: np.ndarray, how: str, neutral: float,
+                  where: str, why: str, frame=None,
+                  active: np.ndarray | None = None) -> np.ndarray:
+    """Resolve the rows in ``mask`` by ``how``; ``error`` raises a DataError naming the rows.
+
+    ``exclude`` marks the rows with NaN, which the section combiners read as "left out".
+    ``error`` only counts rows in ``active`` (rows that are rated and use the value).
+    """
+    if not mask.any():
+        return values
+    out = np.array(values, dtype=np.float64, copy=True)
+    if how == "exclude":
+        out[mask] = np.nan
+    elif how == "neutral":
+        out[mask] = neutral
+    elif how == "zero":
+        out[mask] = 0.0
+    else:
+        rows = np.flatnonzero(mask if active is None else mask & active)
+        if len(rows) == 0:
+            out[mask] = np.nan
+            return out
+        ids = frame.record_ids()[rows] if frame is not None else None
+        numbers = (np.asarray(frame.records.rows)[rows] if frame is not None else rows)
+        raise DataError(pd.DataFrame({
+            "table": "records", "row": numbers, "id": ids, "column": None,
+            "problem": f"{why} for {where}", "value": None,
+            "fix": f"supply the value, or choose exclude/neutral/zero for {where} in the policy",
+        }))
+    return out

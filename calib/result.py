@@ -1,0 +1,54 @@
+"""The result of a run: one table per stage, every records row accounted for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from calib.policy.model import Policy
+
+
+@dataclass
+class Result:
+    """Tables of one run of a policy over a data set.
+
+    - ``scores``: one row per records row: id, period, scorecard, status (rated / not_rated),
+      reason, score and its parts (base from the score tree, additions, deductions, bonus), veto,
+      and proration where the policy sets it;
+    - ``measures``, ``kpi_points``, ``sections``: id, period and one column per measure, KPI or
+      section (empty where excluded);
+    - ``rollups``: one table per roll-up of the policy;
+    - ``adjustments``: the add/deduct events with their approval flags (R16);
+    - ``group_caps``: the units whose average exceeded the cap, and what was done (R16).
+    """
+
+    policy: Policy
+    scores: pd.DataFrame
+    measures: pd.DataFrame
+    kpi_points: pd.DataFrame
+    sections: pd.DataFrame
+    rollups: dict[str, pd.DataFrame] = field(default_factory=dict)
+    adjustments: pd.DataFrame | None = None
+    group_caps: pd.DataFrame | None = None
+
+    def rated(self) -> pd.DataFrame:
+        """The rows of ``scores`` that were rated."""
+        return self.scores[self.scores["status"] == "rated"]
+
+    def not_rated(self) -> pd.DataFrame:
+        """The rows of ``scores`` that were not rated, with the reason."""
+        return self.scores[self.scores["status"] != "rated"]
+
+    def summary(self) -> pd.DataFrame:
+        """Rows, rated rows, mean and spread of scores per period."""
+        s = self.scores
+        rated = s["status"] == "rated"
+        out = s.assign(rated=rated).groupby("period", sort=True).agg(
+            rows=("id", "size"), rated=("rated", "sum"), mean=("score", "mean"),
+            std=("score", "std"), min=("score", "min"), max=("score", "max"))
+        return out.round(3)
+
+    def person(self, person_id: object) -> pd.DataFrame:
+        """Every period's score row of one person."""
+        return self.scores[self.scores["id"].astype(str) == str(person_id)]
