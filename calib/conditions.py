@@ -27,8 +27,8 @@ def holds(cond: Condition, values: np.ndarray | pd.Series) -> np.ndarray:
                "lt": v < operand - t, "le": v <= operand + t}[op]
         return out & ~np.isnan(v)
     if isinstance(values, np.ndarray) and values.dtype == bool:
-        truth = {True: True, False: False, "true": True, "false": False, 1: True, 0: False,
-                 1.0: True, 0.0: False, "是": True, "否": False, "yes": True, "no": False}
+        truth = {True: True, False: False, "true": True, "false": False,
+                 "是": True, "否": False, "yes": True, "no": False}
         items = operand if op in ("in", "not_in") else [operand]
         wanted = {truth.get(x.lower() if isinstance(x, str) else x, x) for x in items}
         hit = np.zeros(len(values), dtype=bool)

@@ -89,7 +89,7 @@ def score_frame(frame: Frame) -> Result:
     rated = reasons == None  # noqa: E711
     labels = _period_labels(frame)
     scores = _table(frame, labels, {
-        "scorecard": np.where(card >= 0, np.array(names + [""], dtype=object)[card], None),
+        "scorecard": np.where(card >= 0, np.array([*names, ""], dtype=object)[card], None),
         "status": np.where(rated, "rated", "not_rated"),
         "reason": reasons,
         "score": np.where(rated, out.score, np.nan),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from calib.policy.rules import Linear, Piecewise
@@ -59,7 +61,7 @@ def piecewise_points_scalar(value: float, rule: Piecewise) -> float:
         out = knots[-1][1] + (value - knots[-1][0]) * (rule.slope_above or 0.0)
     else:
         out = knots[-1][1]
-        for (x0, y0), (x1, y1) in zip(knots, knots[1:], strict=False):
+        for (x0, y0), (x1, y1) in itertools.pairwise(knots):
             if x0 <= value <= x1:
                 out = y0 + (y1 - y0) * (value - x0) / (x1 - x0)
                 break

@@ -132,6 +132,11 @@ def _check_tree(c: _Checker) -> None:
         for i, veto in enumerate(sec.vetoes):
             c.condition(f"sections.{name}.vetoes[{i}].when", veto.when)
     _check_cycles(c)
+    _check_cards(c)
+
+
+def _check_cards(c: _Checker) -> None:
+    p = c.p
     for name, card in p.scorecards.items():
         path = f"scorecards.{name}"
         if card.root is not None and card.root not in p.sections and card.root not in p.kpis:

@@ -6,6 +6,7 @@ of points. ``max_points``/``min_points`` give the rule's range, used to check we
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -201,7 +202,7 @@ class Piecewise(Strict):
     @model_validator(mode="after")
     def _increasing(self) -> Piecewise:
         xs = [k.x for k in self.knots]
-        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(xs)):
             raise ValueError(f"knots' x values must be strictly increasing, got {xs}")
         return self
 
