@@ -1,0 +1,135 @@
+"""Command line: ``calib validate``, ``calib run``, ``calib params``, ``calib schema``.
+
+Exit codes (a contract): 0 ok, 1 bad input (a message says what and where), 2 usage.
+Messages are written for an HR officer: what is wrong, where, and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from calib.errors import CalibError, DataError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calib", description="Run and check performance and bonus schemes.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("validate", help="check a policy (and, with --data, the data against it)")
+    v.add_argument("policy", help="policy file (.yaml or .json)")
+    v.add_argument("--data", help="data folder or file to check against the policy")
+    v.add_argument("--problems", help="write the data problems table to this CSV file")
+    r = sub.add_parser("run", help="score a data set with a policy and write the results")
+    r.add_argument("--policy", required=True, help="policy file (.yaml or .json)")
+    r.add_argument("--data", required=True, help="data folder, workbook or file")
+    r.add_argument("--out", required=True, help="folder for results.csv and the stage tables")
+    p = sub.add_parser("params", help="list every tunable number of a policy with its path")
+    p.add_argument("policy")
+    s = sub.add_parser("schema", help="print the JSON Schema of the policy format")
+    s.add_argument("--out", help="write it to this file instead")
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from calib.data import load_data
+    from calib.frame import build_frame
+    from calib.policy import load_policy
+
+    policy = load_policy(args.policy)
+    print(f"policy {args.policy}: ok ({policy.name}; {len(policy.kpis)} KPIs, "
+          f"{len(policy.sections)} sections, {len(policy.params())} tunable numbers)")
+    if args.data:
+        try:
+            frame = build_frame(policy, load_data(args.data, policy))
+        except DataError as exc:
+            if args.problems:
+                exc.problems.to_csv(args.problems, index=False, encoding="utf-8-sig")
+                print(f"problems written to {args.problems}", file=sys.stderr)
+            raise
+        print(f"data {args.data}: ok ({frame.n} person-periods, {len(frame.ids)} people)")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from calib.engine import run
+    from calib.policy import load_policy
+    from calib.policy.hashing import policy_sha256
+
+    policy = load_policy(args.policy)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        result = run(policy, args.data)
+    except DataError as exc:
+        exc.problems.to_csv(out / "problems.csv", index=False, encoding="utf-8-sig")
+        print(f"the full problems table is in {out / 'problems.csv'}", file=sys.stderr)
+        raise
+    sha = policy_sha256(policy)
+    scores = result.scores
+    results = scores[["id", "period", "scorecard", "status", "reason", "score"]].copy()
+    results["policy"] = policy.name
+    results["policy_sha256"] = sha
+    results.to_csv(out / "results.csv", index=False, encoding="utf-8")
+    scores.to_csv(out / "scores.csv", index=False, encoding="utf-8")
+    for name in ("measures", "kpi_points", "sections"):
+        getattr(result, name).to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
+    for name, table in result.rollups.items():
+        table.to_csv(out / f"rollup_{name}.csv", index=False, encoding="utf-8")
+    if result.adjustments is not None:
+        result.adjustments.to_csv(out / "adjustments.csv", index=False, encoding="utf-8")
+    if result.group_caps is not None:
+        result.group_caps.to_csv(out / "group_caps.csv", index=False, encoding="utf-8")
+    rated = int((scores["status"] == "rated").sum())
+    print(f"{len(scores)} person-periods: {rated} rated, {len(scores) - rated} not rated "
+          f"(reasons in results.csv); written to {out}/")
+    reasons = scores.loc[scores["status"] != "rated", "reason"].value_counts()
+    for reason, count in reasons.items():
+        print(f"  not rated, {reason}: {count}")
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    from calib.policy import load_policy
+
+    frame = load_policy(args.policy).params_frame()
+    with pd.option_context("display.max_rows", None, "display.width", 160):
+        print(frame.to_string(index=False))
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from calib.policy import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``calib`` command; returns the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema}
+    try:
+        return handlers[args.command](args)
+    except CalibError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
