@@ -1,0 +1,1 @@
+"""Generators of the example data sets, one module per scheme (see ``datasets/generate.py``)."""
