@@ -1,0 +1,89 @@
+"""The command line: exit codes 0/1/2 and messages fit for an HR officer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from calib.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+class TestValidate:
+    def test_good_policy_exits_0(self, capsys) -> None:
+        """A valid policy is reported ok with its counts."""
+        assert main(["validate", str(DATA / "mini.yaml")]) == 0
+        assert "ok (mini; 4 KPIs, 2 sections" in capsys.readouterr().out
+
+    def test_bad_policy_exits_1_with_path_and_line(self, tmp_path, capsys) -> None:
+        """A typo in a key is refused, naming the path and the line."""
+        text = (DATA / "mini.yaml").read_text(encoding="utf-8").replace(
+            "combine: weighted", "combine: weighted\n    wieght: 3")
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text, encoding="utf-8")
+        assert main(["validate", str(bad)]) == 1
+        err = capsys.readouterr().err
+        assert "sections.sales.wieght (line 46): unknown key" in err
+
+    def test_missing_file_exits_1(self, capsys) -> None:
+        """A policy file that does not exist is a bad input, not a crash."""
+        assert main(["validate", "nope.yaml"]) == 1
+        assert "file not found: nope.yaml" in capsys.readouterr().err
+
+    def test_data_problems_written(self, tmp_path, capsys) -> None:
+        """With --data, every data problem is listed and written to --problems."""
+        folder = tmp_path / "d"
+        shutil.copytree(DATA / "mini", folder)
+        rec = pd.read_csv(folder / "records.csv", dtype=str)
+        rec.loc[1, "orders"] = "12a"
+        rec.loc[2, "attitude"] = "很好"
+        rec.to_csv(folder / "records.csv", index=False)
+        problems = tmp_path / "problems.csv"
+        code = main(["validate", str(DATA / "mini.yaml"), "--data", str(folder),
+                     "--problems", str(problems)])
+        assert code == 1
+        table = pd.read_csv(problems)
+        assert set(zip(table["row"], table["column"], table["problem"], strict=True)) == {
+            (3, "orders", "not a number"), (4, "attitude", "unknown label")}
+        assert "records row 3 (id E1), column 'orders': not a number" in capsys.readouterr().err
+
+
+class TestRun:
+    def test_run_writes_results_with_policy_hash(self, tmp_path, capsys) -> None:
+        """Every records row is in results.csv with its status and the policy's sha256."""
+        out = tmp_path / "out"
+        assert main(["run", "--policy", str(DATA / "mini.yaml"), "--data", str(DATA / "mini"),
+                     "--out", str(out)]) == 0
+        results = pd.read_csv(out / "results.csv")
+        assert len(results) == 4
+        assert list(results.columns) == ["id", "period", "scorecard", "status", "reason", "score",
+                                         "policy", "policy_sha256"]
+        assert results["policy_sha256"].str.len().eq(64).all()
+        assert results.loc[results["id"] == "E3", "reason"].item() == "probation"
+        assert "not rated, probation: 1" in capsys.readouterr().out
+
+    def test_run_is_deterministic(self, tmp_path) -> None:
+        """The same policy and data give byte-identical results."""
+        args = ["run", "--policy", str(DATA / "mini.yaml"), "--data", str(DATA / "mini")]
+        main([*args, "--out", str(tmp_path / "a")])
+        main([*args, "--out", str(tmp_path / "b")])
+        assert (tmp_path / "a" / "results.csv").read_bytes() == \
+            (tmp_path / "b" / "results.csv").read_bytes()
+
+
+class TestUsage:
+    def test_unknown_command_exits_2(self) -> None:
+        """A usage error exits with 2."""
+        assert main(["bogus"]) == 2
+
+    def test_missing_option_exits_2(self) -> None:
+        """`run` without --out is a usage error."""
+        assert main(["run", "--policy", "p.yaml", "--data", "d"]) == 2
+
+    def test_params_lists_paths(self, capsys) -> None:
+        """`params` prints every tunable path with its value."""
+        assert main(["params", str(DATA / "mini.yaml")]) == 0
+        assert "kpis.conversion.rule.bands[0].at" in capsys.readouterr().out
