@@ -1,0 +1,91 @@
+"""R24: apportion a group's size among grades by ratios, so the quotas add up to the group exactly.
+
+Three methods, vectorised over many groups at once (one row per group, one column per grade):
+
+- ``hamilton`` (largest remainder, the default): everyone gets the floor of their exact quota
+  n × ratio; the seats left go to the largest remainders. Each quota is within one of its exact
+  share. It can show the Alabama paradox: growing a group by one person can cost a grade a place.
+- ``webster`` (Sainte-Laguë): divisor method rounding at .5; free of the Alabama paradox.
+- ``dhondt``: divisor method rounding down; favours the grades with larger ratios.
+
+Ties (equal remainders, equal priorities) go to the grade listed first, that is the better grade.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = 1e-9
+
+
+def exact_quotas(sizes: np.ndarray, ratios: np.ndarray) -> np.ndarray:
+    """n × ratio for every group (rows) and grade (columns); ratios are shares summing to 1."""
+    sizes = np.asarray(sizes, dtype=np.float64)
+    ratios = np.atleast_2d(np.asarray(ratios, dtype=np.float64))
+    return np.round(sizes[:, None] * ratios, 9)
+
+
+def hamilton(sizes: np.ndarray, ratios: np.ndarray) -> np.ndarray:
+    """Largest-remainder quotas (int array, groups × grades)."""
+    exact = exact_quotas(sizes, ratios)
+    seats = np.floor(exact + EPS).astype(np.int64)
+    remainder = exact - seats
+    left = np.asarray(sizes, dtype=np.int64) - seats.sum(axis=1)
+    # order grades by remainder, largest first; a stable sort keeps the better grade first on ties
+    order = np.argsort(-np.round(remainder, 9), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rows = np.arange(order.shape[0])[:, None]
+    rank[rows, order] = np.arange(order.shape[1])[None, :]
+    seats += rank < left[:, None]
+    return seats
+
+
+def _divisor(sizes: np.ndarray, ratios: np.ndarray, offset: float) -> np.ndarray:
+    """Divisor method with divisors s + offset (Webster 0.5, D'Hondt 1), seats adjusted to n."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    ratios = np.atleast_2d(np.asarray(ratios, dtype=np.float64))
+    ratios = np.broadcast_to(ratios, (len(sizes), ratios.shape[1]))
+    exact = exact_quotas(sizes, ratios)
+    seats = (np.floor(exact + EPS) if offset == 1.0 else np.floor(exact + 0.5 + EPS)).astype(
+        np.int64)
+    seats = np.where(ratios > 0, seats, 0)
+    grades = ratios.shape[1]
+    rank_bias = np.arange(grades) * 1e-12  # the better grade wins a tie
+    for _ in range(int(sizes.max(initial=0)) + grades + 1):
+        diff = sizes - seats.sum(axis=1)
+        if not diff.any():
+            break
+        add = diff > 0
+        if add.any():
+            prio = np.where(ratios > 0, ratios / (seats + offset), -np.inf) - rank_bias
+            pick = np.argmax(prio, axis=1)
+            seats[add, pick[add]] += 1
+        drop = diff < 0
+        if drop.any():
+            prio = np.where(seats > 0, ratios / np.maximum(seats - 1 + offset, EPS), np.inf)
+            prio = prio + rank_bias
+            pick = np.argmin(prio, axis=1)
+            seats[drop, pick[drop]] -= 1
+    return seats
+
+
+def webster(sizes: np.ndarray, ratios: np.ndarray) -> np.ndarray:
+    """Sainte-Laguë / Webster quotas."""
+    return _divisor(sizes, ratios, 0.5)
+
+
+def dhondt(sizes: np.ndarray, ratios: np.ndarray) -> np.ndarray:
+    """D'Hondt (Jefferson) quotas."""
+    return _divisor(sizes, ratios, 1.0)
+
+
+METHODS = {"hamilton": hamilton, "webster": webster, "dhondt": dhondt}
+
+
+def apportion(sizes: np.ndarray, ratios: np.ndarray, method: str = "hamilton") -> np.ndarray:
+    """Quotas per group and grade by ``method``; each row adds up to its group's size."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    ratios = np.atleast_2d(np.asarray(ratios, dtype=np.float64))
+    if ratios.shape[0] == 1 and len(sizes) != 1:
+        ratios = np.broadcast_to(ratios, (len(sizes), ratios.shape[1]))
+    return METHODS[method](sizes, ratios)

@@ -1,0 +1,110 @@
+"""Exact money (SCHEMES.md R27–R34): amounts end as whole currency units, never binary floats.
+
+The policy names the unit (0.01 for cents, 1 for whole yuan) and the rounding rule. A bonus pool is
+shared by largest remainder on whole units, so the payouts add up to the pool exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+import numpy as np
+
+ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
+
+
+def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.ndarray:
+    """Amounts (float, in currency) → whole units (int64), rounded by ``rounding``.
+
+    A float that is a hair below a half (693.7449999999 for 693.745) is treated as the half: the
+    amount is first rounded to 6 decimals of a unit, which removes binary noise but never a real
+    digit of money computed from typed numbers.
+    """
+    x = np.round(np.asarray(amounts, dtype=np.float64) / unit, 6)
+    if rounding == "half_up":
+        out = np.sign(x) * np.floor(np.abs(x) + 0.5)
+    elif rounding == "half_even":
+        out = np.round(x)
+    elif rounding == "down":
+        out = np.trunc(x)
+    else:
+        raise ValueError(f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDING)}")
+    return out.astype(np.int64)
+
+
+def from_units(units: np.ndarray, unit: float) -> list[Decimal]:
+    """Whole units → exact Decimal amounts (for reports)."""
+    step = Decimal(str(unit))
+    return [Decimal(int(u)) * step for u in np.asarray(units, dtype=np.int64)]
+
+
+def units_to_float(units: np.ndarray, unit: float) -> np.ndarray:
+    """Whole units → the nearest float amount, for tables (exact to the cent when printed)."""
+    decimals = max(0, -Decimal(str(unit)).as_tuple().exponent)
+    return np.round(np.asarray(units, dtype=np.float64) * unit, decimals)
+
+
+class PoolError(ValueError):
+    """A pool cannot be shared under its caps and floors."""
+
+
+def _water_fill(pool: float, weights: np.ndarray, caps: np.ndarray, floors: np.ndarray
+                ) -> np.ndarray:
+    """Real shares in proportion to ``weights`` within [floor, cap], adding up to ``pool``."""
+    n = len(weights)
+    fixed = np.full(n, np.nan)
+    for _ in range(2 * n + 2):
+        free = np.isnan(fixed)
+        rest = pool - np.nansum(fixed)
+        wsum = weights[free].sum()
+        share = np.where(free, rest * weights / wsum if wsum > 0 else 0.0, fixed)
+        over = free & (share > caps + 1e-9)
+        under = free & (share < floors - 1e-9)
+        if not over.any() and not under.any():
+            return share
+        # fix the worst side first: whichever moves more money
+        if (share - caps)[over].sum() >= (floors - share)[under].sum():
+            fixed[over] = caps[over]
+        else:
+            fixed[under] = floors[under]
+        if not np.isnan(fixed).any():
+            if abs(np.nansum(fixed) - pool) > 1e-6:
+                raise PoolError("the caps and floors leave no room to pay the pool out exactly")
+            return fixed
+    raise PoolError("the caps and floors do not settle")  # pragma: no cover - bounded loop
+
+
+def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray | None = None,
+                  floors_units: np.ndarray | None = None) -> np.ndarray:
+    """Share ``pool_units`` whole units in proportion to ``weights``; the result sums to the pool.
+
+    What a cap cuts off is shared among the others in proportion to their weights; floors are
+    honoured the same way. Whole units left after flooring go to the largest remainders (ties to
+    the earlier row, so sort the rows by id first for a stable result).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    n = len(w)
+    if n == 0:
+        if pool_units != 0:
+            raise PoolError("a pool with nobody to share it among")
+        return np.zeros(0, dtype=np.int64)
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise PoolError("pool weights must be finite and not negative")
+    caps = np.full(n, np.inf) if caps_units is None else np.asarray(caps_units, dtype=np.float64)
+    floors = np.zeros(n) if floors_units is None else np.asarray(floors_units, dtype=np.float64)
+    if floors.sum() > pool_units + 1e-9:
+        raise PoolError(f"the floors add up to {floors.sum():.0f} units, more than the pool "
+                        f"({pool_units})")
+    if caps.sum() < pool_units - 1e-9:
+        raise PoolError(f"the caps add up to {caps.sum():.0f} units, less than the pool "
+                        f"({pool_units})")
+    if w.sum() == 0 and floors.sum() < pool_units:
+        w = np.where(caps > floors, 1.0, 0.0)  # nobody has weight: share equally among the open
+    share = _water_fill(float(pool_units), w, caps, floors)
+    units = np.floor(np.round(share, 6)).astype(np.int64)
+    left = int(pool_units - units.sum())
+    remainder = share - units
+    room = units < caps
+    order = np.argsort(-np.where(room, np.round(remainder, 9), -np.inf), kind="stable")
+    units[order[:left]] += 1
+    return units
