@@ -19,7 +19,7 @@ EPS = 1e-9
 
 
 def exact_quotas(sizes: np.ndarray, ratios: np.ndarray) -> np.ndarray:
-    """n × ratio for every group (rows) and grade (columns); ratios are shares summing to 1."""
+    """Exact quotas, n × ratio, for every group (rows) and grade (columns); ratios are shares summing to 1."""
     sizes = np.asarray(sizes, dtype=np.float64)
     ratios = np.atleast_2d(np.asarray(ratios, dtype=np.float64))
     return np.round(sizes[:, None] * ratios, 9)
