@@ -337,14 +337,15 @@ class TestPerIncident:
 
 # --- labels (R9) -------------------------------------------------------------------------------
 
+RATING = {"kind": "labels", "points": {"优秀": 3, "良好": 1, "一般": 0, "较差": -2}}
+
+
 class TestLabels:
     """R9 ordinal labels, Chinese and English, as people type them."""
 
-    RULE = {"kind": "labels", "points": {"优秀": 3, "良好": 1, "一般": 0, "较差": -2}}
-
     def test_labels_with_spaces(self):
         """' 优秀 ' → 3, '良好\\t' → 1, '一般' → 0, '  较差' → −2."""
-        rule = make_rule(self.RULE)
+        rule = make_rule(RATING)
         values = [" 优秀 ", "良好\t", "一般", "  较差"]
         out, unknown = label_points(pd.Series(values), rule)
         assert out.tolist() == [3, 1, 0, -2]
@@ -353,7 +354,7 @@ class TestLabels:
 
     def test_unknown_and_empty_labels_are_flagged(self):
         """'优' (a prefix), '' and None are unknown: NaN with the unknown mask set."""
-        rule = make_rule(self.RULE)
+        rule = make_rule(RATING)
         out, unknown = label_points(pd.Series(["优", "", None, "优秀"], dtype=object), rule)
         assert unknown.tolist() == [True, True, True, False]
         assert out[3] == 3
@@ -368,6 +369,10 @@ class TestLabels:
 
 # --- linear (R11) and piecewise (R12) ----------------------------------------------------------
 
+QC = {"kind": "piecewise", "knots": [{"x": "70%", "y": 1}, {"x": "80%", "y": 1}],
+      "slope_below": 5, "slope_above": 5}
+
+
 class TestCurves:
     """R11 capped linear and R12 piecewise-linear multipliers."""
 
@@ -381,15 +386,12 @@ class TestCurves:
         rule = make_rule({"kind": "linear", "slope": 7.5})
         assert [both(rule, v) for v in (50, 100)] == [375, 750]
 
-    QC = {"kind": "piecewise", "knots": [{"x": "70%", "y": 1}, {"x": "80%", "y": 1}],
-          "slope_below": 5, "slope_above": 5}
-
     @pytest.mark.parametrize(("qc", "multiplier"),
                              [(0.65, 0.75), (0.84, 1.20), (0.70, 1), (0.75, 1), (0.80, 1),
                               (0.50, 0.0), (1.0, 2.0)])
     def test_qc_multiplier(self, qc, multiplier):
         """QC 65% → 1 − 0.05·5 = 0.75; 84% → 1 + 0.04·5 = 1.20; 70–80% → 1."""
-        assert both(make_rule(self.QC), qc) == multiplier
+        assert both(make_rule(QC), qc) == multiplier
 
     def test_single_knot_keeps_nan(self):
         """A one-knot curve (a constant 1 multiplier) leaves a missing value missing: NaN → NaN."""
