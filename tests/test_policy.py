@@ -108,15 +108,20 @@ class TestReferences:
             ("scorecards.leads.when.column", "column 'position' is declared neither in "
              "inputs.records nor in inputs.people; known columns: calls, note, period", 28),
         } <= found
-        assert len(exc.value.issues) == 6
+        assert len(exc.value.issues) == 5
 
-    def test_catch_all_scorecard_not_last(self, data_dir):
-        """'everyone' has no 'when' but comes before 'leads': reported at scorecards.everyone (line 27)."""
+    def test_two_scorecards_without_when(self):
+        """Only one scorecard may go without 'when' (it takes everyone the others leave)."""
+        data = policy_dict({"a": {"kind": "linear"}})
+        data["inputs"]["records"]["columns"]["position"] = {"type": "text"}
+        data["scorecards"] = {"everyone": {"root": "total"},
+                              "leads": {"root": "total", "when": {"column": "position", "eq": "lead"}},
+                              "rest": {"root": "total"}}
         with pytest.raises(PolicyError) as exc:
-            calib.load_policy(data_dir / "bad_refs.yaml")
-        message = ("scorecard 'everyone' has no 'when' and matches everyone, so the scorecards "
-                   "after it are never used; put it last")
-        assert ("scorecards.everyone", message, 27) in issues(exc)
+            validate_policy(data)
+        assert issues(exc) == [("scorecards.rest.when", "scorecards 'everyone', 'rest' have no "
+                                "'when', so each would apply to everyone; give all but one a "
+                                "condition", None)]
 
     def test_weights_not_adding_up(self):
         """Weights 35 + 20 + 10 = 65 in a section of total 100 is refused with the sum."""
