@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from calib.calendar import period_label
 from calib.conditions import holds
+from calib.errors import DataError
 from calib.frame import Frame
 from calib.policy.scoring import Adjustments, GroupAverageCap, Scorecard
 
@@ -41,12 +43,29 @@ class CardOutput:
 
 
 def assign_cards(frame: Frame) -> np.ndarray:
-    """Index of the first scorecard whose ``when`` holds, per row (−1: none applies)."""
+    """Index of the scorecard whose ``when`` holds, per row; the default card takes the rest
+    (−1: none applies). A row matching two conditions is a data error naming the rows.
+    """
     card = np.full(frame.n, -1, dtype=np.intp)
+    names = list(frame.policy.scorecards)
+    default = None
     for i, sc in enumerate(frame.policy.scorecards.values()):
-        hit = np.ones(frame.n, dtype=bool) if sc.when is None else holds(
-            sc.when, frame.column(sc.when.column))
-        card[(card < 0) & hit] = i
+        if sc.when is None:
+            default = i
+            continue
+        hit = holds(sc.when, frame.column(sc.when.column))
+        clash = hit & (card >= 0)
+        if clash.any():
+            other = names[int(card[np.flatnonzero(clash)[0]])]
+            rows = np.flatnonzero(clash)
+            raise DataError(pd.DataFrame({
+                "table": "records", "row": np.asarray(frame.records.rows)[rows],
+                "id": frame.record_ids()[rows], "column": sc.when.column,
+                "problem": f"matches both scorecards '{other}' and '{names[i]}'", "value": None,
+                "fix": "make the scorecards' 'when' conditions exclusive"}))
+        card[hit] = i
+    if default is not None:
+        card[card < 0] = default
     return card
 
 
@@ -61,6 +80,8 @@ def _adjustments(frame: Frame, adj: Adjustments) -> tuple[np.ndarray, np.ndarray
         approval |= pts > adj.approval_above
     if adj.approval_below is not None:
         approval |= pts < adj.approval_below
+    if adj.approved is not None:
+        approval &= ~np.asarray(ev.column(adj.approved), dtype=bool)
     flags = ev.typed.frame.copy()
     flags.insert(0, "row", np.asarray(ev.typed.rows))
     flags["needs_approval"] = approval
@@ -78,7 +99,8 @@ def _group_average(frame: Frame, rows: np.ndarray, out: CardOutput, cap: GroupAv
     over = mean > cap.max + 1e-9
     for g in np.flatnonzero(over):
         member = codes == g
-        entry = {"scorecard": card_name, "group": uniques[g][0], "period": uniques[g][1],
+        entry = {"scorecard": card_name, "group": uniques[g][0],
+                 "period": period_label(uniques[g][1], frame.policy.calendar.frequency),
                  "size": int(n[g]), "mean_before": round(float(mean[g]), 9), "cap": cap.max,
                  "method": cap.method, "scale": 1.0}
         if cap.method == "scale":

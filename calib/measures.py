@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calib.conditions import holds
 from calib.frame import Frame
 from calib.missing import apply_missing
 from calib.policy.measures import (
@@ -43,9 +44,33 @@ def _divide(num: np.ndarray, den: np.ndarray, m, name: str, frame: Frame) -> np.
                          f"measure '{name}'", "zero denominator", frame, frame.active.get(name))
 
 
+def _event_sum(frame: Frame, table: str, columns: list[str]) -> np.ndarray:
+    ev = frame.events[table]
+    values = np.zeros(len(ev.row))
+    for col in columns:
+        values = values + np.asarray(ev.column(col), dtype=np.float64)
+    return _grouped(frame, table, values)
+
+
+def _group_total(frame: Frame, by: str, values: np.ndarray) -> np.ndarray:
+    """Σ values over each group and period, given back to every row of the group."""
+    groups = pd.Series(np.asarray(frame.column(by), dtype=object)).astype("string")
+    key = pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period])
+    codes, _ = pd.factorize(key)
+    total = np.bincount(codes, weights=np.nan_to_num(values), minlength=codes.max() + 1)
+    return total[codes]
+
+
 def ratio(m: RatioMeasure, name: str, frame: Frame) -> np.ndarray:
-    """R1/R2: Σ numerators / Σ denominators × scale."""
-    out = _divide(_sum(frame, m.numerator), _sum(frame, m.denominator), m, name, frame)
+    """R1/R2: Σ numerators / Σ denominators × scale (per row, per event table, or per group)."""
+    if m.table is not None:
+        num = _event_sum(frame, m.table, m.numerator)
+        den = _event_sum(frame, m.table, m.denominator)
+    else:
+        num, den = _sum(frame, m.numerator), _sum(frame, m.denominator)
+        if m.group_by is not None:
+            num, den = _group_total(frame, m.group_by, num), _group_total(frame, m.group_by, den)
+    out = _divide(num, den, m, name, frame)
     return out * m.scale if m.scale != 1.0 else out
 
 
@@ -70,19 +95,22 @@ def aggregate(m: AggregateMeasure, name: str, frame: Frame) -> np.ndarray:
         stack = np.column_stack([_num(frame, c) for c in m.columns_])
         reducer = {"sum": np.sum, "mean": np.mean, "min": np.min, "max": np.max}[m.how]
         return reducer(stack, axis=1)
-    count = _grouped(frame, m.table, None)
+    ev = frame.events[m.table]
+    keep = np.ones(len(ev.row), dtype=np.float64)
+    if m.where is not None:
+        keep = holds(m.where, ev.column(m.where.column)).astype(np.float64)
+    count = _grouped(frame, m.table, keep)
     if m.how == "count":
         return count
-    ev = frame.events[m.table]
     values = np.asarray(ev.column(m.columns_[0]), dtype=np.float64)
     for col in m.columns_[1:]:
         values = values + np.asarray(ev.column(col), dtype=np.float64)
     if m.how in ("sum", "mean"):
-        total = _grouped(frame, m.table, values)
+        total = _grouped(frame, m.table, values * keep)
         if m.how == "sum":
             return total
         return _divide(total, count, m, name, frame)
-    ok = ev.row >= 0
+    ok = (ev.row >= 0) & (keep > 0)
     series = pd.Series(values[ok]).groupby(ev.row[ok])
     red = series.min() if m.how == "min" else series.max()
     out = np.full(frame.n, np.nan)

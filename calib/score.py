@@ -68,6 +68,8 @@ def _combine(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:
     elif sec.combine == "mean":
         with np.errstate(invalid="ignore"):
             out = filled.sum(axis=1) / present.sum(axis=1)
+    elif sec.combine == "product":
+        out = np.where(any_present, np.where(present, stack, 1.0).prod(axis=1), np.nan)
     else:
         out = np.where(any_present, np.where(present, stack, np.inf).min(axis=1), np.nan)
     return np.round(out, 9)

@@ -47,7 +47,9 @@ def piecewise_points(values: np.ndarray, rule: Piecewise) -> np.ndarray:
     if rule.slope_above is not None:
         above = v > xs[-1]
         out = np.where(above, ys[-1] + (v - xs[-1]) * rule.slope_above, out)
-    return _clip(np.round(out, 9), rule.min, rule.max)
+    out = _clip(np.round(out, 9), rule.min, rule.max)
+    out[np.isnan(v)] = np.nan
+    return out
 
 
 def piecewise_points_scalar(value: float, rule: Piecewise) -> float:

@@ -28,9 +28,7 @@ def step_points(values: np.ndarray, rule: StepDeduction) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     excess = v - rule.threshold if rule.direction == "max" else rule.threshold - v
     excess = np.where(np.abs(excess) <= tol(rule.threshold), 0.0, excess)
-    out = rule.points - _steps(excess, rule) * rule.deduct
-    if rule.partial == "proportional":
-        out = np.round(out, 9)
+    out = np.round(rule.points - _steps(excess, rule) * rule.deduct, 9)
     if rule.floor is not None:
         out = np.maximum(out, rule.floor)
     return out  # NaN propagates through every step above
@@ -53,7 +51,7 @@ def step_points_scalar(value: float, rule: StepDeduction) -> float:
 def incident_points(counts: np.ndarray, rule: PerIncident) -> np.ndarray:
     """Points after deducting ``each`` per incident beyond the ``free`` ones, never below floor."""
     c = np.asarray(counts, dtype=np.float64)
-    out = rule.points - np.maximum(c - rule.free, 0.0) * rule.each
+    out = np.round(rule.points - np.maximum(c - rule.free, 0.0) * rule.each, 9)
     if rule.floor is not None:
         out = np.maximum(out, rule.floor)
     return out
@@ -63,5 +61,5 @@ def incident_points_scalar(count: float, rule: PerIncident) -> float:
     """Reference implementation for one count."""
     if count != count:
         return float("nan")
-    points = rule.points - max(count - rule.free, 0) * rule.each
+    points = round(rule.points - max(count - rule.free, 0) * rule.each, 9)
     return points if rule.floor is None else max(points, rule.floor)

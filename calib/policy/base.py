@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, model_validator
 
 
 class Strict(BaseModel):
@@ -47,11 +47,14 @@ class Tunable:
     role: str
 
 
-Number = Annotated[float, BeforeValidator(parse_number)]
-Threshold = Annotated[float, BeforeValidator(parse_number), Tunable("threshold")]
-Points = Annotated[float, BeforeValidator(parse_number), Tunable("points")]
-Weight = Annotated[float, BeforeValidator(parse_number), Tunable("weight"), Ge(0)]
-Factor = Annotated[float, BeforeValidator(parse_number), Tunable("factor")]
+Finite = AllowInfNan(False)
+"""NaN and infinity are refused: no rule can reach them, and canonical JSON cannot hold them."""
+
+Number = Annotated[float, BeforeValidator(parse_number), Finite]
+Threshold = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("threshold")]
+Points = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("points")]
+Weight = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("weight"), Ge(0)]
+Factor = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("factor")]
 
 MissingPolicy = Literal["exclude", "neutral", "zero", "error"]
 """What happens to a value that cannot be computed (zero denominator, missing value, unknown label).

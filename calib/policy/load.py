@@ -47,7 +47,12 @@ def _clean_loc(loc: tuple[Any, ...], data: Any, missing: bool = False) -> list[s
     """Drop the parts pydantic adds that are not in the document (union tags, 'function-after')."""
     out: list[str | int] = []
     node = data
+    tag_seen: int | None = None
     for part in loc:
+        if (isinstance(node, dict) and isinstance(part, str) and part == node.get("kind")
+                and tag_seen != id(node)):
+            tag_seen = id(node)
+            continue  # the union's tag (a rule's kind): not a key, even when a key has its name
         if isinstance(node, dict) and part in node:
             node = node[part]
             out.append(part)
@@ -143,8 +148,10 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
-    """The policy as YAML (readable, Chinese kept) or JSON; loading it back gives an equal policy."""
-    data = policy.to_dict()
+    """The policy as YAML (readable, Chinese kept, defaults left out) or JSON; loading it back
+    gives an equal policy.
+    """
+    data = policy.to_dict(minimal=True)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from calib.policy.base import Factor, MissingPolicy, Number, Strict, Threshold, Weight
+from calib.policy.base import Condition, Factor, MissingPolicy, Number, Strict, Threshold, Weight
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -35,11 +35,17 @@ class RatioMeasure(Strict):
 
     A zero denominator (nobody surveyed this month) follows ``on_zero``: ``exclude`` leaves the KPI
     out and re-weights the rest, ``neutral`` uses ``neutral``, ``zero`` uses 0, ``error`` stops.
+    With ``table`` the columns are summed over that event table's rows of the person-period (QC =
+    Σ passed / Σ sampled over the reviews). With ``group_by`` the ratio is the group's (Σ over all
+    records rows of the group in the period): per-capita output of a department, injuries per
+    thousand of a site; every member gets the group's value.
     """
 
     kind: Literal["ratio"]
     numerator: list[str]
     denominator: list[str]
+    table: str | None = None
+    group_by: str | None = None
     scale: Number = 1.0
     on_zero: MissingPolicy = "exclude"
     neutral: Number = 0.0
@@ -47,9 +53,15 @@ class RatioMeasure(Strict):
 
     _lists = field_validator("numerator", "denominator", mode="before")(_as_list)
 
+    @model_validator(mode="after")
+    def _one_scope(self) -> RatioMeasure:
+        if self.table is not None and self.group_by is not None:
+            raise ValueError("'group_by' works on records columns; it cannot be combined with 'table'")
+        return self
+
     def columns(self) -> list[str]:
-        """Records columns read."""
-        return [*self.numerator, *self.denominator]
+        """Records columns read (none when the measure reads an event table)."""
+        return [] if self.table else [*self.numerator, *self.denominator]
 
 
 class TargetMeasure(Strict):
@@ -83,13 +95,15 @@ class AggregateMeasure(Strict):
 
     With ``table`` it aggregates the rows of that event table (mean survey score, count of
     complaints); without, it combines several records columns of the same row (sum of two counts).
-    An empty group (no surveys) follows ``on_zero``; ``count`` of an empty group is 0.
+    ``where`` keeps only the event rows meeting a condition (tickets of one channel). An empty
+    group (no surveys) follows ``on_zero``; ``count`` and ``sum`` of an empty group are 0.
     """
 
     kind: Literal["aggregate"]
     how: Literal["sum", "mean", "count", "min", "max"]
     columns_: list[str] = Field(default_factory=list, alias="columns")
     table: str | None = None
+    where: Condition | None = None
     on_zero: MissingPolicy = "exclude"
     neutral: Number = 0.0
     label: str | None = None
@@ -102,6 +116,8 @@ class AggregateMeasure(Strict):
             raise ValueError(f"'{self.how}' needs 'columns'")
         if self.table is None and self.how == "count":
             raise ValueError("'count' counts the rows of an event table: give 'table'")
+        if self.table is None and self.where is not None:
+            raise ValueError("'where' filters the rows of an event table: give 'table'")
         return self
 
     def columns(self) -> list[str]:

@@ -82,9 +82,13 @@ class Policy(Strict):
         return get_path(self.to_dict(), path)
 
     # --- serialisation ------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible data; ``Policy.model_validate(p.to_dict()) == p``."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+    def to_dict(self, minimal: bool = False) -> dict[str, Any]:
+        """Plain JSON-compatible data; ``Policy.model_validate(p.to_dict()) == p``.
+
+        The full form names every value, defaults included (parameter paths and hashes use it);
+        ``minimal=True`` leaves out values equal to their default, for a file people read.
+        """
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=minimal)
 
     def labels(self) -> dict[str, str]:
         """Display label of every KPI, section and measure (its name where no label is given)."""

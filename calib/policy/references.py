@@ -13,6 +13,7 @@ from calib.policy.base import Condition
 from calib.policy.measures import (
     AggregateMeasure,
     RatingMeasure,
+    RatioMeasure,
     SlaMeasure,
 )
 from calib.policy.rules import LabelPoints
@@ -96,9 +97,22 @@ def _check_measures(c: _Checker) -> None:
         elif isinstance(m, AggregateMeasure) and m.table is not None:
             for i, col in enumerate(m.columns_):
                 c.column(f"{path}.columns[{i}]", m.table, col, numeric=True)
+            if m.where is not None:
+                c.column(f"{path}.where.column", m.table, m.where.column)
+        elif isinstance(m, RatioMeasure) and m.table is not None:
+            for i, col in enumerate([*m.numerator, *m.denominator]):
+                key = "numerator" if i < len(m.numerator) else "denominator"
+                j = i if i < len(m.numerator) else i - len(m.numerator)
+                c.column(f"{path}.{key}[{j}]", m.table, col, numeric=True)
         else:
             for col in m.columns():
                 c.column(path, "records", col, numeric=True)
+        _check_measure_scope(c, path, m)
+
+
+def _check_measure_scope(c: _Checker, path: str, m: object) -> None:
+    if isinstance(m, RatioMeasure) and m.group_by is not None:
+        c.row_column(f"{path}.group_by", m.group_by)
 
 
 def _check_kpis(c: _Checker) -> None:
@@ -149,18 +163,19 @@ def _check_cards(c: _Checker) -> None:
         if card.adjustments is not None:
             adj = card.adjustments
             c.column(f"{path}.adjustments.points", adj.table, adj.points, numeric=True)
+            if adj.approved is not None:
+                c.column(f"{path}.adjustments.approved", adj.table, adj.approved)
             if adj.group_average is not None:
                 c.row_column(f"{path}.adjustments.group_average.by", adj.group_average.by)
         if card.bonus is not None:
             c.column(f"{path}.bonus.column", "records", card.bonus.column, numeric=True)
         for i, veto in enumerate(card.vetoes):
             c.condition(f"{path}.vetoes[{i}].when", veto.when)
-    conditioned = [n for n, card in p.scorecards.items() if card.when is None]
-    names = list(p.scorecards)
-    if conditioned and conditioned[0] != names[-1]:
-        c.add(f"scorecards.{names[-1]}",
-              f"scorecard '{conditioned[0]}' has no 'when' and matches everyone, so the "
-              "scorecards after it are never used; put it last")
+    defaults = [n for n, card in p.scorecards.items() if card.when is None]
+    if len(defaults) > 1:
+        c.add(f"scorecards.{defaults[1]}.when",
+              f"scorecards {', '.join(repr(d) for d in defaults)} have no 'when', so each would "
+              "apply to everyone; give all but one a condition")
 
 
 def _check_cycles(c: _Checker) -> None:

@@ -51,11 +51,12 @@ class Section(Strict):
       An excluded item's weight is shared among the others in proportion.
     - ``sum``: ``base`` + Σ points (base-100 add/deduct sheets); an excluded item adds 0.
     - ``mean``: mean of the items present. ``min``: the lowest item present.
+    - ``product``: the product of the items present (workload × QC multiplier, R12 × R30).
     The result is clipped to [min, max] when given; a veto sets it to 0.
     """
 
     label: str | None = None
-    combine: Literal["weighted", "sum", "mean", "min"]
+    combine: Literal["weighted", "sum", "mean", "min", "product"]
     weights: dict[str, Weight] | None = None
     items: list[str] | None = None
     total_weight: Number = Field(default=100.0, gt=0)
@@ -111,11 +112,13 @@ class Adjustments(Strict):
 
     ``levels`` lists the allowed point values (+1, +2, +3, +5, +8, −1, …, −20): any other value is
     a data error. A single addition above ``approval_above`` or deduction beyond
-    ``approval_below`` is flagged as needing written approval.
+    ``approval_below`` is flagged as needing written approval, unless the yes/no column named by
+    ``approved`` says it has it.
     """
 
     table: str
     points: str = "points"
+    approved: str | None = None
     levels: list[Number] | None = None
     approval_above: Points | None = None
     approval_below: Points | None = None
@@ -137,9 +140,10 @@ class Scorecard(Strict):
     """How one population's period score is made: a root section or KPI (or a team's mean),
     then add/deduct events, caps, bonus points after scoring, and whole-score vetoes.
 
-    Scorecards are tried in order; a person-period takes the first whose ``when`` holds
-    (no ``when`` matches everyone). Order of steps: root → adjustments → [min, max] →
-    group-average cap → bonus points → vetoes.
+    A person-period takes the scorecard whose ``when`` holds; the one scorecard without
+    ``when`` (if any) takes everyone else. Conditions must not overlap (a row matching two is a
+    data error), so the order in which scorecards are written never matters. Order of steps:
+    root → adjustments → [min, max] → group-average cap → bonus points → vetoes.
     """
 
     label: str | None = None
