@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from calib.policy.base import MissingPolicy, Number, Points, Strict, Threshold
+from calib.policy.base import MissingPolicy, Number, Points, Strict, Threshold, parse_number
 
 
 def _check_floor(floor: float | None, points: float) -> None:
@@ -73,6 +73,15 @@ class TierTable(Strict):
         return min([b.points for b in self.bands] + [self.otherwise])
 
 
+def _default_floor(data: object) -> object:
+    """No ``floor`` given: 0 for an item worth points (扣完为止), none for a pure deduction."""
+    if isinstance(data, dict) and "floor" not in data:
+        points = parse_number(data.get("points", 0.0))
+        if isinstance(points, int | float) and points <= 0:
+            return {**data, "floor": None}
+    return data
+
+
 class StepDeduction(Strict):
     """R6: deduct ``deduct`` points for every ``step`` the value is on the wrong side of ``threshold``.
 
@@ -80,7 +89,8 @@ class StepDeduction(Strict):
     ``min`` means it must reach it (satisfaction ≥ 90%). ``partial`` says how a part step counts:
     ``started`` (a started step is a whole step, the default), ``proportional`` (1.1 pp over with a
     0.5 pp step is 2.2 steps), or ``completed`` (only whole steps count). Points start from ``points``
-    (the item's full points, 0 for a pure deduction) and never go below ``floor`` (扣完为止).
+    (the item's full points, 0 for a pure deduction) and never go below ``floor`` (扣完为止;
+    when not given, 0 for an item worth points and no floor for a pure deduction).
     """
 
     kind: Literal["step"]
@@ -91,6 +101,8 @@ class StepDeduction(Strict):
     partial: Literal["started", "proportional", "completed"] = "started"
     points: Points = 0.0
     floor: Points | None = 0.0
+
+    _floor = model_validator(mode="before")(_default_floor)
 
     @model_validator(mode="after")
     def _floor_below_points(self) -> StepDeduction:
@@ -117,6 +129,8 @@ class PerIncident(Strict):
     points: Points = 0.0
     free: int = Field(default=0, ge=0)
     floor: Points | None = 0.0
+
+    _floor = model_validator(mode="before")(_default_floor)
 
     @model_validator(mode="after")
     def _floor_below_points(self) -> PerIncident:
