@@ -93,7 +93,8 @@ def _adjustments(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plant(rows: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PC0005 2024-09: score 80, 12 late minutes in 2 cases (pay 278); PC0006: approval flags."""
+    """PC0005 2024-09: score 80, 12 late minutes in 2 cases (pay 278); PC0006: approval flags
+    (2024-09: +8 and −20 without written approval, both flagged; 2024-10: +8 approved, not)."""
     for pid in ("PC0005", "PC0006"):
         at = (rows.employee_id == pid) & (rows.period == "2024-09")
         rows.loc[at, ["probation", "absent"]] = False
@@ -103,8 +104,9 @@ def _plant(rows: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
         ("PC0005", "2024-09-05", -10, DEDUCTIONS[-10], True),
         ("PC0005", "2024-09-12", -5, DEDUCTIONS[-5], True),
         ("PC0005", "2024-09-19", -5, DEDUCTIONS[-5], True),
-        ("PC0006", "2024-09-08", 8, ADDITIONS[8], True),
-        ("PC0006", "2024-09-22", -20, DEDUCTIONS[-20], True),
+        ("PC0006", "2024-09-08", 8, ADDITIONS[8], False),
+        ("PC0006", "2024-09-22", -20, DEDUCTIONS[-20], False),
+        ("PC0006", "2024-10-15", 8, ADDITIONS[8], True),
     ], columns=adj.columns)
     adj = pd.concat([adj, planted], ignore_index=True)
     adj = adj.sort_values(["date", "employee_id"], kind="stable").reset_index(drop=True)

@@ -1,5 +1,6 @@
 """support_team (seed 004, 客服部绩效考核标准): periods from the 26th to the 25th, workload per
-channel from weekly exports, QC reviews for the QC multiplier (R12), contributions (R30)."""
+channel from weekly exports (one row per person, week and channel), QC reviews for the pooled QC
+rate and its multiplier (R12), contributions (R30)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,19 @@ SEED = 5000
 TEAMS = {"GS一组": 1.0, "GS二组": 1.0, "GS三组": 1.0, "GS四组": 0.9, "GS五组": 0.8, "GS六组": 0.7}
 BUSY = {1: 1.2, 2: 0.8, 6: 1.1, 11: 1.3, 12: 1.25}  # by the month a period ends in
 EXAMPLE = "ST0003"
+CHANNELS = ["电话", "在线", "邮件"]
 
 
 def build() -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(SEED)
     people = c.staff(rng, 156, "ST", join_share=0.3, leave_share=0.22)
     people["team"] = c.assign_groups(rng, len(people), TEAMS)
-    lead = ~people["team"].duplicated()
+    member = people.employee_id == EXAMPLE  # the worked example is a 组员, never a team's lead
+    lead = ~member & ~people["team"].where(~member).duplicated()
     people["position"] = np.where(lead, "组长", "组员")
     people["benchmark_bonus"] = 300
     people["workload_benchmark"] = np.where(lead, 400, 550)
-    people.loc[people.employee_id == EXAMPLE, ["hired", "left", "position"]] = [
-        dt.date(2022, 7, 4), None, "组员"]
+    people.loc[member, ["hired", "left"]] = [dt.date(2022, 7, 4), None]
     team_fx = c.effects(rng, TEAMS, 0.3)
     rows = c.person_periods(people, rng, start_day=26)
     example = (rows.employee_id == EXAMPLE) & rows.period.isin(["2024-04", "2024-05"])
@@ -58,7 +60,8 @@ def _worked_days(row, first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] 
 
 
 def _tickets(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
-    """Weekly export (every Sunday) of each person's tickets per channel in the days worked."""
+    """Weekly export (every Sunday): one row per person, week and channel with tickets, in the days
+    worked (a channel without tickets that week has no row)."""
     out = []
     for row in rows.itertuples(index=False):
         first, last = c.window(row.period, 26)
@@ -71,11 +74,11 @@ def _tickets(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
             sunday = min(day + dt.timedelta(days=6 - day.weekday()), span[1])
             days = (sunday - day).days + 1
             mean = np.array([80.0, 60.0, 8.0]) * busy * days / 7 * (1 - row.leave_days / 30)
-            phone, online, email = rng.poisson(mean)
-            out.append((row.employee_id, sunday.isoformat(), phone, online, email))
+            for channel, count in zip(CHANNELS, rng.poisson(mean), strict=True):
+                if count > 0:
+                    out.append((row.employee_id, sunday.isoformat(), channel, count))
             day = sunday + dt.timedelta(days=1)
-    return pd.DataFrame(out, columns=["employee_id", "date", "phone_tickets", "online_tickets",
-                                      "email_tickets"])
+    return pd.DataFrame(out, columns=["employee_id", "date", "channel", "tickets"])
 
 
 def _qc(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
@@ -91,23 +94,24 @@ def _qc(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
             date = span[0] + dt.timedelta(days=int(rng.integers(0, (span[1] - span[0]).days + 1)))
             sampled = int(rng.integers(15, 26))
             passed = int(rng.binomial(sampled, quality))
-            out.append((row.employee_id, date.isoformat(), sampled, passed,
-                        round(passed / sampled, 4)))
-    out = pd.DataFrame(out, columns=["employee_id", "date", "sampled", "passed", "score"])
+            out.append((row.employee_id, date.isoformat(), sampled, passed))
+    out = pd.DataFrame(out, columns=["employee_id", "date", "sampled", "passed"])
     return out.sort_values(["employee_id", "date"], kind="stable").reset_index(drop=True)
 
 
 def _plant(tickets: pd.DataFrame, qc: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """ST0003: period 2024-04 (26 Mar – 25 Apr) QC 65 % → 0.75, workload 600/240/40;
-    period 2024-05 (26 Apr – 25 May) QC 84 % → 1.20; reviews on the 25th and the 26th."""
+    """ST0003: period 2024-04 (26 Mar – 25 Apr) QC 13/20 = 65 % → 0.75, workload 600/240/40;
+    period 2024-05 (26 Apr – 25 May) QC 21/25 = 84 % → 1.20; reviews on the 25th and the 26th."""
     lo, hi = "2024-03-26", "2024-05-25"
     mine = lambda t: (t.employee_id == EXAMPLE) & (t.date >= lo) & (t.date <= hi)  # noqa: E731
     tickets, qc = tickets[~mine(tickets)], qc[~mine(qc)]
     dates = ["2024-03-26", "2024-04-05", "2024-04-15", "2024-04-25",
              "2024-04-26", "2024-05-05", "2024-05-15", "2024-05-25"]
-    planted = pd.DataFrame([(EXAMPLE, d, 150, 60, 10) for d in dates], columns=tickets.columns)
-    reviews = pd.DataFrame([(EXAMPLE, "2024-04-25", 20, 13, 0.65),
-                            (EXAMPLE, "2024-04-26", 25, 21, 0.84)], columns=qc.columns)
+    planted = pd.DataFrame([(EXAMPLE, d, ch, n) for d in dates
+                            for ch, n in zip(CHANNELS, (150, 60, 10), strict=True)],
+                           columns=tickets.columns)
+    reviews = pd.DataFrame([(EXAMPLE, "2024-04-25", 20, 13),
+                            (EXAMPLE, "2024-04-26", 25, 21)], columns=qc.columns)
     tickets = pd.concat([tickets, planted]).sort_values(["employee_id", "date"], kind="stable")
     qc = pd.concat([qc, reviews]).sort_values(["employee_id", "date"], kind="stable")
     return tickets.reset_index(drop=True), qc.reset_index(drop=True)
