@@ -145,6 +145,11 @@ class TestWorkedExamples:
         assert mine.loc["2024-04", qc[0]] == 0.75
         assert mine.loc["2024-05", qc[0]] == 1.2
 
+    def test_support_score_is_qc_adjusted_workload(self) -> None:
+        """The member score is workload × QC multiplier: 804 × 0.75 = 603; 804 × 1.2 = 964.8."""
+        assert score("support_team", "ST0003", "2024-04") == 603.0
+        assert score("support_team", "ST0003", "2024-05") == pytest.approx(964.8, abs=1e-9)
+
     def test_call_centre_team_lead(self) -> None:
         """R19: lead = mean(99.2, 88, 99, 91) × 1.2 = 94.3 × 1.2 = 113.16."""
         assert score("call_centre", "CC0001", "2025-02") == pytest.approx(113.16, abs=1e-9)
