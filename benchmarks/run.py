@@ -44,7 +44,12 @@ TARGET_SECONDS, TARGET_SIZE, TARGET_SPEEDUP, SPEEDUP_SIZE = 0.4, 1_200_000, 100.
 
 
 def calib_once(policy, data) -> tuple[float, float]:
-    """(load + validate + encode, score + roll-ups) seconds of one run."""
+    """(load + validate + encode, score + roll-ups) seconds of one run.
+
+    The previous run's garbage is collected first, outside the timing: pandas tables hold
+    reference cycles, and freeing a 1.2M-row result inside the next run would be timed as its work.
+    """
+    gc.collect()
     t0 = time.perf_counter()
     frame = build_frame(policy, load_data(data, policy))
     t1 = time.perf_counter()
@@ -66,6 +71,7 @@ def time_baseline(data, repeat: int) -> float:
     """Median seconds of the pandas row-wise baseline."""
     times = []
     for _ in range(repeat):
+        gc.collect()
         t0 = time.perf_counter()
         run_baseline(data)
         times.append(time.perf_counter() - t0)
@@ -126,7 +132,7 @@ def check_equal(policy) -> str:
 def bench_size(policy, size: int, per_row: float | None) -> dict:
     """Every figure of one table row; ``per_row`` is the baseline's seconds per row so far."""
     data = make_data(size)
-    repeat = 3 if size >= 1_000_000 else 5
+    repeat = 7 if size >= 1_000_000 else 9
     row = {"size": len(data["records"]), "repeat": repeat, **time_calib(policy, data, repeat)}
     row.update(measure_memory(size))
     predicted = per_row * row["size"] if per_row is not None else None

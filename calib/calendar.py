@@ -23,13 +23,15 @@ def _parse_label(text: str, freq: str) -> pd.Period:
     return pd.Period(text, freq)
 
 
-def parse_periods(values: pd.Series, calendar: Calendar) -> tuple[np.ndarray, np.ndarray]:
+def parse_periods(values: pd.Series, calendar: Calendar,
+                  factorized: tuple[np.ndarray, np.ndarray] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Period ordinals of a column of labels (``2025-03``, ``2025Q1``, ``2025-W07``) or dates.
 
     A date is placed by the calendar (so with ``start_day: 26`` the 27th of January is in 2025-02).
     Returns (ordinals, bad) where ``bad`` marks rows that are not a period of this frequency.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorized or pd.factorize(values, use_na_sentinel=True)
     ordinals = np.empty(len(uniques) + 1, dtype=np.int64)
     ok = np.ones(len(uniques) + 1, dtype=bool)
     ordinals[-1], ok[-1] = -1, False

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from calib.calendar import period_label
+from calib.columns import LabelColumn
 from calib.conditions import holds
 from calib.errors import DataError
 from calib.frame import Frame
@@ -29,7 +30,7 @@ class CardOutput:
     bonus: np.ndarray = field(init=False)
     score: np.ndarray = field(init=False)
     capped: np.ndarray = field(init=False)
-    vetoed: np.ndarray = field(init=False)
+    vetoed: LabelColumn = field(init=False)
     lowest_grade: np.ndarray = field(init=False)
     group_caps: list[dict] = field(default_factory=list)
     adjustment_flags: pd.DataFrame | None = None
@@ -38,7 +39,7 @@ class CardOutput:
         for name in ("base", "added", "deducted", "bonus", "score"):
             setattr(self, name, np.full(self.n, np.nan))
         self.capped = np.zeros(self.n, dtype=bool)
-        self.vetoed = np.full(self.n, None, dtype=object)
+        self.vetoed = LabelColumn(self.n)
         self.lowest_grade = np.zeros(self.n, dtype=bool)
 
 
@@ -59,7 +60,7 @@ def assign_cards(frame: Frame) -> np.ndarray:
             other = names[int(card[np.flatnonzero(clash)[0]])]
             rows = np.flatnonzero(clash)
             raise DataError(pd.DataFrame({
-                "table": "records", "row": np.asarray(frame.records.rows)[rows],
+                "table": "records", "row": frame.row_numbers()[rows],
                 "id": frame.record_ids()[rows], "column": sc.when.column,
                 "problem": f"matches both scorecards '{other}' and '{names[i]}'", "value": None,
                 "fix": "make the scorecards' 'when' conditions exclusive"}))
@@ -159,12 +160,13 @@ def finish_card(frame: Frame, card: Scorecard, rows: np.ndarray, out: CardOutput
         hit = holds(veto.when, frame.column(veto.when.column))[rows]
         label = veto.label or veto.when.describe()
         idx = rows[hit]
+        mask = np.zeros(out.n, dtype=bool)
+        mask[idx] = True
+        out.vetoed.set(mask, label)
         if veto.effect == "zero":
             out.score[idx] = 0.0
-            out.vetoed[idx] = label
         else:
             out.lowest_grade[idx] = True
-            out.vetoed[idx] = label
 
 
 def run_team_card(frame: Frame, card: Scorecard, rows: np.ndarray, member_rows: np.ndarray,

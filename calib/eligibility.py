@@ -6,16 +6,16 @@ import numpy as np
 import pandas as pd
 
 from calib.calendar import period_bounds, period_days
+from calib.columns import LabelColumn
 from calib.conditions import holds
 from calib.frame import Frame
 
 
-def not_rated_reasons(frame: Frame) -> np.ndarray:
-    """Reason per row (object array, None where the row is rated); the first matching rule wins."""
-    reasons = np.full(frame.n, None, dtype=object)
+def not_rated_reasons(frame: Frame) -> LabelColumn:
+    """Reason per row (empty where the row is rated); the first matching rule wins."""
+    reasons = LabelColumn(frame.n)
     for rule in frame.policy.eligibility.not_rated:
-        hit = holds(rule.when, frame.column(rule.when.column))
-        reasons[hit & (reasons == None)] = rule.reason  # noqa: E711
+        reasons.set(holds(rule.when, frame.column(rule.when.column)), rule.reason, only_empty=True)
     return reasons
 
 

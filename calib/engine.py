@@ -11,14 +11,14 @@ import pandas as pd
 
 from calib.calendar import period_label
 from calib.cards import CardOutput, assign_cards, run_card, run_team_card
+from calib.columns import coded
 from calib.data import Dataset, load_data
 from calib.eligibility import not_rated_reasons, proration
 from calib.frame import Frame, build_frame
-from calib.measures import compute_measures
 from calib.policy.model import Policy
 from calib.result import Result
 from calib.rollup import roll_up
-from calib.score import kpi_points, section_scores
+from calib.score import score_rows
 
 
 def _kpis_under(policy: Policy, root: str) -> set[str]:
@@ -46,17 +46,15 @@ def _active(frame: Frame, card: np.ndarray, rated: np.ndarray) -> dict[str, np.n
     return active
 
 
-def _table(frame: Frame, labels: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    data = {"id": frame.record_ids(), "period": labels}
+def _table(keys: dict, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    data = dict(keys)
     data.update(columns)
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)
 
 
-def _period_labels(frame: Frame) -> np.ndarray:
-    uniq, inv = np.unique(frame.period, return_inverse=True)
-    names = np.array([period_label(o, frame.policy.calendar.frequency) for o in uniq],
-                     dtype=object)
-    return names[inv]
+def _period_labels(frame: Frame) -> pd.Categorical:
+    inv, uniq = frame.period_codes
+    return coded([period_label(o, frame.policy.calendar.frequency) for o in uniq], inv)
 
 
 def score_frame(frame: Frame) -> Result:
@@ -64,12 +62,10 @@ def score_frame(frame: Frame) -> Result:
     policy = frame.policy
     reasons = not_rated_reasons(frame)
     card = assign_cards(frame)
-    reasons[(card < 0) & (reasons == None)] = "no scorecard applies"  # noqa: E711
-    eligible = reasons == None  # noqa: E711
+    reasons.set(card < 0, "no scorecard applies", only_empty=True)
+    eligible = reasons.empty()
     frame.active = _active(frame, card, eligible)
-    measures = compute_measures(frame)
-    points = kpi_points(frame, measures, frame.active)
-    sections = section_scores(frame, points)
+    measures, points, sections = score_rows(frame)
     out = CardOutput(frame.n)
     names = list(policy.scorecards)
     team_cards = []
@@ -79,26 +75,26 @@ def score_frame(frame: Frame) -> Result:
         if sc.team is not None:
             team_cards.append((i, name, sc, rows))
             continue
-        root = points[sc.root] if sc.root in points else sections.values[sc.root]
+        root = points[sc.root] if sc.root in points else sections[sc.root]
         run_card(frame, name, sc, rows, root, out)
     members = np.flatnonzero(eligible & ~np.isin(card, [t[0] for t in team_cards]))
     for _, _, sc, rows in team_cards:
         run_team_card(frame, sc, rows, members, out)
     no_data = eligible & np.isnan(out.score)
-    reasons[no_data] = "no data for any item"
-    rated = reasons == None  # noqa: E711
-    labels = _period_labels(frame)
-    scores = _table(frame, labels, {
-        "scorecard": np.where(card >= 0, np.array([*names, ""], dtype=object)[card], None),
-        "status": np.where(rated, "rated", "not_rated"),
-        "reason": reasons,
+    reasons.set(no_data, "no data for any item")
+    rated = reasons.empty()
+    keys = {"id": coded(frame.id_categories, frame.person), "period": _period_labels(frame)}
+    scores = _table(keys, {
+        "scorecard": coded(names, card),
+        "status": coded(["not_rated", "rated"], rated.astype(np.intp)),
+        "reason": reasons.column(),
         "score": np.where(rated, out.score, np.nan),
         "base": np.where(rated, out.base, np.nan),
         "added": np.where(rated, out.added, np.nan),
         "deducted": np.where(rated, out.deducted, np.nan),
         "bonus": np.where(rated, out.bonus, np.nan),
         "capped": out.capped & rated,
-        "veto": out.vetoed,
+        "veto": out.vetoed.column(),
         "lowest_grade": out.lowest_grade,
     })
     share = proration(frame)
@@ -107,9 +103,9 @@ def score_frame(frame: Frame) -> Result:
     result = Result(
         policy=policy,
         scores=scores,
-        measures=_table(frame, labels, measures),
-        kpi_points=_table(frame, labels, points),
-        sections=_table(frame, labels, sections.values),
+        measures=_table(keys, measures),
+        kpi_points=_table(keys, points),
+        sections=_table(keys, sections),
         adjustments=out.adjustment_flags,
         group_caps=pd.DataFrame(out.group_caps) if out.group_caps else None,
     )

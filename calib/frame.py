@@ -46,6 +46,22 @@ class Frame:
     """Per measure, the rows that are rated with a scorecard using it (set by the engine)."""
 
     @property
+    def id_categories(self) -> pd.Index:
+        """The distinct ids as text, for result columns (computed once)."""
+        if "_ids" not in self.__dict__:
+            from calib.columns import categories
+
+            self.__dict__["_ids"] = categories(self.ids)
+        return self.__dict__["_ids"]
+
+    @property
+    def period_codes(self):
+        """(code per row, distinct period ordinals), computed once."""
+        if "_pc" not in self.__dict__:
+            self.__dict__["_pc"] = pd.factorize(self.period, sort=True)
+        return self.__dict__["_pc"]
+
+    @property
     def n(self) -> int:
         """Number of person-period rows."""
         return len(self.person)
@@ -61,14 +77,72 @@ class Frame:
             return self.records.columns.get(name, self.records.frame[name])
         if self.people is None:
             raise KeyError(name)
-        col = self.people.columns.get(name, self.people.frame[name])
-        if isinstance(col, pd.Series):
-            return col.iloc[self.people_row].reset_index(drop=True)
-        return col[self.people_row]
+        cache = self.__dict__.setdefault("_people_columns", {})
+        if name not in cache:
+            col = self.people.columns.get(name, self.people.frame[name])
+            if isinstance(col, pd.Series):
+                cache[name] = col.iloc[self.people_row].reset_index(drop=True)
+            elif isinstance(col, pd.Categorical):
+                cache[name] = col.take(self.people_row)
+            else:
+                cache[name] = col[self.people_row]
+        return cache[name]
 
     def record_ids(self) -> np.ndarray:
         """The person id of each record row."""
         return self.ids[self.person]
+
+    def row_numbers(self) -> np.ndarray:
+        """The records' row numbers as people see them (file lines), for messages."""
+        return np.asarray(self.records.rows)
+
+    def blocks(self, size: int = 65_536) -> list[RowBlock]:
+        """The rows cut into blocks small enough for their temporaries to stay in cache."""
+        return [RowBlock(self, start, min(start + size, self.n))
+                for start in range(0, max(self.n, 1), size)]
+
+
+@dataclass
+class RowBlock:
+    """A slice of a frame's rows with the same reading interface (column, ids, row numbers).
+
+    Row-wise stages (KPI points, sections) run block by block: on 1.2M rows this keeps each
+    kernel's temporaries in the CPU cache and more than halves their cost.
+    """
+
+    frame: Frame
+    start: int
+    stop: int
+
+    @property
+    def n(self) -> int:
+        """Rows in the block."""
+        return self.stop - self.start
+
+    @property
+    def policy(self) -> Policy:
+        """The frame's policy."""
+        return self.frame.policy
+
+    def column(self, name: str) -> np.ndarray | pd.Series:
+        """The block's part of a frame column."""
+        col = self.frame.column(name)
+        if isinstance(col, pd.Series):
+            return col.iloc[self.start:self.stop]
+        return col[self.start:self.stop]
+
+    @property
+    def active(self) -> dict[str, np.ndarray]:
+        """The frame's active-row masks, cut to the block."""
+        return {k: v[self.start:self.stop] for k, v in self.frame.active.items()}
+
+    def record_ids(self) -> np.ndarray:
+        """The person id of each row of the block."""
+        return self.frame.ids[self.frame.person[self.start:self.stop]]
+
+    def row_numbers(self) -> np.ndarray:
+        """The block's row numbers as people see them."""
+        return self.frame.row_numbers()[self.start:self.stop]
 
 
 def _people_codes(policy: Policy, typed: dict[str, Typed], p: Problems
@@ -89,7 +163,9 @@ def _people_codes(policy: Policy, typed: dict[str, Typed], p: Problems
 
 
 def _lookup(ids: pd.Series, index: pd.Index) -> np.ndarray:
-    return index.get_indexer(ids.astype("string").str.strip())
+    codes, uniques = pd.factorize(ids, use_na_sentinel=True)
+    found = index.get_indexer(pd.Series(uniques).astype("string").str.strip())
+    return np.append(found, -1)[codes]
 
 
 def build_frame(policy: Policy, ds: Dataset) -> Frame:
@@ -139,7 +215,7 @@ def _period_fix(policy: Policy) -> str:
 def _periods(t: Typed, period_col: str | None, date_col: str | None, policy: Policy
              ) -> tuple[np.ndarray, np.ndarray]:
     if period_col is not None:
-        return parse_periods(t.frame[period_col], policy.calendar)
+        return parse_periods(t.frame[period_col], policy.calendar, t.factorize(period_col))
     assert date_col is not None
     return dates_to_periods(t.frame[date_col], policy.calendar)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from calib.conditions import holds
-from calib.frame import Frame
+from calib.frame import Frame, RowBlock
 from calib.missing import apply_missing
 from calib.policy.measures import (
     AggregateMeasure,
@@ -30,8 +30,10 @@ def _num(frame: Frame, column: str) -> np.ndarray:
 
 
 def _sum(frame: Frame, columns: list[str]) -> np.ndarray:
-    total = _num(frame, columns[0]).copy()
-    for col in columns[1:]:
+    if len(columns) == 1:
+        return _num(frame, columns[0])
+    total = _num(frame, columns[0]) + _num(frame, columns[1])
+    for col in columns[2:]:
         total += _num(frame, col)
     return total
 
@@ -41,7 +43,8 @@ def _divide(num: np.ndarray, den: np.ndarray, m, name: str, frame: Frame) -> np.
     with np.errstate(divide="ignore", invalid="ignore"):
         out = num / np.where(zero, 1.0, den)
     return apply_missing(out, zero & ~np.isnan(num), m.on_zero, m.neutral,
-                         f"measure '{name}'", "zero denominator", frame, frame.active.get(name))
+                         f"measure '{name}'", "zero denominator", frame, frame.active.get(name),
+                         copy=False)
 
 
 def _event_sum(frame: Frame, table: str, columns: list[str]) -> np.ndarray:
@@ -178,7 +181,21 @@ KERNELS = {RatioMeasure: ratio, TargetMeasure: target, AggregateMeasure: aggrega
            ColumnMeasure: column}
 
 
-def compute_measures(frame: Frame) -> dict[str, np.ndarray]:
-    """Every measure of the policy, as arrays aligned to the records' rows (NaN = excluded)."""
+def row_local(m: object) -> bool:
+    """Whether a measure reads only its own row (so it can be computed block by block)."""
+    if isinstance(m, RatioMeasure):
+        return m.table is None and m.group_by is None
+    if isinstance(m, AggregateMeasure):
+        return m.table is None
+    return isinstance(m, ColumnMeasure | TargetMeasure | ChecklistMeasure)
+
+
+def compute_measures(frame: Frame | RowBlock, local: bool | None = None) -> dict[str, np.ndarray]:
+    """Measures of the policy as arrays aligned to the rows (NaN = excluded).
+
+    ``local=True`` computes only the row-local ones, ``False`` only those that read event tables
+    or groups, ``None`` all of them.
+    """
     return {name: KERNELS[type(m)](m, name, frame)
-            for name, m in frame.policy.measures.items()}
+            for name, m in frame.policy.measures.items()
+            if local is None or row_local(m) == local}

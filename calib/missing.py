@@ -10,7 +10,7 @@ from calib.errors import DataError
 
 def apply_missing(values: np.ndarray, mask: np.ndarray, how: str, neutral: float,
                   where: str, why: str, frame=None,
-                  active: np.ndarray | None = None) -> np.ndarray:
+                  active: np.ndarray | None = None, copy: bool = True) -> np.ndarray:
     """Resolve the rows in ``mask`` by ``how``; ``error`` raises a DataError naming the rows.
 
     ``exclude`` marks the rows with NaN, which the section combiners read as "left out".
@@ -18,7 +18,7 @@ def apply_missing(values: np.ndarray, mask: np.ndarray, how: str, neutral: float
     """
     if not mask.any():
         return values
-    out = np.array(values, dtype=np.float64, copy=True)
+    out = np.array(values, dtype=np.float64, copy=True) if copy else values
     if how == "exclude":
         out[mask] = np.nan
     elif how == "neutral":
@@ -31,7 +31,7 @@ def apply_missing(values: np.ndarray, mask: np.ndarray, how: str, neutral: float
             out[mask] = np.nan
             return out
         ids = frame.record_ids()[rows] if frame is not None else None
-        numbers = (np.asarray(frame.records.rows)[rows] if frame is not None else rows)
+        numbers = frame.row_numbers()[rows] if frame is not None else rows
         raise DataError(pd.DataFrame({
             "table": "records", "row": numbers, "id": ids, "column": None,
             "problem": f"{why} for {where}", "value": None,

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from calib.calendar import period_label, to_rollup
+from calib.columns import LabelColumn, coded
 from calib.frame import Frame
 from calib.policy.periods import Rollup
 
@@ -18,9 +19,15 @@ _M = 1_000_003  # person code × _M + period ordinal: one int64 key per person a
 
 
 def _mean_by(keys: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Mean of the non-missing values per key (keys −1 are left out); NaN where there is none."""
     ok = ~np.isnan(values) & (keys >= 0)
-    total = np.bincount(keys[ok], weights=values[ok], minlength=n)
-    count = np.bincount(keys[ok], minlength=n)
+    bucket = np.where(ok, keys, n)  # one spare bucket for what is left out
+    total = np.bincount(bucket, weights=np.where(ok, values, 0.0), minlength=n + 1)[:n]
+    count = np.bincount(bucket, minlength=n + 1)[:n]
+    return _divide(total, count)
+
+
+def _divide(total: np.ndarray, count: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
@@ -29,23 +36,30 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
             rated: np.ndarray) -> pd.DataFrame:
     """One roll-up table: id, period, status, reason, score, each part, periods and rated periods."""
     freq = frame.policy.calendar.frequency
-    target = to_rollup(frame.period, freq, rollup.to)
-    key = frame.person.astype(np.int64) * _M + target
-    codes, uniques = pd.factorize(key, sort=True)
-    n = len(uniques)
-    person, tperiod = uniques // _M, uniques % _M
+    pcodes, puniq = frame.period_codes
+    tcode_u, tuniq = pd.factorize(to_rollup(puniq, freq, rollup.to), sort=True)
+    n_t = len(tuniq)
+    key = frame.person.astype(np.int64) * n_t + tcode_u[pcodes]
+    used = np.bincount(key, minlength=(int(frame.person.max()) + 1) * n_t)
+    occupied = np.flatnonzero(used)
+    cell = np.full(len(used), -1, dtype=np.intp)
+    cell[occupied] = np.arange(len(occupied))
+    codes = cell[key]
+    n = len(occupied)
+    person, tperiod = occupied // n_t, tuniq[occupied % n_t]
     periods = np.bincount(codes, minlength=n)
     n_rated = np.bincount(codes, weights=rated.astype(float), minlength=n).astype(int)
     parts = []
     for part in rollup.parts:
         if part.source == "score":
-            parts.append(_mean_by(codes, np.where(rated, score, np.nan), n))
+            total = np.bincount(codes, weights=np.where(rated, score, 0.0), minlength=n)
+            parts.append(_divide(total, n_rated))
             continue
         ev = frame.events[part.source]
         eperson = frame_person_of(frame, ev)
         ekey = np.where(eperson >= 0, eperson.astype(np.int64) * _M
                         + to_rollup(ev.period, freq, rollup.to), -1)
-        ecodes = pd.Index(uniques).get_indexer(ekey)
+        ecodes = pd.Index(person.astype(np.int64) * _M + tperiod).get_indexer(ekey)
         parts.append(_mean_by(ecodes, np.asarray(ev.column(part.column), dtype=float), n))
     stack = np.column_stack(parts)
     weights = np.array([p.weight for p in rollup.parts])
@@ -53,19 +67,18 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
     wsum = present @ weights
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(wsum > 0, (np.where(present, stack, 0.0) @ weights) / wsum, np.nan)
-    reason = np.full(n, None, dtype=object)
-    not_rated = periods - n_rated
+    reason = LabelColumn(n)
     if rollup.max_not_rated is not None:
-        too_many = not_rated > rollup.max_not_rated
-        reason[too_many] = f"not rated in more than {rollup.max_not_rated} periods"
-    reason[(reason == None) & np.isnan(value)] = "no rated period"  # noqa: E711
-    value = np.where(reason == None, np.round(value, 9), np.nan)  # noqa: E711
+        reason.set(periods - n_rated > rollup.max_not_rated,
+                   f"not rated in more than {rollup.max_not_rated} periods")
+    reason.set(np.isnan(value), "no rated period", only_empty=True)
+    rated_here = reason.empty()
     out = pd.DataFrame({
-        "id": frame.ids[person],
-        "period": [period_label(t, rollup.to) for t in tperiod],
-        "status": np.where(reason == None, "rated", "not_rated"),  # noqa: E711
-        "reason": reason,
-        "score": value,
+        "id": coded(frame.id_categories, person),
+        "period": _labels(tperiod, rollup.to),
+        "status": coded(["not_rated", "rated"], rated_here.astype(np.intp)),
+        "reason": reason.column(),
+        "score": np.where(rated_here, np.round(value, 9), np.nan),
     })
     for part, values in zip(rollup.parts, parts, strict=True):
         label = part.source if part.source == "score" else f"{part.source}.{part.column}"
@@ -74,6 +87,11 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
     out["periods_rated"] = n_rated
     out.attrs["rollup"] = name
     return out
+
+
+def _labels(ordinals: np.ndarray, freq: str) -> pd.Categorical:
+    uniq, inv = np.unique(ordinals, return_inverse=True)
+    return coded([period_label(o, freq) for o in uniq], inv)
 
 
 def frame_person_of(frame: Frame, ev) -> np.ndarray:

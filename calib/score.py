@@ -6,20 +6,19 @@ are all excluded is itself excluded. Every exclusion comes from an explicit ``ex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from calib.conditions import holds
-from calib.frame import Frame
+from calib.frame import Frame, RowBlock
 from calib.kernels.dispatch import score_values
 from calib.kernels.labels import label_points
+from calib.measures import compute_measures, row_local
 from calib.missing import apply_missing
 from calib.policy.rules import LabelPoints
 from calib.policy.scoring import Kpi, Section
 
 
-def kpi_value(name: str, kpi: Kpi, frame: Frame, measures: dict[str, np.ndarray],
+def kpi_value(name: str, kpi: Kpi, frame: Frame | RowBlock, measures: dict[str, np.ndarray],
               active: np.ndarray) -> np.ndarray:
     """The KPI's input value per row, with its ``on_missing`` choice applied."""
     if kpi.measure is not None:
@@ -30,7 +29,7 @@ def kpi_value(name: str, kpi: Kpi, frame: Frame, measures: dict[str, np.ndarray]
                          f"KPI '{name}'", "missing value", frame, active)
 
 
-def kpi_points(frame: Frame, measures: dict[str, np.ndarray],
+def kpi_points(frame: Frame | RowBlock, measures: dict[str, np.ndarray],
                active: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Points of every KPI per row (NaN where the KPI is excluded).
 
@@ -53,6 +52,8 @@ def kpi_points(frame: Frame, measures: dict[str, np.ndarray],
 def _combine(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:
     if not parts:
         return np.full(n, np.nan)
+    if sec.combine in ("weighted", "sum"):
+        return _combine_loop(sec, parts, n)
     stack = np.column_stack(parts)
     present = ~np.isnan(stack)
     any_present = present.any(axis=1)
@@ -75,19 +76,31 @@ def _combine(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:
     return np.round(out, 9)
 
 
-@dataclass
-class SectionScores:
-    """Section scores per row, and which rows a section veto zeroed."""
+def _combine_loop(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:
+    total = np.zeros(n)
+    if sec.combine == "weighted":
+        wp = np.zeros(n)
+        for p, w in zip(parts, sec.weights.values(), strict=True):
+            ok = ~np.isnan(p)
+            total += np.where(ok, p, 0.0) * w
+            wp += ok * w
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = total / 100.0 * (sec.total_weight / wp)
+        out[wp <= 0] = np.nan
+    else:
+        anyp = np.zeros(n, dtype=bool)
+        for p in parts:
+            ok = ~np.isnan(p)
+            total += np.where(ok, p, 0.0)
+            anyp |= ok
+        out = np.where(anyp, sec.base + total, np.nan)
+    return np.round(out, 9)
 
-    values: dict[str, np.ndarray]
-    vetoed: dict[str, np.ndarray]
 
-
-def section_scores(frame: Frame, points: dict[str, np.ndarray]) -> SectionScores:
-    """Every section, children first; clip to [min, max]; vetoes with effect ``zero`` give 0."""
+def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every section, children first; clip to [min, max]; a veto sets the section to 0."""
     policy = frame.policy
     done: dict[str, np.ndarray] = {}
-    vetoed: dict[str, np.ndarray] = {}
 
     def value(name: str) -> np.ndarray:
         if name in points:
@@ -99,16 +112,37 @@ def section_scores(frame: Frame, points: dict[str, np.ndarray]) -> SectionScores
                 out = np.maximum(out, sec.min)
             if sec.max is not None:
                 out = np.minimum(out, sec.max)
-            hit = np.zeros(frame.n, dtype=bool)
             for veto in sec.vetoes:
-                if veto.effect == "zero":
-                    hit |= holds(veto.when, frame.column(veto.when.column))
-            if hit.any():
-                out = np.where(hit, 0.0, out)
-                vetoed[name] = hit
+                out = np.where(holds(veto.when, frame.column(veto.when.column)), 0.0, out)
             done[name] = out
         return done[name]
 
     for name in policy.sections:
         value(name)
-    return SectionScores(done, vetoed)
+    return done
+
+
+def score_rows(frame: Frame) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
+                                      dict[str, np.ndarray]]:
+    """Measures, KPI points and section scores of every row.
+
+    Measures that read event tables or groups are computed over all rows first; everything
+    row-local is then computed block by block, so temporaries stay in the CPU cache.
+    """
+    policy = frame.policy
+    measures = compute_measures(frame, local=False)
+    local = {k: np.empty(frame.n) for k, m in policy.measures.items() if row_local(m)}
+    points = {k: np.empty(frame.n) for k in policy.kpis}
+    sections = {k: np.empty(frame.n) for k in policy.sections}
+    for block in frame.blocks():
+        rows = slice(block.start, block.stop)
+        values = {k: v[rows] for k, v in measures.items()}
+        for k, v in compute_measures(block, local=True).items():
+            values[k] = local[k][rows] = v
+        part = kpi_points(block, values, block.active)
+        for k, v in part.items():
+            points[k][rows] = v
+        for k, v in section_scores(block, part).items():
+            sections[k][rows] = v
+    merged = {**measures, **local}
+    return {k: merged[k] for k in policy.measures}, points, sections

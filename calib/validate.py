@@ -15,7 +15,6 @@ import pandas as pd
 
 from calib.data import Dataset
 from calib.errors import DataError
-from calib.kernels.labels import normalise_labels
 from calib.policy.inputs import ColumnSpec
 from calib.policy.model import Policy
 from calib.policy.rules import LabelPoints
@@ -31,6 +30,13 @@ class Typed:
     frame: pd.DataFrame
     rows: pd.Index
     columns: dict[str, np.ndarray | pd.Series] = field(default_factory=dict)
+    _factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def factorize(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(code per row, distinct values) of a raw column; −1 for empty. Computed once."""
+        if name not in self._factorized:
+            self._factorized[name] = pd.factorize(self.frame[name], use_na_sentinel=True)
+        return self._factorized[name]
 
 
 class Problems:
@@ -100,52 +106,82 @@ def _as_bool(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return truth[pick], ~known[pick]
 
 
+def _empty(typed: Typed, name: str) -> np.ndarray | None:
+    """Rows with an empty cell (missing, or only spaces); None when the type cannot be empty."""
+    series = typed.frame[name]
+    dtype = series.dtype
+    if pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return None
+    if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return None
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        codes, uniques = typed.factorize(name)
+        blank = np.array([str(u).strip() == "" for u in uniques] + [True])
+        return blank[np.where(codes < 0, len(uniques), codes)]
+    return series.isna().to_numpy()
+
+
+def _numbers(p: Problems, table: str, name: str, spec: ColumnSpec, series: pd.Series,
+             empty: np.ndarray | None) -> np.ndarray:
+    dtype = series.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        num = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        num = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(num) if empty is None else np.isnan(num) & ~empty
+        p.rows(table, bad, name, "not a number", "type a plain number (no units or text)", series)
+    whole = pd.api.types.is_integer_dtype(dtype)
+    if spec.type == "int" and not whole:
+        p.rows(table, ~np.isnan(num) & (num != np.round(num)), name, "not a whole number",
+               "counts must be whole numbers", num)
+    if len(num) and spec.min is not None and np.nanmin(num, initial=np.inf) < spec.min:
+        p.rows(table, num < spec.min, name, f"below the minimum {spec.min:g}",
+               "check the value (a count cannot be negative)", num)
+    if len(num) and spec.max is not None and np.nanmax(num, initial=-np.inf) > spec.max:
+        p.rows(table, num > spec.max, name, f"above the maximum {spec.max:g}",
+               "check the value", num)
+    return num
+
+
+def _labels(p: Problems, policy: Policy, table: str, name: str, typed: Typed) -> pd.Categorical:
+    """Labels as a categorical of trimmed text; unknown ones reported (looked up once each)."""
+    series = typed.frame[name]
+    codes, uniques = typed.factorize(name)
+    trimmed = [str(u).strip() for u in uniques]
+    allowed, strict = allowed_labels(policy, table, name)
+    if allowed is not None and strict:
+        unknown = np.array([t not in allowed and t != "" for t in trimmed] + [False])
+        p.rows(table, unknown[np.where(codes < 0, len(uniques), codes)], name, "unknown label",
+               f"use one of: {', '.join(sorted(allowed))}", series)
+    distinct = list(dict.fromkeys(t for t in trimmed if t != ""))
+    position = {t: i for i, t in enumerate(distinct)}
+    remap = np.array([position.get(t, -1) for t in trimmed] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[np.where(codes < 0, len(uniques), codes)],
+                                     categories=pd.Index(distinct, dtype=object))
+
+
 def _check_column(p: Problems, policy: Policy, table: str, name: str, spec: ColumnSpec,
                   typed: Typed) -> None:
     series = typed.frame[name]
-    empty = series.isna().to_numpy()
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        empty = empty | (series.astype("string").str.strip() == "").fillna(False).to_numpy()
-    if spec.required:
+    empty = _empty(typed, name)
+    if spec.required and empty is not None:
         p.rows(table, empty, name, "empty cell",
                "fill it in, or declare the column 'required: false' in the policy")
     if spec.type in ("int", "float"):
-        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
-                series.dtype):
-            num = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            num = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64,
-                                                                 na_value=np.nan)
-            p.rows(table, np.isnan(num) & ~empty, name, "not a number",
-                   "type a plain number (no units or text)", series)
-        if spec.type == "int":
-            p.rows(table, ~np.isnan(num) & (num != np.round(num)), name, "not a whole number",
-                   "counts must be whole numbers", num)
-        if spec.min is not None:
-            p.rows(table, num < spec.min, name, f"below the minimum {spec.min:g}",
-                   "check the value (a count cannot be negative)", num)
-        if spec.max is not None:
-            p.rows(table, num > spec.max, name, f"above the maximum {spec.max:g}",
-                   "check the value", num)
-        typed.columns[name] = num
+        typed.columns[name] = _numbers(p, table, name, spec, series, empty)
     elif spec.type == "bool":
         values, bad = _as_bool(series)
-        p.rows(table, bad & ~empty, name, "not yes/no",
+        p.rows(table, bad if empty is None else bad & ~empty, name, "not yes/no",
                "use true/false, 1/0, yes/no or 是/否", series)
         typed.columns[name] = values
     elif spec.type in ("date", "datetime"):
         ts = pd.to_datetime(series, errors="coerce", format="mixed")
-        p.rows(table, ts.isna().to_numpy() & ~empty, name, "not a date",
+        bad = ts.isna().to_numpy()
+        p.rows(table, bad if empty is None else bad & ~empty, name, "not a date",
                "write dates as 2025-03-31 (and times as 2025-03-31 14:05)", series)
         typed.columns[name] = ts
     elif spec.type == "label":
-        labels = normalise_labels(series)
-        allowed, strict = allowed_labels(policy, table, name)
-        if allowed is not None and strict:
-            unknown = ~labels.isin(list(allowed)).fillna(False).to_numpy() & ~empty
-            p.rows(table, unknown, name, "unknown label",
-                   f"use one of: {', '.join(sorted(allowed))}", series)
-        typed.columns[name] = labels
+        typed.columns[name] = _labels(p, policy, table, name, typed)
     else:
         typed.columns[name] = series.astype("string")
 

@@ -19,8 +19,14 @@ def label_points(values: pd.Series, rule: LabelPoints) -> tuple[np.ndarray, np.n
     Only the distinct labels are looked up, so the cost per row is one array take.
     Unknown rows get NaN here; the caller applies ``on_unknown``.
     """
-    codes, uniques = pd.factorize(normalise_labels(values), use_na_sentinel=True)
-    table = np.array([rule.points.get(u, np.nan) for u in uniques] + [np.nan], dtype=np.float64)
+    if isinstance(values, pd.Categorical | pd.Series) and isinstance(
+            getattr(values, "dtype", None), pd.CategoricalDtype):
+        cat = pd.Categorical(values)
+        codes, uniques = cat.codes.astype(np.intp), list(cat.categories)
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.array([rule.points.get(str(u).strip(), np.nan) for u in uniques] + [np.nan],
+                     dtype=np.float64)
     out = table[np.where(codes < 0, len(uniques), codes)]
     return out, np.isnan(out)
 

@@ -82,6 +82,9 @@ class Section(Strict):
             raise ValueError(f"a '{self.combine}' section lists its items under 'items'")
         if not self.children():
             raise ValueError("a section needs at least one item")
+        if any(v.effect != "zero" for v in self.vetoes):
+            raise ValueError("a section's veto sets the section to 0 ('effect: zero'); a veto that "
+                             "caps the grade belongs on the scorecard")
         return self
 
     def children(self) -> list[str]:
