@@ -57,6 +57,30 @@ def _period_labels(frame: Frame) -> pd.Categorical:
     return coded([period_label(o, frame.policy.calendar.frequency) for o in uniq], inv)
 
 
+def _score_parts(policy: Policy, out: CardOutput, rated: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns that explain a score, only for the steps the policy's scorecards have."""
+    cards = list(policy.scorecards.values())
+    adjusts = any(c.adjustments is not None for c in cards)
+    bonus = any(c.bonus is not None for c in cards)
+    caps = any(c.min is not None or c.max is not None or (c.team and c.team.max is not None)
+               for c in cards) or adjusts
+    vetoes = any(c.vetoes for c in cards)
+    parts: dict[str, np.ndarray] = {}
+    if adjusts or bonus or caps or vetoes or any(c.team for c in cards):
+        parts["base"] = np.where(rated, out.base, np.nan)
+    if adjusts:
+        parts["added"] = np.where(rated, out.added, np.nan)
+        parts["deducted"] = np.where(rated, out.deducted, np.nan)
+    if bonus:
+        parts["bonus"] = np.where(rated, out.bonus, np.nan)
+    if caps:
+        parts["capped"] = out.capped & rated
+    if vetoes:
+        parts["veto"] = out.vetoed.column()
+        parts["lowest_grade"] = out.lowest_grade & rated
+    return parts
+
+
 def score_frame(frame: Frame) -> Result:
     """Every stage of scoring on an encoded frame (the engine's hot path)."""
     policy = frame.policy
@@ -88,14 +112,8 @@ def score_frame(frame: Frame) -> Result:
         "scorecard": coded(names, card),
         "status": coded(["not_rated", "rated"], rated.astype(np.intp)),
         "reason": reasons.column(),
-        "score": np.where(rated, out.score, np.nan),
-        "base": np.where(rated, out.base, np.nan),
-        "added": np.where(rated, out.added, np.nan),
-        "deducted": np.where(rated, out.deducted, np.nan),
-        "bonus": np.where(rated, out.bonus, np.nan),
-        "capped": out.capped & rated,
-        "veto": out.vetoed.column(),
-        "lowest_grade": out.lowest_grade,
+        "score": out.score,  # NaN wherever the row is not rated
+        **_score_parts(policy, out, rated),
     })
     share = proration(frame)
     if share is not None:

@@ -14,8 +14,9 @@ class Result:
     """Tables of one run of a policy over a data set.
 
     - ``scores``: one row per records row: id, period, scorecard, status (rated / not_rated),
-      reason, score and its parts (base from the score tree, additions, deductions, bonus), veto,
-      and proration where the policy sets it;
+      reason, score, and the parts the policy's scorecards have: ``base`` (the score tree's
+      result), ``added``/``deducted`` (R16 events), ``bonus`` (R17), ``capped``, ``veto`` and
+      ``lowest_grade`` (R13), ``proration`` (R22);
     - ``measures``, ``kpi_points``, ``sections``: id, period and one column per measure, KPI or
       section (empty where excluded);
     - ``rollups``: one table per roll-up of the policy;
