@@ -1,0 +1,280 @@
+"""Pay (SCHEMES.md R11, R22, R27–R36): components that add up to each person's payout, a bonus
+pool shared to the cent, and a merit matrix for next year's raises.
+
+Every amount ends in whole currency units (``unit: 0.01`` for cents, ``1`` for whole yuan),
+rounded by the stated rule; a pool is shared by largest remainder so it adds up exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from annotated_types import Ge
+from pydantic import BeforeValidator, Field, model_validator
+
+from calib.policy.base import Condition, Finite, Number, Strict, Threshold, Tunable, parse_number
+from calib.policy.grading import Ratio
+
+Money = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("money")]
+Rate = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("rate")]
+Coefficient = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("factor"), Ge(0)]
+
+
+class Amount(Strict):
+    """A money base: a constant ``amount``, a ``column`` (people or records), or an amount per
+    value of a column (``by: level, amounts: {初级: 200, 中级: 300}``)."""
+
+    amount: Money | None = None
+    column: str | None = None
+    by: str | None = None
+    amounts: dict[str, Money] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Amount:
+        kinds = [self.amount is not None, self.column is not None,
+                 self.by is not None or self.amounts is not None]
+        if sum(kinds) != 1:
+            raise ValueError("give exactly one of 'amount', 'column', or 'by' with 'amounts'")
+        if (self.by is None) != (self.amounts is None):
+            raise ValueError("'by' and 'amounts' go together")
+        return self
+
+
+class _Component(Strict):
+    label: str | None = None
+    deduct: bool = False
+    prorate: bool = True
+    when: Condition | None = None
+
+
+class Fixed(_Component):
+    """R34: a fixed part of pay (base 800, post pay by level, allowance, full attendance 50)."""
+
+    kind: Literal["fixed"]
+    base: Amount
+
+
+class ScorePercent(_Component):
+    """R11: base × score / 100 (750 × score%: score 50 → 375), optionally capped at ``max_percent``."""
+
+    kind: Literal["score_percent"]
+    base: Amount
+    max_percent: Number | None = None
+
+
+class ScoreBand(Strict):
+    """A score band: scores ≥ ``min`` get ``share`` of the base."""
+
+    min: Threshold
+    share: Ratio
+
+
+class ScoreBands(_Component):
+    """R28: score bands → share of performance pay (100 → 100%, [95, 100) → 95%, …), with a floor
+    share per group (frontline never below 75%)."""
+
+    kind: Literal["score_bands"]
+    base: Amount
+    bands: list[ScoreBand] = Field(min_length=1)
+    otherwise: Ratio = 0.0
+    floor_by: str | None = None
+    floors: dict[str, Ratio] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScoreBands:
+        mins = [b.min for b in self.bands]
+        for i in range(1, len(mins)):
+            if mins[i] >= mins[i - 1]:
+                raise ValueError(f"score bands overlap: band {i} has min {mins[i]:g}, not below "
+                                 f"{mins[i - 1]:g}; list the bands from the highest score down")
+        if self.floors and self.floor_by is None:
+            raise ValueError("'floors' need 'floor_by' (the column whose values they name)")
+        return self
+
+
+class GradeCoefficient(_Component):
+    """R27: base × the coefficient of the person's grade (A+ 1.2, A 1.1, B 1.0, C 0.8, C− 0.5)."""
+
+    kind: Literal["grade_coefficient"]
+    base: Amount
+    coefficients: dict[str, Coefficient] = Field(min_length=1)
+
+
+class PerUnit(_Component):
+    """R29/R31/R34: ``rate`` per unit of a column (20 per discipline violation, 0.20 per ticket),
+    optionally capped at ``max`` per person."""
+
+    kind: Literal["per_unit"]
+    column: str
+    rate: Rate
+    max: Money | None = None
+
+
+class PointsBelow(_Component):
+    """R29: ``rate`` per score point below ``threshold`` (2 yuan per point below 85)."""
+
+    kind: Literal["points_below"]
+    threshold: Threshold
+    rate: Rate
+
+
+class Grace(Strict):
+    """R29: lateness under ``under`` minutes is ignored when there are at most ``max_cases`` such
+    cases totalling at most ``max_total`` minutes in the period."""
+
+    under: Number = 5.0
+    max_cases: int = 3
+    max_total: Number = 15.0
+
+
+class Lateness(_Component):
+    """R29: ``rate`` per late minute, at most ``max``, from an event table of late arrivals (one
+    row per case, with its minutes) or from records columns, with the grace rule."""
+
+    kind: Literal["lateness"]
+    table: str
+    minutes: str = "minutes"
+    rate: Rate = 1.0
+    max: Money | None = None
+    grace: Grace | None = None
+    deduct: bool = True
+
+
+class Workload(_Component):
+    """R30: benchmark bonus − (benchmark workload − actual workload) × rate, × a multiplier KPI
+    (the QC multiplier), + extra columns (contribution), clipped to [min, max]."""
+
+    kind: Literal["workload"]
+    benchmark_bonus: Money
+    benchmark: Amount
+    workload: str
+    rate: Rate = 1.0
+    multiplier: str | None = None
+    extra: list[str] = Field(default_factory=list)
+    min: Money | None = None
+    max: Money | None = None
+
+
+class PieceRate(_Component):
+    """R31: Σ rate × count over the piece columns, scaled down per group so that the group's
+    average is at most ``max_mean`` (capped so the average is at most 500 a month)."""
+
+    kind: Literal["piece_rate"]
+    rates: dict[str, Rate] = Field(min_length=1)
+    max_mean: Money | None = None
+    mean_by: str | None = None
+
+
+class CommissionTier(Strict):
+    """Per-capita output above ``above`` earns ``rate`` (2.5‰ above 410k)."""
+
+    above: Threshold
+    rate: Rate
+
+
+class Commission(_Component):
+    """R32: the rate of the tier that the group's per-capita output reaches, times ``base``
+    (a measure computed with ``group_by``, e.g. department sales / headcount)."""
+
+    kind: Literal["commission"]
+    output: str
+    tiers: list[CommissionTier] = Field(min_length=1)
+    base: Amount
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Commission:
+        aboves = [t.above for t in self.tiers]
+        if any(b >= a for a, b in zip(aboves, aboves[1:], strict=False)):
+            raise ValueError("tiers overlap: list them from the highest 'above' down")
+        return self
+
+
+class Award(_Component):
+    """R36: ``amount`` to the top ``top`` people by rank in their group (quarterly outstanding
+    employee), or to everyone meeting ``when`` (a quarter without complaints → 300; annual
+    score above 100)."""
+
+    kind: Literal["award"]
+    amount: Money
+    top: int | None = Field(default=None, ge=1)
+    score_above: Threshold | None = None
+    prorate: bool = False
+
+
+PayComponent = Annotated[
+    Fixed | ScorePercent | ScoreBands | GradeCoefficient | PerUnit | PointsBelow | Lateness
+    | Workload | PieceRate | Commission | Award,
+    Field(discriminator="kind"),
+]
+
+
+class BonusPool(Strict):
+    """R33: share ``amount`` among the graded people in proportion to base × coefficient × score,
+    within per-person ``cap``/``floor`` (what a cap cuts off goes to the others), so the payouts
+    add up to the pool exactly, in the currency's smallest unit."""
+
+    amount: Money = Field(ge=0)
+    base: Amount
+    coefficients: dict[str, Coefficient] = Field(default_factory=dict)
+    use_score: bool = True
+    cap: Amount | None = None
+    floor: Amount | None = None
+    by: str | None = None
+    label: str | None = None
+
+
+class MeritRow(Strict):
+    """Raises for one grade by compa-ratio band (position in range: pay / range midpoint)."""
+
+    grade: str
+    raises: list[Ratio] = Field(min_length=1)
+
+
+class MeritMatrix(Strict):
+    """R35: grade × compa-ratio band → raise %, applied to base pay; the total is reported.
+
+    ``bands`` are the upper bounds of the compa-ratio bands but the last (e.g. [0.9, 1.1]: below
+    0.9, 0.9–1.1, above 1.1); each row has one raise per band.
+    """
+
+    pay: str
+    midpoint: Amount
+    bands: list[Threshold] = Field(min_length=1)
+    rows: list[MeritRow] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> MeritMatrix:
+        if any(b <= a for a, b in zip(self.bands, self.bands[1:], strict=False)):
+            raise ValueError("compa-ratio bands must strictly increase")
+        for row in self.rows:
+            if len(row.raises) != len(self.bands) + 1:
+                raise ValueError(f"grade '{row.grade}' has {len(row.raises)} raises; "
+                                 f"{len(self.bands) + 1} bands need one each")
+        return self
+
+
+class Pay(Strict):
+    """What each graded person is paid for the period (or roll-up) named by ``on``.
+
+    Components are summed (those with ``deduct: true`` subtracted), prorated for leavers by the
+    eligibility proration where ``prorate`` is true, and the total clipped to [min, max]. A row
+    that is not rated gets no pay unless its eligibility rule says ``pay: prorate``. Amounts are
+    rounded to ``unit`` with ``rounding`` (half_up by default) per component.
+    """
+
+    on: str = "period"
+    unit: Literal[0.01, 1.0] = 0.01
+    rounding: Literal["half_up", "half_even", "down"] = "half_up"
+    components: dict[str, PayComponent] = Field(default_factory=dict)
+    min: Money | None = None
+    max: Money | None = None
+    pool: BonusPool | None = None
+    merit: MeritMatrix | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Pay:
+        if not self.components and self.pool is None and self.merit is None:
+            raise ValueError("pay needs components, a pool or a merit matrix")
+        return self
+
+
