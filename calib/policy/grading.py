@@ -30,7 +30,8 @@ class Grade(Strict):
 
 class GradeScale(Strict):
     """R23: grades best first. With thresholds a score ≥ ``min`` (> when ``inclusive: false``)
-    gets the first grade whose minimum it reaches; the last grade has no minimum."""
+    gets the first grade whose minimum it reaches; the last grade has no minimum.
+    """
 
     grades: list[Grade] = Field(min_length=2)
     inclusive: bool = True
@@ -88,7 +89,8 @@ class Ties(Strict):
 
 class SmallGroups(Strict):
     """Groups of at most ``max_size`` people: ``round`` as usual, grade by ``thresholds``, or
-    ``pool`` them into one group per period (named ``pool_name``) before applying the ratios."""
+    ``pool`` them into one group per period (named ``pool_name``) before applying the ratios.
+    """
 
     max_size: int = Field(default=4, ge=1)
     rule: Literal["round", "thresholds", "pool"] = "round"

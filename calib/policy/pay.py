@@ -7,6 +7,7 @@ rounded by the stated rule; a pool is shared by largest remainder so it adds up 
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from annotated_types import Ge
@@ -22,7 +23,8 @@ Coefficient = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("f
 
 class Amount(Strict):
     """A money base: a constant ``amount``, a ``column`` (people or records), or an amount per
-    value of a column (``by: level, amounts: {初级: 200, 中级: 300}``)."""
+    value of a column (``by: level, amounts: {初级: 200, 中级: 300}``).
+    """
 
     amount: Money | None = None
     column: str | None = None
@@ -71,7 +73,8 @@ class ScoreBand(Strict):
 
 class ScoreBands(_Component):
     """R28: score bands → share of performance pay (100 → 100%, [95, 100) → 95%, …), with a floor
-    share per group (frontline never below 75%)."""
+    share per group (frontline never below 75%).
+    """
 
     kind: Literal["score_bands"]
     base: Amount
@@ -102,7 +105,8 @@ class GradeCoefficient(_Component):
 
 class PerUnit(_Component):
     """R29/R31/R34: ``rate`` per unit of a column (20 per discipline violation, 0.20 per ticket),
-    optionally capped at ``max`` per person."""
+    optionally capped at ``max`` per person.
+    """
 
     kind: Literal["per_unit"]
     column: str
@@ -120,7 +124,8 @@ class PointsBelow(_Component):
 
 class Grace(Strict):
     """R29: lateness under ``under`` minutes is ignored when there are at most ``max_cases`` such
-    cases totalling at most ``max_total`` minutes in the period."""
+    cases totalling at most ``max_total`` minutes in the period.
+    """
 
     under: Number = 5.0
     max_cases: int = 3
@@ -129,7 +134,8 @@ class Grace(Strict):
 
 class Lateness(_Component):
     """R29: ``rate`` per late minute, at most ``max``, from an event table of late arrivals (one
-    row per case, with its minutes) or from records columns, with the grace rule."""
+    row per case, with its minutes) or from records columns, with the grace rule.
+    """
 
     kind: Literal["lateness"]
     table: str
@@ -142,7 +148,8 @@ class Lateness(_Component):
 
 class Workload(_Component):
     """R30: benchmark bonus − (benchmark workload − actual workload) × rate, × a multiplier KPI
-    (the QC multiplier), + extra columns (contribution), clipped to [min, max]."""
+    (the QC multiplier), + extra columns (contribution), clipped to [min, max].
+    """
 
     kind: Literal["workload"]
     benchmark_bonus: Money
@@ -157,7 +164,8 @@ class Workload(_Component):
 
 class PieceRate(_Component):
     """R31: Σ rate × count over the piece columns, scaled down per group so that the group's
-    average is at most ``max_mean`` (capped so the average is at most 500 a month)."""
+    average is at most ``max_mean`` (capped so the average is at most 500 a month).
+    """
 
     kind: Literal["piece_rate"]
     rates: dict[str, Rate] = Field(min_length=1)
@@ -174,7 +182,8 @@ class CommissionTier(Strict):
 
 class Commission(_Component):
     """R32: the rate of the tier that the group's per-capita output reaches, times ``base``
-    (a measure computed with ``group_by``, e.g. department sales / headcount)."""
+    (a measure computed with ``group_by``, e.g. department sales / headcount).
+    """
 
     kind: Literal["commission"]
     output: str
@@ -184,7 +193,7 @@ class Commission(_Component):
     @model_validator(mode="after")
     def _ordered(self) -> Commission:
         aboves = [t.above for t in self.tiers]
-        if any(b >= a for a, b in zip(aboves, aboves[1:], strict=False)):
+        if any(b >= a for a, b in itertools.pairwise(aboves)):
             raise ValueError("tiers overlap: list them from the highest 'above' down")
         return self
 
@@ -192,7 +201,8 @@ class Commission(_Component):
 class Award(_Component):
     """R36: ``amount`` to the top ``top`` people by rank in their group (quarterly outstanding
     employee), or to everyone meeting ``when`` (a quarter without complaints → 300; annual
-    score above 100)."""
+    score above 100).
+    """
 
     kind: Literal["award"]
     amount: Money
@@ -211,7 +221,8 @@ PayComponent = Annotated[
 class BonusPool(Strict):
     """R33: share ``amount`` among the graded people in proportion to base × coefficient × score,
     within per-person ``cap``/``floor`` (what a cap cuts off goes to the others), so the payouts
-    add up to the pool exactly, in the currency's smallest unit."""
+    add up to the pool exactly, in the currency's smallest unit.
+    """
 
     amount: Money = Field(ge=0)
     base: Amount
