@@ -8,8 +8,10 @@ from pydantic import Field, model_validator
 
 from calib.errors import PolicyError
 from calib.policy.base import Number, Strict
+from calib.policy.grading import Grading
 from calib.policy.inputs import Calendar, Inputs
 from calib.policy.measures import Measure
+from calib.policy.pay import Pay
 from calib.policy.periods import Eligibility, Rollup
 from calib.policy.scoring import Kpi, Scorecard, Section
 
@@ -45,6 +47,8 @@ class Policy(Strict):
     scorecards: dict[str, Scorecard] = Field(min_length=1)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     rollups: dict[str, Rollup] = Field(default_factory=dict)
+    grading: Grading | None = None
+    pay: Pay | None = None
     ranges: dict[str, Range] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -239,7 +239,9 @@ def _check_ranges(c: _Checker) -> None:
 def check_references(policy: Policy) -> list[PolicyIssue]:
     """Every cross-part problem of ``policy``, each with its path (empty when all is well)."""
     c = _Checker(policy)
+    from calib.policy.references_pay import check_grading, check_pay
+
     for step in (_check_inputs, _check_measures, _check_kpis, _check_tree, _check_periods,
-                 _check_ranges):
+                 _check_ranges, check_grading, check_pay):
         step(c)
     return c.issues

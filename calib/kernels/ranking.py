@@ -1,0 +1,94 @@
+"""Ranking inside groups and grading by rank with quotas (SCHEMES.md R24–R26), vectorised.
+
+Rows are sorted once by (group, score descending, tie columns, id); a row's place in its group
+is its position minus the group's first position. Quotas per group and grade come from
+``calib.kernels.apportion``; a row's grade is the number of cumulative quotas its place reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from calib.kernels._tolerance import REL
+
+
+@dataclass
+class Ranked:
+    """Rows in rank order: ``order`` (row indices), each row's group, place (0-based), and the
+    start of each run of equal scores inside a group.
+    """
+
+    order: np.ndarray
+    group: np.ndarray
+    place: np.ndarray
+    run: np.ndarray
+
+
+def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
+                   tie_desc: list[bool], person: np.ndarray) -> Ranked:
+    """Sort rows by group, score (high first), the tie columns, then person code (ascending)."""
+    keys: list[np.ndarray] = [person]
+    for values, desc in zip(reversed(ties), reversed(tie_desc), strict=True):
+        v = np.asarray(values, dtype=np.float64)
+        keys.append(-v if desc else v)
+    rounded = np.round(score, 9)
+    keys += [-rounded, group]
+    order = np.lexsort(keys)
+    g = group[order]
+    s = rounded[order]
+    n = len(order)
+    new_group = np.ones(n, dtype=bool)
+    new_group[1:] = g[1:] != g[:-1]
+    starts = np.flatnonzero(new_group)
+    first = np.repeat(starts, np.diff(np.append(starts, n)))
+    place = np.arange(n) - first
+    new_run = new_group.copy()
+    tol = REL * np.maximum(1.0, np.abs(s))
+    new_run[1:] |= np.abs(s[1:] - s[:-1]) > tol[1:]
+    run = np.cumsum(new_run) - 1
+    return Ranked(order, g, place, run)
+
+
+def grade_by_quota(ranked: Ranked, quotas: np.ndarray, share_better: bool
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Grade index per sorted row from its group's quotas; and whether its score tie crosses a
+    quota boundary. With ``share_better`` a tie on a boundary all takes the better grade.
+    """
+    cum = np.cumsum(quotas, axis=1)
+    rows_cum = cum[ranked.group]
+    grade = (rows_cum <= ranked.place[:, None]).sum(axis=1)
+    lowest = np.minimum.reduceat(grade, _run_starts(ranked.run))[ranked.run]
+    highest = np.maximum.reduceat(grade, _run_starts(ranked.run))[ranked.run]
+    boundary = lowest != highest
+    if share_better:
+        grade = lowest
+    return grade, boundary
+
+
+def _run_starts(run: np.ndarray) -> np.ndarray:
+    starts = np.ones(len(run), dtype=bool)
+    starts[1:] = run[1:] != run[:-1]
+    return np.flatnonzero(starts)
+
+
+def demoted_order(group: np.ndarray, score: np.ndarray, person: np.ndarray,
+                  demotions: np.ndarray) -> np.ndarray:
+    """R26: rank by score, then move each person down one place per demotion.
+
+    A person demoted k places goes just after whoever held the place k below theirs (ties in
+    that effective place keep the score order). Returns the 1-based rank of every row.
+    """
+    ranked = rank_in_groups(group, score, [], [], person)
+    effective = ranked.place + np.asarray(demotions, dtype=np.float64)[ranked.order] + np.where(
+        np.asarray(demotions)[ranked.order] > 0, 0.5, 0.0)
+    order2 = np.lexsort((ranked.place, effective, ranked.group))
+    g = ranked.group[order2]
+    new_group = np.ones(len(g), dtype=bool)
+    new_group[1:] = g[1:] != g[:-1]
+    starts = np.flatnonzero(new_group)
+    first = np.repeat(starts, np.diff(np.append(starts, len(g))))
+    rank = np.empty(len(g), dtype=np.int64)
+    rank[ranked.order[order2]] = np.arange(len(g)) - first + 1
+    return rank
