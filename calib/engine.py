@@ -128,7 +128,12 @@ def score_frame(frame: Frame) -> Result:
         group_caps=pd.DataFrame(out.group_caps) if out.group_caps else None,
     )
     for name, rollup in policy.rollups.items():
-        result.rollups[name] = roll_up(frame, name, rollup, out.score, rated)
+        result.rollups[name], result.rollup_rows[name] = roll_up(frame, name, rollup, out.score,
+                                                                 rated)
+    if policy.grading is not None or policy.pay is not None:
+        from calib.stages import grade_and_pay
+
+        grade_and_pay(frame, result, card, out, rated, {**measures, **points, **sections})
     return result
 
 

@@ -21,7 +21,13 @@ class Result:
       section (empty where excluded);
     - ``rollups``: one table per roll-up of the policy;
     - ``adjustments``: the add/deduct events with their approval flags (R16);
-    - ``group_caps``: the units whose average exceeded the cap, and what was done (R16).
+    - ``group_caps``: the units whose average exceeded the cap, and what was done (R16);
+    - ``grades``: one row per graded row (period or roll-up, as the policy grades): grade and
+      label, the rule, the quota group, place and size, boundary ties, rank (R26);
+    - ``quotas``: per rule, period, group and grade: ratio, exact share, quota, count, flex;
+    - ``flags``: consecutive-period flags (R21) with the periods that raised them;
+    - ``payouts``: each component, the pool share and the total payout, exact to the unit;
+    - ``merit``: next year's raise per person by the merit matrix (R35).
     """
 
     policy: Policy
@@ -32,6 +38,12 @@ class Result:
     rollups: dict[str, pd.DataFrame] = field(default_factory=dict)
     adjustments: pd.DataFrame | None = None
     group_caps: pd.DataFrame | None = None
+    grades: pd.DataFrame | None = None
+    quotas: pd.DataFrame | None = None
+    flags: pd.DataFrame | None = None
+    payouts: pd.DataFrame | None = None
+    merit: pd.DataFrame | None = None
+    rollup_rows: dict = field(default_factory=dict, repr=False)
 
     def rated(self) -> pd.DataFrame:
         """The rows of ``scores`` that were rated."""

@@ -7,6 +7,8 @@ re-weighted. More than ``max_not_rated`` periods not rated → the roll-up is no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -32,9 +34,33 @@ def _divide(total: np.ndarray, count: np.ndarray) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+@dataclass
+class RollupRows:
+    """Which records rows make each roll-up row: ``codes`` (roll-up row of each records row),
+    and each roll-up row's person code and target period ordinal.
+    """
+
+    codes: np.ndarray
+    person: np.ndarray
+    period: np.ndarray
+
+    def last_row(self, frame_period: np.ndarray) -> np.ndarray:
+        """The latest records row of each roll-up row (its group columns speak for the row)."""
+        order = np.lexsort((frame_period, self.codes))
+        ends = np.flatnonzero(np.diff(self.codes[order], append=-1) != 0)
+        return order[ends]
+
+    def any(self, flags: np.ndarray) -> np.ndarray:
+        """Whether any records row of each roll-up row has the flag."""
+        return np.bincount(self.codes, weights=flags.astype(float),
+                           minlength=len(self.person)) > 0
+
+
 def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
-            rated: np.ndarray) -> pd.DataFrame:
-    """One roll-up table: id, period, status, reason, score, each part, periods and rated periods."""
+            rated: np.ndarray) -> tuple[pd.DataFrame, RollupRows]:
+    """One roll-up table: id, period, status, reason, score, each part, periods and rated periods;
+    and the index that ties its rows to the records rows.
+    """
     freq = frame.policy.calendar.frequency
     pcodes, puniq = frame.period_codes
     tcode_u, tuniq = pd.factorize(to_rollup(puniq, freq, rollup.to), sort=True)
@@ -85,8 +111,7 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
         out[f"part:{label}"] = np.round(values, 9)
     out["periods"] = periods
     out["periods_rated"] = n_rated
-    out.attrs["rollup"] = name
-    return out
+    return out, RollupRows(codes, person, tperiod)
 
 
 def _labels(ordinals: np.ndarray, freq: str) -> pd.Categorical:

@@ -1,0 +1,302 @@
+"""Engine side of pay (SCHEMES.md R11, R22, R27–R36): each component per row in whole currency
+units, the bonus pool shared to the unit, and the merit matrix.
+
+A component is computed as a float amount, rounded to the policy's unit by its rule, and only
+then added: the payout is a sum of integers, so totals are exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.columns import coded
+from calib.conditions import holds
+from calib.eligibility import proration
+from calib.errors import DataError
+from calib.frame import Frame
+from calib.grading import Population
+from calib.kernels._tolerance import tol
+from calib.money import allocate_pool, to_units, units_to_float
+from calib.policy import pay as P
+from calib.result import Result
+
+
+class _Context:
+    """What a component reads: the population, grades, KPI/measure/section values, money unit."""
+
+    def __init__(self, frame: Frame, pop: Population, last: np.ndarray | None,
+                 grades: np.ndarray | None, values: dict[str, np.ndarray]):
+        self.frame, self.pop, self.last, self.grades = frame, pop, last, grades
+        self.values = values
+        self.policy = frame.policy
+
+    def number(self, name: str) -> np.ndarray:
+        """A KPI's points, a measure, a section, or a numeric column, per population row."""
+        if name in self.values:
+            v = self.values[name]
+            return v if self.last is None else v[self.last]
+        return np.asarray(self.pop.column(name), dtype=np.float64)
+
+    def amount(self, amount: P.Amount, path: str) -> np.ndarray:
+        """A money base per row."""
+        if amount.amount is not None:
+            return np.full(self.pop.n, amount.amount)
+        if amount.column is not None:
+            return np.nan_to_num(np.asarray(self.pop.column(amount.column), dtype=np.float64))
+        values = pd.Series(np.asarray(self.pop.column(amount.by), dtype=object)).astype("string")
+        mapped = values.map(amount.amounts).astype("Float64").to_numpy(dtype=np.float64,
+                                                                       na_value=np.nan)
+        bad = np.isnan(mapped) & self.pop.rated
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            raise DataError(pd.DataFrame({
+                "table": "people", "row": self.pop.row_numbers[rows],
+                "id": self.pop.ids[self.pop.person[rows]], "column": amount.by,
+                "problem": f"no amount for this value in {path}", "value": values.iloc[rows],
+                "fix": f"add it under {path}.amounts ({', '.join(amount.amounts)})"}))
+        return np.nan_to_num(mapped)
+
+    def grade_table(self, table: dict[str, float]) -> np.ndarray:
+        """Per row, the table's value for the row's grade (0 where not graded)."""
+        names = self.policy.grading.scale.names() if self.policy.grading else []
+        lookup = np.array([table.get(n, 0.0) for n in names] + [0.0])
+        g = self.grades if self.grades is not None else np.full(self.pop.n, -1)
+        return lookup[np.where(g >= 0, g, len(names))]
+
+
+def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
+    share = np.full(c.pop.n, comp.otherwise)
+    for band in reversed(comp.bands):
+        share = np.where(c.pop.score >= band.min - tol(band.min), band.share, share)
+    if comp.floor_by is not None:
+        group = pd.Series(np.asarray(c.pop.column(comp.floor_by), dtype=object)).astype("string")
+        floor = group.map(comp.floors).astype("Float64").to_numpy(dtype=np.float64,
+                                                                  na_value=0.0)
+        share = np.maximum(share, floor)
+    return c.amount(comp.base, f"{path}.base") * share
+
+
+def _lateness(c: _Context, comp: P.Lateness) -> np.ndarray:
+    ev = c.frame.events[comp.table]
+    minutes = np.nan_to_num(np.asarray(ev.column(comp.minutes), dtype=np.float64))
+    row = ev.row
+    if c.last is not None:  # a roll-up: events go to the roll-up row of their records row
+        codes = np.full(c.frame.n, -1)
+        codes[c.last] = np.arange(len(c.last))
+        row = np.where(row >= 0, codes[np.maximum(row, 0)], -1)
+    ok = row >= 0
+    n = c.pop.n
+    counted = minutes.copy()
+    if comp.grace is not None:
+        small = minutes < comp.grace.under
+        cases = np.bincount(row[ok], weights=small[ok].astype(float), minlength=n)
+        total = np.bincount(row[ok], weights=np.where(small, minutes, 0.0)[ok], minlength=n)
+        forgiven = (cases <= comp.grace.max_cases) & (total <= comp.grace.max_total + 1e-9)
+        counted = np.where(small & forgiven[np.maximum(row, 0)], 0.0, minutes)
+    late = np.bincount(row[ok], weights=counted[ok], minlength=n)
+    amount = late * comp.rate
+    return np.minimum(amount, comp.max) if comp.max is not None else amount
+
+
+def _workload(c: _Context, comp: P.Workload, path: str) -> np.ndarray:
+    bench = c.amount(comp.benchmark, f"{path}.benchmark")
+    out = comp.benchmark_bonus - (bench - np.nan_to_num(c.number(comp.workload))) * comp.rate
+    if comp.multiplier is not None:
+        out = out * np.nan_to_num(c.number(comp.multiplier), nan=1.0)
+    for col in comp.extra:
+        out = out + np.nan_to_num(c.number(col))
+    if comp.min is not None:
+        out = np.maximum(out, comp.min)
+    if comp.max is not None:
+        out = np.minimum(out, comp.max)
+    return out
+
+
+def _piece_rate(c: _Context, comp: P.PieceRate) -> np.ndarray:
+    out = np.zeros(c.pop.n)
+    for col, rate in comp.rates.items():
+        out += np.nan_to_num(c.number(col)) * rate
+    if comp.max_mean is not None:
+        parts = [c.pop.period] + ([np.asarray(c.pop.column(comp.mean_by), dtype=object)]
+                                  if comp.mean_by else [])
+        key = pd.MultiIndex.from_arrays(parts) if len(parts) > 1 else pd.Index(parts[0])
+        codes, _ = pd.factorize(key)
+        paid = c.pop.rated
+        total = np.bincount(codes, weights=np.where(paid, out, 0.0))
+        count = np.bincount(codes, weights=paid.astype(float))
+        mean = total / np.maximum(count, 1)
+        scale = np.where(mean > comp.max_mean, comp.max_mean / np.maximum(mean, 1e-12), 1.0)
+        out = out * scale[codes]
+    return out
+
+
+def _commission(c: _Context, comp: P.Commission, path: str) -> np.ndarray:
+    output = np.nan_to_num(c.number(comp.output))
+    rate = np.zeros(c.pop.n)
+    for tier in reversed(comp.tiers):
+        rate = np.where(output > tier.above + tol(tier.above), tier.rate, rate)
+    return c.amount(comp.base, f"{path}.base") * rate
+
+
+def _award(c: _Context, comp: P.Award, rank: np.ndarray | None) -> np.ndarray:
+    hit = c.pop.rated.copy()
+    if comp.top is not None:
+        if rank is None:
+            raise DataError(pd.DataFrame([{"table": "policy", "row": None, "id": None,
+                                           "column": None, "problem": "an award by rank needs "
+                                           "grading.ranking", "value": None,
+                                           "fix": "add grading.ranking"}]))
+        hit &= (rank >= 1) & (rank <= comp.top)
+    if comp.score_above is not None:
+        hit &= c.pop.score > comp.score_above + tol(comp.score_above)
+    return np.where(hit, comp.amount, 0.0)
+
+
+def component_amount(c: _Context, name: str, comp, rank: np.ndarray | None) -> np.ndarray:
+    """The float amount of one component per row, before rounding, proration and sign."""
+    path = f"pay.components.{name}"
+    score = np.nan_to_num(c.pop.score)
+    if isinstance(comp, P.Fixed):
+        return c.amount(comp.base, f"{path}.base")
+    if isinstance(comp, P.ScorePercent):
+        pct = score if comp.max_percent is None else np.minimum(score, comp.max_percent)
+        return c.amount(comp.base, f"{path}.base") * pct / 100.0
+    if isinstance(comp, P.ScoreBands):
+        return _score_bands(c, comp, path)
+    if isinstance(comp, P.GradeCoefficient):
+        return c.amount(comp.base, f"{path}.base") * c.grade_table(comp.coefficients)
+    if isinstance(comp, P.PerUnit):
+        out = np.nan_to_num(c.number(comp.column)) * comp.rate
+        return np.minimum(out, comp.max) if comp.max is not None else out
+    if isinstance(comp, P.PointsBelow):
+        return np.maximum(comp.threshold - score, 0.0) * comp.rate
+    if isinstance(comp, P.Lateness):
+        return _lateness(c, comp)
+    if isinstance(comp, P.Workload):
+        return _workload(c, comp, path)
+    if isinstance(comp, P.PieceRate):
+        return _piece_rate(c, comp)
+    if isinstance(comp, P.Commission):
+        return _commission(c, comp, path)
+    return _award(c, comp, rank)
+
+
+def _pay_share(frame: Frame, pop: Population, last: np.ndarray | None) -> np.ndarray:
+    """Proration per row (1 where the policy sets none; a roll-up row is not prorated)."""
+    share = proration(frame)
+    if share is None or last is not None:
+        return np.ones(pop.n)
+    return share
+
+
+def _prorated_not_rated(frame: Frame, pop: Population, last: np.ndarray | None) -> np.ndarray:
+    """Rows not rated whose eligibility rule still pays them pro rata (force majeure)."""
+    if last is not None:
+        return np.zeros(pop.n, dtype=bool)
+    keep = np.zeros(pop.n, dtype=bool)
+    taken = np.zeros(pop.n, dtype=bool)
+    for rule in frame.policy.eligibility.not_rated:
+        hit = holds(rule.when, frame.column(rule.when.column)) & ~taken
+        if rule.pay == "prorate":
+            keep |= hit
+        taken |= hit
+    return keep
+
+
+def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
+        grades: np.ndarray | None, values: dict[str, np.ndarray]) -> None:
+    """Fill ``result.payouts`` (and ``result.merit``) for the paid population."""
+    policy = frame.policy
+    spec = policy.pay
+    assert spec is not None
+    c = _Context(frame, pop, last, grades, values)
+    rank = None
+    if result.grades is not None and "rank" in result.grades and grades is not None:
+        rank = result.grades["rank"].fillna(0).to_numpy(dtype=np.int64)
+    share = _pay_share(frame, pop, last)
+    fixed_only = _prorated_not_rated(frame, pop, last)
+    paid = pop.rated | fixed_only
+    total = np.zeros(pop.n, dtype=np.int64)
+    columns: dict[str, np.ndarray] = {}
+    for name, comp in spec.components.items():
+        amount = component_amount(c, name, comp, rank)
+        if comp.when is not None:
+            amount = np.where(holds(comp.when, pop.column(comp.when.column)), amount, 0.0)
+        if comp.prorate:
+            amount = amount * share
+        applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
+        units = np.where(applies, to_units(amount, spec.unit, spec.rounding), 0)
+        units = -units if comp.deduct else units
+        total += units
+        columns[name] = units
+    if spec.pool is not None:
+        pool_units = _pool(c, spec.pool, grades)
+        columns["pool"] = pool_units
+        total += pool_units
+    lo = None if spec.min is None else int(to_units(np.array([spec.min]), spec.unit)[0])
+    hi = None if spec.max is None else int(to_units(np.array([spec.max]), spec.unit)[0])
+    clipped = np.clip(total, lo, hi) if (lo is not None or hi is not None) else total
+    table = {"id": coded(frame.id_categories, pop.person), "period": pop.period_label,
+             "status": np.where(pop.rated, "rated", np.where(fixed_only, "prorated", "not_rated")),
+             "score": pop.score}
+    if grades is not None:
+        names = policy.grading.scale.names()
+        table["grade"] = coded(names, grades)
+    if last is None and proration(frame) is not None:
+        table["proration"] = np.round(share, 9)
+    for name, units in columns.items():
+        table[name] = units_to_float(units, spec.unit)
+    table["payout"] = units_to_float(np.where(paid, clipped, 0), spec.unit)
+    table["clipped"] = (clipped != total) & paid
+    result.payouts = pd.DataFrame(table)
+    if spec.merit is not None:
+        result.merit = _merit(c, spec.merit, grades, spec.unit)
+
+
+def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:
+    """R33: the pool shared per period (and per ``by`` group) to the unit, exactly."""
+    unit = c.policy.pay.unit
+    pop = c.pop
+    weight = c.amount(pool.base, "pay.pool.base")
+    if pool.coefficients:
+        weight = weight * c.grade_table(pool.coefficients)
+    if pool.use_score:
+        weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
+    caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
+    floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
+    parts = [pop.period] + ([np.asarray(pop.column(pool.by), dtype=object)] if pool.by else [])
+    key = pd.MultiIndex.from_arrays(parts) if len(parts) > 1 else pd.Index(parts[0])
+    codes, _ = pd.factorize(key)
+    out = np.zeros(pop.n, dtype=np.int64)
+    pool_units = int(to_units(np.array([pool.amount]), unit)[0])
+    for g in range(codes.max() + 1 if len(codes) else 0):
+        rows = np.flatnonzero((codes == g) & pop.rated)
+        if len(rows) == 0:
+            continue
+        rows = rows[np.argsort(pop.ids[pop.person[rows]].astype(str), kind="stable")]
+        cap_u = None if caps is None else to_units(caps[rows], unit, "down")
+        floor_u = None if floors is None else to_units(floors[rows], unit, "half_up")
+        out[rows] = allocate_pool(pool_units, weight[rows], cap_u, floor_u)
+    return out
+
+
+def _merit(c: _Context, merit: P.MeritMatrix, grades: np.ndarray | None,
+           unit: float) -> pd.DataFrame:
+    """R35: raise % from grade × compa-ratio band, applied to base pay; one row per graded row."""
+    pop = c.pop
+    base = np.nan_to_num(np.asarray(pop.column(merit.pay), dtype=np.float64))
+    mid = c.amount(merit.midpoint, "pay.merit.midpoint")
+    compa = np.divide(base, mid, out=np.full(pop.n, np.nan), where=mid > 0)
+    band = np.searchsorted(np.array(merit.bands), compa, side="right")
+    names = c.policy.grading.scale.names() if c.policy.grading else []
+    table = np.zeros((len(names) + 1, len(merit.bands) + 1))
+    for row in merit.rows:
+        table[names.index(row.grade)] = row.raises
+    g = grades if grades is not None else np.full(pop.n, -1)
+    pct = table[np.where(g >= 0, g, len(names)), band]
+    units = np.where(g >= 0, to_units(base * pct, unit), 0)
+    return pd.DataFrame({"id": coded(c.frame.id_categories, pop.person),
+                         "period": pop.period_label, "grade": coded(names, g), "pay": base,
+                         "compa_ratio": np.round(compa, 6), "raise_pct": pct,
+                         "raise": units_to_float(units, unit)})

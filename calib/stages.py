@@ -1,0 +1,90 @@
+"""Grades, flags and pay after scoring: builds the population the policy grades and pays (the
+period rows or a roll-up's rows) and fills ``Result.grades``, ``quotas``, ``flags``,
+``payouts`` and ``merit``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.cards import CardOutput
+from calib.columns import coded
+from calib.frame import Frame
+from calib.grading import Population, grade
+from calib.result import Result
+from calib.streaks import ranks, streak_flags
+
+
+def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: CardOutput,
+               rated: np.ndarray) -> tuple[Population, np.ndarray | None]:
+    """The rows graded or paid ``on`` the period or a roll-up; for a roll-up also the latest
+    records row of each roll-up row (which speaks for its group columns).
+    """
+    if on == "period":
+        labels = np.asarray(result.scores["period"].astype(str), dtype=object)
+        return Population(frame.person, frame.period, labels, out.score, rated, card,
+                          out.lowest_grade, frame.ids, frame.column, frame.row_numbers()), None
+    table, rows = result.rollups[on], result.rollup_rows[on]
+    last = rows.last_row(frame.period)
+
+    def column(name: str) -> np.ndarray:
+        values = frame.column(name)
+        if isinstance(values, pd.Series):
+            return values.iloc[last].to_numpy()
+        return np.asarray(values)[last]
+
+    pop = Population(rows.person, rows.period, np.asarray(table["period"].astype(str),
+                                                          dtype=object),
+                     table["score"].to_numpy(dtype=np.float64),
+                     (table["status"] == "rated").to_numpy(), card[last],
+                     rows.any(out.lowest_grade), frame.ids, column, frame.row_numbers()[last])
+    return pop, last
+
+
+def _grades_table(frame: Frame, pop: Population, g, scale_names: list[str],
+                  labels: list[str], card_names: list[str]) -> pd.DataFrame:
+    graded = g.grade >= 0
+    return pd.DataFrame({
+        "id": coded(frame.id_categories, pop.person),
+        "period": pop.period_label,
+        "scorecard": coded(card_names, pop.card),
+        "score": pop.score,
+        "grade": coded(scale_names, g.grade),
+        "grade_label": coded(labels, g.grade),
+        "rule": g.rule,
+        "group": g.group,
+        "place": np.where(g.rank > 0, g.rank, np.nan),
+        "group_size": np.where(g.group_size > 0, g.group_size, np.nan),
+        "on_boundary": g.boundary & graded,
+        "vetoed": pop.lowest & pop.rated,
+    })
+
+
+def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutput,
+                  rated: np.ndarray, values: dict[str, np.ndarray]) -> None:
+    """Fill the grading and pay tables of ``result`` as the policy asks."""
+    policy = frame.policy
+    card_names = list(policy.scorecards)
+    grades_idx = None
+    gpop = None
+    if policy.grading is not None:
+        grading = policy.grading
+        gpop, _ = population(frame, result, grading.on, card, out, rated)
+        g = grade(gpop, grading, card_names)
+        grades_idx = g.grade
+        scale = grading.scale
+        table = _grades_table(frame, gpop, g, scale.names(),
+                              [gr.label or gr.name for gr in scale.grades], card_names)
+        rank = ranks(gpop, grading, frame) if grading.ranking is not None else None
+        if rank is not None:
+            table["rank"] = np.where(gpop.rated, rank, np.nan)
+        result.grades = table
+        result.quotas = pd.DataFrame(g.quotas) if g.quotas else None
+        result.flags = streak_flags(gpop, grading, grades_idx, rank, frame)
+    if policy.pay is not None:
+        from calib.payout import pay
+
+        ppop, last = population(frame, result, policy.pay.on, card, out, rated)
+        same = gpop is not None and policy.pay.on == policy.grading.on
+        pay(frame, result, ppop, last, grades_idx if same else None, values)
