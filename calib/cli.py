@@ -58,7 +58,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from calib.engine import run
     from calib.policy import load_policy
-    from calib.policy.hashing import policy_sha256
+    from calib.report import results_table, write_report
 
     policy = load_policy(args.policy)
     out = Path(args.out)
@@ -69,13 +69,14 @@ def _run(args: argparse.Namespace) -> int:
         exc.problems.to_csv(out / "problems.csv", index=False, encoding="utf-8-sig")
         print(f"the full problems table is in {out / 'problems.csv'}", file=sys.stderr)
         raise
-    sha = policy_sha256(policy)
     scores = result.scores
-    results = scores[["id", "period", "scorecard", "status", "reason", "score"]].copy()
-    results["policy"] = policy.name
-    results["policy_sha256"] = sha
-    results.to_csv(out / "results.csv", index=False, encoding="utf-8")
+    results_table(result).to_csv(out / "results.csv", index=False, encoding="utf-8")
+    write_report(result, out / "report.xlsx")
     scores.to_csv(out / "scores.csv", index=False, encoding="utf-8")
+    for name in ("grades", "quotas", "flags", "payouts", "merit"):
+        table = getattr(result, name)
+        if table is not None:
+            table.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
     for name in ("measures", "kpi_points", "sections"):
         getattr(result, name).to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
     for name, table in result.rollups.items():
@@ -86,7 +87,9 @@ def _run(args: argparse.Namespace) -> int:
         result.group_caps.to_csv(out / "group_caps.csv", index=False, encoding="utf-8")
     rated = int((scores["status"] == "rated").sum())
     print(f"{len(scores)} person-periods: {rated} rated, {len(scores) - rated} not rated "
-          f"(reasons in results.csv); written to {out}/")
+          f"(reasons in results.csv); written to {out}/ (results.csv, report.xlsx)")
+    if result.payouts is not None:
+        print(f"  payout total: {result.payouts['payout'].sum():,.2f} {policy.currency}")
     reasons = scores.loc[scores["status"] != "rated", "reason"].value_counts()
     for reason, count in reasons.items():
         print(f"  not rated, {reason}: {count}")

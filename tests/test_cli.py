@@ -59,8 +59,9 @@ class TestRun:
                      "--out", str(out)]) == 0
         results = pd.read_csv(out / "results.csv")
         assert len(results) == 4
-        assert list(results.columns) == ["id", "period", "scorecard", "status", "reason", "score",
-                                         "policy", "policy_sha256"]
+        assert list(results.columns) == ["id", "period", "level", "scorecard", "status", "reason",
+                                         "score", "policy", "policy_sha256"]
+        assert (out / "report.xlsx").exists()
         assert results["policy_sha256"].str.len().eq(64).all()
         assert results.loc[results["id"] == "E3", "reason"].item() == "probation"
         assert "not rated, probation: 1" in capsys.readouterr().out

@@ -41,31 +41,41 @@ def hamilton(sizes: np.ndarray, ratios: np.ndarray) -> np.ndarray:
 
 
 def _divisor(sizes: np.ndarray, ratios: np.ndarray, offset: float) -> np.ndarray:
-    """Divisor method with divisors s + offset (Webster 0.5, D'Hondt 1), seats adjusted to n."""
+    """Divisor method with divisors s + offset (Webster 0.5, D'Hondt 1), seat by seat.
+
+    The result equals handing out seats one at a time to the grade with the highest
+    ratio / (seats + offset), equal priorities going to the better grade, so a group one person
+    larger never has fewer seats in any grade (house monotone). To avoid a loop per seat, every
+    seat whose priority is clearly above the final threshold is given first (found by
+    bisection); only the last few seats are handed out one by one.
+    """
     sizes = np.asarray(sizes, dtype=np.int64)
     ratios = np.atleast_2d(np.asarray(ratios, dtype=np.float64))
     ratios = np.broadcast_to(ratios, (len(sizes), ratios.shape[1]))
-    exact = exact_quotas(sizes, ratios)
-    seats = (np.floor(exact + EPS) if offset == 1.0 else np.floor(exact + 0.5 + EPS)).astype(
-        np.int64)
-    seats = np.where(ratios > 0, seats, 0)
+
+    def seats_above(level: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            raw = ratios / level[:, None] - offset
+        return np.where(ratios > 0, np.maximum(np.ceil(raw - 1e-9), 0), 0).astype(np.int64)
+
+    lo = np.full(len(sizes), 1e-12)
+    hi = np.full(len(sizes), ratios.max(initial=0.0) / offset + 1.0)
+    for _ in range(60):  # largest level at which at most n seats are clearly above it
+        mid = (lo + hi) / 2
+        fits = seats_above(mid).sum(axis=1) <= sizes
+        hi = np.where(fits, mid, hi)
+        lo = np.where(fits, lo, mid)
+    seats = seats_above(hi * (1 + 1e-6))
     grades = ratios.shape[1]
-    rank_bias = np.arange(grades) * 1e-12  # the better grade wins a tie
-    for _ in range(int(sizes.max(initial=0)) + grades + 1):
-        diff = sizes - seats.sum(axis=1)
-        if not diff.any():
+    for _ in range(grades * 4 + int(sizes.max(initial=0))):
+        need = sizes - seats.sum(axis=1) > 0
+        if not need.any():
             break
-        add = diff > 0
-        if add.any():
-            prio = np.where(ratios > 0, ratios / (seats + offset), -np.inf) - rank_bias
-            pick = np.argmax(prio, axis=1)
-            seats[add, pick[add]] += 1
-        drop = diff < 0
-        if drop.any():
-            prio = np.where(seats > 0, ratios / np.maximum(seats - 1 + offset, EPS), np.inf)
-            prio = prio + rank_bias
-            pick = np.argmin(prio, axis=1)
-            seats[drop, pick[drop]] -= 1
+        prio = np.where(ratios > 0, ratios / (seats + offset), -np.inf)
+        prio = np.round(prio, 12)  # equal priorities computed two ways must compare equal
+        pick = np.argmax(prio, axis=1)  # the first (better) grade among equals
+        rows = np.flatnonzero(need)
+        seats[rows, pick[rows]] += 1
     return seats
 
 

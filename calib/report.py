@@ -1,0 +1,161 @@
+"""The files a run writes for people: ``results.csv`` (the contract) and ``report.xlsx``.
+
+``results.csv`` has one row per person and period (and per roll-up row that is graded or paid):
+id, period, level, scorecard, status, reason, score, grade, payout, the policy's name and sha256.
+``report.xlsx`` puts the results, KPI points, group summaries, the grade distribution, flags and
+exceptions on sheets with frozen headers, numbers as numbers and money formatted as money.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from calib.policy.hashing import policy_sha256
+from calib.result import Result
+
+MONEY = "#,##0.00"
+SCORE = "0.00"
+
+
+def _levels(result: Result) -> list[str]:
+    policy = result.policy
+    levels = []
+    for section in (policy.grading, policy.pay):
+        if section is not None and section.on != "period" and section.on not in levels:
+            levels.append(section.on)
+    return levels
+
+
+def results_table(result: Result) -> pd.DataFrame:
+    """The contract's results: period rows, then the roll-up rows that are graded or paid."""
+    policy = result.policy
+    base = ["id", "period", "status", "reason", "score"]
+    parts = [result.scores[["id", "period", "scorecard", *base[2:]]].assign(level="period")]
+    for level in _levels(result):
+        parts.append(result.rollups[level][base].assign(level=level, scorecard=None))
+    table = pd.concat([p.astype({"id": str, "period": str}) for p in parts], ignore_index=True)
+    if result.grades is not None:
+        on = policy.grading.on if policy.grading else "period"
+        g = result.grades[["id", "period", "grade", "grade_label"]].astype(
+            {"id": str, "period": str}).assign(level=on)
+        table = table.merge(g, on=["id", "period", "level"], how="left")
+    if result.payouts is not None:
+        on = policy.pay.on if policy.pay else "period"
+        p = result.payouts[["id", "period", "payout"]].astype({"id": str, "period": str}).assign(
+            level=on)
+        table = table.merge(p, on=["id", "period", "level"], how="left")
+    table["policy"] = policy.name
+    table["policy_sha256"] = policy_sha256(policy)
+    order = ["id", "period", "level", "scorecard", "status", "reason", "score", "grade",
+             "grade_label", "payout", "policy", "policy_sha256"]
+    return table[[c for c in order if c in table.columns]]
+
+
+def group_summary(result: Result) -> pd.DataFrame | None:
+    """Per quota group and period: size, mean score, grade counts against quotas, payout total."""
+    if result.grades is None:
+        return None
+    g = result.grades[result.grades["grade"].notna()].astype({"period": str})
+    g = g.assign(group=g["group"].fillna("(thresholds)"))
+    out = g.groupby(["period", "group"], observed=True).agg(
+        size=("id", "size"), mean_score=("score", "mean")).reset_index()
+    counts = g.pivot_table(index=["period", "group"], columns="grade", values="id",
+                           aggfunc="count", observed=False, fill_value=0)
+    counts.columns = [f"count {c}" for c in counts.columns]
+    out = out.merge(counts.reset_index(), on=["period", "group"], how="left")
+    if result.quotas is not None:
+        q = result.quotas.pivot_table(index=["period", "group"], columns="grade", values="quota",
+                                      aggfunc="sum")
+        q.columns = [f"quota {c}" for c in q.columns]
+        out = out.merge(q.reset_index(), on=["period", "group"], how="left")
+    if result.payouts is not None and result.policy.pay.on == result.policy.grading.on:
+        pay = result.payouts.astype({"id": str, "period": str})[["id", "period", "payout"]]
+        merged = g.astype({"id": str}).merge(pay, on=["id", "period"], how="left")
+        totals = merged.groupby(["period", "group"], observed=True)["payout"].sum()
+        out = out.merge(totals.rename("payout total").reset_index(), on=["period", "group"],
+                        how="left")
+    return out
+
+
+def grade_distribution(result: Result) -> pd.DataFrame | None:
+    """Per period: how many people got each grade, and the share."""
+    if result.grades is None:
+        return None
+    g = result.grades[result.grades["grade"].notna()].astype({"period": str})
+    counts = g.groupby(["period", "grade", "grade_label"], observed=True).size().rename("count")
+    out = counts.reset_index()
+    out["share"] = out["count"] / out.groupby("period")["count"].transform("sum")
+    return out
+
+
+def exceptions(result: Result) -> pd.DataFrame:
+    """Rows HR must look at: not rated, vetoed, capped, adjustments needing approval."""
+    s = result.scores.astype({"id": str, "period": str})
+    parts = [s.loc[s["status"] != "rated", ["id", "period"]].assign(
+        exception="not rated", detail=s.loc[s["status"] != "rated", "reason"].astype(str))]
+    if "veto" in s:
+        vetoed = s["veto"].notna()
+        parts.append(s.loc[vetoed, ["id", "period"]].assign(
+            exception="vetoed", detail=s.loc[vetoed, "veto"].astype(str)))
+    if "capped" in s:
+        parts.append(s.loc[s["capped"], ["id", "period"]].assign(exception="capped",
+                                                                 detail="score capped"))
+    adj = result.adjustments
+    if adj is not None and "needs_approval" in adj:
+        pid = result.policy.inputs.id
+        need = adj[adj["needs_approval"]]
+        points = result.policy.scorecards
+        col = next((c.adjustments.points for c in points.values() if c.adjustments), "points")
+        parts.append(pd.DataFrame({"id": need[pid].astype(str), "period": None,
+                                   "exception": "approval needed",
+                                   "detail": [f"row {r}: {p:+g} points" for r, p in
+                                              zip(need["row"], need[col], strict=True)]}))
+    if result.payouts is not None and "clipped" in result.payouts:
+        p = result.payouts[result.payouts["clipped"]].astype({"id": str, "period": str})
+        parts.append(p[["id", "period"]].assign(exception="payout clipped", detail=""))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _format(sheet, frame: pd.DataFrame, money: set[str]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    sheet.freeze_panes = "A2"
+    for i, name in enumerate(frame.columns, start=1):
+        letter = get_column_letter(i)
+        width = max(len(str(name)) * 1.6, 10)
+        sheet.column_dimensions[letter].width = min(width + 2, 40)
+        fmt = MONEY if name in money else (SCORE if name in ("score", "mean_score") else None)
+        if fmt:
+            for cell in sheet[letter][1:]:
+                cell.number_format = fmt
+
+
+def write_report(result: Result, path: str | Path) -> None:
+    """Write ``report.xlsx``: one sheet per table, headers frozen, money as money."""
+    policy = result.policy
+    money = set(policy.pay.components) | {"pool", "payout", "payout total", "raise"} \
+        if policy.pay else set()
+    sheets: dict[str, pd.DataFrame | None] = {
+        "results": results_table(result),
+        "KPI points": result.kpi_points.rename(columns=policy.labels()),
+        "group summaries": group_summary(result),
+        "grade distribution": grade_distribution(result),
+        "flags": result.flags,
+        "payouts": result.payouts,
+        "exceptions": exceptions(result),
+    }
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            if frame is None:
+                continue
+            out = frame.copy()
+            for col in out.columns:
+                if isinstance(out[col].dtype, pd.CategoricalDtype):
+                    out[col] = out[col].astype(object)
+                elif out[col].dtype == bool:
+                    out[col] = np.where(out[col], "yes", "")
+            out.to_excel(writer, sheet_name=name, index=False)
+            _format(writer.sheets[name], out, money)
