@@ -57,7 +57,10 @@ def _water_fill(pool: float, weights: np.ndarray, caps: np.ndarray, floors: np.n
         free = np.isnan(fixed)
         rest = pool - np.nansum(fixed)
         wsum = weights[free].sum()
-        share = np.where(free, rest * weights / wsum if wsum > 0 else 0.0, fixed)
+        if wsum > 0:
+            share = np.where(free, rest * weights / wsum, fixed)
+        else:  # what is left has nobody with weight: share it equally among the free
+            share = np.where(free, rest / max(int(free.sum()), 1), fixed)
         over = free & (share > caps + 1e-9)
         under = free & (share < floors - 1e-9)
         if not over.any() and not under.any():
@@ -92,6 +95,10 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
         raise PoolError("pool weights must be finite and not negative")
     caps = np.full(n, np.inf) if caps_units is None else np.asarray(caps_units, dtype=np.float64)
     floors = np.zeros(n) if floors_units is None else np.asarray(floors_units, dtype=np.float64)
+    if (floors > caps).any():
+        i = int(np.flatnonzero(floors > caps)[0])
+        raise PoolError(f"row {i} has a floor ({floors[i]:.0f} units) above its cap "
+                        f"({caps[i]:.0f} units)")
     if floors.sum() > pool_units + 1e-9:
         raise PoolError(f"the floors add up to {floors.sum():.0f} units, more than the pool "
                         f"({pool_units})")
