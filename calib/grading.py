@@ -28,7 +28,7 @@ class Population:
 
     person: np.ndarray
     period: np.ndarray
-    period_label: np.ndarray
+    period_label: pd.Categorical
     score: np.ndarray
     rated: np.ndarray
     card: np.ndarray
@@ -55,7 +55,7 @@ class Grades:
     group_size: np.ndarray
     group: np.ndarray
     boundary: np.ndarray
-    quotas: list[dict] = field(default_factory=list)
+    quotas: list[pd.DataFrame] = field(default_factory=list)
 
 
 def thresholds(score: np.ndarray, scale: GradeScale) -> np.ndarray:
@@ -67,17 +67,35 @@ def thresholds(score: np.ndarray, scale: GradeScale) -> np.ndarray:
     return idx
 
 
+def column_codes(values: object) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, distinct values) of a column, empty cells as ''; categoricals reuse codes."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        cat = pd.Categorical(values)
+        names = np.append(np.asarray(cat.categories, dtype=object), "")
+        codes = np.where(cat.codes < 0, len(names) - 1, cat.codes)
+        return codes.astype(np.int64), names
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object) if not isinstance(
+        values, pd.Series) else values, use_na_sentinel=True)
+    names = np.append(np.asarray(uniques, dtype=object), "")
+    return np.where(codes < 0, len(names) - 1, codes).astype(np.int64), names
+
+
 def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.ndarray, list]:
-    """Group code per row in ``rows`` (period × the ``by`` columns) and each group's name."""
-    parts = [pop.period[rows]]
+    """Group code per row in ``rows`` (period × the ``by`` columns) and each group's name.
+
+    Each column is factorized once over all rows and the codes are combined as integers, so a
+    1.2M-row population costs a few integer passes, not a factorize of text tuples.
+    """
+    key = pd.factorize(pop.period[rows])[0].astype(np.int64)
+    labels: list[np.ndarray] = []
     for col in by:
-        values = pd.Series(np.asarray(pop.column(col), dtype=object)[rows]).astype("string")
-        parts.append(values.fillna("").to_numpy(dtype=object))
-    key = pd.MultiIndex.from_arrays(parts) if len(parts) > 1 else pd.Index(parts[0])
-    codes, uniques = pd.factorize(key)
-    names = [" / ".join(str(v) for v in (u[1:] if isinstance(u, tuple) else ())) or "(all)"
-             for u in uniques]
-    return codes.astype(np.int64), names
+        codes, names = column_codes(pop.column(col))
+        key = key * len(names) + codes[rows]
+        labels.append((codes[rows], names))
+    group = pd.factorize(key)[0]
+    _, first_row = np.unique(group, return_index=True)
+    names = [" / ".join(str(n[c[i]]) for c, n in labels) or "(all)" for i in first_row]
+    return group.astype(np.int64), names
 
 
 def _ratio_row(ratios: dict[str, float], scale: GradeScale) -> np.ndarray:
@@ -125,16 +143,24 @@ def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     counts = np.zeros_like(quotas)
     np.add.at(counts, (ranked.group, grade), 1)
     exact = exact_quotas(sizes, ratio_rows)
-    period = pop.period_label[rows[ranked.order]]
-    first = np.unique(ranked.group, return_index=True)[1]
-    for g, at in zip(np.unique(ranked.group), first, strict=True):
-        for k, grade_name in enumerate(scale.names()):
-            out.quotas.append({
-                "rule": rule_name, "period": period[at], "group": names[g],
-                "size": int(sizes[g]), **({k2: v[g] for k2, v in extra.items()} if extra else {}),
-                "grade": grade_name, "ratio": float(ratio_rows[g, k]),
-                "exact": float(exact[g, k]), "quota": int(quotas[g, k]),
-                "count": int(counts[g, k]), "flex": int(counts[g, k] - quotas[g, k])})
+    n_groups, n_grades = quotas.shape
+    first = np.zeros(n_groups, dtype=np.int64)
+    first[ranked.group[::-1]] = idx[::-1]  # a row of each group, for its period
+    table = {
+        "rule": rule_name,
+        "period": np.repeat(np.asarray(pop.period_label.take(first), dtype=object), n_grades),
+        "group": np.repeat(np.array(names, dtype=object), n_grades),
+        "size": np.repeat(sizes, n_grades),
+    }
+    for key, values in (extra or {}).items():
+        table[key] = np.repeat(values, n_grades)
+    table.update({
+        "grade": np.tile(np.array(scale.names(), dtype=object), n_groups),
+        "ratio": np.broadcast_to(ratio_rows, quotas.shape).ravel(),
+        "exact": exact.ravel(), "quota": quotas.ravel(), "count": counts.ravel(),
+        "flex": (counts - quotas).ravel(),
+    })
+    out.quotas.append(pd.DataFrame(table))
 
 
 def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, scale: GradeScale,

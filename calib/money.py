@@ -115,3 +115,32 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
     order = np.argsort(-np.where(room, np.round(remainder, 9), -np.inf), kind="stable")
     units[order[:left]] += 1
     return units
+
+
+def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> np.ndarray:
+    """The same pool shared within every group at once (no caps or floors), vectorised.
+
+    Rows must be in a stable order (sort them by id first): within a group, equal remainders go
+    to the earlier row. Each group's shares add up to ``pool_units`` exactly.
+    """
+    group = np.asarray(group, dtype=np.int64)
+    w = np.asarray(weights, dtype=np.float64)
+    if len(group) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise PoolError("pool weights must be finite and not negative")
+    n_groups = int(group.max()) + 1
+    total = np.bincount(group, weights=w, minlength=n_groups)
+    count = np.bincount(group, minlength=n_groups)
+    equal = total[group] == 0  # nobody in the group has weight: equal shares
+    share = np.where(equal, pool_units / np.maximum(count[group], 1),
+                     pool_units * w / np.where(equal, 1.0, total[group]))
+    units = np.floor(np.round(share, 6)).astype(np.int64)
+    left = pool_units - np.bincount(group, weights=units, minlength=n_groups).astype(np.int64)
+    remainder = np.round(share - units, 9)
+    order = np.lexsort((np.arange(len(group)), -remainder, group))
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    place = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+    units[order[place < left[g]]] += 1
+    return units

@@ -15,9 +15,9 @@ from calib.conditions import holds
 from calib.eligibility import proration
 from calib.errors import DataError
 from calib.frame import Frame
-from calib.grading import Population
+from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.money import allocate_pool, to_units, units_to_float
+from calib.money import allocate_pool, allocate_pools, to_units, units_to_float
 from calib.policy import pay as P
 from calib.result import Result
 
@@ -238,7 +238,8 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     hi = None if spec.max is None else int(to_units(np.array([spec.max]), spec.unit)[0])
     clipped = np.clip(total, lo, hi) if (lo is not None or hi is not None) else total
     table = {"id": coded(frame.id_categories, pop.person), "period": pop.period_label,
-             "status": np.where(pop.rated, "rated", np.where(fixed_only, "prorated", "not_rated")),
+             "status": coded(["not_rated", "rated", "prorated"],
+                             np.where(pop.rated, 1, np.where(fixed_only, 2, 0))),
              "score": pop.score}
     if grades is not None:
         names = policy.grading.scale.names()
@@ -265,19 +266,24 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
-    parts = [pop.period] + ([np.asarray(pop.column(pool.by), dtype=object)] if pool.by else [])
-    key = pd.MultiIndex.from_arrays(parts) if len(parts) > 1 else pd.Index(parts[0])
-    codes, _ = pd.factorize(key)
-    out = np.zeros(pop.n, dtype=np.int64)
+    key = pd.factorize(pop.period)[0].astype(np.int64)
+    if pool.by:
+        codes, names = column_codes(pop.column(pool.by))
+        key = key * len(names) + codes
+    rows = np.flatnonzero(pop.rated)
+    rows = rows[np.lexsort((pop.person[rows], key[rows]))]  # by group, then person
+    group = pd.factorize(key[rows])[0]
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
-    for g in range(codes.max() + 1 if len(codes) else 0):
-        rows = np.flatnonzero((codes == g) & pop.rated)
-        if len(rows) == 0:
-            continue
-        rows = rows[np.argsort(pop.ids[pop.person[rows]].astype(str), kind="stable")]
-        cap_u = None if caps is None else to_units(caps[rows], unit, "down")
-        floor_u = None if floors is None else to_units(floors[rows], unit, "half_up")
-        out[rows] = allocate_pool(pool_units, weight[rows], cap_u, floor_u)
+    out = np.zeros(pop.n, dtype=np.int64)
+    if caps is None and floors is None:
+        out[rows] = allocate_pools(group, pool_units, weight[rows])
+        return out
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    for a, b in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
+        part = rows[a:b]
+        cap_u = None if caps is None else to_units(caps[part], unit, "down")
+        floor_u = None if floors is None else to_units(floors[part], unit, "half_up")
+        out[part] = allocate_pool(pool_units, weight[part], cap_u, floor_u)
     return out
 
 

@@ -22,7 +22,7 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
     records row of each roll-up row (which speaks for its group columns).
     """
     if on == "period":
-        labels = np.asarray(result.scores["period"].astype(str), dtype=object)
+        labels = result.scores["period"].array  # a categorical: no text per row
         return Population(frame.person, frame.period, labels, out.score, rated, card,
                           out.lowest_grade, frame.ids, frame.column, frame.row_numbers()), None
     table, rows = result.rollups[on], result.rollup_rows[on]
@@ -34,8 +34,7 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
             return values.iloc[last].to_numpy()
         return np.asarray(values)[last]
 
-    pop = Population(rows.person, rows.period, np.asarray(table["period"].astype(str),
-                                                          dtype=object),
+    pop = Population(rows.person, rows.period, table["period"].array,
                      table["score"].to_numpy(dtype=np.float64),
                      (table["status"] == "rated").to_numpy(), card[last],
                      rows.any(out.lowest_grade), frame.ids, column, frame.row_numbers()[last])
@@ -80,7 +79,7 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         if rank is not None:
             table["rank"] = np.where(gpop.rated, rank, np.nan)
         result.grades = table
-        result.quotas = pd.DataFrame(g.quotas) if g.quotas else None
+        result.quotas = pd.concat(g.quotas, ignore_index=True) if g.quotas else None
         result.flags = streak_flags(gpop, grading, grades_idx, rank, frame)
     if policy.pay is not None:
         from calib.payout import pay

@@ -60,6 +60,7 @@ def streak_flags(pop: Population, grading: Grading, grades: np.ndarray | None,
     """
     if not grading.streaks:
         return None
+    labels = np.asarray(pop.period_label, dtype=object)
     order = np.lexsort((pop.period, pop.person))
     person, period = pop.person[order], pop.period[order]
     follows = np.zeros(pop.n, dtype=bool)
@@ -79,8 +80,8 @@ def streak_flags(pop: Population, grading: Grading, grades: np.ndarray | None,
             span = order[i - streak.periods + 1:i + 1]
             found.append({"id": str(frame.ids[person[i]]), "flag": name,
                           "label": streak.label or name,
-                          "period": pop.period_label[order[i]],
-                          "periods": ", ".join(pop.period_label[span]),
+                          "period": labels[order[i]],
+                          "periods": ", ".join(labels[span]),
                           "amount": streak.amount})
     if not found:
         return pd.DataFrame(columns=["id", "flag", "label", "period", "periods", "amount"])
