@@ -18,6 +18,9 @@ LABEL_ITEMS = ["morality", "relations", "participation", "initiative", "coordina
 EXAMPLE = "ED0004"
 # every sub-item scores 80 in these months (see _plant)
 EXAMPLE_PERIODS = [*c.PERIODS[:12], "2025-03"]
+# the rest of 2025: every sub-item 100 plus 5 commendation points (monthly 105), weekly checks
+# and year-end 100 → annual 2025 = 20 + 0.3 × (11 × 105 + 85) / 12 + 50 = 101 > 100 (R36 award)
+AWARD_PERIODS = [p for p in c.PERIODS[12:] if p != "2025-03"]
 
 
 def build() -> dict[str, pd.DataFrame]:
@@ -27,13 +30,13 @@ def build() -> dict[str, pd.DataFrame]:
     lead = ~people["department"].duplicated()
     people["position"] = np.where(lead, "客户经理", "客服专员")
     people["perf_pay_base"] = np.where(lead, 500, 300)
-    people.loc[people.employee_id == EXAMPLE, ["hired", "left", "position"]] = [
-        dt.date(2020, 9, 1), None, "客服专员"]
+    people.loc[people.employee_id == EXAMPLE, ["hired", "left", "position", "perf_pay_base"]] = [
+        dt.date(2020, 9, 1), None, "客服专员", 300]
     dept_fx = c.effects(rng, DEPARTMENTS, 0.3)
     rows = c.person_periods(people, rng)
     rows = rows.merge(people[["employee_id", "department", "ability", "hired", "left"]],
                       on="employee_id")
-    example = (rows.employee_id == EXAMPLE) & rows.period.isin(EXAMPLE_PERIODS)
+    example = (rows.employee_id == EXAMPLE) & rows.period.isin(EXAMPLE_PERIODS + AWARD_PERIODS)
     rows.loc[example, ["absent", "probation"]] = False
     # the manager of each department is a little lenient or strict with every label
     manager = rows["department"].map(c.effects(rng, DEPARTMENTS, 0.4)).to_numpy()
@@ -92,13 +95,20 @@ def _monthly(rng: np.random.Generator, rows: pd.DataFrame, manager: np.ndarray) 
 
 
 def _plant(rows: pd.DataFrame) -> pd.DataFrame:
-    """ED0004: every sub-item at 80 in 2024 and 2025-03 (monthly 80); 2025-03 commendation 5."""
+    """ED0004: every sub-item at 80 in 2024 and 2025-03 (monthly 80); 2025-03 commendation 5;
+    the other months of 2025 every sub-item 100 and commendation 5 (monthly 105)."""
     at = (rows.employee_id == EXAMPLE) & rows.period.isin(EXAMPLE_PERIODS)
     rows.loc[at, LABEL_ITEMS] = "良好"
     rows.loc[at, ["workdays", "days_worked", "service_score", "discipline_violations",
                   "exam_score", "suggestions", "tasks_due", "tasks_done", "training_score",
                   "quality_score", "commendation"]] = [20, 16, 80.0, 2, 80, 2, 10, 8, 80, 80.0, 0]
     rows.loc[at & (rows.period == "2025-03"), "commendation"] = 5
+    best = (rows.employee_id == EXAMPLE) & rows.period.isin(AWARD_PERIODS)
+    rows.loc[best, LABEL_ITEMS] = "优秀"
+    rows.loc[best, "days_worked"] = rows.loc[best, "workdays"]
+    rows.loc[best, ["service_score", "discipline_violations", "exam_score", "suggestions",
+                    "tasks_due", "tasks_done", "training_score", "quality_score",
+                    "commendation"]] = [100.0, 0, 100, 3, 10, 10, 100, 100.0, 5]
     return rows
 
 
@@ -115,6 +125,8 @@ def _weekly(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
         while day <= min(last, end):
             score = 90.0 if row.employee_id == EXAMPLE and row.period in EXAMPLE_PERIODS else (
                 round(float(np.clip(87 + 5 * row.z + rng.normal(0, 5), 40, 100)), 0))
+            if row.employee_id == EXAMPLE and row.period[:4] == "2025":
+                score = 100.0  # drawn above all the same, so nobody else's checks move
             out.append((row.employee_id, day.isoformat(), score))
             day += dt.timedelta(days=7)
     return pd.DataFrame(out, columns=["employee_id", "date", "score"])
@@ -127,7 +139,7 @@ def _year_end(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
         dec = rows[(rows.period == f"{year}-12") & ~rows.absent]
         dec = dec[[d.isoformat() >= date if d else True for d in dec["left"].fillna("")]]
         for row in dec.itertuples(index=False):
-            score = 95.0 if row.employee_id == EXAMPLE else round(
+            score = {"2024": 95.0, "2025": 100.0}[year] if row.employee_id == EXAMPLE else round(
                 float(np.clip(85 + 6 * row.z + rng.normal(0, 4), 40, 100)), 1)
             out.append((row.employee_id, date, score))
     return pd.DataFrame(out, columns=["employee_id", "date", "score"])

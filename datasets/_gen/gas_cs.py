@@ -40,8 +40,8 @@ def build() -> dict[str, pd.DataFrame]:
     people.loc[stable, "left"] = None
     lead = people["position"] == "客服主管"
     people["perf_pay_base"] = np.where(lead, 500, 300)
-    people["base_bonus"] = np.where(lead, 3000, np.where(people["position"] == "兼职客服",
-                                                         800, 1500))
+    people["base_bonus"] = np.where(lead, 1000, np.where(people["position"] == "兼职客服",
+                                                         300, 500))
 
     team_fx = c.effects(rng, [t for _, t, _ in TEAMS], 0.3)
     rows = c.person_periods(people, rng)

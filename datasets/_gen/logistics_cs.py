@@ -15,6 +15,7 @@ DEPARTMENTS = {"华东客服组": 1.2, "华南客服组": 1.0, "华北客服组"
 GROWTH = ["显著", "有一定", "较少", "没有"]
 PEAK = {1: 1.25, 2: 0.8, 11: 1.45, 12: 1.2, 6: 1.1}
 PLANTED = {"LG0007": "2024-06", "LG0012": "2024-06", "LG0019": "2025-03"}
+MIDPOINTS = {"客服主管": 9000, "高级客服专员": 6500, "客服专员": 5000}  # 元/月, R35 salary ranges
 
 
 def build() -> dict[str, pd.DataFrame]:
@@ -35,9 +36,21 @@ def build() -> dict[str, pd.DataFrame]:
     rows = _measures(rng, rows, dept_fx)
     requests = _requests(rng, rows)
     rows, requests = _plant(rows, requests)
+    _salaries(people)
     people_out = c.public_people(people, ["employee_id", "department", "position", "gender",
-                                          "hired", "left", "perf_pay_base", "annual_bonus_base"])
+                                          "hired", "left", "perf_pay_base", "annual_bonus_base",
+                                          "base_salary", "salary_midpoint"])
     return {"people": people_out, "records": rows[RECORD_COLUMNS], "requests": requests}
+
+
+def _salaries(people: pd.DataFrame) -> None:
+    """R35 inputs: monthly base salary around the position's range midpoint (compa-ratio
+    0.80–1.25), drawn from a second generator so the scoring tables do not move."""
+    rng = np.random.default_rng(SEED + 1)
+    mid = people["position"].map(MIDPOINTS).to_numpy(dtype=float)
+    compa = rng.uniform(0.8, 1.25, len(people))
+    people["salary_midpoint"] = mid.astype(int)
+    people["base_salary"] = (np.round(mid * compa / 10) * 10).astype(int)
 
 
 RECORD_COLUMNS = ["employee_id", "period", "probation", "absent", "days_present",

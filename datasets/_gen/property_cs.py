@@ -37,10 +37,11 @@ def build() -> dict[str, pd.DataFrame]:
     rows = _measures(rng, rows, dept_fx)
     adjustments = _adjustments(rng, rows)
     rows, adjustments = _plant(rows, adjustments)
+    late = _late_arrivals(rows, people)
     cols = ["employee_id", "department", "position", "post_level", "gender", "hired", "left",
             "perf_pay_base"]
     return {"people": c.public_people(people, cols), "records": rows[RECORD_COLUMNS],
-            "adjustments": adjustments}
+            "adjustments": adjustments, "late_arrivals": late}
 
 
 RECORD_COLUMNS = ["employee_id", "period", "probation", "absent", "days_present", "failed_checks",
@@ -59,16 +60,39 @@ def _measures(rng: np.random.Generator, rows: pd.DataFrame, dept_fx) -> pd.DataF
     rows["failed_checks"] = rng.poisson(0.5 * risk)
     rows["complaints"] = rng.poisson(0.15 * risk)
     short = rng.poisson(0.8 * share)
+    short_cases = [rng.integers(1, 5, k) for k in short]
     rows["short_late_cases"] = short
-    rows["short_late_minutes"] = [int(rng.integers(1, 5, k).sum()) for k in short]
+    rows["short_late_minutes"] = [int(m.sum()) for m in short_cases]
     longer = rng.poisson(0.35 * np.exp(-0.3 * rows["z"]) * share)
+    long_cases = [rng.integers(5, 40, k) for k in longer]
     rows["late_cases"] = short + longer
-    rows["late_minutes"] = rows["short_late_minutes"] + [int(rng.integers(5, 40, k).sum())
-                                                         for k in longer]
+    rows["late_minutes"] = rows["short_late_minutes"] + [int(m.sum()) for m in long_cases]
+    rows["cases"] = [[int(x) for x in (*a, *b)] for a, b in zip(short_cases, long_cases,
+                                                                  strict=True)]
     rows["discipline_violations"] = rng.poisson(0.04 * risk)
     found = rng.random(n) < 0.06 * share
     rows["inspection_deduction"] = np.where(found, rng.choice([10, 20, 30, 50], n), 0)
     return rows
+
+
+def _late_arrivals(rows: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """R29 event table: one row per late arrival or early leave with its minutes, on a day of
+    the period the person was employed (dates from a second generator, so the other tables
+    do not move). The records' late_* columns are the monthly totals of these rows."""
+    rng = np.random.default_rng(SEED + 1)
+    span = people.set_index("employee_id")[["hired", "left"]]
+    out = []
+    for row in rows.itertuples(index=False):
+        if not row.cases:
+            continue
+        first, last = c.window(row.period)
+        hired, left = span.loc[row.employee_id]
+        lo, hi = max(first, hired), min(last, left or last)
+        days = rng.integers(0, (hi - lo).days + 1, len(row.cases))
+        for d, minutes in sorted(zip(days, row.cases, strict=True)):
+            out.append((row.employee_id, (lo + dt.timedelta(days=int(d))).isoformat(), minutes))
+    late = pd.DataFrame(out, columns=["employee_id", "date", "minutes"])
+    return late.sort_values(["date", "employee_id"], kind="stable").reset_index(drop=True)
 
 
 def _adjustments(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
@@ -93,12 +117,14 @@ def _adjustments(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _plant(rows: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PC0005 2024-09: score 80, 12 late minutes in 2 cases (pay 278); PC0006: approval flags
+    """PC0005 2024-09: score 80, 12 late minutes in 2 cases of 6 (pay 278); PC0006: approval flags
     (2024-09: +8 and −20 without written approval, both flagged; 2024-10: +8 approved, not)."""
     for pid in ("PC0005", "PC0006"):
         at = (rows.employee_id == pid) & (rows.period == "2024-09")
         rows.loc[at, ["probation", "absent"]] = False
         rows.loc[at, RECORD_COLUMNS[4:]] = [30, 0, 0, 2, 12, 0, 0, 0, 0]
+        rows.loc[at, "cases"] = pd.Series([[6, 6]] * int(at.sum()), index=rows.index[at],
+                                          dtype=object)
         adj = adj[~((adj.employee_id == pid) & adj.date.str.startswith("2024-09"))]
     planted = pd.DataFrame([
         ("PC0005", "2024-09-05", -10, DEDUCTIONS[-10], True),
