@@ -138,7 +138,9 @@ def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> n
     units = np.floor(np.round(share, 6)).astype(np.int64)
     left = pool_units - np.bincount(group, weights=units, minlength=n_groups).astype(np.int64)
     remainder = np.round(share - units, 9)
-    order = np.lexsort((np.arange(len(group)), -remainder, group))
+    distinct, rank = np.unique(-remainder, return_inverse=True)
+    key = (group * len(distinct) + rank) * len(group) + np.arange(len(group))
+    order = np.argsort(key, kind="stable")
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     place = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))

@@ -230,6 +230,10 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         units = -units if comp.deduct else units
         total += units
         columns[name] = units
+    flags = result.flags
+    if grades is not None and flags is not None and flags["amount"].notna().any():
+        columns["streaks"] = _streak_units(frame, pop, flags, spec.unit)
+        total += columns["streaks"]
     if spec.pool is not None:
         pool_units = _pool(c, spec.pool, grades)
         columns["pool"] = pool_units
@@ -253,6 +257,19 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     result.payouts = pd.DataFrame(table)
     if spec.merit is not None:
         result.merit = _merit(c, spec.merit, grades, spec.unit)
+
+
+def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: float) -> np.ndarray:
+    """R21 one-off amounts (two months first → 200), paid in the period that completes a streak."""
+    paid = flags[flags["amount"].notna()]
+    rows = pd.MultiIndex.from_arrays([pd.Series(frame.ids[pop.person]).astype(str).to_numpy(),
+                                      np.asarray(pop.period_label, dtype=object).astype(str)])
+    where = rows.get_indexer(pd.MultiIndex.from_arrays([paid["id"].astype(str).to_numpy(),
+                                                        paid["period"].astype(str).to_numpy()]))
+    units = to_units(paid["amount"].to_numpy(dtype=np.float64), unit)
+    out = np.zeros(pop.n, dtype=np.int64)
+    np.add.at(out, where[where >= 0], units[where >= 0])
+    return out
 
 
 def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:

@@ -25,11 +25,17 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
         labels = result.scores["period"].array  # a categorical: no text per row
         return Population(frame.person, frame.period, labels, out.score, rated, card,
                           out.lowest_grade, frame.ids, frame.column, frame.row_numbers()), None
+    policy = frame.policy
     table, rows = result.rollups[on], result.rollup_rows[on]
     last = rows.last_row(frame.period)
 
     def column(name: str) -> np.ndarray:
+        """Records counts add up over the roll-up; attributes (people, text) take the last."""
         values = frame.column(name)
+        spec = policy.inputs.records.columns.get(name)
+        if spec is not None and spec.type in ("int", "float"):
+            return np.bincount(rows.codes, weights=np.nan_to_num(np.asarray(values, dtype=float)),
+                               minlength=len(rows.person))
         if isinstance(values, pd.Series):
             return values.iloc[last].to_numpy()
         return np.asarray(values)[last]

@@ -18,11 +18,30 @@ from calib.policy.model import Policy
 from calib.policy.paths import join_path
 
 
+class PolicyLoader(yaml.SafeLoader):
+    """Safe YAML loading where only true/false are booleans (as in YAML 1.2).
+
+    YAML 1.1 reads ``on``, ``off``, ``yes``, ``no`` as booleans, so a key ``on: year`` would turn
+    into ``True: year``; HR should not have to quote words.
+    """
+
+
+PolicyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+PolicyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
 def _line_map(text: str) -> dict[str, int]:
     """Path → 1-based line of every key and list item of a YAML document."""
     lines: dict[str, int] = {}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=PolicyLoader)
     except yaml.YAMLError:
         return lines
 
@@ -127,7 +146,7 @@ def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy
                               source) from None
         return validate_policy(data, source)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=PolicyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

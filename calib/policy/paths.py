@@ -141,19 +141,24 @@ def _walk(model: BaseModel, prefix: list[str | int], out: list[Param]) -> None:
         lo, hi, lo_x, hi_x = _field_bounds(field.metadata)
         if isinstance(value, BaseModel):
             _walk(value, path, out)
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    _walk(item, [*path, i], out)
-        elif isinstance(value, dict):
-            for k, item in value.items():
-                if isinstance(item, BaseModel):
-                    _walk(item, [*path, k], out)
-                elif marker is not None and isinstance(item, int | float):
-                    inner = _field_bounds(_inner_metadata(field.annotation))
-                    out.append(Param(join_path([*path, k]), float(item), marker.role, *inner))
+        elif isinstance(value, list | dict):
+            inner = _field_bounds(_inner_metadata(field.annotation))
+            _walk_container(value, path, marker, inner, out)
         elif marker is not None and isinstance(value, int | float) and not isinstance(value, bool):
             out.append(Param(join_path(path), float(value), marker.role, lo, hi, lo_x, hi_x))
+
+
+def _walk_container(value: Any, path: list[str | int], marker: Tunable | None,
+                    bounds: tuple, out: list[Param]) -> None:
+    """Numbers inside lists and dicts (bands, ratio rows, raises), nested at any depth."""
+    items = enumerate(value) if isinstance(value, list) else value.items()
+    for key, item in items:
+        if isinstance(item, BaseModel):
+            _walk(item, [*path, key], out)
+        elif isinstance(item, list | dict):
+            _walk_container(item, [*path, key], marker, bounds, out)
+        elif marker is not None and isinstance(item, int | float) and not isinstance(item, bool):
+            out.append(Param(join_path([*path, key]), float(item), marker.role, *bounds))
 
 
 def list_params(policy: Policy) -> list[Param]:

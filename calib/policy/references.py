@@ -217,9 +217,10 @@ def _check_periods(c: _Checker) -> None:
 
 
 def _check_ranges(c: _Checker) -> None:
-    from calib.policy.paths import get_path
+    from calib.policy.paths import get_path, list_params
 
     data = c.p.to_dict()
+    tunable = {p.path for p in list_params(c.p)} if c.p.ranges else set()
     for path, rng in c.p.ranges.items():
         try:
             value = get_path(data, path)
@@ -228,6 +229,9 @@ def _check_ranges(c: _Checker) -> None:
             continue
         if not isinstance(value, int | float) or isinstance(value, bool):
             c.add(f"ranges.{path}", f"'{path}' is not a number (it is {value!r})")
+            continue
+        if path not in tunable:
+            c.add(f"ranges.{path}", f"'{path}' is not a tunable number (see `calib params`)")
             continue
         if rng.min is not None and rng.max is not None and rng.min > rng.max:
             c.add(f"ranges.{path}", f"min ({rng.min}) is above max ({rng.max})")
