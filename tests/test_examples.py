@@ -183,3 +183,118 @@ def test_results_are_deterministic() -> None:
     b = calib.run(policy, DATASETS / name).scores
     pd.testing.assert_frame_equal(a, b)
     assert np.array_equal(a["score"].to_numpy(), b["score"].to_numpy(), equal_nan=True)
+
+
+def payout(name: str, person: str, period: str) -> float:
+    pay = example(name)[2].payouts
+    row = pay[(pay["id"] == person) & (pay["period"] == period)]
+    assert len(row) == 1, f"{name}: no single payout row for {person} {period}"
+    return float(row["payout"].item())
+
+
+@pytest.mark.parametrize("name", SCHEMES)
+class TestEverySchemePays:
+    def test_payout_is_the_sum_of_its_parts_to_the_cent(self, name: str) -> None:
+        """payout = Σ components (deductions shown negative) + pool + one-offs, in whole cents."""
+        policy, _, result = example(name)
+        pay = result.payouts
+        parts = [c for c in [*policy.pay.components, "pool", "streaks"] if c in pay]
+        cents = np.round(pay[parts].to_numpy() * 100).astype(np.int64)
+        total = np.round(pay["payout"].to_numpy() * 100).astype(np.int64)
+        clipped = pay["clipped"].to_numpy()
+        paid = (pay["status"] != "not_rated").to_numpy()
+        assert np.array_equal(cents.sum(axis=1)[paid & ~clipped],
+                              total[paid & ~clipped])
+        assert np.allclose(pay["payout"].to_numpy() * 100, total, atol=1e-6)
+
+    def test_every_paid_row_is_accounted_for(self, name: str) -> None:
+        """Each row of the paid population is in the payouts; not-rated rows are paid nothing."""
+        policy, _, result = example(name)
+        pay = result.payouts
+        expected = result.scores if policy.pay.on == "period" else result.rollups[policy.pay.on]
+        assert len(pay) == len(expected)
+        assert (pay.loc[pay["status"] == "not_rated", "payout"] == 0).all()
+
+    def test_higher_score_never_worse_grade_in_group(self, name: str) -> None:
+        """Within a quota group and period, a higher score never has a worse grade."""
+        policy, _, result = example(name)
+        if result.grades is None:
+            pytest.skip("this scheme has no grades")
+        order = {g: i for i, g in enumerate(policy.grading.scale.names())}
+        g = result.grades.dropna(subset=["grade"])
+        g = g[~g["vetoed"]].assign(rank=lambda d: d["grade"].astype(str).map(order))
+        for _, part in g.groupby(["period", "group"], observed=True, dropna=False):
+            part = part.sort_values("score", ascending=False)
+            worse = part["rank"].to_numpy()
+            scores = part["score"].to_numpy()
+            for i in range(1, len(part)):
+                if scores[i] < scores[i - 1] - 1e-9:
+                    assert worse[i] >= worse[:i].max() or worse[i] >= worse[i - 1]
+
+
+class TestWorkedPay:
+    """Grades and pay of SCHEMES.md part B on the planted people (see the data cards)."""
+
+    def test_gas_cascaded_quotas(self) -> None:
+        """B2: 10 under an A+ supervisor → 2 A+, 3 A, 5 B; 7 under an A supervisor: 0.7/2.1/4.2
+        → largest remainder → 1 A+, 2 A, 4 B."""
+        q = example("gas_cs")[2].quotas
+        june = q[q["period"] == "2025-06"]
+        first = june[june["group"].str.contains("GS0001")].set_index("grade")["count"]
+        second = june[june["group"].str.contains("GS0012")].set_index("grade")["count"]
+        assert (first["A+"], first["A"], first["B"]) == (2, 3, 5)
+        assert (second["A+"], second["A"], second["B"]) == (1, 2, 4)
+
+    def test_gas_supervisor_grade_and_pay(self) -> None:
+        """95.5 ≥ 95 → A+; her pay is the data card's 1675.00."""
+        g = example("gas_cs")[2].grades
+        row = g[(g["id"] == "GS0001") & (g["period"] == "2025-06")]
+        assert row["grade"].item() == "A+" and row["grade_label"].item() == "优秀"
+        assert payout("gas_cs", "GS0001", "2025-06") == 1675.00
+
+    def test_property_b4(self) -> None:
+        """B4: 300 − 12 late minutes (2 cases of 6) − 2 × (85 − 80) = 278."""
+        assert payout("property_cs", "PC0005", "2024-09") == 278.00
+
+    def test_ecommerce_performance_pay(self) -> None:
+        """R11: 750 × 83% = 622.50."""
+        assert payout("ecommerce_cs", "EC0009", "2024-05") == 622.50
+
+    def test_ecommerce_exit_review_flag(self) -> None:
+        """R21: 33 and 33 in 2025-03 and 2025-04, two in a row below 35 → one exit-review flag."""
+        flags = example("ecommerce_cs")[2].flags
+        mine = flags[(flags["id"] == "EC0015") & (flags["periods"] == "2025-03, 2025-04")]
+        assert len(mine) == 1 and mine["period"].item() == "2025-04"
+
+    def test_call_centre_demotion(self) -> None:
+        """R26: CC0004 (99) has a verified complaint and drops one place, below CC0005."""
+        g = example("call_centre")[2].grades
+        team = g[(g["period"] == "2025-02") & g["id"].isin(["CC0002", "CC0003", "CC0004",
+                                                             "CC0005"])]
+        assert team.sort_values("rank")["id"].tolist() == ["CC0002", "CC0005", "CC0004",
+                                                           "CC0003"]
+
+    def test_ethics_pool_paid_exactly(self) -> None:
+        """R33: the yearly pool of 200,000.00 is paid out to the cent."""
+        pay = example("ethics_diligence")[2].payouts
+        for _, year in pay.groupby("period", observed=True):
+            assert round(year["pool"].sum() * 100) == 20_000_000
+
+    def test_logistics_annual_bonus_and_raise(self) -> None:
+        """R27 and R35 for LG0019's 2024 (data card: bonus 7200.00, raise 414.00)."""
+        assert payout("logistics_cs", "LG0019", "2024") == 7200.00
+        merit = example("logistics_cs")[2].merit
+        row = merit[(merit["id"] == "LG0019") & (merit["period"] == "2024")]
+        assert row["raise"].item() == 414.00
+
+    def test_safety_veto_caps_grade(self) -> None:
+        """R13: a data leak keeps the score (100) but the grade is the lowest."""
+        g = example("safety")[2].grades
+        row = g[(g["id"] == "SF0020") & (g["period"] == "2024-11")]
+        assert row["grade"].item() == example("safety")[0].grading.scale.names()[-1]
+        assert payout("safety", "SF0020", "2024-11") == 150.00
+
+    def test_support_workload_bonus(self) -> None:
+        """R30: ST0003 gets 415.50 in 2024-04 and the 500 cap in 2024-05."""
+        assert payout("support_team", "ST0003", "2024-04") == 415.50
+        assert payout("support_team", "ST0003", "2024-05") == 500.00
