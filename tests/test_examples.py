@@ -224,12 +224,10 @@ class TestEverySchemePays:
         g = result.grades.dropna(subset=["grade"])
         g = g[~g["vetoed"]].assign(rank=lambda d: d["grade"].astype(str).map(order))
         for _, part in g.groupby(["period", "group"], observed=True, dropna=False):
-            part = part.sort_values("score", ascending=False)
-            worse = part["rank"].to_numpy()
-            scores = part["score"].to_numpy()
-            for i in range(1, len(part)):
-                if scores[i] < scores[i - 1] - 1e-9:
-                    assert worse[i] >= worse[:i].max() or worse[i] >= worse[i - 1]
+            blocks = part.groupby(part["score"].round(9), sort=True)["rank"].agg(["min", "max"])
+            blocks = blocks.iloc[::-1]  # highest score first
+            best_so_far_worst = blocks["max"].cummax().shift(fill_value=0)
+            assert (blocks["min"] >= best_so_far_worst).all()
 
 
 class TestWorkedPay:
