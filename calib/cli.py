@@ -90,6 +90,9 @@ def _run(args: argparse.Namespace) -> int:
           f"(reasons in results.csv); written to {out}/ (results.csv, report.xlsx)")
     if result.payouts is not None:
         print(f"  payout total: {result.payouts['payout'].sum():,.2f} {policy.currency}")
+    if result.merit is not None:
+        print(f"  raise budget (merit matrix): {result.merit['raise'].sum():,.2f} "
+              f"{policy.currency}")
     reasons = scores.loc[scores["status"] != "rated", "reason"].value_counts()
     for reason, count in reasons.items():
         print(f"  not rated, {reason}: {count}")

@@ -145,6 +145,7 @@ def write_report(result: Result, path: str | Path) -> None:
         "grade distribution": grade_distribution(result),
         "flags": result.flags,
         "payouts": result.payouts,
+        "merit": result.merit,
         "exceptions": exceptions(result),
     }
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
