@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--policy", required=True, help="policy file (.yaml or .json)")
     r.add_argument("--data", required=True, help="data folder, workbook or file")
     r.add_argument("--out", required=True, help="folder for results.csv and the stage tables")
+    f = sub.add_parser("freeze", help="write the frozen (hashed, canonical JSON) policy file")
+    f.add_argument("policy", help="policy file (.yaml, .json, or a frozen file to re-freeze)")
+    f.add_argument("--out", required=True, help="the frozen file to write (.json)")
+    f.add_argument("--data", help="data it was calibrated on: its hash and figures go in")
+    f.add_argument("--note", help="a note for the provenance (who calibrated it, why)")
     p = sub.add_parser("params", help="list every tunable number of a policy with its path")
     p.add_argument("policy")
     s = sub.add_parser("schema", help="print the JSON Schema of the policy format")
@@ -99,6 +104,30 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _freeze(args: argparse.Namespace) -> int:
+    from calib.freeze import Frozen, is_frozen, load_frozen, provenance, write_frozen
+    from calib.policy import load_policy
+
+    source: Frozen | None = None
+    if args.policy.endswith(".json"):
+        try:
+            if is_frozen(json.loads(Path(args.policy).read_text(encoding="utf-8"))):
+                source = load_frozen(args.policy)
+        except (OSError, ValueError):
+            source = None
+    policy = source.policy if source else load_policy(args.policy)
+    prov = provenance(policy, args.data, args.note) if args.data else None
+    digest = write_frozen(source if source and prov is None else policy, args.out,
+                          provenance=prov)
+    print(f"frozen {policy.name} to {args.out}: sha256 {digest}")
+    if prov:
+        figures = prov["figures"]
+        print(f"  calibrated on data {prov['data_sha256'][:16]}…: {figures['rated']} of "
+              f"{figures['rows']} rows rated" + (f", payout total {figures['payout_total']}"
+                                                 if "payout_total" in figures else ""))
+    return 0
+
+
 def _params(args: argparse.Namespace) -> int:
     from calib.policy import load_policy
 
@@ -126,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
-    handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema}
+    handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema,
+                "freeze": _freeze}
     try:
         return handlers[args.command](args)
     except CalibError as exc:

@@ -144,6 +144,10 @@ def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy
         except json.JSONDecodeError as exc:
             raise PolicyError([PolicyIssue("", f"not valid JSON: {exc.msg}", exc.lineno)],
                               source) from None
+        from calib.freeze import is_frozen, read_frozen
+
+        if is_frozen(data):  # a frozen file: its hash is checked before anything is used
+            return read_frozen(data, source).policy
         return validate_policy(data, source)
     try:
         data = yaml.load(text, Loader=PolicyLoader)
