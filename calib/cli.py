@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="the frozen file to write (.json)")
     f.add_argument("--data", help="data it was calibrated on: its hash and figures go in")
     f.add_argument("--note", help="a note for the provenance (who calibrated it, why)")
+    e = sub.add_parser("explain", help="one person's statement: every number and its rule")
+    e.add_argument("--policy", required=True)
+    e.add_argument("--data", required=True)
+    e.add_argument("--id", required=True, help="the person's id")
+    e.add_argument("--period", required=True, help="2025-03, or a roll-up period (2025, 2025Q1)")
+    e.add_argument("--format", choices=["text", "html", "json", "xlsx"], default="text")
+    e.add_argument("--out", help="write the statement to this file (html, json or xlsx)")
     p = sub.add_parser("params", help="list every tunable number of a policy with its path")
     p.add_argument("policy")
     s = sub.add_parser("schema", help="print the JSON Schema of the policy format")
@@ -128,6 +135,31 @@ def _freeze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from calib.engine import run
+    from calib.policy import load_policy
+
+    statement = run(load_policy(args.policy), args.data).explain(args.id, args.period)
+    fmt = args.format
+    if args.out and fmt == "text":
+        fmt = {".html": "html", ".json": "json", ".xlsx": "xlsx"}.get(Path(args.out).suffix, "text")
+    if fmt == "xlsx":
+        if not args.out:
+            print("error: --format xlsx needs --out FILE.xlsx", file=sys.stderr)
+            return 2
+        statement.to_excel(args.out)
+        print(f"statement written to {args.out}")
+        return 0
+    text = {"text": statement.to_text, "html": statement.to_html,
+            "json": statement.to_json}[fmt]()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"statement written to {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def _params(args: argparse.Namespace) -> int:
     from calib.policy import load_policy
 
@@ -156,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema,
-                "freeze": _freeze}
+                "freeze": _freeze, "explain": _explain}
     try:
         return handlers[args.command](args)
     except CalibError as exc:

@@ -126,6 +126,7 @@ def score_frame(frame: Frame) -> Result:
         sections=_table(keys, sections),
         adjustments=out.adjustment_flags,
         group_caps=pd.DataFrame(out.group_caps) if out.group_caps else None,
+        frame=frame,
     )
     for name, rollup in policy.rollups.items():
         result.rollups[name], result.rollup_rows[name] = roll_up(frame, name, rollup, out.score,

@@ -44,6 +44,15 @@ class Result:
     payouts: pd.DataFrame | None = None
     merit: pd.DataFrame | None = None
     rollup_rows: dict = field(default_factory=dict, repr=False)
+    frame: object = field(default=None, repr=False)
+
+    def explain(self, person_id: object, period: str):
+        """One person's statement for a period (or a roll-up period such as ``2024``): every
+        number from raw inputs to payout, with the rule and policy path behind it (R37).
+        """
+        from calib.explain import explain
+
+        return explain(self, person_id, period)
 
     def rated(self) -> pd.DataFrame:
         """The rows of ``scores`` that were rated."""
