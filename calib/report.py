@@ -133,12 +133,38 @@ def _format(sheet, frame: pd.DataFrame, money: set[str]) -> None:
                 cell.number_format = fmt
 
 
+def _calib_version() -> str:
+    from calib import __version__
+
+    return __version__
+
+
+def _data_hash(result: Result) -> str:
+    frame = result.frame
+    if frame is None:
+        return ""
+    from calib.data import Dataset
+
+    tables = {"records": frame.records.frame}
+    if frame.people is not None:
+        tables["people"] = frame.people.frame
+    for name, ev in frame.events.items():
+        tables[name] = ev.typed.frame
+    return Dataset(tables).fingerprint()
+
+
 def write_report(result: Result, path: str | Path) -> None:
     """Write ``report.xlsx``: one sheet per table, headers frozen, money as money."""
     policy = result.policy
     money = set(policy.pay.components) | {"pool", "payout", "payout total", "raise"} \
         if policy.pay else set()
+    about = pd.DataFrame({"item": ["policy", "title", "version", "policy sha256", "calib",
+                                   "data sha256"],
+                          "value": [policy.name, policy.title or "", policy.version or "",
+                                    policy_sha256(policy), _calib_version(),
+                                    _data_hash(result)]})
     sheets: dict[str, pd.DataFrame | None] = {
+        "about": about,
         "results": results_table(result),
         "KPI points": result.kpi_points.rename(columns=policy.labels()),
         "group summaries": group_summary(result),
