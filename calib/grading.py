@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from calib.columns import LabelColumn
 from calib.errors import DataError
 from calib.kernels._tolerance import tol
 from calib.kernels.apportion import apportion, exact_quotas
@@ -50,12 +51,19 @@ class Grades:
     """
 
     grade: np.ndarray
-    rule: np.ndarray
+    rule: LabelColumn
     rank: np.ndarray
     group_size: np.ndarray
     group: np.ndarray
     boundary: np.ndarray
+    group_names: list[str] = field(default_factory=list)
     quotas: list[pd.DataFrame] = field(default_factory=list)
+
+    def set_rule(self, rows: np.ndarray, name: str) -> None:
+        """Record which rule graded ``rows``."""
+        mask = np.zeros(len(self.grade), dtype=bool)
+        mask[rows] = True
+        self.rule.set(mask, name)
 
 
 def thresholds(score: np.ndarray, scale: GradeScale) -> np.ndarray:
@@ -137,9 +145,10 @@ def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     out.grade[idx] = grade
     out.rank[idx] = ranked.place + 1
     out.group_size[idx] = sizes[ranked.group]
-    out.group[idx] = np.array(names, dtype=object)[ranked.group]
+    out.group[idx] = ranked.group + len(out.group_names)  # codes into out.group_names
+    out.group_names.extend(names)
     out.boundary[idx] = boundary
-    out.rule[idx] = rule_name
+    out.set_rule(idx, rule_name)
     counts = np.zeros_like(quotas)
     np.add.at(counts, (ranked.group, grade), 1)
     exact = exact_quotas(sizes, ratio_rows)
@@ -183,7 +192,7 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
 def _by_threshold(pop: Population, rows: np.ndarray, name: str, scale: GradeScale,
                   out: Grades) -> None:
     out.grade[rows] = thresholds(pop.score[rows], scale)
-    out.rule[rows] = name
+    out.set_rule(rows, name)
 
 
 def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, scale: GradeScale,
@@ -247,14 +256,14 @@ def rule_order(grading: Grading) -> list[str]:
 def grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
     """Grade every rated row of ``pop`` under ``grading``; a veto caps a grade at the lowest."""
     n = pop.n
-    out = Grades(grade=np.full(n, -1, dtype=np.int64), rule=np.full(n, None, dtype=object),
+    out = Grades(grade=np.full(n, -1, dtype=np.int64), rule=LabelColumn(n),
                  rank=np.zeros(n, dtype=np.int64), group_size=np.zeros(n, dtype=np.int64),
-                 group=np.full(n, None, dtype=object), boundary=np.zeros(n, dtype=bool))
+                 group=np.full(n, -1, dtype=np.int64), boundary=np.zeros(n, dtype=bool))
     card_index = {c: i for i, c in enumerate(card_names)}
     scale = grading.scale
     vetoed = pop.rated & pop.lowest
     out.grade[vetoed] = len(scale.grades) - 1
-    out.rule[vetoed] = "veto"
+    out.rule.set(vetoed, "veto")
     for name in rule_order(grading):
         rule = grading.rules[name]
         cards = [card_index[c] for c in rule.scorecards] if rule.scorecards else list(

@@ -117,6 +117,20 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
     return units
 
 
+def _order_by_remainder(group: np.ndarray, remainder: np.ndarray) -> np.ndarray:
+    """Rows by group, then remainder (largest first), then position: one int64 argsort.
+
+    Remainders are compared to 2⁻²⁴ of a unit (about 6e-8): closer ones count as equal and go
+    by position, as exact ties do. Falls back to ``np.lexsort`` when the key would not fit.
+    """
+    n = len(group)
+    if n < 2**21 and int(group.max(initial=0)) < 2**18:
+        q = np.clip(np.floor((1.0 - remainder) * 2**24), 0, 2**24 - 1).astype(np.int64)
+        key = (group << 45) | (q << 21) | np.arange(n, dtype=np.int64)
+        return np.argsort(key)
+    return np.lexsort((np.arange(n), -remainder, group))
+
+
 def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> np.ndarray:
     """The same pool shared within every group at once (no caps or floors), vectorised.
 
@@ -138,9 +152,7 @@ def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> n
     units = np.floor(np.round(share, 6)).astype(np.int64)
     left = pool_units - np.bincount(group, weights=units, minlength=n_groups).astype(np.int64)
     remainder = np.round(share - units, 9)
-    distinct, rank = np.unique(-remainder, return_inverse=True)
-    key = (group * len(distinct) + rank) * len(group) + np.arange(len(group))
-    order = np.argsort(key, kind="stable")
+    order = _order_by_remainder(group, remainder)
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     place = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))

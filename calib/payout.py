@@ -288,7 +288,9 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         codes, names = column_codes(pop.column(pool.by))
         key = key * len(names) + codes
     rows = np.flatnonzero(pop.rated)
-    rows = rows[np.lexsort((pop.person[rows], key[rows]))]  # by group, then person
+    group_of = pd.factorize(key[rows])[0].astype(np.int64)
+    n_person = int(pop.person.max(initial=0)) + 1
+    rows = rows[np.argsort(group_of * n_person + pop.person[rows])]  # by group, then person
     group = pd.factorize(key[rows])[0]
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
     out = np.zeros(pop.n, dtype=np.int64)

@@ -59,7 +59,7 @@ def group_summary(result: Result) -> pd.DataFrame | None:
     if result.grades is None:
         return None
     g = result.grades[result.grades["grade"].notna()].astype({"period": str})
-    g = g.assign(group=g["group"].fillna("(thresholds)"))
+    g = g.assign(group=g["group"].astype(object).fillna("(thresholds)"))
     out = g.groupby(["period", "group"], observed=True).agg(
         size=("id", "size"), mean_score=("score", "mean")).reset_index()
     counts = g.pivot_table(index=["period", "group"], columns="grade", values="id",

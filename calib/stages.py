@@ -47,6 +47,16 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
     return pop, last
 
 
+def _group_column(g) -> pd.Categorical:
+    """Group names as a text column (the same name recurs across periods and rules)."""
+    if not g.group_names:
+        return coded([], g.group)
+    names, inverse = np.unique(np.array(g.group_names, dtype=object).astype(str),
+                               return_inverse=True)
+    codes = np.where(g.group >= 0, inverse[np.maximum(g.group, 0)], -1)
+    return coded(names, codes)
+
+
 def _grades_table(frame: Frame, pop: Population, g, scale_names: list[str],
                   labels: list[str], card_names: list[str]) -> pd.DataFrame:
     graded = g.grade >= 0
@@ -57,8 +67,8 @@ def _grades_table(frame: Frame, pop: Population, g, scale_names: list[str],
         "score": pop.score,
         "grade": coded(scale_names, g.grade),
         "grade_label": coded(labels, g.grade),
-        "rule": g.rule,
-        "group": g.group,
+        "rule": g.rule.column(),
+        "group": _group_column(g),
         "place": np.where(g.rank > 0, g.rank, np.nan),
         "group_size": np.where(g.group_size > 0, g.group_size, np.nan),
         "on_boundary": g.boundary & graded,

@@ -61,13 +61,17 @@ def _fast_order(group: np.ndarray, score: np.ndarray, person: np.ndarray) -> np.
     """
     if len(score) == 0 or np.isnan(score).any():
         return None
-    distinct, score_rank = np.unique(-score, return_inverse=True)
+    by_score = np.argsort(-score, kind="stable")
+    ordered = score[by_score]
+    score_rank = np.empty(len(score), dtype=np.int64)
+    score_rank[by_score] = np.cumsum(np.r_[0, ordered[1:] != ordered[:-1]])
+    n_rank = int(score_rank.max()) + 1
     n_person = int(person.max()) + 1
     n_group = int(group.max()) + 1
-    if float(n_group) * (len(distinct) + 1) * n_person >= 2.0 ** 62:
+    if float(n_group) * n_rank * n_person >= 2.0 ** 62:
         return None
-    key = (group.astype(np.int64) * len(distinct) + score_rank) * n_person + person
-    return np.argsort(key, kind="stable")
+    key = (group.astype(np.int64) * n_rank + score_rank) * n_person + person
+    return np.argsort(key)  # keys are unique: no stability needed
 
 
 def grade_by_quota(ranked: Ranked, quotas: np.ndarray, share_better: bool
