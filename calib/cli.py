@@ -44,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("policy")
     s = sub.add_parser("schema", help="print the JSON Schema of the policy format")
     s.add_argument("--out", help="write it to this file instead")
+    t = sub.add_parser("template", help="write the input workbook HR fills in for a policy")
+    t.add_argument("--policy", required=True, help="policy file (.yaml or .json)")
+    t.add_argument("--out", required=True, help="the workbook to write (.xlsx)")
+    g = sub.add_parser("signoff", help="write the sign-off workbook: policy fingerprint, every "
+                                       "tunable number and, with --data, the calibration figures")
+    g.add_argument("--policy", required=True, help="policy file (.yaml or .json)")
+    g.add_argument("--data", help="data folder, workbook or file the policy was calibrated on")
+    g.add_argument("--by", help="total the payouts by this people column (default: the policy's "
+                                "first grouping column)")
+    g.add_argument("--out", required=True, help="the workbook to write (.xlsx)")
     return parser
 
 
@@ -180,6 +190,37 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _template(args: argparse.Namespace) -> int:
+    from calib.policy import load_policy
+    from calib.workbooks import write_template
+
+    policy = load_policy(args.policy)
+    path = write_template(policy, _xlsx(args.out))
+    print(f"input template for {policy.name} written to {path}: fill in one sheet per table "
+          f"({', '.join(policy.inputs.table_names())}) from row 3, then "
+          f"calib run --policy {args.policy} --data {path} --out <folder>")
+    return 0
+
+
+def _signoff(args: argparse.Namespace) -> int:
+    from calib.policy import load_policy
+    from calib.policy.hashing import policy_sha256
+    from calib.workbooks import write_signoff
+
+    policy = load_policy(args.policy)
+    path = write_signoff(policy, _xlsx(args.out), data=args.data, group_by=args.by)
+    print(f"sign-off workbook for {policy.name} (sha256 {policy_sha256(policy)}) written to {path}")
+    return 0
+
+
+def _xlsx(out: str) -> Path:
+    """The output path of a workbook; a name without .xlsx is refused as bad input."""
+    path = Path(out)
+    if path.suffix.lower() != ".xlsx":
+        raise CalibError(f"--out must name an .xlsx workbook, got '{out}'")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``calib`` command; returns the exit code."""
     parser = _parser()
@@ -189,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema,
                 "freeze": _freeze, "explain": _explain}
+    handlers |= {"template": _template, "signoff": _signoff}
     try:
         return handlers[args.command](args)
     except CalibError as exc:

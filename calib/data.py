@@ -55,13 +55,31 @@ def _text_columns(policy: Policy, table: str) -> dict[str, str]:
 
 
 def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None) -> pd.DataFrame:
-    """Read one table file; text, label and date columns (and the id) are kept as text."""
+    """Read one table file; text, label and date columns (and the id) are kept as text.
+
+    In a workbook, a row 2 whose first cell starts with ``#`` describes the columns (the input
+    template's note row, see ``calib.workbooks``) and is skipped; the frame's
+    ``attrs["first_row"]`` then says that the data start at Excel row 3, so errors name the row
+    people see.
+    """
     dtypes = _text_columns(policy, table)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         frame = pd.read_csv(path, dtype=dtypes, encoding="utf-8-sig", skipinitialspace=True)
     elif suffix == ".xlsx":
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=dtypes)
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            ws = book[sheet] if sheet is not None else book.worksheets[0]
+            second = next(ws.iter_rows(min_row=2, max_row=2, max_col=1, values_only=True), (None,))
+        finally:
+            book.close()
+        first = second[0] if second else None
+        note = isinstance(first, str) and first.lstrip().startswith("#")
+        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=dtypes,
+                              skiprows=[1] if note else None)
+        frame.attrs["first_row"] = 3 if note else 2
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
         if policy.inputs.id in frame.columns:
@@ -147,7 +165,7 @@ def _load_workbook(path: Path, policy: Policy) -> Dataset:
         if table in sheets:
             frame = read_table(path, policy, table, sheet=table)
             ds.tables[table] = frame
-            ds.rows[table] = frame.index + 2
+            ds.rows[table] = frame.index + frame.attrs.get("first_row", 2)
             ds.sources[table] = f"{path}[{table}]"
     if "records" not in ds.tables:
         raise DataError(_problem("records", f"workbook {path.name} has no sheet 'records'",
