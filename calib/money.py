@@ -10,6 +10,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from calib.errors import CalibError
+
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
 
 
@@ -44,7 +46,7 @@ def units_to_float(units: np.ndarray, unit: float) -> np.ndarray:
     return np.round(np.asarray(units, dtype=np.float64) * unit, decimals)
 
 
-class PoolError(ValueError):
+class PoolError(CalibError, ValueError):
     """A pool cannot be shared under its caps and floors."""
 
 

@@ -17,7 +17,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.money import allocate_pool, allocate_pools, to_units, units_to_float
+from calib.money import PoolError, allocate_pool, allocate_pools, to_units, units_to_float
 from calib.policy import pay as P
 from calib.result import Result
 
@@ -288,6 +288,8 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         codes, names = column_codes(pop.column(pool.by))
         key = key * len(names) + codes
     rows = np.flatnonzero(pop.rated)
+    if len(rows) == 0:
+        return np.zeros(pop.n, dtype=np.int64)
     group_of = pd.factorize(key[rows])[0].astype(np.int64)
     n_person = int(pop.person.max(initial=0)) + 1
     rows = rows[np.argsort(group_of * n_person + pop.person[rows])]  # by group, then person
@@ -302,7 +304,14 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         part = rows[a:b]
         cap_u = None if caps is None else to_units(caps[part], unit, "down")
         floor_u = None if floors is None else to_units(floors[part], unit, "half_up")
-        out[part] = allocate_pool(pool_units, weight[part], cap_u, floor_u)
+        try:
+            out[part] = allocate_pool(pool_units, weight[part], cap_u, floor_u)
+        except PoolError as exc:
+            where = f"period {pop.period_label[part[0]]}" + (
+                f", {pool.by} {pop.column(pool.by)[part[0]]}" if pool.by else "")
+            raise PoolError(f"the bonus pool of {pool.amount:,.2f} cannot be shared in {where} "
+                            f"({len(part)} people): {exc} (amounts in units of {unit:g}); "
+                            "check pay.pool's cap and floor") from None
     return out
 
 

@@ -59,7 +59,9 @@ def group_summary(result: Result) -> pd.DataFrame | None:
     if result.grades is None:
         return None
     g = result.grades[result.grades["grade"].notna()].astype({"period": str})
-    g = g.assign(group=g["group"].astype(object).fillna("(thresholds)"))
+    group = g["group"].astype(object)
+    group = group.where(group.notna(), np.where(g["vetoed"], "(vetoed)", "(thresholds)"))
+    g = g.assign(group=group)
     out = g.groupby(["period", "group"], observed=True).agg(
         size=("id", "size"), mean_score=("score", "mean")).reset_index()
     counts = g.pivot_table(index=["period", "group"], columns="grade", values="id",
@@ -69,6 +71,7 @@ def group_summary(result: Result) -> pd.DataFrame | None:
     if result.quotas is not None:
         q = result.quotas.pivot_table(index=["period", "group"], columns="grade", values="quota",
                                       aggfunc="sum")
+        q = q.reindex(columns=result.policy.grading.scale.names())
         q.columns = [f"quota {c}" for c in q.columns]
         out = out.merge(q.reset_index(), on=["period", "group"], how="left")
     if result.payouts is not None and result.policy.pay.on == result.policy.grading.on:

@@ -267,9 +267,9 @@ class TestPolicyErrors:
                                  "leader can get needs a row")]
 
     @pytest.mark.parametrize(("typed", "message"), [
-        ("-5", "Input should be greater than or equal to 0; got -5"),
+        ("-5", "the pool amount must not be negative; got -5"),
         ("x", "Input should be a valid number, unable to parse string as a number; got 'x'"),
-        ("'-1,000'", "Input should be greater than or equal to 0; got -1000.0"),
+        ("'-1,000'", "the pool amount must not be negative; got -1000"),
         (".nan", "Input should be a finite number; got nan"),
     ])
     def test_pool_amount_not_a_money_amount(self, typed, message):

@@ -27,7 +27,7 @@ def linear_points_scalar(value: float, rule: Linear) -> float:
     """Reference implementation for one value."""
     if value != value:
         return float("nan")
-    out = round(rule.intercept + rule.slope * value, 9)
+    out = float(np.round(rule.intercept + rule.slope * value, 9))
     if rule.min is not None:
         out = max(out, rule.min)
     if rule.max is not None:
@@ -65,9 +65,9 @@ def piecewise_points_scalar(value: float, rule: Piecewise) -> float:
         out = knots[-1][1]
         for (x0, y0), (x1, y1) in itertools.pairwise(knots):
             if x0 <= value <= x1:
-                out = y0 + (y1 - y0) * (value - x0) / (x1 - x0)
+                out = (y1 - y0) / (x1 - x0) * (value - x0) + y0  # np.interp's order
                 break
-    out = round(out, 9)
+    out = float(np.round(out, 9))
     if rule.min is not None:
         out = max(out, rule.min)
     if rule.max is not None:

@@ -42,9 +42,9 @@ def step_points_scalar(value: float, rule: StepDeduction) -> float:
     if excess <= tol(rule.threshold):
         steps = 0.0
     else:
-        raw = round(excess / rule.step, 9)
+        raw = float(np.round(excess / rule.step, 9))
         steps = {"started": math.ceil(raw), "completed": math.floor(raw)}.get(rule.partial, raw)
-    points = round(rule.points - steps * rule.deduct, 9)
+    points = float(np.round(rule.points - steps * rule.deduct, 9))
     return points if rule.floor is None else max(points, rule.floor)
 
 
@@ -61,5 +61,5 @@ def incident_points_scalar(count: float, rule: PerIncident) -> float:
     """Reference implementation for one count."""
     if count != count:
         return float("nan")
-    points = round(rule.points - max(count - rule.free, 0) * rule.each, 9)
+    points = float(np.round(rule.points - max(count - rule.free, 0) * rule.each, 9))
     return points if rule.floor is None else max(points, rule.floor)

@@ -11,7 +11,7 @@ import itertools
 from typing import Annotated, Literal
 
 from annotated_types import Ge
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from calib.policy.base import Condition, Finite, Number, Strict, Threshold, Tunable, parse_number
 from calib.policy.grading import Ratio
@@ -224,7 +224,7 @@ class BonusPool(Strict):
     add up to the pool exactly, in the currency's smallest unit.
     """
 
-    amount: Money = Field(ge=0)
+    amount: Money
     base: Amount
     coefficients: dict[str, Coefficient] = Field(default_factory=dict)
     use_score: bool = True
@@ -232,6 +232,13 @@ class BonusPool(Strict):
     floor: Amount | None = None
     by: str | None = None
     label: str | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError(f"the pool amount must not be negative; got {value:g}")
+        return value
 
 
 class MeritRow(Strict):
