@@ -133,7 +133,7 @@ def load_data(source: str | Path | pd.DataFrame | dict | Dataset, policy: Policy
     if path.suffix.lower() == ".xlsx":
         return _load_workbook(path, policy)
     frame = read_table(path, policy, "records")
-    return _complete(Dataset({"records": frame}, {"records": frame.index + 2},
+    return _complete(Dataset({"records": frame}, {"records": frame.index + frame.attrs.get("first_row", 2)},
                              {"records": str(path)}), policy)
 
 
@@ -151,7 +151,7 @@ def _load_folder(folder: Path, policy: Policy) -> Dataset:
             continue
         frame = read_table(found, policy, table)
         ds.tables[table] = frame
-        ds.rows[table] = frame.index + 2
+        ds.rows[table] = frame.index + frame.attrs.get("first_row", 2)
         ds.sources[table] = str(found)
     if missing:
         raise DataError(pd.concat(missing, ignore_index=True))
