@@ -1,4 +1,4 @@
-"""Command line: ``calib validate``, ``calib run``, ``calib params``, ``calib schema``.
+"""Command line: ``calib validate``, ``calib run``, ``calib diff``, ``calib params``, ``calib schema``.
 
 Exit codes (a contract): 0 ok, 1 bad input (a message says what and where), 2 usage.
 Messages are written for an HR officer: what is wrong, where, and what to do.
@@ -28,6 +28,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--policy", required=True, help="policy file (.yaml or .json)")
     r.add_argument("--data", required=True, help="data folder, workbook or file")
     r.add_argument("--out", required=True, help="folder for results.csv and the stage tables")
+    r.add_argument("--previous", help="a previous run's --out folder (or its results.csv): write "
+                                      "changes.csv with the rows that changed and why (appeals)")
+    d = sub.add_parser("diff", help="what changed between two policies and, with --data, who moves "
+                                    "grade and what it costs")
+    d.add_argument("old", help="the current policy file")
+    d.add_argument("new", help="the changed policy file")
+    d.add_argument("--data", help="data folder or file to measure the change on")
+    d.add_argument("--by", help="group the impact by this people column (default: the quota group)")
+    d.add_argument("--out", help="write the changes (and, with --data, the impact) to this .xlsx")
     f = sub.add_parser("freeze", help="write the frozen (hashed, canonical JSON) policy file")
     f.add_argument("policy", help="policy file (.yaml, .json, or a frozen file to re-freeze)")
     f.add_argument("--out", required=True, help="the frozen file to write (.json)")
@@ -83,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     from calib.report import results_table, write_report
 
     policy = load_policy(args.policy)
+    previous = _read_previous(args.previous)  # before this run overwrites results.csv
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -118,6 +128,58 @@ def _run(args: argparse.Namespace) -> int:
     reasons = scores.loc[scores["status"] != "rated", "reason"].value_counts()
     for reason, count in reasons.items():
         print(f"  not rated, {reason}: {count}")
+    _report_changes(previous, results_table(result), args.previous, out)
+    return 0
+
+
+def _read_previous(source: str | None) -> pd.DataFrame | None:
+    """The results.csv of a previous run (``--previous``), or None without one."""
+    from calib.compare import read_results
+
+    return None if source is None else read_results(source)
+
+
+def _report_changes(previous: pd.DataFrame | None, results: pd.DataFrame, source: str | None,
+                    out: Path) -> None:
+    """Write ``changes.csv`` against a previous run and say how many people changed, and why."""
+    from calib.compare import compare_results
+
+    if previous is None:
+        return
+    changes = compare_results(previous, results)
+    changes.to_csv(out / "changes.csv", index=False, encoding="utf-8")
+    why = changes["why"].value_counts()
+    people = changes["id"].nunique()
+    print(f"compared with {source}: {len(changes)} rows changed for {people} "
+          f"{'person' if people == 1 else 'people'}: {why.get('input changed', 0)} input changed, "
+          f"{why.get('moved by quota', 0)} moved by quota; written to {out / 'changes.csv'}")
+    for reason, count in why.items():
+        if reason not in ("input changed", "moved by quota"):
+            print(f"  {reason}: {count}")
+    if "policy_sha256" in previous and previous["policy_sha256"].nunique() == 1:
+        old, new = previous["policy_sha256"].iloc[0], results["policy_sha256"].iloc[0]
+        if old != new:
+            print(f"  note: the previous results were made with another policy (sha256 {old[:12]}…, "
+                  f"now {new[:12]}…): changes may come from the policy, not only the inputs")
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from calib.compare import diff_policies, diff_to_excel, format_diff, impact
+    from calib.policy import load_policy
+
+    old, new = load_policy(args.old), load_policy(args.new)
+    if args.data:
+        result = impact(old, new, args.data, by=args.by)
+        print(result.to_text())
+        if args.out:
+            result.to_excel(args.out)
+    else:
+        diff = diff_policies(old, new)
+        print(format_diff(diff))
+        if args.out:
+            diff_to_excel(diff, args.out)
+    if args.out:
+        print(f"written to {args.out}")
     return 0
 
 
@@ -229,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema,
-                "freeze": _freeze, "explain": _explain}
+                "freeze": _freeze, "explain": _explain, "diff": _diff}
     handlers |= {"template": _template, "signoff": _signoff}
     try:
         return handlers[args.command](args)
