@@ -1,4 +1,5 @@
-"""Command line: ``calib validate``, ``calib run``, ``calib diff``, ``calib params``, ``calib schema``.
+"""Command line: ``validate``, ``run``, ``freeze``, ``explain``, ``diff``, ``template``, ``signoff``,
+``params``, ``schema``.
 
 Exit codes (a contract): 0 ok, 1 bad input (a message says what and where), 2 usage.
 Messages are written for an HR officer: what is wrong, where, and what to do.

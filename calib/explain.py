@@ -95,7 +95,9 @@ class Statement:
             lines.append(f"\n{part['label']}: {_fmt(part['value'])} × {_fmt(part['weight'])}%")
         lines += _score_lines(d)
         g = d.get("grade")
-        if g:
+        if g and g.get("grade") is None:
+            lines.append(f"\ngrade: none — {g.get('note')}")
+        elif g:
             lines.append(f"\ngrade: {g['grade']} {g.get('label') or ''} by rule '{g['rule']}'" +
                          (f"; place {g['place']} of {g['group_size']} in {g['group']}, quota "
                           f"{g.get('quota')}" if g.get("place") else ""))
@@ -236,8 +238,12 @@ def _lookup(table: pd.DataFrame | None, person_id: object, period: str) -> pd.Se
 
 def _grade(result, person_id: object, period: str) -> dict[str, Any] | None:
     row = _lookup(result.grades, person_id, period)
-    if row is None or pd.isna(row["grade"]):
+    if row is None:
         return None
+    if pd.isna(row["grade"]):
+        note = row.get("note")
+        return {"grade": None, "rule": None, "note": None if pd.isna(note) else str(note)} \
+            if note is not None and not pd.isna(note) else None
     out = {k: _value(row[k]) for k in ("grade", "grade_label", "rule", "group", "place",
                                        "group_size", "on_boundary", "vetoed") if k in row}
     out["label"] = out.pop("grade_label", None)

@@ -58,6 +58,7 @@ class Grades:
     boundary: np.ndarray
     group_names: list[str] = field(default_factory=list)
     quotas: list[pd.DataFrame] = field(default_factory=list)
+    note: LabelColumn | None = None
 
     def set_rule(self, rows: np.ndarray, name: str) -> None:
         """Record which rule graded ``rows``."""
@@ -214,6 +215,10 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
             "column": settings.leader, "problem": "the leader has no grade in this period",
             "value": lead_ids[missing], "fix": f"grade the leader (scorecard "
             f"'{settings.leaders}') in that period, or set no_leader_grade: not_graded"}))
+    if missing.any() and out.note is not None:
+        mask = np.zeros(pop.n, dtype=bool)
+        mask[rows[missing]] = True
+        out.note.set(mask, "not graded: the leader has no grade in this period")
     rows, found, lead_ids = rows[~missing], found[~missing], lead_ids[~missing]
     if len(rows) == 0:
         return
@@ -258,7 +263,8 @@ def grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
     n = pop.n
     out = Grades(grade=np.full(n, -1, dtype=np.int64), rule=LabelColumn(n),
                  rank=np.zeros(n, dtype=np.int64), group_size=np.zeros(n, dtype=np.int64),
-                 group=np.full(n, -1, dtype=np.int64), boundary=np.zeros(n, dtype=bool))
+                 group=np.full(n, -1, dtype=np.int64), boundary=np.zeros(n, dtype=bool),
+                 note=LabelColumn(n))
     card_index = {c: i for i, c in enumerate(card_names)}
     scale = grading.scale
     vetoed = pop.rated & pop.lowest

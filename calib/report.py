@@ -39,8 +39,11 @@ def results_table(result: Result) -> pd.DataFrame:
     table = pd.concat([p.astype({"id": str, "period": str}) for p in parts], ignore_index=True)
     if result.grades is not None:
         on = policy.grading.on if policy.grading else "period"
-        g = result.grades[["id", "period", "grade", "grade_label"]].astype(
-            {"id": str, "period": str}).assign(level=on)
+        cols = ["id", "period", "grade", "grade_label"]
+        if "note" in result.grades and result.grades["note"].notna().any():
+            cols.append("note")
+        g = result.grades[cols].astype({"id": str, "period": str}).assign(level=on).rename(
+            columns={"note": "grade_note"})
         table = table.merge(g, on=["id", "period", "level"], how="left")
     if result.payouts is not None:
         on = policy.pay.on if policy.pay else "period"
@@ -50,7 +53,7 @@ def results_table(result: Result) -> pd.DataFrame:
     table["policy"] = policy.name
     table["policy_sha256"] = policy_sha256(policy)
     order = ["id", "period", "level", "scorecard", "status", "reason", "score", "grade",
-             "grade_label", "payout", "policy", "policy_sha256"]
+             "grade_label", "grade_note", "payout", "policy", "policy_sha256"]
     return table[[c for c in order if c in table.columns]]
 
 

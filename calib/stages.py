@@ -73,6 +73,7 @@ def _grades_table(frame: Frame, pop: Population, g, scale_names: list[str],
         "group_size": np.where(g.group_size > 0, g.group_size, np.nan),
         "on_boundary": g.boundary & graded,
         "vetoed": pop.lowest & pop.rated,
+        "note": g.note.column() if g.note is not None else coded([], np.full(pop.n, -1)),
     })
 
 

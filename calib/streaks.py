@@ -27,7 +27,9 @@ def ranks(pop: Population, grading: Grading, frame: Frame) -> np.ndarray:
     if ranking.demote is not None:
         demote = np.nan_to_num(np.asarray(pop.column(ranking.demote), dtype=np.float64)[rows])
         demote = demote * ranking.places
-    rank[rows] = demoted_order(codes, pop.score[rows], pop.person[rows], demote)
+    ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows] for k in ranking.ties]
+    rank[rows] = demoted_order(codes, pop.score[rows], pop.person[rows], demote, ties,
+                               [k.order == "desc" for k in ranking.ties])
     return rank
 
 

@@ -97,13 +97,14 @@ def _run_starts(run: np.ndarray) -> np.ndarray:
 
 
 def demoted_order(group: np.ndarray, score: np.ndarray, person: np.ndarray,
-                  demotions: np.ndarray) -> np.ndarray:
+                  demotions: np.ndarray, ties: list[np.ndarray] | None = None,
+                  tie_desc: list[bool] | None = None) -> np.ndarray:
     """R26: rank by score, then move each person down one place per demotion.
 
     A person demoted k places goes just after whoever held the place k below theirs (ties in
     that effective place keep the score order). Returns the 1-based rank of every row.
     """
-    ranked = rank_in_groups(group, score, [], [], person)
+    ranked = rank_in_groups(group, score, ties or [], tie_desc or [], person)
     effective = ranked.place + np.asarray(demotions, dtype=np.float64)[ranked.order] + np.where(
         np.asarray(demotions)[ranked.order] > 0, 0.5, 0.0)
     order2 = np.lexsort((ranked.place, effective, ranked.group))

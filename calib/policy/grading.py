@@ -176,11 +176,16 @@ class GradingRule(Strict):
 
 
 class Ranking(Strict):
-    """R26: rank within groups by score; each ``demote`` event moves a person down one place."""
+    """R26: rank within groups by score; each ``demote`` event moves a person down one place.
+
+    Equal scores are ordered by ``ties`` (columns such as sales, then id), as in the forced
+    distribution, so "first" means the same person for grades and for rank streaks.
+    """
 
     by: list[str] = Field(default_factory=list)
     demote: str | None = None
     places: int = Field(default=1, ge=1)
+    ties: list[SortKey] = Field(default_factory=list)
 
 
 class StreakWhen(Strict):

@@ -76,6 +76,8 @@ def _check_ranking(c: _Checker) -> None:
             c.row_column(f"grading.ranking.by[{i}]", col)
         if g.ranking.demote is not None:
             c.row_column("grading.ranking.demote", g.ranking.demote)
+        for i, key in enumerate(g.ranking.ties):
+            c.row_column(f"grading.ranking.ties[{i}].column", key.column)
     for name, streak in g.streaks.items():
         if streak.when.grade_in:
             _grades(c, f"grading.streaks.{name}.when.grade_in", streak.when.grade_in)
