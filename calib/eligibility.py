@@ -28,6 +28,15 @@ def proration(frame: Frame) -> np.ndarray | None:
     pro = frame.policy.eligibility.proration
     if pro is None:
         return None
+    cache = frame.__dict__.setdefault("_proration", {})
+    key = (pro.model_dump_json(), frame.policy.calendar.model_dump_json())
+    if key not in cache:
+        cache.clear()
+        cache[key] = _proration(frame, pro)
+    return cache[key]
+
+
+def _proration(frame: Frame, pro) -> np.ndarray:
     calendar = frame.policy.calendar
     days = (np.full(frame.n, float(pro.period_days)) if pro.period_days
             else period_days(frame.period, calendar))

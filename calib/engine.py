@@ -81,15 +81,19 @@ def _score_parts(policy: Policy, out: CardOutput, rated: np.ndarray) -> dict[str
     return parts
 
 
-def score_frame(frame: Frame) -> Result:
-    """Every stage of scoring on an encoded frame (the engine's hot path)."""
+def score_frame(frame: Frame, rows=None) -> Result:
+    """Every stage of scoring on an encoded frame (the engine's hot path).
+
+    ``rows`` replaces the measures/KPI points/sections stage (a ``Scenario`` passes one that
+    reuses what a parameter change did not touch).
+    """
     policy = frame.policy
     reasons = not_rated_reasons(frame)
     card = assign_cards(frame)
     reasons.set(card < 0, "no scorecard applies", only_empty=True)
     eligible = reasons.empty()
     frame.active = _active(frame, card, eligible)
-    measures, points, sections = score_rows(frame)
+    measures, points, sections = (rows or score_rows)(frame)
     out = CardOutput(frame.n)
     names = list(policy.scorecards)
     team_cards = []

@@ -202,11 +202,16 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     settings = rule.cascade
     assert settings is not None
     leaders = np.flatnonzero((pop.card == card_index[settings.leaders]) & (out.grade >= 0))
-    key = pd.Index(pd.MultiIndex.from_arrays([pop.ids[pop.person[leaders]].astype(str),
-                                              pop.period[leaders]]))
-    lead_ids = pd.Series(np.asarray(pop.column(settings.leader), dtype=object)[rows]
-                         ).astype("string").str.strip().fillna("").to_numpy(dtype=object)
-    found = key.get_indexer(pd.MultiIndex.from_arrays([lead_ids.astype(str), pop.period[rows]]))
+    codes, names = column_codes(pop.column(settings.leader))
+    lead_ids = np.asarray([str(n).strip() for n in names], dtype=object)[codes[rows]]
+    id_index = pd.Index(np.asarray(pop.ids, dtype=object).astype(str))
+    lead_person = id_index.get_indexer(pd.Index(names.astype(str)).str.strip())[codes[rows]]
+    periods = pd.factorize(pop.period)[0].astype(np.int64)
+    n_periods = int(periods.max(initial=0)) + 1
+    leader_key = pd.Index(pop.person[leaders].astype(np.int64) * n_periods + periods[leaders])
+    found = leader_key.get_indexer(np.where(lead_person >= 0,
+                                            lead_person.astype(np.int64) * n_periods
+                                            + periods[rows], -1))
     missing = found < 0
     if missing.any() and settings.no_leader_grade == "error":
         bad = rows[missing]

@@ -36,17 +36,18 @@ def kpi_points(frame: Frame | RowBlock, measures: dict[str, np.ndarray],
     ``active`` says, per KPI, which rows are rated with a scorecard that uses it: only there does
     an ``error`` choice for a missing value stop the run.
     """
-    out = {}
-    for name, kpi in frame.policy.kpis.items():
-        if isinstance(kpi.rule, LabelPoints):
-            points, unknown = label_points(frame.column(kpi.column), kpi.rule)
-            out[name] = apply_missing(points, unknown, kpi.rule.on_unknown, kpi.rule.neutral,
-                                      f"KPI '{name}'", "unknown or empty label", frame,
-                                      active[name])
-        else:
-            values = kpi_value(name, kpi, frame, measures, active[name])
-            out[name] = score_values(values, kpi.rule)
-    return out
+    return {name: kpi_points_one(name, kpi, frame, measures, active[name])
+            for name, kpi in frame.policy.kpis.items()}
+
+
+def kpi_points_one(name: str, kpi: Kpi, frame: Frame | RowBlock, measures: dict[str, np.ndarray],
+                   active: np.ndarray) -> np.ndarray:
+    """Points of one KPI per row (NaN where excluded)."""
+    if isinstance(kpi.rule, LabelPoints):
+        points, unknown = label_points(frame.column(kpi.column), kpi.rule)
+        return apply_missing(points, unknown, kpi.rule.on_unknown, kpi.rule.neutral,
+                             f"KPI '{name}'", "unknown or empty label", frame, active)
+    return score_values(kpi_value(name, kpi, frame, measures, active), kpi.rule)
 
 
 def _combine(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:

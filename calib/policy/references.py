@@ -216,11 +216,37 @@ def _check_periods(c: _Checker) -> None:
                          numeric=True)
 
 
+_TUNABLE: dict[str, frozenset[str]] = {}
+
+
+def _shape(node: object) -> object:
+    """The policy's structure with every number blanked: tunable paths depend on it alone."""
+    if isinstance(node, dict):
+        return {k: _shape(v) for k, v in node.items() if k != "ranges"}
+    if isinstance(node, list):
+        return [_shape(v) for v in node]
+    return 0 if isinstance(node, int | float) and not isinstance(node, bool) else node
+
+
+def _tunable_paths(policy: Policy) -> frozenset[str]:
+    """Paths of the tunable numbers, remembered per structure (sliders re-validate often)."""
+    import json
+
+    from calib.policy.paths import list_params
+
+    key = json.dumps(_shape(policy.to_dict()), sort_keys=True, default=str)
+    if key not in _TUNABLE:
+        if len(_TUNABLE) > 64:
+            _TUNABLE.clear()
+        _TUNABLE[key] = frozenset(p.path for p in list_params(policy))
+    return _TUNABLE[key]
+
+
 def _check_ranges(c: _Checker) -> None:
-    from calib.policy.paths import get_path, list_params
+    from calib.policy.paths import get_path
 
     data = c.p.to_dict()
-    tunable = {p.path for p in list_params(c.p)} if c.p.ranges else set()
+    tunable = _tunable_paths(c.p) if c.p.ranges else set()
     for path, rng in c.p.ranges.items():
         try:
             value = get_path(data, path)
