@@ -14,11 +14,12 @@ from calib.errors import CalibError, DataError, PolicyError, PolicyIssue
 from calib.freeze import Frozen, freeze, load_frozen, provenance, write_frozen
 from calib.policy import Policy, dump_policy, json_schema, load_policy, parse_policy, save_policy
 from calib.result import Result
+from calib.scenario import Scenario
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CalibError", "DataError", "Dataset", "Frozen", "Policy", "PolicyError", "PolicyIssue",
-    "Result", "__version__", "dump_policy", "freeze", "json_schema", "load_data", "load_frozen",
+    "Result", "Scenario", "__version__", "dump_policy", "freeze", "json_schema", "load_data", "load_frozen",
     "load_policy", "parse_policy", "provenance", "run", "save_policy", "write_frozen",
 ]
