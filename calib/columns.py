@@ -14,7 +14,13 @@ import pandas as pd
 
 def categories(names: Sequence[object] | np.ndarray) -> pd.Index:
     """Distinct names as the text index a coded column uses (build it once, reuse it)."""
-    return pd.Index(np.asarray([str(n) for n in names], dtype=object), dtype="str")
+    if isinstance(names, pd.Index):
+        return names.astype("str")
+    values = np.asarray(names, dtype=object)
+    if len(values) > 64:  # vectorised conversion for long lists (ids, group names)
+        return pd.Index(pd.Series(values, dtype=object).astype(str).to_numpy(dtype=object),
+                        dtype="str")
+    return pd.Index(np.asarray([str(n) for n in values], dtype=object), dtype="str")
 
 
 def coded(names: Sequence[object] | np.ndarray | pd.Index, codes: np.ndarray) -> pd.Categorical:

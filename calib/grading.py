@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from calib.columns import LabelColumn
+from calib.columns import LabelColumn, coded
 from calib.errors import DataError
 from calib.kernels._tolerance import tol
 from calib.kernels.apportion import apportion, exact_quotas
@@ -101,9 +101,15 @@ def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.n
         codes, names = column_codes(pop.column(col))
         key = key * len(names) + codes[rows]
         labels.append((codes[rows], names))
-    group = pd.factorize(key)[0]
-    _, first_row = np.unique(group, return_index=True)
-    names = [" / ".join(str(n[c[i]]) for c, n in labels) or "(all)" for i in first_row]
+    group, uniques = pd.factorize(key)
+    first_row = np.zeros(len(uniques), dtype=np.int64)
+    first_row[group[::-1]] = np.arange(len(group))[::-1]  # the first row of each group
+    if not labels:
+        names = ["(all)"] * len(uniques)
+    else:
+        parts = [pd.Series(n[c[first_row]], dtype=object).astype(str) for c, n in labels]
+        joined = parts[0] if len(parts) == 1 else parts[0].str.cat(parts[1:], sep=" / ")
+        names = joined.tolist()
     return group.astype(np.int64), names
 
 
@@ -156,16 +162,17 @@ def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     n_groups, n_grades = quotas.shape
     first = np.zeros(n_groups, dtype=np.int64)
     first[ranked.group[::-1]] = idx[::-1]  # a row of each group, for its period
+    name_codes, distinct = pd.factorize(pd.Series(names, dtype=object).astype(str))
     table = {
-        "rule": rule_name,
-        "period": np.repeat(np.asarray(pop.period_label.take(first), dtype=object), n_grades),
-        "group": np.repeat(np.array(names, dtype=object), n_grades),
+        "rule": coded([rule_name], np.zeros(n_groups * n_grades, dtype=np.int64)),
+        "period": pd.Categorical(pop.period_label.take(np.repeat(first, n_grades))),
+        "group": coded(distinct, np.repeat(name_codes, n_grades)),
         "size": np.repeat(sizes, n_grades),
     }
     for key, values in (extra or {}).items():
         table[key] = np.repeat(values, n_grades)
     table.update({
-        "grade": np.tile(np.array(scale.names(), dtype=object), n_groups),
+        "grade": coded(scale.names(), np.tile(np.arange(n_grades), n_groups)),
         "ratio": np.broadcast_to(ratio_rows, quotas.shape).ravel(),
         "exact": exact.ravel(), "quota": quotas.ravel(), "count": counts.ravel(),
         "flex": (counts - quotas).ravel(),

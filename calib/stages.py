@@ -51,8 +51,7 @@ def _group_column(g) -> pd.Categorical:
     """Group names as a text column (the same name recurs across periods and rules)."""
     if not g.group_names:
         return coded([], g.group)
-    names, inverse = np.unique(np.array(g.group_names, dtype=object).astype(str),
-                               return_inverse=True)
+    inverse, names = pd.factorize(pd.Series(g.group_names, dtype=object).astype(str))
     codes = np.where(g.group >= 0, inverse[np.maximum(g.group, 0)], -1)
     return coded(names, codes)
 
