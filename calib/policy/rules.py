@@ -82,7 +82,29 @@ def _default_floor(data: object) -> object:
     return data
 
 
-class StepDeduction(Strict):
+class _Deduction(Strict):
+    """What step and per-incident deductions share: full ``points`` and a ``floor``."""
+
+    points: Points = 0.0
+    floor: Points | None = 0.0
+
+    _floor = model_validator(mode="before")(_default_floor)
+
+    @model_validator(mode="after")
+    def _floor_below_points(self) -> _Deduction:
+        _check_floor(self.floor, self.points)
+        return self
+
+    def max_points(self) -> float:
+        """Points when nothing is deducted."""
+        return self.points
+
+    def min_points(self) -> float:
+        """The floor, or minus infinity when there is none."""
+        return self.floor if self.floor is not None else float("-inf")
+
+
+class StepDeduction(_Deduction):
     """R6: deduct ``deduct`` points for every ``step`` the value is on the wrong side of ``threshold``.
 
     ``direction: max`` means the value must stay at or below the threshold (complaint rate ≤ 2%);
@@ -99,26 +121,9 @@ class StepDeduction(Strict):
     step: Threshold = Field(gt=0)
     deduct: Points = Field(ge=0)
     partial: Literal["started", "proportional", "completed"] = "started"
-    points: Points = 0.0
-    floor: Points | None = 0.0
-
-    _floor = model_validator(mode="before")(_default_floor)
-
-    @model_validator(mode="after")
-    def _floor_below_points(self) -> StepDeduction:
-        _check_floor(self.floor, self.points)
-        return self
-
-    def max_points(self) -> float:
-        """Points when the threshold is met."""
-        return self.points
-
-    def min_points(self) -> float:
-        """The floor, or minus infinity when there is none."""
-        return self.floor if self.floor is not None else float("-inf")
 
 
-class PerIncident(Strict):
+class PerIncident(_Deduction):
     """R8: deduct ``each`` per incident (failed spot check, late arrival) from ``points``.
 
     The first ``free`` incidents cost nothing; the result never goes below ``floor`` (扣完为止).
@@ -126,24 +131,7 @@ class PerIncident(Strict):
 
     kind: Literal["per_incident"]
     each: Points = Field(ge=0)
-    points: Points = 0.0
     free: int = Field(default=0, ge=0)
-    floor: Points | None = 0.0
-
-    _floor = model_validator(mode="before")(_default_floor)
-
-    @model_validator(mode="after")
-    def _floor_below_points(self) -> PerIncident:
-        _check_floor(self.floor, self.points)
-        return self
-
-    def max_points(self) -> float:
-        """Points with no incident."""
-        return self.points
-
-    def min_points(self) -> float:
-        """The floor, or minus infinity when there is none."""
-        return self.floor if self.floor is not None else float("-inf")
 
 
 class LabelPoints(Strict):
