@@ -67,6 +67,23 @@ def time_calib(policy, data, repeat: int) -> dict[str, float]:
             "total": statistics.median(r[0] + r[1] for r in runs)}
 
 
+def time_child(size: int, repeat: int) -> None:
+    """Run in a fresh process: calib's timings at ``size``, as JSON on the last line.
+
+    A fresh process per size keeps the heap the pandas baseline leaves behind (millions of small
+    Python objects) from slowing calib's large allocations in the same process.
+    """
+    policy = calib.load_policy(POLICY)
+    print(json.dumps(time_calib(policy, make_data(size), repeat)))
+
+
+def time_calib_fresh(size: int, repeat: int) -> dict[str, float]:
+    """``time_calib`` in a subprocess."""
+    proc = subprocess.run([sys.executable, __file__, "--time-child", str(size), "--repeat",
+                           str(repeat)], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def time_baseline(data, repeat: int) -> float:
     """Median seconds of the pandas row-wise baseline."""
     times = []
@@ -133,7 +150,7 @@ def bench_size(policy, size: int, per_row: float | None) -> dict:
     """Every figure of one table row; ``per_row`` is the baseline's seconds per row so far."""
     data = make_data(size)
     repeat = 7 if size >= 1_000_000 else 9
-    row = {"size": len(data["records"]), "repeat": repeat, **time_calib(policy, data, repeat)}
+    row = {"size": len(data["records"]), "repeat": repeat, **time_calib_fresh(size, repeat)}
     row.update(measure_memory(size))
     predicted = per_row * row["size"] if per_row is not None else None
     if size <= 120_000:
@@ -216,7 +233,8 @@ def write_results(rows: list[dict], match: str) -> Path:
         table(rows), "",
         "Targets:", *verdicts(rows), "",
         f"Check: {match}.", "",
-        "Method: calib times are medians of the runs given below after one warm-up, from the "
+        "Method: calib times are medians of the runs given below after one warm-up, each size in "
+        "a fresh process (garbage collected between runs, outside the timing), from the "
         "DataFrames in memory (no file reading); *total* is the median of per-run totals. "
         "Peak RSS Δ is the growth of the resident set's high-water mark (VmHWM, reset through "
         "/proc/self/clear_refs) during one `calib.run` in a fresh process, result included; "
@@ -237,7 +255,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="12k person-months only")
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--time-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.time_child:
+        time_child(args.time_child, args.repeat)
+        return
     if args.memory_child:
         memory_child(args.memory_child)
         return
