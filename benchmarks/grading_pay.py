@@ -51,13 +51,13 @@ def policy() -> calib.Policy:
     return calib.parse_policy(yaml.safe_dump(data, allow_unicode=True))
 
 
-def dataset(people: int, months: int) -> dict:
-    """``people`` people in ``TEAMS`` teams, ``months`` months each."""
+def dataset(people: int, months: int, teams: int = TEAMS) -> dict:
+    """``people`` people in ``teams`` teams, ``months`` months each."""
     from data import make_data
 
     tables = make_data(people * 12)
     tables["people"]["team"] = np.char.add(
-        "T", np.char.zfill((np.arange(len(tables["people"])) % TEAMS).astype(str), 4))
+        "T", np.char.zfill((np.arange(len(tables["people"])) % teams).astype(str), 4))
     if months < 12:
         keep = [f"2025-{m:02d}" for m in range(1, months + 1)]
         records = tables["records"]

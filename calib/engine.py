@@ -15,6 +15,7 @@ from calib.columns import coded
 from calib.data import Dataset, load_data
 from calib.eligibility import not_rated_reasons, proration
 from calib.frame import Frame, build_frame
+from calib.memo import fingerprint, remember
 from calib.policy.model import Policy
 from calib.result import Result
 from calib.rollup import roll_up
@@ -133,8 +134,10 @@ def score_frame(frame: Frame, rows=None) -> Result:
         frame=frame,
     )
     for name, rollup in policy.rollups.items():
-        result.rollups[name], result.rollup_rows[name] = roll_up(frame, name, rollup, out.score,
-                                                                 rated)
+        key = ("rollup", name, rollup.model_dump_json(), fingerprint(out.score, rated))
+        result.rollups[name], result.rollup_rows[name] = remember(
+            frame.memo, key, lambda name=name, rollup=rollup: roll_up(frame, name, rollup,
+                                                                      out.score, rated))
     if policy.grading is not None or policy.pay is not None:
         from calib.stages import grade_and_pay
 

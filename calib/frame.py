@@ -44,6 +44,8 @@ class Frame:
     events: dict[str, Events]
     active: dict[str, np.ndarray] = field(default_factory=dict)
     """Per measure, the rows that are rated with a scorecard using it (set by the engine)."""
+    memo: dict | None = None
+    """Stage results kept between a ``Scenario``'s re-runs (None in a plain run)."""
 
     @property
     def id_categories(self) -> pd.Index:

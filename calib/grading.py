@@ -18,6 +18,7 @@ from calib.errors import DataError
 from calib.kernels._tolerance import tol
 from calib.kernels.apportion import apportion, exact_quotas
 from calib.kernels.ranking import grade_by_quota, rank_in_groups
+from calib.memo import fingerprint, remember
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
 
 
@@ -37,6 +38,8 @@ class Population:
     ids: np.ndarray
     column: object
     row_numbers: np.ndarray
+    memo: dict | None = None
+    """Where a ``Scenario`` keeps stage results between re-runs (None: compute everything)."""
 
     @property
     def n(self) -> int:
@@ -95,6 +98,12 @@ def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.n
     Each column is factorized once over all rows and the codes are combined as integers, so a
     1.2M-row population costs a few integer passes, not a factorize of text tuples.
     """
+    return remember(pop.memo, ("groups", tuple(by), fingerprint(rows)),
+                    lambda: _compute_group_codes(pop, rows, by))
+
+
+def _compute_group_codes(pop: Population, rows: np.ndarray, by: list[str]
+                         ) -> tuple[np.ndarray, list]:
     key = pd.factorize(pop.period[rows])[0].astype(np.int64)
     labels: list[np.ndarray] = []
     for col in by:
@@ -142,9 +151,14 @@ def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
             ratio_rows: np.ndarray, settings: ForcedDistribution | Cascade, scale: GradeScale,
             rule_name: str, out: Grades, extra: dict | None = None) -> None:
     """Rank ``rows`` in their groups and give grades by the groups' quotas."""
-    ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows] for k in settings.ties.by]
-    desc = [k.order == "desc" for k in settings.ties.by]
-    ranked = rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows])
+    def rank() -> object:
+        ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows]
+                for k in settings.ties.by]
+        desc = [k.order == "desc" for k in settings.ties.by]
+        return rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows])
+
+    key = ("rank", settings.ties.model_dump_json(), fingerprint(rows, codes, pop.score[rows]))
+    ranked = remember(pop.memo, key, rank)
     sizes = np.bincount(codes, minlength=len(names))
     quotas = apportion(sizes, ratio_rows, settings.method)
     grade, boundary = grade_by_quota(ranked, quotas, settings.ties.rule == "share_better")
@@ -272,6 +286,12 @@ def rule_order(grading: Grading) -> list[str]:
 
 def grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
     """Grade every rated row of ``pop`` under ``grading``; a veto caps a grade at the lowest."""
+    key = ("grade", grading.model_dump_json(), tuple(card_names),
+           fingerprint(pop.score, pop.rated, pop.card, pop.lowest, pop.person, pop.period))
+    return remember(pop.memo, key, lambda: _grade(pop, grading, card_names))
+
+
+def _grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
     n = pop.n
     out = Grades(grade=np.full(n, -1, dtype=np.int64), rule=LabelColumn(n),
                  rank=np.zeros(n, dtype=np.int64), group_size=np.zeros(n, dtype=np.int64),

@@ -35,7 +35,8 @@ class Scenario:
         self.policy = policy
         if _frame is None:
             _frame = build_frame(policy, load_data(data, policy))
-        self._frame = dataclasses.replace(_frame, policy=policy, active={})
+        memo = _frame.memo if _frame.memo is not None else {}
+        self._frame = dataclasses.replace(_frame, policy=policy, active={}, memo=memo)
         self._cache: dict = {} if _cache is None else _cache
         start = time.perf_counter()
         self.result: Result = score_frame(self._frame, rows=self._rows)

@@ -24,7 +24,8 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
     if on == "period":
         labels = result.scores["period"].array  # a categorical: no text per row
         return Population(frame.person, frame.period, labels, out.score, rated, card,
-                          out.lowest_grade, frame.ids, frame.column, frame.row_numbers()), None
+                          out.lowest_grade, frame.ids, frame.column, frame.row_numbers(),
+                          frame.memo), None
     policy = frame.policy
     table, rows = result.rollups[on], result.rollup_rows[on]
     last = rows.last_row(frame.period)
@@ -43,7 +44,8 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
     pop = Population(rows.person, rows.period, table["period"].array,
                      table["score"].to_numpy(dtype=np.float64),
                      (table["status"] == "rated").to_numpy(), card[last],
-                     rows.any(out.lowest_grade), frame.ids, column, frame.row_numbers()[last])
+                     rows.any(out.lowest_grade), frame.ids, column, frame.row_numbers()[last],
+                     frame.memo)
     return pop, last
 
 

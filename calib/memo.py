@@ -1,0 +1,29 @@
+"""Remembering stage results between re-runs of a ``Scenario`` (a slider's latency).
+
+A stage's result is kept under a key made of the policy part it reads and a fingerprint of the
+arrays it reads; a re-run after a change elsewhere finds it and skips the work. Plain runs pass
+no store and compute everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def fingerprint(*arrays: np.ndarray) -> int:
+    """A cheap identity of array contents (shape, dtype and bytes)."""
+    return hash(tuple((a.shape, a.dtype.str, np.ascontiguousarray(a).tobytes()) for a in arrays))
+
+
+def remember(store: dict | None, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or its earlier result under ``key`` when a store is given."""
+    if store is None:
+        return compute()
+    if key not in store:
+        if len(store) > 256:  # a slider visits many values: keep the store bounded
+            store.clear()
+        store[key] = compute()
+    return store[key]
