@@ -17,6 +17,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
+from calib.memo import fingerprint, remember
 from calib.money import PoolError, allocate_pool, allocate_pools, to_units, units_to_float
 from calib.policy import pay as P
 from calib.result import Result
@@ -272,6 +273,21 @@ def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: floa
     return out
 
 
+def _pool_rows(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rated rows in pool order (group, then person) and each one's pool group."""
+    key = pd.factorize(pop.period)[0].astype(np.int64)
+    if by:
+        codes, names = column_codes(pop.column(by))
+        key = key * len(names) + codes
+    rows = np.flatnonzero(pop.rated)
+    if len(rows) == 0:
+        return rows, rows
+    group_of = pd.factorize(key[rows])[0].astype(np.int64)
+    n_person = int(pop.person.max(initial=0)) + 1
+    rows = rows[np.argsort(group_of * n_person + pop.person[rows])]  # by group, then person
+    return rows, pd.factorize(key[rows])[0]
+
+
 def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:
     """R33: the pool shared per period (and per ``by`` group) to the unit, exactly."""
     unit = c.policy.pay.unit
@@ -283,17 +299,10 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
-    key = pd.factorize(pop.period)[0].astype(np.int64)
-    if pool.by:
-        codes, names = column_codes(pop.column(pool.by))
-        key = key * len(names) + codes
-    rows = np.flatnonzero(pop.rated)
+    rows, group = remember(pop.memo, ("pool rows", pool.by, fingerprint(pop.rated, pop.period)),
+                           lambda: _pool_rows(pop, pool.by))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
-    group_of = pd.factorize(key[rows])[0].astype(np.int64)
-    n_person = int(pop.person.max(initial=0)) + 1
-    rows = rows[np.argsort(group_of * n_person + pop.person[rows])]  # by group, then person
-    group = pd.factorize(key[rows])[0]
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
     out = np.zeros(pop.n, dtype=np.int64)
     if caps is None and floors is None:
