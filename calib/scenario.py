@@ -27,7 +27,9 @@ class Scenario:
 
     ``scenario.result`` is the current ``Result``; ``scenario.with_params({path: value})``
     returns a new scenario sharing the encoded data and the cache; ``seconds`` is how long the
-    last (re)computation took.
+    last (re)computation took. Tables that a change did not touch (grades after a pay change,
+    roll-ups after a grade change) are the same objects in both results: copy one before
+    changing it in place.
     """
 
     def __init__(self, policy: Policy, data: Any = None, *, _frame: Frame | None = None,
@@ -53,6 +55,7 @@ class Scenario:
             used.add(key)
             measures[name] = self._cache[key]
         points = {}
+        kpi_keys = []
         for name, kpi in policy.kpis.items():
             source = policy.measures[kpi.measure].model_dump_json() if kpi.measure else ""
             key = ("kpi", name, kpi.model_dump_json(), source,
@@ -60,11 +63,17 @@ class Scenario:
             if key not in self._cache:
                 self._cache[key] = kpi_points_one(name, kpi, frame, measures, frame.active[name])
             used.add(key)
+            kpi_keys.append(key)
             points[name] = self._cache[key]
-        for key in list(self._cache):  # keep what this run used: sliders would grow it forever
-            if key not in used:
-                del self._cache[key]
-        return measures, points, section_scores(frame, points)
+        key = ("sections", tuple(s.model_dump_json() for s in policy.sections.values()),
+               tuple(kpi_keys), tuple(policy.sections))
+        if key not in self._cache:
+            self._cache[key] = section_scores(frame, points)
+        used.add(key)
+        for old in list(self._cache):  # keep what this run used: sliders would grow it forever
+            if old not in used:
+                del self._cache[old]
+        return measures, points, self._cache[key]
 
     def with_params(self, changes: dict[str, Any]) -> Scenario:
         """A new scenario with ``changes`` applied (validated: PolicyError names a bad path)."""

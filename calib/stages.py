@@ -12,6 +12,7 @@ from calib.cards import CardOutput
 from calib.columns import coded
 from calib.frame import Frame
 from calib.grading import Population, grade
+from calib.memo import remember
 from calib.result import Result
 from calib.streaks import ranks, streak_flags
 
@@ -91,11 +92,13 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         g = grade(gpop, grading, card_names)
         grades_idx = g.grade
         scale = grading.scale
-        table = _grades_table(frame, gpop, g, scale.names(),
-                              [gr.label or gr.name for gr in scale.grades], card_names)
+        table = remember(frame.memo, ("grades table", id(g), scale.model_dump_json()),
+                         lambda: _grades_table(frame, gpop, g, scale.names(),
+                                               [gr.label or gr.name for gr in scale.grades],
+                                               card_names))
         rank = ranks(gpop, grading, frame) if grading.ranking is not None else None
         if rank is not None:
-            table["rank"] = np.where(gpop.rated, rank, np.nan)
+            table = table.assign(rank=np.where(gpop.rated, rank, np.nan))
         result.grades = table
         result.quotas = pd.concat(g.quotas, ignore_index=True) if g.quotas else None
         result.flags = streak_flags(gpop, grading, grades_idx, rank, frame)
