@@ -245,7 +245,12 @@ def write_results(rows: list[dict], match: str) -> Path:
         "Runs: " + ", ".join(f"{r['size']:,}: calib ×{r['repeat']}" for r in rows) + ".", "",
     ])
     path = HERE / "RESULTS.md"
-    path.write_text(text, encoding="utf-8")
+    kept = ""
+    if path.exists():  # sections the other benchmark scripts' figures live in are kept
+        old = path.read_text(encoding="utf-8")
+        at = old.find("\n## ")
+        kept = old[at:] if at >= 0 else ""
+    path.write_text(text.rstrip("\n") + "\n" + kept, encoding="utf-8")
     return path
 
 
