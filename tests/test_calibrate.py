@@ -175,3 +175,20 @@ def test_inputs_untouched() -> None:
     before = copy.deepcopy(scenario.policy)
     solve_thresholds(scenario, {"A": 0.2, "B": 0.5, "C": 0.3})
     assert scenario.policy == before
+
+
+def test_remembered_stages_match_fresh_runs() -> None:
+    """Moving a forced ratio there and back: every step equals a fresh run, cache hits included."""
+    policy = calib.load_policy(DATASETS / "ecommerce_cs" / "policy.yaml")
+    rules = policy.grading.rules
+    name = next(n for n, r in rules.items() if r.method == "forced")
+    grades = list(rules[name].forced.ratios)
+    a, b = (f"grading.rules.{name}.forced.ratios.{g}" for g in grades[:2])
+    va, vb = policy.get(a), policy.get(b)
+    scenario = Scenario(policy, DATASETS / "ecommerce_cs")
+    for delta in (0.05, 0.0, 0.05):
+        moved = scenario.with_params({a: round(va + delta, 6), b: round(vb - delta, 6)})
+        fresh = calib.run(moved.policy, DATASETS / "ecommerce_cs")
+        pd.testing.assert_frame_equal(moved.result.grades, fresh.grades)
+        pd.testing.assert_frame_equal(moved.result.payouts, fresh.payouts)
+        pd.testing.assert_frame_equal(moved.result.quotas, fresh.quotas)
