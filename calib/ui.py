@@ -1,0 +1,521 @@
+"""Interactive panels for notebooks (ipywidgets): sliders built from a policy's parameter paths.
+
+``ParamPanel`` shows one slider per tunable number (its range from the policy, its label from the
+scheme: KPI, section or grade label and the short path). Every change goes through
+``Scenario.with_params``, so a value the policy does not allow is refused with a plain message in
+the panel and the previous scenario is kept. ``Dashboard`` puts a panel next to live charts
+(``alt.JupyterChart``: offline, no CDN), a table of grade counts and payout total, and a
+"who moved" table against the starting scenario.
+
+No logic of a scheme lives here: everything is read from the policy, so the same panels work for
+every scheme.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import altair as alt
+import ipywidgets as w
+import numpy as np
+import pandas as pd
+
+from calib import charts
+from calib.errors import CalibError, PolicyError
+from calib.policy.model import Policy
+from calib.policy.paths import Param, split_path
+from calib.scenario import Scenario
+
+__all__ = ["Dashboard", "ParamPanel", "grade_counts", "moved_table", "param_label", "quota_table",
+           "slider_range", "suggest_target"]
+
+SCORING_ROLES = ("threshold", "points", "weight")
+"""Roles of the numbers that shape scores (bands, tiers, steps, weights)."""
+
+_DEFAULT_SPAN = {"threshold": 1.0, "points": 10.0, "weight": 50.0, "ratio": 1.0, "money": 1000.0,
+                 "rate": 0.1, "factor": 1.0}
+
+
+# --- labels and ranges ------------------------------------------------------------------------
+def _grade_display(policy: Policy, index: int) -> str:
+    if policy.grading is None or index >= len(policy.grading.scale.grades):
+        return f"grade {index}"
+    g = policy.grading.scale.grades[index]
+    return g.name if not g.label or g.label == g.name else f"{g.name} {g.label}"
+
+
+def _group(path: str, policy: Policy) -> tuple[str, str]:
+    """The part of the policy a path belongs to: (key, title) such as ('kpis.on_time', '准时率')."""
+    parts = split_path(path)
+    labels = policy.labels()
+    head = parts[0]
+    if head in ("kpis", "measures", "sections", "scorecards", "rollups") and len(parts) > 1:
+        name = str(parts[1])
+        label = labels.get(name, name)
+        kind = {"kpis": "KPI", "measures": "measure", "sections": "section", "scorecards": "scorecard",
+                "rollups": "roll-up"}[head]
+        title = f"{label} ({kind} {name})" if label != name else f"{kind} {name}"
+        return f"{head}.{name}", title
+    if head == "grading" and len(parts) > 1 and parts[1] == "scale":
+        return "grading.scale", "Grade thresholds"
+    if head == "grading" and len(parts) > 2 and parts[1] == "rules":
+        return f"grading.rules.{parts[2]}", f"Grading rule {parts[2]}"
+    if head == "pay" and len(parts) > 2 and parts[1] == "components" and policy.pay is not None:
+        component = policy.pay.components.get(str(parts[2]))
+        label = getattr(component, "label", None) or str(parts[2])
+        return f"pay.components.{parts[2]}", f"Pay: {label}"
+    key = ".".join(str(p) for p in parts[:2])
+    return key, key
+
+
+def param_label(path: str, policy: Policy) -> str:
+    """A short label for a slider: names of KPIs, sections and grades replaced by their labels.
+
+    ``grading.scale.grades[0].min`` → ``A+ 优秀 · min``; ``sections.total.weights.ethics`` →
+    ``德勤能绩月度得分 · weight 德``; ``kpis.on_time.rule.bands[0].at`` → ``准时率 · bands[0].at``.
+    """
+    parts = split_path(path)
+    labels = policy.labels()
+    if parts[:2] == ["grading", "scale"] and len(parts) > 3 and isinstance(parts[3], int):
+        return f"{_grade_display(policy, parts[3])} · {'.'.join(str(p) for p in parts[4:])}"
+    if len(parts) > 3 and parts[0] == "grading" and "ratios" in parts:
+        i = parts.index("ratios")
+        rest = [str(p) for p in parts[i + 1:]]
+        if len(rest) == 2:
+            return f"{parts[2]} · leader {rest[0]} → share {rest[1]}"
+        return f"{parts[2]} · share {' '.join(rest)}"
+    if parts[0] in ("kpis", "measures", "sections", "scorecards") and len(parts) > 1:
+        owner = labels.get(str(parts[1]), str(parts[1]))
+        rest = [p for p in parts[2:] if p != "rule"]
+        if len(rest) == 2 and rest[0] == "weights":
+            return f"{owner} · weight {labels.get(str(rest[1]), rest[1])}"
+        short = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest).lstrip(".")
+        return f"{owner} · {short}"
+    return path
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 200 if span > 0 else 0.01
+    base = 10 ** math.floor(math.log10(raw))
+    return next(m * base for m in (1, 2, 5, 10) if m * base >= raw * 0.999)
+
+
+def slider_range(param: Param) -> tuple[float, float, float]:
+    """(min, max, step) for a slider: the policy's range, else a default for the number's role.
+
+    Ratios run 0–1 by 0.01; weights 0–100; other numbers ±50 % around the value (a role default
+    when the value is 0). An exclusive bound moves in by one step. The current value is always
+    inside.
+    """
+    v = float(param.value)
+    role = param.role
+    if role in ("ratio",):
+        lo, hi = 0.0, 1.0
+    elif role == "weight":
+        lo, hi = 0.0, max(100.0, v * 2)
+    else:
+        span = abs(v) * 0.5 if v else _DEFAULT_SPAN.get(role, 1.0)
+        if role == "threshold" and v and abs(v) < 2:
+            span = max(span, 0.1)
+        lo, hi = v - span, v + span
+    lo = float(param.min) if param.min is not None else lo
+    hi = float(param.max) if param.max is not None else hi
+    if param.min is not None and param.max is None and hi <= lo:
+        hi = lo + (abs(v) or _DEFAULT_SPAN.get(role, 1.0))
+    if param.max is not None and param.min is None and lo >= hi:
+        lo = hi - (abs(v) or _DEFAULT_SPAN.get(role, 1.0))
+    step = 0.01 if role == "ratio" and hi - lo <= 1.0 else _nice_step(hi - lo)
+    if param.min_exclusive:
+        lo += step
+    if param.max_exclusive:
+        hi -= step
+    return min(lo, v), max(hi, v), step
+
+
+def _decimals(step: float) -> int:
+    return max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+
+
+# --- tables -----------------------------------------------------------------------------------
+def _grade_names(policy: Policy) -> list[tuple[str, str]]:
+    if policy.grading is None:
+        return []
+    return [(g.name, _grade_display(policy, i)) for i, g in enumerate(policy.grading.scale.grades)]
+
+
+def grade_counts(scenario: Scenario, start: Scenario | None = None) -> pd.DataFrame:
+    """People per grade (and share) now, with the starting scenario's counts when given, plus
+    a last row with the payout total when the policy pays.
+    """
+    policy = scenario.policy
+    rows = []
+    sides = [("now", scenario)] if start is None else [("start", start), ("now", scenario)]
+    counts = {}
+    for name, sc in sides:
+        g = sc.result.grades
+        counts[name] = (g["grade"].dropna().astype(str).value_counts() if g is not None
+                        else pd.Series(dtype=int))
+    for grade, display in _grade_names(policy):
+        row: dict[str, Any] = {"grade": display}
+        for name, _ in sides:
+            row[name] = int(counts[name].get(grade, 0))
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["grade", *[n for n, _ in sides]])
+    for name, _ in sides:
+        total = table[name].sum()
+        table[f"{name} %"] = (table[name] / total * 100).round(1) if total else 0.0
+    if policy.pay is not None:
+        pay: dict[str, Any] = {"grade": f"payout total ({policy.currency})"}
+        for name, sc in sides:
+            pay[name] = sc.total_payout()
+        table = pd.concat([table, pd.DataFrame([pay])], ignore_index=True)
+    if start is not None and len(table):
+        table["change"] = table["now"] - table["start"]
+    return table.set_index("grade")
+
+
+def moved_table(before: Scenario, after: Scenario, top: int = 15) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows whose grade changed between two scenarios (largest score change first, at most
+    ``top``) and the number of rows that moved up, down or kept their grade.
+    """
+    b, a = before.result.grades, after.result.grades
+    if b is None or a is None:
+        return pd.DataFrame(), {}
+    names = after.policy.grading.scale.names() if after.policy.grading else []
+    rank = {g: i for i, g in enumerate(names)}
+    m = b[["id", "period", "score", "grade"]].merge(a[["id", "period", "score", "grade"]],
+                                                   on=["id", "period"], suffixes=(" before", " after"))
+    rb = m["grade before"].astype(object).map(rank)
+    ra = m["grade after"].astype(object).map(rank)
+    up = (ra < rb).to_numpy()
+    down = (ra > rb).to_numpy()
+    other = (rb.isna() != ra.isna()).to_numpy()
+    summary = {"up": int(up.sum()), "down": int(down.sum()), "other": int(other.sum()),
+               "same": int(len(m) - up.sum() - down.sum() - other.sum())}
+    moved = m[up | down | other].copy()
+    moved["move"] = np.select([up[up | down | other], down[up | down | other]], ["↑ up", "↓ down"],
+                              "graded on one side")
+    moved["score change"] = (moved["score after"] - moved["score before"]).round(2)
+    moved["_size"] = moved["score change"].abs()
+    moved = moved.sort_values(["_size", "score after"], ascending=False).head(top).drop(columns="_size")
+    shown = dict(_grade_names(after.policy))
+    for col in ("grade before", "grade after"):
+        moved[col] = moved[col].astype(object).map(lambda g: shown.get(g, g))
+    for col in ("score before", "score after"):
+        moved[col] = moved[col].round(2)
+    return moved.reset_index(drop=True), summary
+
+
+def quota_table(result: Any, period: str | None = None, rule: str | None = None) -> pd.DataFrame:
+    """``result.quotas`` for one period (the first by default) as group × grade quotas."""
+    q = result.quotas
+    if q is None or q.empty:
+        return pd.DataFrame()
+    if rule is not None:
+        q = q[q["rule"].astype(str) == rule]
+    periods = sorted(q["period"].astype(str).unique())
+    period = period if period is not None else periods[0]
+    q = q[q["period"].astype(str) == period]
+    names = result.policy.grading.scale.names()
+    table = q.pivot_table(index=["rule", "group", "size"], columns="grade", values="quota",
+                          aggfunc="sum", observed=True)
+    table = table.reindex(columns=[g for g in names if g in table.columns])
+    table.columns.name = f"quota per grade, {period}"
+    return table
+
+
+def suggest_target(policy: Policy) -> dict[str, float]:
+    """A target distribution to start from: the forced ratios when one forced rule sets them,
+    else a bell over the scale (10/20/40/20/10 for five grades).
+    """
+    if policy.grading is None:
+        raise CalibError("the policy has no grading")
+    for rule in policy.grading.rules.values():
+        if rule.method == "forced" and rule.forced is not None:
+            return {k: float(v) for k, v in rule.forced.ratios.items()}
+    names = policy.grading.scale.names()
+    centre = (len(names) - 1) / 2
+    weights = np.array([2.0 ** -abs(i - centre) for i in range(len(names))])
+    shares = np.round(weights / weights.sum(), 4)
+    shares[int(centre)] += round(1 - shares.sum(), 4)
+    return {n: float(round(s, 4)) for n, s in zip(names, shares, strict=True)}
+
+
+def _html_table(frame: pd.DataFrame, title: str, note: str = "") -> str:
+    body = frame.to_html(border=0, na_rep="", float_format=lambda v: f"{v:,.2f}".rstrip("0").rstrip("."))
+    note = f"<div style='color:#555'>{html.escape(note)}</div>" if note else ""
+    return f"<b>{html.escape(title)}</b>{note}{body}"
+
+
+# --- the panel --------------------------------------------------------------------------------
+class ParamPanel:
+    """One slider per tunable number of ``scenario``'s policy, re-running it on each change.
+
+    Parameters
+    ----------
+    scenario : calib.Scenario
+        The starting scenario (policy + data).
+    paths : sequence of str, optional
+        The parameter paths to show (default: all, filtered by ``roles`` and ``under``).
+    roles : sequence of str, optional
+        Keep the numbers of these roles (``threshold``, ``points``, ``weight``, ``ratio``,
+        ``money``, ``rate``, ``factor``).
+    on_change : callable, optional
+        Called with the new scenario after each successful change.
+    under : sequence of str, optional
+        Keep paths starting with one of these prefixes (``grading.``, ``kpis.on_time``).
+    exclude : sequence of str, optional
+        Leave out paths starting with one of these prefixes (``pay.``).
+
+    ``panel.scenario`` is the current scenario; ``panel.set({path: value})`` changes numbers
+    from code; ``panel.changes()`` lists what differs from the start. A refused value leaves the
+    slider and the scenario as they were and shows the reason in ``panel.message``.
+    """
+
+    def __init__(self, scenario: Scenario, paths: Sequence[str] | None = None,
+                 roles: Iterable[str] | None = None,
+                 on_change: Callable[[Scenario], Any] | None = None,
+                 under: Iterable[str] | None = None, exclude: Iterable[str] | None = None):
+        self.start = scenario
+        self.scenario = scenario
+        self.on_change = on_change
+        self.error: str | None = None
+        policy = scenario.policy
+        params = policy.params()
+        if paths is not None:
+            by_path = {p.path: p for p in params}
+            unknown = [p for p in paths if p not in by_path]
+            if unknown:
+                raise CalibError(f"not tunable numbers of policy {policy.name}: {', '.join(unknown)}")
+            params = [by_path[p] for p in paths]
+        if roles is not None:
+            roles = set(roles)
+            params = [p for p in params if p.role in roles]
+        if under is not None:
+            prefixes = tuple(under)
+            params = [p for p in params if p.path.startswith(prefixes)]
+        if exclude is not None:
+            prefixes = tuple(exclude)
+            params = [p for p in params if not p.path.startswith(prefixes)]
+        self.params: dict[str, Param] = {p.path: p for p in params}
+        self.sliders: dict[str, w.FloatSlider] = {}
+        self._quiet = False
+        groups: dict[str, tuple[str, list[w.Widget]]] = {}
+        for p in params:
+            lo, hi, step = slider_range(p)
+            slider = w.FloatSlider(value=p.value, min=lo, max=hi, step=step, continuous_update=False,
+                                   description=param_label(p.path, policy),
+                                   readout_format=f".{_decimals(step)}f",
+                                   style={"description_width": "250px"},
+                                   layout=w.Layout(width="560px"))
+            slider.description_tooltip = f"{p.path} ({p.role})"
+            slider.observe(self._changed(p.path), names="value")
+            self.sliders[p.path] = slider
+            key, title = _group(p.path, policy)
+            groups.setdefault(key, (title, []))[1].append(slider)
+        self.status = w.HTML(self._status())
+        self.message = w.HTML("")
+        self.reset_button = w.Button(description="Back to start", icon="undo",
+                                     tooltip="Set every number back to the starting policy")
+        self.reset_button.on_click(lambda _: self.reset())
+        if groups:
+            boxes = [w.VBox(children) for _, children in groups.values()]
+            self.sections = w.Accordion(children=boxes, titles=tuple(t for t, _ in groups.values()),
+                                        selected_index=0)
+        else:
+            self.sections = w.HTML("<i>No tunable numbers of the chosen kinds in this policy.</i>")
+        self.widget = w.VBox([w.HBox([self.status, self.reset_button]), self.message, self.sections])
+
+    # --- display ---
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _status(self) -> str:
+        n = len(self.changes())
+        return (f"<span style='color:#555'>{len(self.sliders)} numbers · {n} changed from the start · "
+                f"last re-run {self.scenario.seconds * 1000:.0f} ms</span>")
+
+    # --- changes ---
+    def _changed(self, path: str) -> Callable[[dict], None]:
+        def handler(change: dict) -> None:
+            if self._quiet:
+                return
+            self.set({path: change["new"]})
+        return handler
+
+    def _round(self, path: str, value: float) -> float:
+        step = self.sliders[path].step if path in self.sliders else 0
+        value = float(value)
+        if step:
+            value = round(value, _decimals(step) + 2)
+        return int(value) if value.is_integer() and isinstance(self.params.get(path), Param) \
+            and float(self.params[path].value).is_integer() else value
+
+    def _current(self, path: str) -> float:
+        return float(self.scenario.policy.get(path))
+
+    def set(self, changes: Mapping[str, float]) -> bool:
+        """Apply ``changes`` (path → value): True when accepted; a refusal is shown, not raised."""
+        clean = {path: self._round(path, v) for path, v in changes.items()}
+        clean = {p: v for p, v in clean.items() if p not in self.params or v != self._current(p)}
+        if not clean:
+            return True
+        try:
+            new = self.scenario.with_params(clean)
+        except PolicyError as exc:
+            self._refuse(exc)
+            return False
+        except (CalibError, KeyError, ValueError) as exc:  # data-dependent rules, bad paths
+            self._refuse(exc)
+            return False
+        self.scenario = new
+        self.error = None
+        self.message.value = ""
+        self._sync()
+        if self.on_change is not None:
+            self.on_change(new)
+        return True
+
+    def _refuse(self, exc: Exception) -> None:
+        text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        self.error = text
+        lines = "<br>".join(html.escape(line) for line in text.splitlines() if line.strip())
+        self.message.value = (
+            "<div style='background:#fdecea;border-left:4px solid #d62728;padding:4px 8px'>"
+            f"<b>Not applied</b> — the policy does not allow this value:<br>{lines}<br>"
+            "<span style='color:#555'>The previous numbers are kept.</span></div>")
+        self._sync()
+
+    def _sync(self) -> None:
+        """Put every slider back on the current scenario's value (without re-running)."""
+        self._quiet = True
+        try:
+            for path, slider in self.sliders.items():
+                value = self._current(path)
+                if value < slider.min:
+                    slider.min = value
+                if value > slider.max:
+                    slider.max = value
+                if slider.value != value:
+                    slider.value = value
+        finally:
+            self._quiet = False
+        self.status.value = self._status()
+
+    def reset(self) -> None:
+        """Go back to the starting scenario."""
+        self.scenario = self.start
+        self.error = None
+        self.message.value = ""
+        self._sync()
+        if self.on_change is not None:
+            self.on_change(self.start)
+
+    def changes(self) -> pd.DataFrame:
+        """The numbers that differ from the starting policy: path, label, start, now."""
+        rows = []
+        for path, p in self.params.items():
+            now = self._current(path)
+            if now != p.value:
+                rows.append({"path": path, "label": param_label(path, self.start.policy),
+                             "start": p.value, "now": now})
+        return pd.DataFrame(rows, columns=["path", "label", "start", "now"])
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+class Dashboard:
+    """A ``ParamPanel`` with live charts, a grade-count/payout table and a "who moved" table.
+
+    Parameters
+    ----------
+    scenario : calib.Scenario
+        The starting scenario.
+    paths, roles, under, exclude
+        Which numbers get sliders (see ``ParamPanel``).
+    target : mapping, optional
+        Target share per grade for the grade chart (default: the forced ratios, if any).
+    period : str, optional
+        Keep one period in the charts.
+    top : int
+        How many movers the "who moved" table lists.
+
+    ``dash.scenario`` is the current scenario, ``dash.charts`` the ``alt.JupyterChart`` widgets
+    (``scores``, ``grades``), ``dash.set({path: value})`` changes numbers from code.
+    """
+
+    def __init__(self, scenario: Scenario, paths: Sequence[str] | None = None,
+                 roles: Iterable[str] | None = None, under: Iterable[str] | None = None,
+                 exclude: Iterable[str] | None = None, target: Mapping[str, float] | None = None,
+                 period: str | None = None, top: int = 15):
+        try:
+            alt.JupyterChart.enable_offline()
+        except Exception:  # without the bundle the widget still loads from the kernel
+            pass
+        self.start = scenario
+        self.target = dict(target) if target is not None else None
+        self.period = period
+        self.top = top
+        self.panel = ParamPanel(scenario, paths=paths, roles=roles, under=under, exclude=exclude,
+                                on_change=self._update)
+        self.charts: dict[str, alt.JupyterChart] = {}
+        for name, chart in self._charts(scenario).items():
+            self.charts[name] = alt.JupyterChart(chart)
+        self.counts = w.HTML()
+        self.movers = w.HTML()
+        self._tables(scenario)
+        right = w.VBox([*self.charts.values(), w.HBox([self.counts, self.movers],
+                                                       layout=w.Layout(gap="24px"))])
+        self.widget = w.VBox([self.panel.widget, right])
+
+    @property
+    def scenario(self) -> Scenario:
+        """The current scenario."""
+        return self.panel.scenario
+
+    def set(self, changes: Mapping[str, float]) -> bool:
+        """Change numbers by path (as if the sliders moved): True when accepted."""
+        return self.panel.set(changes)
+
+    def apply(self, policy: Policy) -> bool:
+        """Move the sliders to the numbers of ``policy`` (for example a solver's answer)."""
+        return self.set({path: float(policy.get(path)) for path in self.panel.params})
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _charts(self, scenario: Scenario) -> dict[str, alt.TopLevelMixin]:
+        result = scenario.result
+        out: dict[str, alt.TopLevelMixin] = {}
+        graded = result.policy.grading is not None and result.grades is not None
+        try:
+            out["scores"] = charts.score_distribution(result, on=None if graded else "period",
+                                                      period=self.period)
+        except CalibError:
+            out["scores"] = charts.score_distribution(result, on="period", period=self.period)
+        if graded:
+            out["grades"] = charts.grade_distribution(result, target=self.target, period=self.period)
+        return out
+
+    def _tables(self, scenario: Scenario) -> None:
+        counts = grade_counts(scenario, self.start)
+        self.counts.value = _html_table(counts, "Grades and payout", "start: the policy as loaded")
+        moved, summary = moved_table(self.start, scenario, self.top)
+        if not summary:
+            self.movers.value = "<i>The policy has no grades: nobody can move.</i>"
+            return
+        note = ", ".join(f"{v} {k}" for k, v in summary.items() if v or k == "same")
+        if moved.empty:
+            self.movers.value = _html_table(moved, "Who moved", f"nobody changed grade ({note})") \
+                if len(moved.columns) else f"<b>Who moved</b><div>nobody ({html.escape(note)})</div>"
+            return
+        self.movers.value = _html_table(moved, f"Who moved (largest score changes, top {self.top})", note)
+
+    def _update(self, scenario: Scenario) -> None:
+        for name, chart in self._charts(scenario).items():
+            if name in self.charts:
+                self.charts[name].chart = chart
+        self._tables(scenario)
+
