@@ -1,0 +1,531 @@
+"""Write notebooks 04–06 (payouts and budget, what-if, freeze and export) from their cells.
+
+Run ``.venv/bin/python notebooks/_build_456.py`` after editing a cell here; the notebooks are
+written without outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+SCHEMES = ("`logistics_cs`, `gas_cs`, `ecommerce_cs`, `property_cs`, `support_team`, `call_centre`, "
+           "`ethics_diligence`, `safety`")
+
+SETUP = '''\
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+
+import calib
+from calib import charts
+
+folder = Path("..") / "datasets" / SCHEME
+policy = calib.load_policy(folder / "policy.yaml")
+data = calib.load_data(folder, policy)
+'''
+
+
+def md(text: str) -> nbformat.NotebookNode:
+    return new_markdown_cell(text.strip())
+
+
+def code(text: str) -> nbformat.NotebookNode:
+    return new_code_cell(text.strip())
+
+
+def scheme_cell() -> nbformat.NotebookNode:
+    return code('SCHEME = "gas_cs"  # which example scheme to open')
+
+
+# --- 04 ---------------------------------------------------------------------------------------
+NB04 = [
+    md(f"""
+# 04 · Payouts and budget
+
+For **finance**: what the scheme pays, whether it fits the budget, and how much it may cost next
+year.
+
+1. what was paid over the history, in total, per group and per pay component;
+2. the total per pay period against the budget;
+3. the **budget solver**: the value of one money or coefficient number of the scheme that makes
+   the history's payout meet the budget;
+4. a **Monte Carlo** of next year: the likely total (P50), a bad year (P90, P95) and the chance
+   of going over budget;
+5. **sensitivity**: which of the scheme's numbers move the payout most.
+
+Change `SCHEME` below to any of: {SCHEMES}. Every rule comes from the scheme's `policy.yaml`.
+"""),
+    scheme_cell(),
+    code(SETUP + '''
+from calib.calibrate import CalibrationError, sensitivity, solve_budget
+from calib.simulate import simulate
+from calib.workbooks import group_column, params_table
+
+scenario = calib.Scenario(policy, data)
+result = scenario.result
+pay = result.payouts
+currency = policy.currency
+print(policy.title or policy.name)
+if pay is None:
+    print("This scheme pays nothing, so there is no payout or budget to show: the cells below say so.")
+'''),
+    md("""
+## What the scheme paid
+
+Totals over every pay period of the history, exact to the cent, then per group and per pay
+component (a deduction shows as a negative amount).
+"""),
+    code('''
+if pay is None:
+    print("No payouts: this scheme has no pay section.")
+else:
+    periods = pay["period"].astype(str)
+    print(f"Total paid: {scenario.total_payout():,.2f} {currency} over {periods.nunique()} pay "
+          f"periods ({periods.min()} to {periods.max()}), {pay['id'].nunique()} people")
+    parts = [c for c in [*policy.pay.components, "pool"] if c in pay.columns]
+    labels = {name: c.label or name for name, c in policy.pay.components.items()}
+    labels["pool"] = getattr(policy.pay.pool, "label", None) or "pool"
+    by_component = pay[parts].sum().round(2).rename(index=labels).rename(f"total ({currency})")
+    display(by_component.to_frame())
+'''),
+    code('''
+people = data.tables.get("people")
+group = group_column(policy, people, None) if pay is not None else None
+if group is None:
+    print("This scheme has no group column (team, department, ...), so there is no per-group total.")
+else:
+    groups = people.set_index(policy.inputs.id)[group]
+    per_group = (pay.assign(group=pay["id"].map(groups))
+                 .groupby("group")["payout"].agg(people="size", total="sum", mean="mean").round(2))
+    per_group["share"] = (per_group["total"] / per_group["total"].sum()).map("{:.1%}".format)
+    display(per_group.rename_axis(group).sort_values("total", ascending=False))
+'''),
+    md("""
+## The budget
+
+`BUDGET_PER_PERIOD` is what may be paid in **one pay period** (a month, or a year when the
+scheme pays a yearly bonus). Type your own number; left at `None` it is the bonus pool when the
+scheme shares one, else the typical period's total rounded to a thousand. Bars over the budget
+are red.
+"""),
+    code('''
+BUDGET_PER_PERIOD = None  # e.g. 150_000; None: the pool, or the typical period's total
+'''),
+    code('''
+if pay is None:
+    print("No payouts: there is no budget to compare with.")
+else:
+    per_period = pay.groupby(pay["period"].astype(str))["payout"].sum()
+    pool = policy.pay.pool
+    if BUDGET_PER_PERIOD is not None:
+        budget = float(BUDGET_PER_PERIOD)
+    elif pool is not None and pool.by is None:
+        budget = float(pool.amount)
+    else:
+        budget = float(round(per_period.mean(), -3))
+    print(f"Budget per pay period: {budget:,.2f} {currency}; "
+          f"{int((per_period > budget).sum())} of {len(per_period)} periods went over it.")
+    display(alt.JupyterChart(charts.payout_distribution(result, budget=budget, per="period")))
+'''),
+    md("""
+## The budget solver
+
+Which value of one of the scheme's pay numbers would have made the whole history's payout meet
+the budget (the budget above × the number of pay periods)? The solver takes the **first money
+amount or grade coefficient of the pay section** (the list is printed) and keeps it inside the
+range the policy allows. A scheme whose pay has no such number (for example pay as a percentage
+of the score) is skipped.
+"""),
+    code('''
+table = params_table(policy)
+candidates = table[table["path"].str.startswith("pay.") & table["role"].isin(["money", "factor"])]
+if pay is None or candidates.empty:
+    print("This scheme's pay has no money amount or coefficient to solve for: the solver is skipped.")
+else:
+    display(candidates[["path", "label", "value", "min", "max", "role"]].reset_index(drop=True))
+    choice = candidates.iloc[0]
+    target = budget * per_period.size
+    print(f"Solving {choice['path']} ({choice['label']}, now {choice['value']:g}) "
+          f"for a total of {target:,.2f} {currency} ...")
+    try:
+        solved, report = solve_budget(scenario, target, choice["path"])
+        display(pd.Series(report, name="budget solver").to_frame())
+        print(f"Set {report['path']} to {report['value']:.6g}: the total becomes "
+              f"{report['total']:,.2f} {currency} (was {report['before']:,.2f}; "
+              f"gap to the budget {report['gap']:+,.2f}).")
+    except CalibrationError as exc:
+        print(f"The solver could not meet the budget: {exc}")
+'''),
+    md("""
+## Next year: Monte Carlo
+
+500 simulated years (seed 1, so the figures are the same every time). Each person's monthly
+score is drawn from their own history, with good and bad months for whole teams, people leaving
+and joining; each simulated year is graded and paid by the scheme's own rules. The budget for
+the year is the budget per period × the pay periods in twelve months.
+"""),
+    code('''
+if pay is None:
+    print("No payouts: there is nothing to simulate.")
+else:
+    periods_per_year = per_period.size * 12 / result.scores["period"].nunique()
+    year_budget = budget * periods_per_year
+    sim = simulate(policy, result, n=500, seed=1, progress=False, budget=year_budget)
+    print(sim.summary())
+    q = sim.quantiles()
+    figures = pd.Series({**q.round(2).to_dict(), "budget": round(year_budget, 2),
+                         "chance over budget": f"{sim.p_over(year_budget):.1%}"}, name=currency)
+    display(figures.to_frame())
+    display(alt.JupyterChart(charts.monte_carlo(sim.totals, budget=year_budget, currency=currency)))
+'''),
+    code('''
+if pay is None or sim.grade_probabilities.empty:
+    print("This scheme has no grades, so there is no grade forecast.")
+else:
+    print("Expected grade mix next year (mean chance per person):")
+    display(sim.grade_probabilities.drop(columns="id", errors="ignore").mean().map("{:.1%}".format)
+            .rename("share").to_frame())
+'''),
+    md("""
+## Sensitivity: which numbers matter
+
+Each of the scheme's numbers (up to 8) is moved 5% down and 5% up, within its allowed range; the
+bars show how much the history's payout total changes, widest on top. `moved_low`/`moved_high`
+count the rows whose grade changes.
+"""),
+    code('''
+sens = sensitivity(scenario, rel=0.05, limit=8)
+if sens.empty:
+    print("This scheme has no tunable numbers to test.")
+else:
+    # the table also has a `value` column, which tornado() cannot take: pass the three it reads
+    display(alt.JupyterChart(charts.tornado(sens[["parameter", "low", "high"]], policy=policy)))
+    shown = [c for c in ("parameter", "value", "low_value", "high_value", "low", "high",
+                         "moved_low", "moved_high", "note_low", "note_high") if c in sens.columns]
+    display(sens[shown])
+'''),
+]
+
+
+# --- 05 ---------------------------------------------------------------------------------------
+NB05 = [
+    md(f"""
+# 05 · What if…?
+
+For **managers**: what would have happened to one person if one of their numbers had been
+different, say more satisfied customers, an extra complaint or a better rating?
+
+1. pick a person and a month below (the lists show everyone who was rated);
+2. say what changes, as `CHANGES = {{column: new value}}` for that person's record in that month;
+3. the scheme runs again on a copy of the data (the files are not touched) and shows score,
+   grade, rank and pay before and after, **who else moved** (in a forced distribution one
+   person's grade can push another's), and the person's statement line by line.
+
+Change `SCHEME` below to any of: {SCHEMES}.
+"""),
+    scheme_cell(),
+    code(SETUP + '''
+import ipywidgets as widgets
+
+from calib.workbooks import group_column
+
+result = calib.run(policy, data)
+id_col, period_col = policy.inputs.id, policy.inputs.records.period
+records = data.tables["records"]
+people = data.tables.get("people")
+group = group_column(policy, people, None)
+team_of = people.set_index(id_col)[group].astype(str) if group else None
+rated = result.rated()
+ids = list(dict.fromkeys(rated["id"].astype(str)))
+main_card = rated["scorecard"].mode().iloc[0]  # the list opens on the first person of the main scorecard
+first = str(rated.loc[rated["scorecard"] == main_card, "id"].iloc[0])
+print(policy.title or policy.name, f"— {len(ids)} people rated; main scorecard: {main_card}")
+'''),
+    md("""
+## Pick a person and a month
+
+The cells below read the current choice. After picking someone else, run the cells below again
+(**Run ▸ Run Selected Cell and All Below**).
+"""),
+    code('''
+def _label(pid):
+    return f"{pid} · {team_of.get(pid, '')}" if team_of is not None else pid
+
+
+def _periods(pid):
+    return sorted(rated.loc[rated["id"].astype(str) == pid, "period"].astype(str).unique())
+
+
+person = widgets.Dropdown(options=[(_label(i), i) for i in ids], value=first, description="Person")
+period = widgets.Dropdown(options=_periods(first), value=_periods(first)[-1], description="Month")
+
+
+def _on_person(change):
+    options = _periods(change["new"])
+    period.options = options
+    period.value = options[-1]
+
+
+person.observe(_on_person, names="value")
+widgets.HBox([person, period])
+'''),
+    code('''
+PERSON, PERIOD = person.value, period.value
+mine = (records[id_col].astype(str) == PERSON) & (records[period_col].astype(str) == PERIOD)
+columns = policy.inputs.records.columns
+shown = [c for c in records.columns if c in columns and c != period_col]
+print(f"{PERSON}, {PERIOD}: the record as it is")
+display(records.loc[mine, shown].T.set_axis(["value"], axis=1)
+        .assign(meaning=lambda t: [columns[c].label or "" for c in t.index]))
+'''),
+    md("""
+## What changes
+
+`CHANGES` maps a column of the record (the names in the table above) to its new value. A
+suggestion is made from the scheme's first KPI; replace it with your own, for example
+`CHANGES = {"complaints": 2}`.
+"""),
+    code('''
+def suggest(row, points):
+    """A change to try on a KPI this person is scored on: a ratio at 100% (or 80% when it is
+    already full), or a rating at the best label (or the worst when it is already the best).
+    """
+    for name, kpi in policy.kpis.items():
+        if pd.isna(points.get(name)):
+            continue  # not on this person's scorecard this month
+        m = policy.measures.get(kpi.measure) if kpi.measure else None
+        if getattr(m, "kind", "") == "ratio" and len(m.numerator) == 1 and len(m.denominator) == 1:
+            num, den = m.numerator[0], m.denominator[0]
+            if num in row and den in row and row[den] > 0:
+                full = int(row[den])
+                return {num: full if row[num] < full else int(full * 0.8)}
+        spec = columns.get(getattr(kpi, "column", None) or "")
+        if spec is not None and spec.type == "label":
+            best, worst = spec.labels[0], spec.labels[-1]
+            return {kpi.column: best if row[kpi.column] != best else worst}
+    print("No KPI of this person reads a ratio or a rating from the record: type a change yourself.")
+    return {}
+
+
+kp = result.kpi_points
+points = kp[(kp["id"].astype(str) == PERSON) & (kp["period"].astype(str) == PERIOD)].iloc[0]
+CHANGES = suggest(records.loc[mine].iloc[0], points)  # or type your own: {"column": new value}
+print("CHANGES =", CHANGES)
+'''),
+    code('''
+tables = {name: table.copy() for name, table in data.tables.items()}
+rows = (tables["records"][id_col].astype(str) == PERSON) & \\
+       (tables["records"][period_col].astype(str) == PERIOD)
+for column, value in CHANGES.items():
+    print(f"{column}: {tables['records'].loc[rows, column].iloc[0]} → {value}")
+    tables["records"].loc[rows, column] = value
+after = calib.run(policy, tables)
+'''),
+    md("""
+## Before and after for this person
+
+The month's score, then every grade and pay row of the person that changed (a scheme that
+grades or pays per year shows the year).
+"""),
+    code('''
+def text(s):
+    """Values as text, empty where missing, so that before and after compare cell by cell."""
+    return s.astype(object).where(s.notna(), "").astype(str)
+
+
+def side(res):
+    keys = ["id", "period"]
+    out = res.scores[keys + ["status", "score"]]
+    if res.grades is not None:
+        rank = [c for c in ("rank", "place") if c in res.grades.columns][:1]
+        out = out.merge(res.grades[keys + ["grade", "grade_label", *rank]], on=keys, how="outer")
+    if res.payouts is not None:
+        out = out.merge(res.payouts[keys + ["payout"]], on=keys, how="outer")
+    return out[out["id"].astype(str) == PERSON].assign(period=lambda t: t["period"].astype(str))
+
+
+both = side(result).merge(side(after), on=["id", "period"], how="outer", suffixes=(" before", " after"))
+names = [c[:-7] for c in both.columns if c.endswith(" before")]
+differs = pd.concat([text(both[f"{n} before"]) != text(both[f"{n} after"]) for n in names],
+                    axis=1).any(axis=1)
+view = both[differs | (both["period"] == PERIOD)].set_index("period")
+display(view[[f"{n} {s}" for n in names for s in ("before", "after")]].dropna(axis=1, how="all").T)
+if not differs.any():
+    print("Nothing changed for this person: the change did not move their score, grade or pay.")
+'''),
+    md("""
+## Who else moved
+
+In a forced distribution or a shared bonus pool, one person's change can move someone else:
+their grade or their share of the pool.
+"""),
+    code('''
+keys = ["id", "period"]
+if result.grades is None:
+    print("This scheme has no grades, so nobody else's grade can move.")
+else:
+    g = result.grades[keys + ["score", "grade"]].merge(after.grades[keys + ["score", "grade"]],
+                                                      on=keys, suffixes=(" before", " after"))
+    others = g[(text(g["grade before"]) != text(g["grade after"]))
+               & (g["id"].astype(str) != PERSON)]
+    print(f"{len(others)} other graded rows changed grade.")
+    display(others.head(20))
+if result.payouts is not None:
+    p = result.payouts[keys + ["payout"]].merge(after.payouts[keys + ["payout"]], on=keys,
+                                                suffixes=(" before", " after"))
+    p["delta"] = (p["payout after"] - p["payout before"]).round(2)
+    paid = p[(p["delta"] != 0) & (p["id"].astype(str) != PERSON)]
+    print(f"{len(paid)} other pay rows changed, by {paid['delta'].sum():+,.2f} {policy.currency} in total.")
+    display(paid.head(20))
+'''),
+    md("""
+## The person's statement, after the change
+
+Every number from the raw inputs to the pay, with the rule behind it.
+"""),
+    code('''
+print(after.explain(PERSON, PERIOD).to_text())
+'''),
+]
+
+
+# --- 06 ---------------------------------------------------------------------------------------
+NB06 = [
+    md(f"""
+# 06 · Freeze and export
+
+The last step before next year: compare a **tuned** scheme with **last year's**, then freeze the
+tuned one into a tamper-evident file and write the workbook management signs.
+
+1. make a tuned copy of the scheme (one grade threshold or grade ratio moved: edit `TUNING`);
+2. list every changed number and what it does: who changes grade, the payout per group and in
+   total, exact to the cent;
+3. freeze the tuned scheme with its **provenance** (the data it was calibrated on and the
+   figures it was signed off with), load it back and check that it pays exactly the same;
+4. write the **sign-off workbook**.
+
+Files go to a new temporary folder (its path is printed). Change `SCHEME` below to any of:
+{SCHEMES}.
+"""),
+    scheme_cell(),
+    code(SETUP + '''
+import tempfile
+from decimal import Decimal
+
+import openpyxl
+
+from calib.compare import diff_policies, impact
+from calib.workbooks import money_total, write_signoff
+
+result = calib.run(policy, data)
+params = {p.path: p for p in policy.params()}
+print(policy.title or policy.name, f"— {len(params)} tunable numbers")
+'''),
+    md("""
+## The tuned scheme
+
+Suggested change: the best grade's minimum score one point higher; for a scheme that grades by
+a forced distribution, five percentage points moved from the best grade's ratio to the next;
+for a scheme without grades, its first pay amount 5% higher. Replace `TUNING` with your own
+`{path: value}` (`calib params` or `policy.params()` lists every path).
+"""),
+    code('''
+def suggest():
+    mins = [p for p in params if p.startswith("grading.scale.grades[") and p.endswith(".min")]
+    ratios = [p for p in params if p.startswith("grading.rules.") and params[p].role == "ratio"]
+    if mins:
+        p = params[mins[0]]
+        up = p.value + 1
+        return {p.path: up if p.max is None or up <= p.max else p.value - 1}
+    if ratios:
+        first, second = params[ratios[0]], params[ratios[1]]
+        step = min(0.05, first.value)
+        return {first.path: round(first.value - step, 6), second.path: round(second.value + step, 6)}
+    money = [p for p in params.values() if p.path.startswith("pay.") and p.role in ("money", "factor")]
+    if money:
+        return {money[0].path: round(money[0].value * 1.05, 2)}
+    print("This scheme has neither grades nor a pay amount to tune: the tuned copy equals last year's.")
+    return {}
+
+
+TUNING = suggest()  # or your own: {"grading.scale.grades[0].min": 92}
+tuned = policy.with_params(TUNING)
+print("TUNING =", TUNING)
+'''),
+    md("""
+## What changes: parameters, grades and pay
+
+Last year's scheme is the one in `policy.yaml`; both run on the same history.
+"""),
+    code('''
+display(diff_policies(policy, tuned))
+change = impact(policy, tuned, data)
+print(change.to_text())
+'''),
+    md("""
+## Freeze the tuned scheme
+
+The frozen file holds the scheme, calib's version, when it was frozen and its provenance; its
+sha256 covers all of it, so a file edited by hand is refused when loaded.
+"""),
+    code('''
+out = Path(tempfile.mkdtemp(prefix=f"calib_{SCHEME}_"))
+print("Files go to", out)
+change.to_excel(out / "impact.xlsx")
+prov = calib.provenance(tuned, data, note="tuned in notebook 06_freeze_and_export")
+frozen_path = out / f"{tuned.name}.frozen.json"
+sha = calib.write_frozen(tuned, frozen_path, provenance=prov)
+print(f"Frozen: {frozen_path.name}, sha256 {sha}")
+display(pd.Series(prov["figures"], name="provenance figures", dtype=object).to_frame())
+'''),
+    md("""
+## Load it back and check it reproduces the figures
+
+The frozen file is read back (its hash is checked) and run on the same data: the payout total
+must equal the tuned scheme's total in this notebook, to the cent.
+"""),
+    code('''
+frozen = calib.load_frozen(frozen_path)
+assert frozen.sha256 == sha and frozen.provenance["data_sha256"] == data.fingerprint()
+rerun = calib.run(frozen.policy, data)
+if rerun.payouts is None:
+    print("This scheme pays nothing; the frozen file reproduces its scores:",
+          rerun.scores["score"].equals(calib.run(tuned, data).scores["score"]))
+else:
+    total = money_total(rerun.payouts["payout"])
+    assert total == change.total_after == Decimal(prov["figures"]["payout_total"]), \\
+        (total, change.total_after, prov["figures"]["payout_total"])
+    print(f"The frozen scheme pays {total:,.2f} {policy.currency}: the same as the tuned scheme "
+          f"here ({change.total_after:,.2f}) and as its provenance ({prov['figures']['payout_total']}).")
+'''),
+    md("""
+## The sign-off workbook
+
+What management approves: the scheme's hash, every number with its label and allowed range, the
+grade scale and ratio tables, and the calibration figures (grade distribution, payout per period
+and group).
+"""),
+    code('''
+signoff = write_signoff(frozen.policy, out / "signoff.xlsx", data=data, provenance=frozen.provenance)
+print("Sign-off workbook:", signoff)
+print("Sheets:", ", ".join(openpyxl.load_workbook(signoff, read_only=True).sheetnames))
+print("Folder:", ", ".join(sorted(p.name for p in out.iterdir())))
+'''),
+]
+
+
+def write(name: str, cells: list) -> None:
+    nb = new_notebook(cells=cells, metadata={
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}})
+    nbformat.write(nb, HERE / name)
+
+
+if __name__ == "__main__":
+    write("04_payouts_and_budget.ipynb", NB04)
+    write("05_what_if.ipynb", NB05)
+    write("06_freeze_and_export.ipynb", NB06)
