@@ -29,8 +29,8 @@ from calib.policy.model import Policy
 from calib.policy.paths import Param, split_path
 from calib.scenario import Scenario
 
-__all__ = ["Dashboard", "ParamPanel", "grade_counts", "moved_table", "param_label", "quota_table",
-           "slider_range", "suggest_target"]
+__all__ = ["Dashboard", "ParamPanel", "grade_counts", "grading_overview", "moved_table", "param_label",
+           "quota_table", "slider_range", "suggest_target"]
 
 SCORING_ROLES = ("threshold", "points", "weight")
 """Roles of the numbers that shape scores (bands, tiers, steps, weights)."""
@@ -225,6 +225,30 @@ def quota_table(result: Any, period: str | None = None, rule: str | None = None)
     table = table.reindex(columns=[g for g in names if g in table.columns])
     table.columns.name = f"quota per grade, {period}"
     return table
+
+
+def grading_overview(policy: Policy) -> pd.DataFrame:
+    """One row per grading rule: how it grades (thresholds, forced distribution, cascade), whom,
+    within which groups, and its ratios per grade when it has some.
+    """
+    if policy.grading is None:
+        return pd.DataFrame(columns=["rule", "method", "scorecards", "groups", "ratios"])
+    how = {"thresholds": "score thresholds (grade minimums)", "forced": "forced distribution",
+           "cascade": "cascaded quotas (team shares follow the leader's grade)"}
+    rows = []
+    for name, rule in policy.grading.rules.items():
+        groups, ratios = "", ""
+        if rule.method == "forced" and rule.forced is not None:
+            groups = ", ".join(rule.forced.by) or "everyone together"
+            ratios = " / ".join(f"{g} {v:.0%}" for g, v in rule.forced.ratios.items())
+        elif rule.method == "cascade" and rule.cascade is not None:
+            groups = f"teams ({rule.cascade.team})"
+            ratios = "; ".join(f"leader {lead}: " + " / ".join(f"{g} {v:.0%}" for g, v in r.items())
+                               for lead, r in rule.cascade.ratios.items())
+        rows.append({"rule": name, "method": how.get(rule.method, rule.method),
+                     "scorecards": ", ".join(rule.scorecards) or "all", "groups": groups,
+                     "ratios": ratios})
+    return pd.DataFrame(rows).set_index("rule")
 
 
 def suggest_target(policy: Policy) -> dict[str, float]:
