@@ -335,7 +335,7 @@ class ParamPanel:
                                    readout_format=f".{_decimals(step)}f",
                                    style={"description_width": "250px"},
                                    layout=w.Layout(width="560px"))
-            slider.description_tooltip = f"{p.path} ({p.role})"
+            slider.tooltip = f"{p.path} ({p.role})"
             slider.observe(self._changed(p.path), names="value")
             self.sliders[p.path] = slider
             key, title = _group(p.path, policy)
@@ -367,7 +367,7 @@ class ParamPanel:
         def handler(change: dict) -> None:
             if self._quiet:
                 return
-            self.set({path: change["new"]})
+            self.set({path: self._round(path, change["new"])})
         return handler
 
     def _round(self, path: str, value: float) -> float:
@@ -383,8 +383,7 @@ class ParamPanel:
 
     def set(self, changes: Mapping[str, float]) -> bool:
         """Apply ``changes`` (path → value): True when accepted; a refusal is shown, not raised."""
-        clean = {path: self._round(path, v) for path, v in changes.items()}
-        clean = {p: v for p, v in clean.items() if p not in self.params or v != self._current(p)}
+        clean = {p: v for p, v in changes.items() if p not in self.params or v != self._current(p)}
         if not clean:
             return True
         try:
@@ -491,7 +490,7 @@ class Dashboard:
         self.movers = w.HTML()
         self._tables(scenario)
         right = w.VBox([*self.charts.values(), w.HBox([self.counts, self.movers],
-                                                       layout=w.Layout(gap="24px"))])
+                                                       layout=w.Layout(grid_gap="24px"))])
         self.widget = w.VBox([self.panel.widget, right])
 
     @property

@@ -1,0 +1,161 @@
+"""The widget panels: sliders built from parameter paths, re-runs through Scenario.with_params."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import calib
+from calib import ui
+from calib.policy.paths import Param
+
+ROOT = Path(__file__).resolve().parent.parent
+THRESHOLD = "grading.scale.grades[1].min"
+
+
+@pytest.fixture(scope="module")
+def gas() -> calib.Scenario:
+    """The gas company's scheme (thresholds, cascade, pay) on its history."""
+    folder = ROOT / "datasets" / "gas_cs"
+    return calib.Scenario(calib.load_policy(folder / "policy.yaml"), folder)
+
+
+@pytest.fixture(scope="module")
+def shops() -> calib.Scenario:
+    """The e-commerce scheme (forced distribution, no grade thresholds)."""
+    folder = ROOT / "datasets" / "ecommerce_cs"
+    return calib.Scenario(calib.load_policy(folder / "policy.yaml"), folder)
+
+
+def test_one_slider_per_param_of_the_chosen_roles(gas: calib.Scenario) -> None:
+    """The panel has a slider for every number of the roles asked, bounded by the policy's ranges."""
+    roles = {"threshold", "weight"}
+    panel = ui.ParamPanel(gas, roles=roles)
+    wanted = [p for p in gas.policy.params() if p.role in roles]
+    assert list(panel.sliders) == [p.path for p in wanted]
+    for p in wanted:
+        slider = panel.sliders[p.path]
+        assert slider.value == pytest.approx(p.value)
+        if p.min is not None:
+            assert slider.min == pytest.approx(p.min)
+        if p.max is not None:
+            assert slider.max == pytest.approx(p.max)
+        assert not slider.continuous_update
+    grade = panel.sliders[THRESHOLD]
+    assert (grade.min, grade.max) == (85.0, 95.0)
+    assert "A 良好" in grade.description
+    weight = panel.sliders["sections.staff_sheet.weights.satisfaction"]
+    assert "回访满意率" in weight.description
+
+
+def test_paths_and_prefixes_choose_the_sliders(gas: calib.Scenario) -> None:
+    """``paths`` keeps the order given; ``under``/``exclude`` filter by prefix; unknown paths fail."""
+    panel = ui.ParamPanel(gas, paths=[THRESHOLD, "grading.scale.grades[0].min"])
+    assert list(panel.sliders) == [THRESHOLD, "grading.scale.grades[0].min"]
+    panel = ui.ParamPanel(gas, roles=ui.SCORING_ROLES, exclude=["pay."])
+    assert panel.sliders and not any(p.startswith("pay.") for p in panel.sliders)
+    panel = ui.ParamPanel(gas, roles=["ratio"], under=["grading."])
+    assert panel.sliders and all(p.startswith("grading.rules") for p in panel.sliders)
+    with pytest.raises(calib.CalibError, match=r"no\.such"):
+        ui.ParamPanel(gas, paths=["no.such"])
+
+
+def test_default_ranges_by_role() -> None:
+    """Without a declared range: ratios 0–1 by 0.01, weights 0–100, other numbers ±50 %."""
+    assert ui.slider_range(Param("r", 0.3, "ratio", None, None)) == (0.0, 1.0, 0.01)
+    lo, hi, _ = ui.slider_range(Param("w", 30.0, "weight", None, None))
+    assert (lo, hi) == (0.0, 100.0)
+    lo, hi, _ = ui.slider_range(Param("p", 80.0, "points", None, None))
+    assert (lo, hi) == (40.0, 120.0)
+    lo, hi, step = ui.slider_range(Param("t", 0.0, "threshold", None, None))
+    assert lo < 0 < hi and step > 0
+    lo, hi, step = ui.slider_range(Param("s", 2.0, "points", 0.0, None, min_exclusive=True))
+    assert lo == pytest.approx(step) and hi > 2.0
+
+
+def test_moving_a_slider_reruns_the_scenario(gas: calib.Scenario) -> None:
+    """A slider change makes a new scenario, calls on_change, and the tables and timing update."""
+    seen = []
+    dash = ui.Dashboard(gas, roles=["threshold"], under=["grading."])
+    dash.panel.on_change = lambda sc: (seen.append(sc), dash._update(sc))
+    before_counts = dash.counts.value
+    dash.panel.sliders[THRESHOLD].value = 88.0
+    assert dash.panel.error is None
+    assert dash.scenario is not gas and dash.scenario.policy.get(THRESHOLD) == 88
+    assert seen == [dash.scenario]
+    assert dash.counts.value != before_counts
+    counts = ui.grade_counts(dash.scenario, gas)
+    assert counts.loc["A 良好", "change"] > 0
+    assert "payout total (CNY)" in counts.index
+    assert "ms" in dash.panel.status.value and "1 changed" in dash.panel.status.value
+    assert dash.scenario.seconds > 0
+    assert "up" in dash.movers.value and "GS" in dash.movers.value
+    changes = dash.panel.changes()
+    assert changes["path"].tolist() == [THRESHOLD]
+
+
+def test_invalid_value_is_shown_and_the_scenario_kept(gas: calib.Scenario) -> None:
+    """A threshold at the grade above's minimum is refused in the panel; nothing is raised."""
+    panel = ui.ParamPanel(gas, roles=["threshold"], under=["grading."])
+    panel.sliders[THRESHOLD].value = 88.0
+    good = panel.scenario
+    panel.sliders[THRESHOLD].value = 95.0  # A+ starts at 95: bands would overlap
+    assert panel.scenario is good
+    assert panel.sliders[THRESHOLD].value == 88.0
+    assert "grading.scale" in panel.message.value and "overlap" in panel.message.value
+    assert "overlap" in panel.error
+    assert panel.set({THRESHOLD: 87.0})
+    assert panel.message.value == "" and panel.error is None
+
+
+def test_ratios_that_do_not_add_up_are_refused(gas: calib.Scenario) -> None:
+    """A cascade share that breaks its row's 100 % is refused with the rule's path."""
+    panel = ui.ParamPanel(gas, roles=["ratio"], under=["grading."])
+    path = next(iter(panel.sliders))
+    assert not panel.set({path: 0.9})
+    assert "cascade" in panel.message.value and panel.scenario is gas
+
+
+def test_dashboard_chart_spec_changes(gas: calib.Scenario) -> None:
+    """The JupyterCharts get a new spec after a change; Back to start restores the scenario."""
+    dash = ui.Dashboard(gas, roles=["threshold"], under=["grading."])
+    assert set(dash.charts) == {"scores", "grades"}
+    scores, grades = dash.charts["scores"].spec, dash.charts["grades"].spec
+    assert dash.set({THRESHOLD: 87.5})
+    assert dash.charts["scores"].spec != scores
+    assert dash.charts["grades"].spec != grades
+    dash.panel.reset_button.click()
+    assert dash.scenario is gas and dash.panel.sliders[THRESHOLD].value == 90.0
+    assert dash.charts["grades"].spec == grades
+
+
+def test_dashboard_applies_a_solved_policy(gas: calib.Scenario) -> None:
+    """``apply`` moves the sliders to another policy's numbers (a solver's answer)."""
+    from calib.calibrate import solve_thresholds
+
+    dash = ui.Dashboard(gas, roles=["threshold"], under=["grading.scale"])
+    solved, _ = solve_thresholds(gas, ui.suggest_target(gas.policy))
+    assert dash.apply(solved)
+    for path, slider in dash.panel.sliders.items():
+        assert slider.value == pytest.approx(solved.get(path))
+        assert dash.scenario.policy.get(path) == solved.get(path)
+
+
+def test_forced_distribution_helpers(shops: calib.Scenario) -> None:
+    """Forced ratios are the suggested target; quotas come per group for one period."""
+    assert ui.suggest_target(shops.policy) == {"优秀": 0.15, "良好": 0.35, "合格": 0.4, "待改进": 0.1}
+    overview = ui.grading_overview(shops.policy)
+    assert overview.loc["shops", "method"] == "forced distribution"
+    quotas = ui.quota_table(shops.result)
+    assert list(quotas.columns) == ["优秀", "良好", "合格", "待改进"]
+    assert (quotas.sum(axis=1) == quotas.index.get_level_values("size")).all()
+    dash = ui.Dashboard(shops, roles=["ratio"])
+    assert len(dash.panel.sliders) == 4
+
+
+def test_suggested_bell_adds_up(gas: calib.Scenario) -> None:
+    """The default target for a threshold scale is a bell that sums to 1."""
+    target = ui.suggest_target(gas.policy)
+    assert list(target) == gas.policy.grading.scale.names()
+    assert sum(target.values()) == pytest.approx(1.0)
