@@ -62,7 +62,7 @@ Change `SCHEME` below to any of: {SCHEMES}. Every rule comes from the scheme's `
 """),
     scheme_cell(),
     code(SETUP + '''
-from calib.calibrate import CalibrationError, sensitivity, solve_budget
+from calib.calibrate import sensitivity, solve_budget
 from calib.simulate import simulate
 from calib.workbooks import group_column, params_table
 
@@ -158,7 +158,7 @@ else:
         print(f"Set {report['path']} to {report['value']:.6g}: the total becomes "
               f"{report['total']:,.2f} {currency} (was {report['before']:,.2f}; "
               f"gap to the budget {report['gap']:+,.2f}).")
-    except CalibrationError as exc:
+    except calib.CalibError as exc:  # out of reach within the allowed range, or refused by it
         print(f"The solver could not meet the budget: {exc}")
 '''),
     md("""
