@@ -520,6 +520,8 @@ print("Folder:", ", ".join(sorted(p.name for p in out.iterdir())))
 
 
 def write(name: str, cells: list) -> None:
+    for i, cell in enumerate(cells):  # stable ids, so that rebuilding changes nothing
+        cell.id = f"c{name[:2]}-{i:02d}"
     nb = new_notebook(cells=cells, metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}})
     nbformat.write(nb, HERE / name)
