@@ -169,9 +169,11 @@ def solve_budget(scenario: Scenario, budget: float, path: str,
             f"a budget of {budget:,.2f} cannot be met by moving {path} within [{lo:g}, {hi:g}]: "
             f"the total runs from {g_lo + budget:,.2f} to {g_hi + budget:,.2f}")
     solution = optimize.brentq(gap, lo, hi, xtol=1e-9, maxiter=200)
-    best = min((solution, np.nextafter(solution, np.inf), np.nextafter(solution, -np.inf)),
-               key=lambda v: abs(gap(v)))
-    best = round(best, 6) if abs(gap(round(best, 6))) <= abs(gap(best)) + 0.005 else best
+    candidates = [v for v in (solution, np.nextafter(solution, np.inf),
+                              np.nextafter(solution, -np.inf)) if lo <= v <= hi]
+    best = min(candidates, key=lambda v: abs(gap(v)))
+    rounded = min(max(round(best, 6), lo), hi)
+    best = rounded if abs(gap(rounded)) <= abs(gap(best)) + 0.005 else best
     solved = policy.with_params({path: best})
     total = Scenario.with_policy(scenario, solved).total_payout()
     return solved, {"path": path, "value": best, "budget": budget, "total": total,

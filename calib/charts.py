@@ -508,7 +508,7 @@ def tornado(table: pd.DataFrame, metric: str = "Change in total payout", top: in
     missing = [c for c in ("parameter", "low", "high") if c not in table.columns]
     if missing:
         raise CalibError(f"a tornado table needs columns parameter, low, high; missing: {', '.join(missing)}")
-    t = table.copy()
+    t = table[[c for c in ("parameter", "label", "low", "high") if c in table.columns]].copy()
     t["parameter"] = t["parameter"].astype(str)
     if "label" in t.columns:
         t["name"] = t["label"].astype(object).where(t["label"].notna(), t["parameter"]).astype(str)
