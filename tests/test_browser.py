@@ -1,0 +1,221 @@
+"""The sliders in a real browser: Voila and JupyterLab served on 127.0.0.1, driven by Chromium.
+
+Both tests open ``notebooks/02_tune_scoring.ipynb`` (scheme ``gas_cs``, the notebook with a
+``Dashboard``), move the first slider with the keyboard and check that the grade-count table and
+the charts change. Screenshots go to ``docs/screenshots/``. Chromium is Debian's
+(``/usr/bin/chromium``; ``./dev test`` installs it when missing), driven by Playwright.
+Deselect with ``-m "not browser"``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = "02_tune_scoring.ipynb"
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("CALIB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+BIN = Path(sys.executable).parent
+RENDER_MS = 120_000  # the page and its widgets, kernel start and first run included
+CHANGE_MS = 30_000  # a re-run after a slider moved
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def _server(cmd: list[str], cwd: Path, home: Path, port: int, log: Path,
+            env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start a server, wait (bounded) until its port answers, stop it cleanly afterwards."""
+    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "PYTHONUNBUFFERED": "1", **(env or {})}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            for _ in range(600):
+                if proc.poll() is not None:
+                    raise AssertionError(f"{cmd[0]} exited with {proc.returncode}:\n"
+                                         f"{log.read_text()[-3000:]}")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{cmd[0]} did not listen on port {port} within 60 s:\n"
+                                         f"{log.read_text()[-3000:]}")
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./dev test does so as root: "
+                    "apt-get install chromium fonts-wqy-microhei), or deselect with -m 'not browser'")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    home = tmp_path_factory.mktemp("chromium-home")
+    old = os.environ.get("HOME")
+    os.environ["HOME"] = str(home)
+    try:
+        with sync_api.sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                yield b
+            finally:
+                b.close()
+    finally:
+        if old is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = old
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A copy of the notebook next to a link to datasets/, so that nothing in the repository is saved."""
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / NOTEBOOK, tmp_path / "notebooks" / NOTEBOOK)
+    (tmp_path / "datasets").symlink_to(ROOT / "datasets")
+    (tmp_path / "home").mkdir()
+    return tmp_path
+
+
+_CHART_STATE = """() => Array.from(document.querySelectorAll('.vega-embed')).map(e => {
+  const c = e.querySelector('canvas');
+  if (c) return c.toDataURL();
+  const s = e.querySelector('svg');
+  return s ? s.outerHTML : '';
+})"""
+
+
+_COUNTS = """() => { const t = Array.from(document.querySelectorAll('.widget-html'))
+  .filter(e => e.textContent.includes('Grades and payout')).pop();
+  return t ? t.textContent : null; }"""
+
+
+def _dashboard_state(page) -> tuple[str, list[str]]:
+    return page.evaluate(_COUNTS), page.evaluate(_CHART_STATE)
+
+
+def _wait_for_dashboard(page) -> None:
+    # "attached", not "visible": JupyterLab skips the layout of cells outside its scrolled view
+    page.wait_for_function(f"() => ({_COUNTS})() !== null", timeout=RENDER_MS)
+    page.locator(".noUi-handle").first.wait_for(state="attached", timeout=RENDER_MS)
+    page.wait_for_function("() => document.querySelectorAll('.vega-embed canvas, .vega-embed svg')"
+                           ".length >= 2", timeout=RENDER_MS)
+
+
+def _move_slider_and_check(page) -> tuple[str, str]:
+    counts_before, charts_before = _dashboard_state(page)
+    assert "payout total" in counts_before and len(charts_before) >= 2
+    handle = page.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    value_before = handle.get_attribute("aria-valuenow")
+    handle.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"([before]) => ({_COUNTS})() !== before", arg=[counts_before],
+                           timeout=CHANGE_MS)
+    page.wait_for_function(f"([before]) => JSON.stringify(({_CHART_STATE})()) !== before",
+                           arg=[json.dumps(charts_before)], timeout=CHANGE_MS)
+    counts_after, charts_after = _dashboard_state(page)
+    assert handle.get_attribute("aria-valuenow") != value_before
+    assert counts_after != counts_before
+    assert charts_after != charts_before
+    return counts_before, counts_after
+
+
+_STARTED = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
+  .some(e => /\\[(\\*|\\d+)\\]/.test(e.textContent))"""
+
+
+def _run_all_cells(page) -> None:
+    """Run ▸ Run All Cells, again (at most three times) when the first click came too early."""
+    for attempt in range(3):
+        page.locator(".jp-Notebook .jp-Cell").first.click()  # the notebook is the current widget
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            page.wait_for_function(_STARTED, timeout=10_000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+
+
+def test_voila_app_slider_changes_counts_and_chart(browser, workdir: Path) -> None:
+    port = _free_port()
+    cmd = [str(BIN / "voila"), NOTEBOOK, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
+           "--VoilaExecutor.timeout=120"]
+    with _server(cmd, workdir / "notebooks", workdir / "home", port, workdir / "voila.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        try:
+            page.goto(url + "/", timeout=RENDER_MS)
+            _wait_for_dashboard(page)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SHOTS / "app_before.png", full_page=True)
+            _move_slider_and_check(page)
+            page.screenshot(path=SHOTS / "app_after.png", full_page=True)
+        finally:
+            page.close()
+
+
+def test_jupyterlab_run_all_then_slider(browser, workdir: Path) -> None:
+    port = _free_port()
+    cmd = [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ServerApp.token=",
+           "--ServerApp.password=", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.root_dir=" + str(workdir / "notebooks"),
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    # no "Would you like to get notified about official Jupyter news?" toast over the screenshot
+    settings = workdir / "home" / "lab-settings"
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false"}')
+    with _server(cmd, workdir / "notebooks", workdir / "home", port, workdir / "lab.log",
+                 env={"JUPYTERLAB_SETTINGS_DIR": str(settings)}) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        try:
+            page.goto(f"{url}/lab/tree/{NOTEBOOK}", timeout=RENDER_MS)
+            page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RENDER_MS)
+            # the kernel is idle before running all cells
+            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+                timeout=RENDER_MS)
+            _run_all_cells(page)
+            _wait_for_dashboard(page)
+            _move_slider_and_check(page)
+            page.locator(".widget-html", has_text="Grades and payout").last.scroll_into_view_if_needed()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SHOTS / "lab.png")
+        finally:
+            page.close()
