@@ -2,7 +2,8 @@
 
 Both tests open ``notebooks/02_tune_scoring.ipynb`` (scheme ``gas_cs``, the notebook with a
 ``Dashboard``), move the first slider with the keyboard and check that the grade-count table and
-the charts change. Screenshots go to ``docs/screenshots/``. Chromium is Debian's
+the charts change. Screenshots go to ``out/screenshots/`` (not tracked), or to the folder named
+by ``CALIB_SCREENSHOTS`` (``CALIB_SCREENSHOTS=docs/screenshots`` refreshes the README's). Chromium is Debian's
 (``/usr/bin/chromium``; ``./dev test`` installs it when missing), driven by Playwright.
 Deselect with ``-m "not browser"``.
 """
@@ -25,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "02_tune_scoring.ipynb"
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / os.environ.get("CALIB_SCREENSHOTS", "out/screenshots")
 CHROMIUM = os.environ.get("CALIB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
