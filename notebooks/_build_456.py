@@ -247,7 +247,21 @@ first = str(rated.loc[rated["scorecard"] == main_card, "id"].iloc[0])
 print(policy.title or policy.name, f"— {len(ids)} people rated; main scorecard: {main_card}")
 '''),
     md("""
-## Pick a person and a month
+## Try it
+
+Pick a person and a period, change any of the inputs their score is made of, and press
+**Recalculate**: their score, grade, rank and pay before and after, who else moved, and the
+statement after the change. Nothing is saved; the data files are not touched.
+"""),
+    code('''
+from calib.whatif import WhatIf
+
+what_if = WhatIf(policy, data)
+what_if.person.value = first
+what_if.widget
+'''),
+    md("""
+## The same in code: pick a person and a month
 
 The cells below read the current choice. After picking someone else, run the cells below again
 (**Run ▸ Run Selected Cell and All Below**).

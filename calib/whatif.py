@@ -1,0 +1,194 @@
+"""The managers' what-if panel (R37-style questions): change one person's inputs, see what moves.
+
+``WhatIf(policy, data)`` shows a person and a period to pick, one field per input of that person's
+record that the person's scorecard reads, and a *Recalculate* button. It re-runs the scheme on a
+copy of the data (the files are never touched) and shows, before and after: the person's score,
+grade, rank and pay, who else moved (a forced distribution can move others), and the person's
+statement. Plain widgets only (no charts redrawn in an ``Output``), so it works in Voilà.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+import pandas as pd
+
+import calib
+from calib.errors import CalibError
+from calib.explain import _kpis_and_sections
+from calib.policy.model import Policy
+from calib.policy.rules import LabelPoints
+
+
+def _inputs_of(policy: Policy, card: str | None) -> list[str]:
+    """Records columns that the scorecard's KPIs read (directly or through their measures)."""
+    sc = policy.scorecards.get(card) if card else None
+    if sc is None or sc.root is None:
+        return []
+    kpis, _ = _kpis_and_sections(policy, sc.root)
+    columns: list[str] = []
+    for name in kpis:
+        kpi = policy.kpis[name]
+        if kpi.column:
+            columns.append(kpi.column)
+        elif kpi.measure:
+            columns += policy.measures[kpi.measure].columns()
+    records = policy.inputs.records.columns
+    return [c for c in dict.fromkeys(columns) if c in records]
+
+
+def _side(result: calib.Result, person: str, keys: list[str] | None = None) -> pd.DataFrame:
+    s = result.scores.astype({"id": str, "period": str})
+    out = s.loc[s["id"] == person, ["id", "period", "status", "score"]]
+    if result.grades is not None:
+        g = result.grades.astype({"id": str, "period": str})
+        rank = [c for c in ("rank", "place") if c in g.columns][:1]
+        out = out.merge(g[["id", "period", "grade", *rank]], on=["id", "period"], how="outer")
+    if result.payouts is not None:
+        p = result.payouts.astype({"id": str, "period": str})
+        out = out.merge(p[["id", "period", "payout"]], on=["id", "period"], how="outer")
+    return out[out["id"] == person]
+
+
+class WhatIf:
+    """Pick a person and a period, change their inputs, recalculate: before and after."""
+
+    def __init__(self, policy: Policy, data: Any):
+        self.policy = policy
+        self.data = calib.load_data(data, policy)
+        self.before = calib.run(policy, self.data)
+        self.after: calib.Result | None = None
+        scores = self.before.scores.astype({"id": str, "period": str})
+        rated = scores[scores["status"] == "rated"]
+        self._rated = rated
+        people = sorted(rated["id"].unique())
+        self.person = w.Dropdown(options=people, value=people[0] if people else None,
+                                 description="Person")
+        self.period = w.Dropdown(description="Period")
+        self.fields = w.VBox()
+        self.button = w.Button(description="Recalculate", button_style="primary", icon="refresh")
+        self.message = w.HTML()
+        self.result = w.HTML()
+        self.person.observe(lambda _: self._pick_person(), names="value")
+        self.period.observe(lambda _: self._pick_period(), names="value")
+        self.button.on_click(lambda _: self.recalculate())
+        self.widget = w.VBox([w.HBox([self.person, self.period]), self.fields,
+                              w.HBox([self.button, self.message]), self.result])
+        self._pick_person()
+
+    # --- choosing -------------------------------------------------------------------------------
+    def _row(self) -> int | None:
+        rec = self.data.tables["records"]
+        pid, col = self.policy.inputs.id, self.policy.inputs.records.period
+        hit = np.flatnonzero((rec[pid].astype(str) == str(self.person.value)).to_numpy()
+                             & (rec[col].astype(str) == str(self.period.value)).to_numpy())
+        return int(hit[0]) if len(hit) else None
+
+    def _pick_person(self) -> None:
+        periods = sorted(self._rated.loc[self._rated["id"] == self.person.value, "period"])
+        self.period.options = periods
+        self.period.value = periods[-1] if periods else None
+        self._pick_period()
+
+    def _pick_period(self) -> None:
+        i = self._row()
+        if i is None:
+            self.fields.children = ()
+            return
+        card = self._rated.loc[(self._rated["id"] == self.person.value)
+                               & (self._rated["period"] == self.period.value), "scorecard"]
+        columns = _inputs_of(self.policy, str(card.iloc[0]) if len(card) else None)
+        rec = self.data.tables["records"]
+        specs = self.policy.inputs.records.columns
+        boxes = []
+        for col in columns:
+            value = rec[col].iloc[i]
+            label = f"{specs[col].label or col}"
+            boxes.append(self._field(col, label, value))
+        self.fields.children = tuple(boxes)
+        self.result.value = "<i>change a value and press Recalculate</i>" if boxes else \
+            "<i>this person's score comes from other tables (e.g. ratings): nothing to change here</i>"
+
+    def _field(self, column: str, label: str, value: Any) -> w.Widget:
+        spec = self.policy.inputs.records.columns[column]
+        style = {"description_width": "initial"}
+        if spec.type == "label":
+            labels = list(spec.labels or [])
+            for kpi in self.policy.kpis.values():
+                if kpi.column == column and isinstance(kpi.rule, LabelPoints):
+                    labels += [k for k in kpi.rule.points if k not in labels]
+            current = "" if pd.isna(value) else str(value)
+            options = labels if current in labels or not current else [current, *labels]
+            box = w.Dropdown(options=options, value=current or None, description=label, style=style)
+        elif spec.type == "bool":
+            box = w.Checkbox(value=bool(value), description=label)
+        else:
+            box = w.FloatText(value=float(value) if not pd.isna(value) else 0.0, description=label,
+                              style=style)
+        box.column = column  # which record column the field writes
+        return box
+
+    # --- recalculating -------------------------------------------------------------------------
+    def changes(self) -> dict[str, Any]:
+        """The fields whose value differs from the record."""
+        i = self._row()
+        rec = self.data.tables["records"]
+        out = {}
+        for box in self.fields.children:
+            old = rec[box.column].iloc[i]
+            new = box.value
+            if isinstance(new, float) and float(new).is_integer() and \
+                    self.policy.inputs.records.columns[box.column].type == "int":
+                new = int(new)
+            if pd.isna(old) or str(old) != str(new):
+                if not (isinstance(new, float | int) and not pd.isna(old)
+                        and float(old) == float(new)):
+                    out[box.column] = new
+        return out
+
+    def recalculate(self) -> calib.Result | None:
+        """Run the scheme on a copy of the data with the changed fields; show before and after."""
+        change = self.changes()
+        i = self._row()
+        tables = {name: t.copy() for name, t in self.data.tables.items()}
+        for column, value in change.items():
+            tables["records"].loc[tables["records"].index[i], column] = value
+        try:
+            self.after = calib.run(self.policy, tables)
+        except CalibError as exc:
+            self.message.value = (f"<span style='color:#b00'>Not applied: "
+                                  f"{html.escape(str(exc))}</span>")
+            return None
+        self.message.value = ("<span style='color:#555'>changed: " + html.escape(
+            ", ".join(f"{k} → {v}" for k, v in change.items()) or "nothing") + "</span>")
+        self.result.value = self._report()
+        return self.after
+
+    def _report(self) -> str:
+        person = str(self.person.value)
+        before, after = _side(self.before, person), _side(self.after, person)
+        both = before.merge(after, on=["id", "period"], suffixes=(" before", " after"))
+        value_cols = [c for c in both.columns if c not in ("id", "period")]
+        changed = both[[any(str(r[c.replace(" after", " before")]) != str(r[c])
+                            for c in value_cols if c.endswith(" after")) for _, r in
+                        both.iterrows()]]
+        parts = ["<b>This person</b>", (changed if len(changed) else both.tail(1)).to_html(
+            index=False, border=0, na_rep="")]
+        if self.before.grades is not None and self.after.grades is not None:
+            g0 = self.before.grades.astype({"id": str, "period": str})
+            g1 = self.after.grades.astype({"id": str, "period": str})
+            m = g0[["id", "period", "grade"]].merge(g1[["id", "period", "grade"]],
+                                                   on=["id", "period"], suffixes=(" before", " after"))
+            a = m["grade before"].astype(object).where(m["grade before"].notna(), "").astype(str)
+            b = m["grade after"].astype(object).where(m["grade after"].notna(), "").astype(str)
+            others = m[(m["id"] != person) & (a != b)]
+            parts += [f"<b>Who else moved</b> ({len(others)})",
+                      others.head(20).to_html(index=False, border=0) if len(others) else
+                      "<div>nobody</div>"]
+        statement = self.after.explain(person, str(self.period.value)).to_text()
+        parts += ["<b>Statement after the change</b>",
+                  f"<pre style='font-size:12px'>{html.escape(statement)}</pre>"]
+        return "\n".join(parts)
