@@ -220,3 +220,37 @@ def test_jupyterlab_run_all_then_slider(browser, workdir: Path) -> None:
             page.screenshot(path=SHOTS / "lab.png")
         finally:
             page.close()
+
+
+_REPORT = """() => { const t = Array.from(document.querySelectorAll('.widget-html'))
+  .filter(e => e.textContent.includes('This person')).pop();
+  return t ? t.textContent : null; }"""
+
+
+def test_voila_what_if_app_recalculates(browser, workdir: Path) -> None:
+    """The managers' app (`./dev app`, notebook 05): change an input, press Recalculate, and the
+    person's before/after row, who else moved and the statement appear."""
+    shutil.copy(ROOT / "notebooks" / "05_what_if.ipynb", workdir / "notebooks")
+    port = _free_port()
+    cmd = [str(BIN / "voila"), "05_what_if.ipynb", "--no-browser", "--Voila.ip=127.0.0.1",
+           f"--port={port}", "--VoilaExecutor.timeout=120"]
+    with _server(cmd, workdir / "notebooks", workdir / "home", port, workdir / "voila.log") as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        try:
+            page.goto(url + "/", timeout=RENDER_MS)
+            button = page.locator("button", has_text="Recalculate").first
+            button.wait_for(state="attached", timeout=RENDER_MS)
+            field = page.locator(".widget-text input[type='number']").last
+            field.wait_for(state="attached", timeout=RENDER_MS)
+            field.scroll_into_view_if_needed()
+            field.fill(str(float(field.input_value() or 0) + 3))
+            field.press("Enter")
+            button.click()
+            page.wait_for_function(f"() => ({_REPORT})() !== null", timeout=CHANGE_MS)
+            report = page.evaluate(_REPORT)
+            assert "score after" in report and "Who else moved" in report
+            assert "Statement after the change" in report
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SHOTS / "what_if.png", full_page=True)
+        finally:
+            page.close()
