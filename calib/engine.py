@@ -22,15 +22,6 @@ from calib.rollup import roll_up
 from calib.score import score_rows
 
 
-def _kpis_under(policy: Policy, root: str) -> set[str]:
-    if root in policy.kpis:
-        return {root}
-    out: set[str] = set()
-    for child in policy.sections[root].children():
-        out |= _kpis_under(policy, child)
-    return out
-
-
 def _active(frame: Frame, card: np.ndarray, rated: np.ndarray) -> dict[str, np.ndarray]:
     """Per KPI and per measure: rows rated with a scorecard that uses it."""
     policy = frame.policy
@@ -39,7 +30,7 @@ def _active(frame: Frame, card: np.ndarray, rated: np.ndarray) -> dict[str, np.n
         if sc.root is None:
             continue
         rows = (card == i) & rated
-        for k in _kpis_under(policy, sc.root):
+        for k in policy.tree(sc.root)[0]:
             active[k] |= rows
             measure = policy.kpis[k].measure
             if measure is not None:

@@ -36,24 +36,6 @@ def _value(x: Any) -> Any:
     return x
 
 
-def _kpis_and_sections(policy, root: str) -> tuple[list[str], list[str]]:
-    kpis: list[str] = []
-    sections: list[str] = []
-
-    def walk(name: str) -> None:
-        if name in policy.kpis:
-            if name not in kpis:
-                kpis.append(name)
-            return
-        for child in policy.sections[name].children():
-            walk(child)
-        if name not in sections:
-            sections.append(name)
-
-    walk(root)
-    return kpis, sections
-
-
 @dataclass
 class Statement:
     """A statement as data; ``to_text``, ``to_html`` and ``to_excel`` render it for people."""
@@ -285,7 +267,7 @@ def explain(result, person_id: object, period: str) -> Statement:
     data["inputs"] = _inputs(result, i)
     card = policy.scorecards.get(str(s["scorecard"])) if pd.notna(s["scorecard"]) else None
     if card is not None and card.root is not None:
-        kpis, sections = _kpis_and_sections(policy, card.root)
+        kpis, sections = policy.tree(card.root)
         used = [policy.kpis[k].measure for k in kpis if policy.kpis[k].measure]
         data["measures"] = [_measure_line(result, m, policy.measures[m], i)
                             for m in dict.fromkeys(used)]

@@ -18,7 +18,6 @@ import pandas as pd
 
 import calib
 from calib.errors import CalibError
-from calib.explain import _kpis_and_sections
 from calib.policy.model import Policy
 from calib.policy.rules import LabelPoints
 
@@ -28,7 +27,7 @@ def _inputs_of(policy: Policy, card: str | None) -> list[str]:
     sc = policy.scorecards.get(card) if card else None
     if sc is None or sc.root is None:
         return []
-    kpis, _ = _kpis_and_sections(policy, sc.root)
+    kpis, _ = policy.tree(sc.root)
     columns: list[str] = []
     for name in kpis:
         kpi = policy.kpis[name]

@@ -94,6 +94,24 @@ class Policy(Strict):
         """
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=minimal)
 
+    def tree(self, root: str) -> tuple[list[str], list[str]]:
+        """The KPIs and the sections under ``root`` (a section or KPI), children before parents."""
+        kpis: list[str] = []
+        sections: list[str] = []
+
+        def walk(name: str) -> None:
+            if name in self.kpis:
+                if name not in kpis:
+                    kpis.append(name)
+                return
+            for child in self.sections[name].children():
+                walk(child)
+            if name not in sections:
+                sections.append(name)
+
+        walk(root)
+        return kpis, sections
+
     def labels(self) -> dict[str, str]:
         """Display label of every KPI, section and measure (its name where no label is given)."""
         out: dict[str, str] = {}
