@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import annotated_types as at
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from calib.policy.base import Tunable
 
@@ -185,7 +185,19 @@ def list_params(policy: Policy) -> list[Param]:
 
 
 def apply_params(policy: Policy, changes: dict[str, Any]) -> Policy:
-    """A new policy with ``changes`` applied, validated as a whole (PolicyError on any problem)."""
+    """A new policy with ``changes`` applied and validated (PolicyError on any problem).
+
+    Changing numbers is what sliders and solvers do hundreds of times, so a change of plain
+    numbers re-validates only the top-level parts it touches (a KPI, the grading, the pay) and
+    the ranges declared for the changed paths, sharing every other part with ``policy``; names
+    cannot change this way, so the cross-part checks still hold. Anything else — or any
+    problem — goes through the whole-policy validation, which reports it with its path.
+    """
+    fast = _apply_numbers(policy, changes)
+    return fast if fast is not None else _apply_whole(policy, changes)
+
+
+def _apply_whole(policy: Policy, changes: dict[str, Any]) -> Policy:
     from calib.errors import PolicyError, PolicyIssue
     from calib.policy.load import validate_policy
 
@@ -197,7 +209,7 @@ def apply_params(policy: Policy, changes: dict[str, Any]) -> Policy:
         except KeyError as exc:
             issues.append(PolicyIssue(path, str(exc.args[0])))
             continue
-        if isinstance(old, int | float) and not isinstance(old, bool):
+        if _is_number(old):
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 issues.append(PolicyIssue(path, f"needs a number, got {value!r}"))
                 continue
@@ -205,3 +217,95 @@ def apply_params(policy: Policy, changes: dict[str, Any]) -> Policy:
     if issues:
         raise PolicyError(issues)
     return validate_policy(data)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_ADAPTERS: dict[tuple[str, bool], TypeAdapter] = {}
+
+
+def _adapter(field_name: str, item: bool) -> TypeAdapter:
+    """Validator of a top-level field of the policy (or of one item of a dict field)."""
+    from calib.policy.model import Policy
+
+    key = (field_name, item)
+    if key not in _ADAPTERS:
+        annotation = Policy.model_fields[field_name].annotation
+        if item:
+            annotation = typing.get_args(annotation)[1]
+        _ADAPTERS[key] = TypeAdapter(annotation)
+    return _ADAPTERS[key]
+
+
+def _units(policy: Policy, changes: dict[str, Any]) -> dict[tuple, list[tuple[list, Any]]] | None:
+    """Changes grouped by the top-level part they touch (``('grading',)``, ``('kpis', 'x')``);
+    None when one is not a number at a path inside such a part.
+    """
+    fields = type(policy).model_fields
+    parts: dict[tuple, list[tuple[list, Any]]] = {}
+    for path, value in changes.items():
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return None
+        try:
+            steps = split_path(path)
+        except KeyError:
+            return None
+        top = steps[0]
+        if top == "ranges" or top not in fields or len(steps) < 2:
+            return None
+        is_dict = typing.get_origin(fields[top].annotation) is dict
+        if is_dict and (len(steps) < 3 or not isinstance(steps[1], str)):
+            return None
+        unit = (top, steps[1]) if is_dict else (top,)
+        parts.setdefault(unit, []).append((steps[len(unit):], value))
+    return parts
+
+
+def _apply_numbers(policy: Policy, changes: dict[str, Any]) -> Policy | None:
+    """``policy`` with numbers replaced, re-validating only the parts touched; None when a
+    change is not a number replacing a number (the caller then validates the whole policy).
+    """
+    from pydantic import ValidationError
+
+    from calib.errors import PolicyError
+
+    units = _units(policy, changes)
+    if units is None:
+        return None
+    update: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # each changed path's validated value
+    try:
+        for unit, edits in units.items():
+            container = update.get(unit[0], getattr(policy, unit[0]))
+            current = container.get(unit[1]) if len(unit) == 2 else container
+            if not isinstance(current, BaseModel):
+                return None
+            data = current.model_dump(mode="json", by_alias=True)
+            for rest, value in edits:
+                where = join_path(rest)
+                if not _is_number(get_path(data, where)):
+                    return None
+                set_path(data, where, value)
+            new = _adapter(unit[0], len(unit) == 2).validate_python(data)
+            dumped = new.model_dump(mode="json", by_alias=True)
+            for rest, _ in edits:
+                values[join_path([*unit, *rest])] = get_path(dumped, join_path(rest))
+            update[unit[0]] = {**container, unit[1]: new} if len(unit) == 2 else new
+    except (KeyError, ValidationError, PolicyError, ValueError, TypeError):
+        return None
+    out = policy.model_copy(update=update)
+    return out if _within_declared(out, values) else None
+
+
+def _within_declared(policy: Policy, values: dict[str, Any]) -> bool:
+    """Every changed value inside the range declared for its path (if any)."""
+    for path, value in values.items():
+        declared = policy.ranges.get(path)
+        if declared is None:
+            continue
+        if (declared.min is not None and value < declared.min) or (
+                declared.max is not None and value > declared.max):
+            return False
+    return True
