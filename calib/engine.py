@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from calib.calendar import period_label
 from calib.cards import CardOutput, assign_cards, run_card, run_team_card
 from calib.columns import coded
 from calib.data import Dataset, load_data
@@ -17,7 +18,7 @@ from calib.eligibility import not_rated_reasons, proration
 from calib.frame import Frame, build_frame
 from calib.memo import fingerprint, remember
 from calib.policy.model import Policy
-from calib.result import Result
+from calib.result import Lazy, Result
 from calib.rollup import roll_up
 from calib.score import score_rows
 
@@ -44,9 +45,9 @@ def _table(keys: dict, columns: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(data, copy=False)
 
 
-def _period_labels(frame: Frame) -> pd.Categorical:
-    inv, uniq = frame.period_codes
-    return coded([period_label(o, frame.policy.calendar.frequency) for o in uniq], inv)
+def _keys(frame: Frame) -> dict[str, pd.Categorical]:
+    """The id and period columns every per-row table starts with."""
+    return {"id": coded(frame.id_categories, frame.person), "period": frame.period_labels}
 
 
 def _score_parts(policy: Policy, out: CardOutput, rated: np.ndarray) -> dict[str, np.ndarray]:
@@ -73,12 +74,31 @@ def _score_parts(policy: Policy, out: CardOutput, rated: np.ndarray) -> dict[str
     return parts
 
 
+@dataclass
+class Scored:
+    """What scoring produced, for the grading and pay stages (and for re-use by a ``Scenario``
+    when only grading or pay changed): the result with its scoring tables, each row's scorecard,
+    the scorecards' output, which rows are rated, and every measure, KPI and section column.
+    """
+
+    result: Result
+    card: np.ndarray
+    out: CardOutput
+    rated: np.ndarray
+    values: dict[str, np.ndarray]
+
+
 def score_frame(frame: Frame, rows=None) -> Result:
-    """Every stage of scoring on an encoded frame (the engine's hot path).
+    """Every stage on an encoded frame (the engine's hot path): scoring, then grading and pay.
 
     ``rows`` replaces the measures/KPI points/sections stage (a ``Scenario`` passes one that
     reuses what a parameter change did not touch).
     """
+    return grade_and_pay_stage(score_stage(frame, rows), frame)
+
+
+def score_stage(frame: Frame, rows=None) -> Scored:
+    """Eligibility, scorecards, measures, KPI points, sections, scores and roll-ups."""
     policy = frame.policy
     reasons = not_rated_reasons(frame)
     card = assign_cards(frame)
@@ -103,23 +123,26 @@ def score_frame(frame: Frame, rows=None) -> Result:
     no_data = eligible & np.isnan(out.score)
     reasons.set(no_data, "no data for any item")
     rated = reasons.empty()
-    keys = {"id": coded(frame.id_categories, frame.person), "period": _period_labels(frame)}
-    scores = _table(keys, {
-        "scorecard": coded(names, card),
-        "status": coded(["not_rated", "rated"], rated.astype(np.intp)),
-        "reason": reasons.column(),
-        "score": out.score,  # NaN wherever the row is not rated
-        **_score_parts(policy, out, rated),
-    })
-    share = proration(frame)
-    if share is not None:
-        scores["proration"] = np.round(share, 9)
+
+    def scores() -> pd.DataFrame:
+        table = _table(_keys(frame), {
+            "scorecard": coded(names, card),
+            "status": coded(["not_rated", "rated"], rated.astype(np.intp)),
+            "reason": reasons.column(),
+            "score": out.score,  # NaN wherever the row is not rated
+            **_score_parts(policy, out, rated),
+        })
+        share = proration(frame)
+        if share is not None:
+            table["proration"] = np.round(share, 9)
+        return table
+
     result = Result(
         policy=policy,
-        scores=scores,
-        measures=_table(keys, measures),
-        kpi_points=_table(keys, points),
-        sections=_table(keys, sections),
+        scores=Lazy(scores),
+        measures=Lazy(lambda: _table(_keys(frame), measures)),
+        kpi_points=Lazy(lambda: _table(_keys(frame), points)),
+        sections=Lazy(lambda: _table(_keys(frame), sections)),
         adjustments=out.adjustment_flags,
         group_caps=pd.DataFrame(out.group_caps) if out.group_caps else None,
         frame=frame,
@@ -129,10 +152,21 @@ def score_frame(frame: Frame, rows=None) -> Result:
         result.rollups[name], result.rollup_rows[name] = remember(
             frame.memo, key, lambda name=name, rollup=rollup: roll_up(frame, name, rollup,
                                                                       out.score, rated))
-    if policy.grading is not None or policy.pay is not None:
-        from calib.stages import grade_and_pay
+    return Scored(result, card, out, rated, {**measures, **points, **sections})
 
-        grade_and_pay(frame, result, card, out, rated, {**measures, **points, **sections})
+
+def grade_and_pay_stage(scored: Scored, frame: Frame) -> Result:
+    """The result of ``scored`` under ``frame.policy``'s grading and pay (the scored result itself
+    when the policy neither grades nor pays).
+    """
+    policy = frame.policy
+    if policy.grading is None and policy.pay is None:
+        return scored.result
+    from calib.stages import grade_and_pay
+
+    result = scored.result.with_scoring_of(policy)
+    result.frame = frame
+    grade_and_pay(frame, result, scored.card, scored.out, scored.rated, scored.values)
     return result
 
 

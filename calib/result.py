@@ -2,14 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
 from calib.policy.model import Policy
 
 
-@dataclass
+class Lazy:
+    """A table built on first use and then kept: a slider's re-run computes grades and payouts
+    as arrays and builds the DataFrames only if something reads them.
+    """
+
+    __slots__ = ("_build", "_value")
+
+    def __init__(self, build: Callable[[], Any]):
+        self._build: Callable[[], Any] | None = build
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        """The value, built now if this is the first call."""
+        if self._build is not None:
+            self._value, self._build = self._build(), None
+        return self._value
+
+
+class _Table:
+    """A ``Result`` attribute that may hold a ``Lazy``: reading it builds the table once."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = "_" + name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__.get(self.name)
+        if isinstance(value, Lazy):
+            value = value()
+            obj.__dict__[self.name] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value
+
+
+TABLES = ("scores", "measures", "kpi_points", "sections", "adjustments", "group_caps", "grades",
+          "quotas", "flags", "payouts", "merit")
+SCORING = ("scores", "measures", "kpi_points", "sections", "adjustments", "group_caps")
+"""The tables that only scoring writes (shared by results that differ in grading or pay)."""
+
+
 class Result:
     """Tables of one run of a policy over a data set.
 
@@ -28,23 +71,53 @@ class Result:
     - ``flags``: consecutive-period flags (R21) with the periods that raised them;
     - ``payouts``: each component, the pool share and the total payout, exact to the unit;
     - ``merit``: next year's raise per person by the merit matrix (R35).
+
+    Each table is built the first time it is read (a ``Lazy`` until then), so a re-run that
+    only needs the grade counts and the payout total does not pay for DataFrames.
     """
 
-    policy: Policy
-    scores: pd.DataFrame
-    measures: pd.DataFrame
-    kpi_points: pd.DataFrame
-    sections: pd.DataFrame
-    rollups: dict[str, pd.DataFrame] = field(default_factory=dict)
-    adjustments: pd.DataFrame | None = None
-    group_caps: pd.DataFrame | None = None
-    grades: pd.DataFrame | None = None
-    quotas: pd.DataFrame | None = None
-    flags: pd.DataFrame | None = None
-    payouts: pd.DataFrame | None = None
-    merit: pd.DataFrame | None = None
-    rollup_rows: dict = field(default_factory=dict, repr=False)
-    frame: object = field(default=None, repr=False)
+    scores = _Table()
+    measures = _Table()
+    kpi_points = _Table()
+    sections = _Table()
+    adjustments = _Table()
+    group_caps = _Table()
+    grades = _Table()
+    quotas = _Table()
+    flags = _Table()
+    payouts = _Table()
+    merit = _Table()
+
+    def __init__(self, policy: Policy, scores: Any, measures: Any = None, kpi_points: Any = None,
+                 sections: Any = None, rollups: dict | None = None, adjustments: Any = None,
+                 group_caps: Any = None, grades: Any = None, quotas: Any = None,
+                 flags: Any = None, payouts: Any = None, merit: Any = None,
+                 rollup_rows: dict | None = None, frame: Any = None):
+        self.policy = policy
+        self.scores, self.measures, self.kpi_points = scores, measures, kpi_points
+        self.sections, self.adjustments, self.group_caps = sections, adjustments, group_caps
+        self.grades, self.quotas, self.flags = grades, quotas, flags
+        self.payouts, self.merit = payouts, merit
+        self.rollups: dict[str, pd.DataFrame] = {} if rollups is None else rollups
+        self.rollup_rows: dict = {} if rollup_rows is None else rollup_rows
+        self.frame = frame
+        self.arrays: dict[str, Any] = {}
+        """Stage outputs as arrays (``grade``, ``grade_names``, ``payout_units``, ``unit``), for
+        code that needs counts and totals without building tables."""
+
+    def __repr__(self) -> str:
+        built = [t for t in TABLES if not isinstance(self.__dict__.get("_" + t), Lazy | None)]
+        return f"Result(policy={self.policy.name!r}, tables built: {', '.join(built) or 'none'})"
+
+    def with_scoring_of(self, policy: Policy) -> Result:
+        """A result for ``policy`` sharing this one's scoring tables and roll-ups (built or not);
+        grading and pay are left empty for the caller to fill.
+        """
+        out = Result(policy, None, rollups=dict(self.rollups), rollup_rows=dict(self.rollup_rows),
+                     frame=self.frame)
+        for name in SCORING:
+            out.__dict__["_" + name] = self.__dict__.get("_" + name)
+        return out
 
     def explain(self, person_id: object, period: str):
         """One person's statement for a period (or a roll-up period such as ``2024``): every

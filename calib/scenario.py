@@ -7,19 +7,25 @@ re-scores that KPI only; the later stages (sections, scorecards, grades, pay) ru
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
 import numpy as np
 
 from calib.data import load_data
-from calib.engine import score_frame
+from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
 from calib.measures import KERNELS
 from calib.policy.model import Policy
 from calib.result import Result
 from calib.score import kpi_points_one, section_scores
+
+_NOT_SCORING = frozenset({"grading", "pay", "ranges", "name", "title", "description", "version"})
+
+
+def scoring_parts(policy: Policy) -> tuple:
+    """The parts of a policy that scoring reads: two policies with equal parts score alike."""
+    return tuple(getattr(policy, f) for f in type(policy).model_fields if f not in _NOT_SCORING)
 
 
 class Scenario:
@@ -27,21 +33,31 @@ class Scenario:
 
     ``scenario.result`` is the current ``Result``; ``scenario.with_params({path: value})``
     returns a new scenario sharing the encoded data and the cache; ``seconds`` is how long the
-    last (re)computation took. Tables that a change did not touch (grades after a pay change,
-    roll-ups after a grade change) are the same objects in both results: copy one before
-    changing it in place.
+    last (re)computation took. A change to grading or pay reuses the whole scoring stage; a
+    change to one KPI re-scores that KPI only. Tables are built when first read, and tables that
+    a change did not touch (scores after a grading change, grades after a pay change) are the
+    same objects in both results: copy one before changing it in place.
     """
 
     def __init__(self, policy: Policy, data: Any = None, *, _frame: Frame | None = None,
-                 _cache: dict | None = None):
+                 _cache: dict | None = None, _scored: tuple | None = None):
         self.policy = policy
         if _frame is None:
             _frame = build_frame(policy, load_data(data, policy))
-        memo = _frame.memo if _frame.memo is not None else {}
-        self._frame = dataclasses.replace(_frame, policy=policy, active={}, memo=memo)
+        self._frame = _frame.under(policy)
+        if self._frame.memo is None:
+            self._frame.memo = {}
         self._cache: dict = {} if _cache is None else _cache
         start = time.perf_counter()
-        self.result: Result = score_frame(self._frame, rows=self._rows)
+        parts = scoring_parts(policy)
+        if _scored is not None and _scored[0] == parts:
+            scored = _scored[1]
+            self._frame.active = scored.result.frame.active
+        else:
+            self._frame.active = {}
+            scored = score_stage(self._frame, rows=self._rows)
+        self._scored = (parts, scored)
+        self.result: Result = grade_and_pay_stage(scored, self._frame)
         self.seconds = time.perf_counter() - start
 
     def _rows(self, frame: Frame) -> tuple[dict, dict, dict]:
@@ -78,11 +94,12 @@ class Scenario:
     def with_params(self, changes: dict[str, Any]) -> Scenario:
         """A new scenario with ``changes`` applied (validated: PolicyError names a bad path)."""
         return Scenario(self.policy.with_params(changes), _frame=self._frame,
-                        _cache=dict(self._cache))
+                        _cache=dict(self._cache), _scored=self._scored)
 
     def with_policy(self, policy: Policy) -> Scenario:
         """The same data under another policy with the same inputs."""
-        return Scenario(policy, _frame=self._frame, _cache=dict(self._cache))
+        return Scenario(policy, _frame=self._frame, _cache=dict(self._cache),
+                        _scored=self._scored)
 
     def total_payout(self) -> float:
         """The payout total (0 when the policy does not pay)."""

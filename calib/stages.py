@@ -23,7 +23,7 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
     records row of each roll-up row (which speaks for its group columns).
     """
     if on == "period":
-        labels = result.scores["period"].array  # a categorical: no text per row
+        labels = frame.period_labels  # a categorical: no text per row
         return Population(frame.person, frame.period, labels, out.score, rated, card,
                           out.lowest_grade, frame.ids, frame.column, frame.row_numbers(),
                           frame.memo), None
