@@ -1,0 +1,198 @@
+"""Drawing a block of Monte Carlo scenarios (see ``calib.simulate``): turnover windows, bootstrapped
+months, group effects and noise, then the graded and paid populations (periods or roll-ups).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from calib.simulate_model import _Model, _Pop
+
+
+@dataclass
+class _Draw:
+    """One block's populations: per ``on``, score, rated and veto arrays of (c·periods, slots)."""
+
+    c: int
+    scores: dict[str, np.ndarray]
+    rated: dict[str, np.ndarray]
+    veto: dict[str, np.ndarray | None]
+    joiners: np.ndarray
+    leavers: np.ndarray
+
+
+class _Workspace:
+    """Arrays reused from block to block (one per thread): a fresh multi-megabyte array per block
+    costs its page faults and zeroing every time, more than the arithmetic on it.
+    """
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """An uninitialised array of ``shape`` and ``dtype``, the same memory on every call."""
+        a = self.arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = self.arrays[name] = np.empty(shape, dtype=dtype)
+        return a
+
+
+def _uniform_index(rng: np.random.Generator, count: np.ndarray, offset: np.ndarray,
+                   rows: int, out: np.ndarray | None = None) -> np.ndarray:
+    """(rows, len(count)) indices: offset + ⌊u·count/2¹⁶⌋ with u 16 random bits."""
+    n = rows * len(count)
+    raw = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n].reshape(rows, len(count))
+    if out is None:
+        out = np.empty(raw.shape, dtype=np.int64)
+    np.copyto(out, raw)
+    idx = np.multiply(out, count, out=out)
+    np.right_shift(idx, 16, out=idx)
+    np.add(idx, offset, out=idx)
+    return idx
+
+
+def _windows(m: _Model, rng: np.random.Generator, c: int):
+    """Per scenario and slot: first records month, first rated month, end (exclusive)."""
+    M, n_cur, n_slots = m.months, m.n_current, m.n_slots
+    rec = np.zeros((c, n_slots), dtype=np.int64)
+    end = np.full((c, n_slots), M, dtype=np.int64)
+    if m.leave_rate > 0:
+        end = np.minimum(rng.geometric(m.leave_rate, (c, n_slots)), M)
+    n_join = n_slots - n_cur
+    joined = np.zeros(c, dtype=np.int64)
+    if n_join:
+        joined = np.minimum(rng.poisson(m.hire_lambda * M, c), n_join)
+        rank = np.argsort(np.argsort(rng.random((c, n_join)), axis=1), axis=1)
+        month = rng.integers(0, M, (c, n_join))
+        active = rank < joined[:, None]
+        rec[:, n_cur:] = np.where(active, month, M)
+        end[:, n_cur:] = np.where(active, np.minimum(month + end[:, n_cur:], M), M)
+    start = rec.copy()
+    start[:, n_cur:] = np.minimum(rec[:, n_cur:] + m.probation, M)
+    start = np.minimum(start, end)
+    leavers = (end[:, :n_cur] < M).sum(axis=1)
+    return rec, start, end, joined, leavers
+
+
+def _cumsum0(v: np.ndarray) -> np.ndarray:
+    """Cumulative sum over months with a zero first row: (c, M, N) → (c, M+1, N)."""
+    out = np.zeros((v.shape[0], v.shape[1] + 1, v.shape[2]), dtype=np.float64)
+    np.cumsum(v, axis=1, out=out[:, 1:])
+    return out
+
+
+def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = None) -> _Draw:
+    """Draw ``c`` scenarios: turnover windows, months, group effects, noise; then populations."""
+    M, N = m.months, m.n_slots
+    ws = ws or _Workspace()
+    if m.turnover:
+        rec, start, end, joined, leavers = _windows(m, rng, c)
+    else:
+        rec = start = np.zeros((c, N), dtype=np.int64)
+        end = np.full((c, N), M, dtype=np.int64)
+        joined = leavers = np.zeros(c, dtype=np.int64)
+    idx = _uniform_index(rng, m.count, m.offset, c * M, ws.get("idx", (c * M, N), np.int64))
+    v = m.flat.take(idx, out=ws.get("v", (c * M, N), np.float64), mode="clip")
+    veto = m.veto_flat.take(idx).reshape(c, M, N) if m.veto_flat is not None else None
+    gv = None
+    if m.gamma is not None:
+        gidx = _uniform_index(rng, m.g_count, m.g_offset, c * M)
+        gv = m.gamma.take(gidx)  # (c·M, groups)
+    need_months = "period" in m.pops
+    if need_months:
+        tmp = ws.get("tmp", (c * M, N), np.float64)
+        if gv is not None:
+            v += gv.take(m.slot_effect, axis=1, out=tmp, mode="clip")
+        if m.sd > 0:
+            z = rng.standard_normal(out=tmp)
+            z *= m.sd
+            v += z
+        np.clip(v, m.lo, m.hi, out=v)
+    v = v.reshape(c, M, N)
+    month = np.arange(M)[None, :, None]
+    out = _Draw(c, {}, {}, {}, joined, leavers)
+    for on, pop in sorted(m.pops.items()):
+        if pop.k == 1:
+            out.scores[on] = v.reshape(c * M, N)
+            out.rated[on] = ((month >= start[:, None, :]) & (month < end[:, None, :])).reshape(
+                c * M, N) if m.turnover else np.ones((c * M, N), dtype=bool)
+            out.veto[on] = veto.reshape(c * M, N) if veto is not None else None
+            continue
+        _roll(m, rng, pop, out, v, veto, gv, need_months, (rec, start, end))
+    return out
+
+
+def _partial(v: np.ndarray, start: np.ndarray, end: np.ndarray, P: int, k: int, full: np.ndarray,
+             how: str = "sum") -> None:
+    """Replace, in ``full`` (c, P, N), the sums over each period of the (scenario, slot) pairs
+    whose window [start, end) is not the whole year (leavers, joiners): few pairs, so this costs
+    far less than masking every month.
+    """
+    M = v.shape[1]
+    s, i = np.nonzero((start > 0) | (end < M))
+    if len(s) == 0:
+        return
+    sub = v[s, :, i]  # (pairs, M)
+    month = np.arange(M)
+    mask = (month >= start[s, i][:, None]) & (month < end[s, i][:, None])
+    if how == "any":
+        full[s, :, i] = (sub & mask).reshape(-1, P, k).any(axis=2)
+    else:
+        full[s, :, i] = (sub * mask).reshape(-1, P, k).sum(axis=2)
+
+
+def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windows) -> None:
+    """A roll-up population from the block's months (means over each period's rated months)."""
+    M = v.shape[1]
+    P, k = pop.periods, pop.k
+    rec, start, end = windows
+    c, N = start.shape
+    sums = v.reshape(c, P, k, N).sum(axis=2)
+    if m.turnover:
+        bounds = np.arange(P)[None, :, None] * k
+        lo = np.clip(start[:, None, :], bounds, bounds + k)
+        hi = np.maximum(np.clip(end[:, None, :], bounds, bounds + k), lo)
+        records = np.maximum(hi - np.clip(rec[:, None, :], bounds, bounds + k), 0)
+        counts = hi - lo
+        _partial(v, start, end, P, k, sums)
+    else:
+        counts = np.full((c, P, N), k, dtype=np.int64)
+        records = counts
+    if not noisy:
+        if gv is not None:
+            g = gv.reshape(c, M, -1)
+            if m.turnover:
+                sums += _effect_window(_cumsum0(g), lo, hi, m.slot_effect[None, None, :])
+            else:
+                sums += g.reshape(c, P, k, -1).sum(axis=2).take(m.slot_effect, axis=2)
+        if m.sd > 0:
+            z = rng.standard_normal((c, P, N))
+            sums += z * (m.sd * np.sqrt(counts))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums / np.maximum(counts, 1)
+    if not noisy:
+        np.clip(mean, m.lo, m.hi, out=mean)
+    score = (pop.score_weight * mean + pop.other_sum) / (pop.score_weight + pop.other_weight)
+    score = np.round(score, 9)
+    rated = counts > 0
+    if pop.max_not_rated is not None:
+        rated &= (records - counts) <= pop.max_not_rated
+    out.scores[pop.on] = score.reshape(c * P, N)
+    out.rated[pop.on] = rated.reshape(c * P, N)
+    vr = None
+    if veto is not None:
+        vr = veto.reshape(c, P, k, N).any(axis=2)
+        if m.turnover:
+            _partial(veto, start, end, P, k, vr, how="any")
+        vr = vr.reshape(c * P, N)
+    out.veto[pop.on] = vr
+
+
+def _effect_window(gc: np.ndarray, lo: np.ndarray, hi: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Σ of each slot's group effect over months [lo, hi): gc is (c, M+1, groups)."""
+    c, m1, g = gc.shape
+    base = (np.arange(c)[:, None, None] * m1) * g
+    flat = gc.ravel()
+    return flat.take(base + hi * g + e) - flat.take(base + lo * g + e)

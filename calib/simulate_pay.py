@@ -1,0 +1,202 @@
+"""Paying rows of Monte Carlo scenario-periods × slots (see ``calib.simulate``): components from the
+simulated score and grade, historical means for the rest, the bonus pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from calib.conditions import holds
+from calib.grading import Population, column_codes
+from calib.kernels._tolerance import tol
+from calib.money import to_units
+from calib.payout import _Context, component_amount
+from calib.policy import pay as P
+from calib.result import Result
+from calib.simulate_model import _Model
+
+
+@dataclass
+class _PayPlan:
+    """Pay per slot: constant units (fixed parts and historical means) and score/grade parts."""
+
+    unit: float
+    rounding: str
+    const: np.ndarray
+    parts: list[tuple]
+    mean_units: dict[str, np.ndarray]
+    lo: int | None
+    hi: int | None
+    pool_units: int | None
+    pool_group: np.ndarray | None
+    n_pool_groups: int
+
+
+def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarray | None = None,
+                     lowest: np.ndarray | None = None) -> Population:
+    """The slots as an engine Population of one period (for amounts and the reference loop)."""
+    N = m.n_slots
+    return Population(
+        person=np.arange(N, dtype=np.int64), period=np.zeros(N, dtype=np.int64),
+        period_label=pd.Categorical.from_codes(np.zeros(N, dtype=np.int64), ["next"]),
+        score=np.zeros(N) if score is None else score,
+        rated=np.ones(N, dtype=bool) if rated is None else rated, card=m.card,
+        lowest=np.zeros(N, dtype=bool) if lowest is None else lowest, ids=m.ids,
+        column=m.column, row_numbers=np.arange(N))
+
+
+def _people_column(frame, name: str) -> bool:
+    """Whether ``name`` is a people column (constant per person), not a records column."""
+    return name not in frame.records.frame.columns and frame.people is not None and (
+        name in frame.people.frame.columns)
+
+
+def _mean_units(m: _Model, result: Result, column: str, spec) -> np.ndarray:
+    """Each slot's historical mean amount of a payouts column per paid period, in units."""
+    payouts = result.payouts
+    frame = result.frame
+    person = (np.asarray(frame.person) if spec.on == "period"
+              else result.rollup_rows[spec.on].person)
+    ok = (payouts["status"] == "rated").to_numpy()
+    values = payouts[column].to_numpy(dtype=np.float64)
+    n_p = int(person.max(initial=0)) + 1
+    s = np.bincount(person[ok], weights=values[ok], minlength=n_p)
+    c = np.bincount(person[ok], minlength=n_p)
+    everyone = float(values[ok].mean()) if ok.any() else 0.0
+    slot_person = np.asarray(frame.person)[m.column.rows]
+    mean = np.where(c[slot_person] > 0, s[slot_person] / np.maximum(c[slot_person], 1), everyone)
+    return to_units(mean, spec.unit)
+
+
+def _score_part(m: _Model, ctx: _Context, name: str, comp, sign: int, when: np.ndarray):
+    """A component computed from the score or grade: a table per slot, or a formula."""
+    spec = m.policy.pay
+    N = m.n_slots
+
+    def units(amount: np.ndarray) -> np.ndarray:
+        return sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
+
+    if isinstance(comp, P.ScoreBands):
+        levels = [b.min for b in comp.bands] + [-np.inf]
+        table = np.stack([units(component_amount(_Context(ctx.frame, _slot_population(
+            m, np.full(N, level)), None, None, {}), name, comp, None)) for level in levels], axis=1)
+        mins = np.array([b.min - tol(b.min) for b in comp.bands])
+        return ("bands", table, mins)
+    if isinstance(comp, P.GradeCoefficient):
+        K = len(m.policy.grading.scale.grades) if m.policy.grading else 0
+        cols = []
+        for g in [*range(K), -1]:
+            ctx.grades = np.full(N, g)
+            cols.append(units(component_amount(ctx, name, comp, None)))
+        ctx.grades = None
+        return ("grades", np.stack(cols, axis=1))
+    if isinstance(comp, P.ScorePercent):
+        base = ctx.amount(comp.base, f"pay.components.{name}.base")
+        return ("percent", base, comp.max_percent, sign, when)
+    if isinstance(comp, P.PointsBelow):
+        return ("below", comp.threshold, comp.rate, sign, when)
+    amount = units(np.full(N, comp.amount))  # an award by score
+    return ("above", comp.score_above + tol(comp.score_above), amount)
+
+
+def _pay_plan(m: _Model, result: Result) -> _PayPlan:
+    """Sort the pay components into constant, score/grade-driven and historical-mean parts."""
+    spec = m.policy.pay
+    frame = result.frame
+    N = m.n_slots
+    ctx = _Context(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
+    const = np.zeros(N, dtype=np.int64)
+    parts: list[tuple] = []
+    means: dict[str, np.ndarray] = {}
+    for name, comp in spec.components.items():
+        sign = -1 if comp.deduct else 1
+        when = np.ones(N, dtype=bool)
+        by_score = isinstance(comp, P.Fixed | P.ScorePercent | P.ScoreBands | P.GradeCoefficient
+                              | P.PointsBelow) or (isinstance(comp, P.Award) and comp.top is None)
+        if comp.when is not None:
+            if _people_column(frame, comp.when.column):
+                when = holds(comp.when, m.column(comp.when.column))
+            else:
+                by_score = False
+        if not by_score:
+            means[name] = _mean_units(m, result, name, spec)
+            const += means[name]
+        elif isinstance(comp, P.Fixed):
+            amount = ctx.amount(comp.base, f"pay.components.{name}.base")
+            const += sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
+        elif isinstance(comp, P.Award) and comp.score_above is None:
+            const += sign * np.where(when, to_units(np.full(N, comp.amount), spec.unit), 0)
+        else:
+            parts.append(_score_part(m, ctx, name, comp, sign, when))
+    if result.payouts is not None and "streaks" in result.payouts:
+        means["streaks"] = _mean_units(m, result, "streaks", spec)
+        const += means["streaks"]
+    lo = None if spec.min is None else int(to_units(np.array([spec.min]), spec.unit)[0])
+    hi = None if spec.max is None else int(to_units(np.array([spec.max]), spec.unit)[0])
+    pool_units = pool_group = None
+    n_pool = 0
+    if spec.pool is not None:
+        pool_units = int(to_units(np.array([spec.pool.amount]), spec.unit)[0])
+        if spec.pool.by:
+            codes, _ = column_codes(m.column(spec.pool.by))
+            pool_group = pd.factorize(codes)[0].astype(np.int64)
+        else:
+            pool_group = np.zeros(N, dtype=np.int64)
+        n_pool = int(pool_group.max(initial=-1)) + 1
+    return _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units,
+                    pool_group, n_pool)
+
+
+def _part_units(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray | None
+                ) -> np.ndarray:
+    """Units of one score/grade part on (rows, slots)."""
+    R, N = score.shape
+    kind = part[0]
+    if kind == "bands":
+        table, mins = part[1], part[2]
+        idx = np.zeros((R, N), dtype=np.int64)
+        for lo in mins:
+            idx += score < lo
+        idx += np.arange(N, dtype=np.int64) * table.shape[1]
+        return table.ravel().take(idx)
+    if kind == "grades":
+        table = part[1]
+        K = table.shape[1] - 1
+        g = np.full((R, N), K, dtype=np.int64) if grades is None else np.where(grades >= 0,
+                                                                              grades, K)
+        g += np.arange(N, dtype=np.int64) * table.shape[1]
+        return table.ravel().take(g)
+    if kind == "percent":
+        base, cap, sign, when = part[1:]
+        pct = score if cap is None else np.minimum(score, cap)
+        return sign * np.where(when, to_units(base * pct / 100.0, plan.unit, plan.rounding), 0)
+    if kind == "below":
+        threshold, rate, sign, when = part[1:]
+        amount = np.maximum(threshold - score, 0.0) * rate
+        return sign * np.where(when, to_units(amount, plan.unit, plan.rounding), 0)
+    bound, amount = part[1], part[2]
+    return np.where(score > bound, amount, 0)
+
+
+def _pay_rows(plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
+              grades: np.ndarray | None) -> np.ndarray:
+    """Payout units per (scenario-period, slot) before the pool; 0 where not rated."""
+    total = np.broadcast_to(plan.const, score.shape).copy()
+    for part in plan.parts:
+        total += _part_units(plan, part, score, grades)
+    if plan.lo is not None or plan.hi is not None:
+        np.clip(total, plan.lo, plan.hi, out=total)
+    total[~rated] = 0
+    return total
+
+
+def _pool_cells(plan: _PayPlan, rated: np.ndarray) -> np.ndarray:
+    """Per row (scenario-period): the number of pool groups with someone rated."""
+    R = rated.shape[0]
+    flat = np.arange(R, dtype=np.int64)[:, None] * plan.n_pool_groups + plan.pool_group
+    has = np.bincount(flat[rated], minlength=R * plan.n_pool_groups) > 0
+    return has.reshape(R, plan.n_pool_groups).sum(axis=1)
