@@ -20,6 +20,7 @@ from calib.kernels.apportion import apportion, exact_quotas
 from calib.kernels.ranking import grade_by_quota, rank_in_groups
 from calib.memo import fingerprint, remember
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
+from calib.result import Lazy
 
 
 @dataclass
@@ -60,7 +61,8 @@ class Grades:
     group: np.ndarray
     boundary: np.ndarray
     group_names: list[str] = field(default_factory=list)
-    quotas: list[pd.DataFrame] = field(default_factory=list)
+    quotas: list[Lazy] = field(default_factory=list)
+    """One table per rule that used quotas, built when read."""
     note: LabelColumn | None = None
 
     def set_rule(self, rows: np.ndarray, name: str) -> None:
@@ -170,12 +172,20 @@ def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     out.group_names.extend(names)
     out.boundary[idx] = boundary
     out.set_rule(idx, rule_name)
+    out.quotas.append(Lazy(lambda: _quota_table(pop, idx, ranked.group, grade, sizes, quotas,
+                                                ratio_rows, names, scale, rule_name, extra)))
+
+
+def _quota_table(pop: Population, idx: np.ndarray, group: np.ndarray, grade: np.ndarray,
+                 sizes: np.ndarray, quotas: np.ndarray, ratio_rows: np.ndarray, names: list,
+                 scale: GradeScale, rule_name: str, extra: dict | None) -> pd.DataFrame:
+    """One row per group and grade: ratio, exact share, quota, count and flex."""
     counts = np.zeros_like(quotas)
-    np.add.at(counts, (ranked.group, grade), 1)
+    np.add.at(counts, (group, grade), 1)
     exact = exact_quotas(sizes, ratio_rows)
     n_groups, n_grades = quotas.shape
     first = np.zeros(n_groups, dtype=np.int64)
-    first[ranked.group[::-1]] = idx[::-1]  # a row of each group, for its period
+    first[group[::-1]] = idx[::-1]  # a row of each group, for its period
     name_codes, distinct = pd.factorize(pd.Series(names, dtype=object).astype(str))
     table = {
         "rule": coded([rule_name], np.zeros(n_groups * n_grades, dtype=np.int64)),
@@ -191,7 +201,7 @@ def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
         "exact": exact.ravel(), "quota": quotas.ravel(), "count": counts.ravel(),
         "flex": (counts - quotas).ravel(),
     })
-    out.quotas.append(pd.DataFrame(table))
+    return pd.DataFrame(table)
 
 
 def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, scale: GradeScale,

@@ -20,7 +20,7 @@ from calib.kernels._tolerance import tol
 from calib.memo import fingerprint, remember
 from calib.money import PoolError, allocate_pool, allocate_pools, to_units, units_to_float
 from calib.policy import pay as P
-from calib.result import Result
+from calib.result import Lazy, Result
 
 
 class _Context:
@@ -206,15 +206,17 @@ def _prorated_not_rated(frame: Frame, pop: Population, last: np.ndarray | None) 
 
 
 def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
-        grades: np.ndarray | None, values: dict[str, np.ndarray]) -> None:
-    """Fill ``result.payouts`` (and ``result.merit``) for the paid population."""
+        grades: np.ndarray | None, values: dict[str, np.ndarray],
+        rank: np.ndarray | None = None) -> None:
+    """Fill ``result.payouts`` (and ``result.merit``) for the paid population; ``rank`` is each
+    row's rank (R26) when the same rows are graded with a ranking.
+    """
     policy = frame.policy
     spec = policy.pay
     assert spec is not None
     c = _Context(frame, pop, last, grades, values)
-    rank = None
-    if result.grades is not None and "rank" in result.grades and grades is not None:
-        rank = result.grades["rank"].fillna(0).to_numpy(dtype=np.int64)
+    if rank is not None:
+        rank = np.where(pop.rated, rank, 0).astype(np.int64)
     share = _pay_share(frame, pop, last)
     fixed_only = _prorated_not_rated(frame, pop, last)
     paid = pop.rated | fixed_only
@@ -242,22 +244,27 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     lo = None if spec.min is None else int(to_units(np.array([spec.min]), spec.unit)[0])
     hi = None if spec.max is None else int(to_units(np.array([spec.max]), spec.unit)[0])
     clipped = np.clip(total, lo, hi) if (lo is not None or hi is not None) else total
-    table = {"id": coded(frame.id_categories, pop.person), "period": pop.period_label,
-             "status": coded(["not_rated", "rated", "prorated"],
-                             np.where(pop.rated, 1, np.where(fixed_only, 2, 0))),
-             "score": pop.score}
-    if grades is not None:
-        names = policy.grading.scale.names()
-        table["grade"] = coded(names, grades)
-    if last is None and proration(frame) is not None:
-        table["proration"] = np.round(share, 9)
-    for name, units in columns.items():
-        table[name] = units_to_float(units, spec.unit)
-    table["payout"] = units_to_float(np.where(paid, clipped, 0), spec.unit)
-    table["clipped"] = (clipped != total) & paid
-    result.payouts = pd.DataFrame(table)
+    payout = np.where(paid, clipped, 0)
+    result.arrays.update(payout_units=payout, unit=spec.unit, paid_on=spec.on)
+
+    def table() -> pd.DataFrame:
+        out = {"id": coded(frame.id_categories, pop.person), "period": pop.period_label,
+               "status": coded(["not_rated", "rated", "prorated"],
+                               np.where(pop.rated, 1, np.where(fixed_only, 2, 0))),
+               "score": pop.score}
+        if grades is not None:
+            out["grade"] = coded(policy.grading.scale.names(), grades)
+        if last is None and proration(frame) is not None:
+            out["proration"] = np.round(share, 9)
+        for name, units in columns.items():
+            out[name] = units_to_float(units, spec.unit)
+        out["payout"] = units_to_float(payout, spec.unit)
+        out["clipped"] = (clipped != total) & paid
+        return pd.DataFrame(out)
+
+    result.payouts = Lazy(table)
     if spec.merit is not None:
-        result.merit = _merit(c, spec.merit, grades, spec.unit)
+        result.merit = Lazy(lambda: _merit(c, spec.merit, grades, spec.unit))
 
 
 def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: float) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from calib.policy.model import Policy
@@ -26,6 +27,33 @@ class Lazy:
         if self._build is not None:
             self._value, self._build = self._build(), None
         return self._value
+
+
+class Tables(dict):
+    """Tables by name (the roll-ups), each built when first read."""
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if isinstance(value, Lazy):
+            value = value()
+            super().__setitem__(key, value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The table, or ``default``."""
+        return self[key] if key in self else default
+
+    def values(self) -> list:  # type: ignore[override]
+        """Every table (built)."""
+        return [self[k] for k in self]
+
+    def items(self) -> list:  # type: ignore[override]
+        """(name, table) pairs (built)."""
+        return [(k, self[k]) for k in self]
+
+    def copy(self) -> Tables:
+        """A shallow copy: tables not built yet stay shared."""
+        return Tables(dict.items(self))
 
 
 class _Table:
@@ -98,7 +126,7 @@ class Result:
         self.sections, self.adjustments, self.group_caps = sections, adjustments, group_caps
         self.grades, self.quotas, self.flags = grades, quotas, flags
         self.payouts, self.merit = payouts, merit
-        self.rollups: dict[str, pd.DataFrame] = {} if rollups is None else rollups
+        self.rollups: Tables = Tables(rollups or {})
         self.rollup_rows: dict = {} if rollup_rows is None else rollup_rows
         self.frame = frame
         self.arrays: dict[str, Any] = {}
@@ -113,11 +141,33 @@ class Result:
         """A result for ``policy`` sharing this one's scoring tables and roll-ups (built or not);
         grading and pay are left empty for the caller to fill.
         """
-        out = Result(policy, None, rollups=dict(self.rollups), rollup_rows=dict(self.rollup_rows),
+        out = Result(policy, None, rollups=self.rollups.copy(), rollup_rows=dict(self.rollup_rows),
                      frame=self.frame)
         for name in SCORING:
             out.__dict__["_" + name] = self.__dict__.get("_" + name)
         return out
+
+    def total_payout(self) -> float:
+        """The sum of every payout, exact to the pay unit (0 when the policy does not pay);
+        read from the pay stage's integer units, so no table is built.
+        """
+        units = self.arrays.get("payout_units")
+        if units is None:
+            return 0.0
+        from calib.money import units_to_float
+
+        return float(units_to_float(np.array([int(units.sum())]), self.arrays["unit"])[0])
+
+    def grade_counts(self) -> pd.Series:
+        """How many graded rows got each grade (every grade of the scale, 0 where none), from
+        the grading stage's arrays (no table is built).
+        """
+        grade = self.arrays.get("grade")
+        if grade is None:
+            return pd.Series(dtype=np.int64, name="count")
+        names = self.arrays["grade_names"]
+        counts = np.bincount(grade[grade >= 0], minlength=len(names))
+        return pd.Series(counts, index=pd.Index(names, name="grade"), name="count")
 
     def explain(self, person_id: object, period: str):
         """One person's statement for a period (or a roll-up period such as ``2024``): every

@@ -16,6 +16,7 @@ from calib.calendar import period_label, to_rollup
 from calib.columns import LabelColumn, coded
 from calib.frame import Frame
 from calib.policy.periods import Rollup
+from calib.result import Lazy
 
 _M = 1_000_003  # person code × _M + period ordinal: one int64 key per person and period
 
@@ -43,6 +44,12 @@ class RollupRows:
     codes: np.ndarray
     person: np.ndarray
     period: np.ndarray
+    score: np.ndarray | None = None
+    """Each roll-up row's score (NaN where not rated), as in the table."""
+    rated: np.ndarray | None = None
+    """Whether each roll-up row is rated."""
+    period_label: pd.Categorical | None = None
+    """Each roll-up row's period as text (``2025-Q1``)."""
 
     def last_row(self, frame_period: np.ndarray) -> np.ndarray:
         """The latest records row of each roll-up row (its group columns speak for the row)."""
@@ -57,9 +64,9 @@ class RollupRows:
 
 
 def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
-            rated: np.ndarray) -> tuple[pd.DataFrame, RollupRows]:
-    """One roll-up table: id, period, status, reason, score, each part, periods and rated periods;
-    and the index that ties its rows to the records rows.
+            rated: np.ndarray) -> tuple[Lazy, RollupRows]:
+    """One roll-up table (built when first read): id, period, status, reason, score, each part,
+    periods and rated periods; and the rows with their scores, tied to the records rows.
     """
     freq = frame.policy.calendar.frequency
     pcodes, puniq = frame.period_codes
@@ -99,19 +106,25 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
                    f"not rated in more than {rollup.max_not_rated} periods")
     reason.set(np.isnan(value), "no rated period", only_empty=True)
     rated_here = reason.empty()
-    out = pd.DataFrame({
-        "id": coded(frame.id_categories, person),
-        "period": _labels(tperiod, rollup.to),
-        "status": coded(["not_rated", "rated"], rated_here.astype(np.intp)),
-        "reason": reason.column(),
-        "score": np.where(rated_here, np.round(value, 9), np.nan),
-    })
-    for part, values in zip(rollup.parts, parts, strict=True):
-        label = part.source if part.source == "score" else f"{part.source}.{part.column}"
-        out[f"part:{label}"] = np.round(values, 9)
-    out["periods"] = periods
-    out["periods_rated"] = n_rated
-    return out, RollupRows(codes, person, tperiod)
+    rows = RollupRows(codes, person, tperiod, np.where(rated_here, np.round(value, 9), np.nan),
+                      rated_here, _labels(tperiod, rollup.to))
+
+    def table() -> pd.DataFrame:
+        out = pd.DataFrame({
+            "id": coded(frame.id_categories, person),
+            "period": rows.period_label,
+            "status": coded(["not_rated", "rated"], rated_here.astype(np.intp)),
+            "reason": reason.column(),
+            "score": rows.score,
+        })
+        for part, values in zip(rollup.parts, parts, strict=True):
+            label = part.source if part.source == "score" else f"{part.source}.{part.column}"
+            out[f"part:{label}"] = np.round(values, 9)
+        out["periods"] = periods
+        out["periods_rated"] = n_rated
+        return out
+
+    return Lazy(table), rows
 
 
 def _labels(ordinals: np.ndarray, freq: str) -> pd.Categorical:

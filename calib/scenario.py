@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
-
 from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
@@ -103,7 +101,4 @@ class Scenario:
 
     def total_payout(self) -> float:
         """The payout total (0 when the policy does not pay)."""
-        pay = self.result.payouts
-        if pay is None:
-            return 0.0
-        return float(np.round(pay["payout"].to_numpy().sum(), 2))
+        return self.result.total_payout()

@@ -32,10 +32,17 @@ class _Rule:
     group_leader: np.ndarray | None = None
     pad: np.ndarray | None = None
     unpad: np.ndarray | None = None
+    at: np.ndarray | None = None
+    at_slots: np.ndarray | None = None
+    valid: np.ndarray | None = None
+    quota_table: np.ndarray | None = None
 
     def padded(self) -> np.ndarray | None:
         """(groups, largest group) positions into ``cols``, −1 for padding, each group's in tie
         order; None when padding would more than triple the work (very unequal groups).
+
+        Also sets ``at`` (the padded positions flattened, padding at 0), ``at_slots`` (the same
+        as slots), ``valid`` (not padding) and ``unpad`` (each column's place in the padding).
         """
         if self.pad is None:
             n, G = len(self.gcode), max(self.n_groups, 1)
@@ -49,9 +56,35 @@ class _Rule:
                 within = np.arange(n) - starts[self.gcode[order]]
                 self.pad = np.full((G, S), -1, dtype=np.int64)
                 self.pad[self.gcode[order], within] = order
-                self.unpad = np.empty(n, dtype=np.int64)  # each column's place in the padding
+                self.unpad = np.empty(n, dtype=np.int64)
                 self.unpad[order] = self.gcode[order] * S + within
+                self.valid = self.pad.ravel() >= 0
+                self.at = np.where(self.valid, self.pad.ravel(), 0)
+                self.at_slots = self.cols[self.at]
         return self.pad if self.pad.size else None
+
+    def quotas(self, sizes: np.ndarray, lead: np.ndarray | None = None) -> np.ndarray:
+        """Cumulative quotas of the better K − 1 grades, shape ``sizes.shape + (K − 1,)``, for
+        groups of ``sizes`` active people (``lead``: the leader's grade per group, for a cascade).
+
+        Equal to ``apportion`` on every group: a forced rule's quotas depend on the size only
+        and come from a table made once (``apportion`` of 0 … n); a cascade's are apportioned
+        once per distinct (leader grade, size) in the block. Both are row by row the same as
+        apportioning every group (the divisor methods' search starts from the largest ratio of
+        the rows given, the same over the distinct rows as over all of them).
+        """
+        n = len(self.cols)
+        K = self.ratios.shape[-1]
+        if lead is None:
+            if self.quota_table is None:
+                self.quota_table = np.cumsum(apportion(np.arange(n + 1), self.ratios, self.apportion),
+                                             axis=1)[:, :K - 1]
+            return self.quota_table[sizes]
+        key = np.maximum(lead, 0).astype(np.int64) * (n + 1) + sizes
+        uniq, inverse = np.unique(key.ravel(), return_inverse=True)
+        cum = np.cumsum(apportion(uniq % (n + 1), self.ratios[uniq // (n + 1)], self.apportion),
+                        axis=1)[:, :K - 1]
+        return cum[inverse].reshape((*sizes.shape, K - 1))
 
 
 def _slot_groups(m: _Model, cols: np.ndarray, by: list[str]) -> tuple[np.ndarray, int]:
@@ -111,30 +144,30 @@ def _grade_plan(m: _Model) -> list[_Rule]:
             r.ratios = np.array([[settings.ratios.get(g, {}).get(h, 0.0) for h in names]
                                  for g in names])
         r.padded()  # built here, before the threads share the rule
+        if rule.method == "forced":
+            r.quotas(np.zeros(0, dtype=np.int64))  # the table, made once
         plan.append(r)
     return plan
 
 
 def _rank_grades(score: np.ndarray, active: np.ndarray, gcode: np.ndarray, n_groups: int,
-                 ratios: np.ndarray, method: str, share_better: bool) -> np.ndarray:
+                 rule: _Rule, lead: np.ndarray | None = None) -> np.ndarray:
     """Forced distribution on rows (scenario-periods) × columns (slots in tie order).
 
     Each row is sorted by (group, active first, score high first, column); a column's place in
     its group is its position minus the group's first position; quotas per row and group come
-    from ``apportion`` on the active counts; the grade is the number of cumulative quotas the
+    from ``rule.quotas`` on the active counts; the grade is the number of cumulative quotas the
     place reaches. Returns −1 where not active.
     """
     R, n = score.shape
-    K = ratios.shape[-1]
+    K = rule.ratios.shape[-1]
     if n == 0:
-        return np.full((R, n), -1, dtype=np.int64)
+        return np.full((R, n), -1, dtype=np.int8)
     G = max(n_groups, 1)
     gfull = np.broadcast_to(gcode, (R, n)).astype(np.int64, copy=False)
     flat = np.arange(R, dtype=np.int64)[:, None] * G + gfull
     sizes = np.bincount(flat[active], minlength=R * G)
-    ratio_rows = (np.broadcast_to(ratios, (R * G, K)) if ratios.ndim == 1
-                  else ratios.reshape(R * G, K))
-    cum = np.cumsum(apportion(sizes, ratio_rows, method), axis=1)
+    cum = rule.quotas(sizes.reshape(R, G), lead).reshape(R * G, K - 1)
     q = np.rint(np.where(active, score, 0.0) * 1e9)
     qmax = float(q[active].max()) if active.any() else 0.0
     qmin = float(q[active].min()) if active.any() else 0.0
@@ -152,65 +185,92 @@ def _rank_grades(score: np.ndarray, active: np.ndarray, gcode: np.ndarray, n_gro
     new[:, 1:] = gs[:, 1:] != gs[:, :-1]
     place = pos - np.maximum.accumulate(np.where(new, pos, 0), axis=1)
     row_group = np.arange(R, dtype=np.int64)[:, None] * G + gs
-    grades = np.zeros((R, n), dtype=np.int64)
+    grades = np.zeros((R, n), dtype=np.int8)
     for k in range(K - 1):
         grades += cum[:, k].take(row_group) <= place
-    if share_better:
+    if rule.share_better:
         ds = np.take_along_axis(desc, order, axis=1)
         new[:, 1:] |= ds[:, 1:] != ds[:, :-1]
         grades = np.take_along_axis(grades, np.maximum.accumulate(np.where(new, pos, 0), axis=1),
                                     axis=1)
-    out = np.empty((R, n), dtype=np.int64)
+    out = np.empty((R, n), dtype=np.int8)
     np.put_along_axis(out, order, grades, axis=1)
     out[~active] = -1
     return out
 
 
-def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, ratios: np.ndarray
-                 ) -> np.ndarray:
-    """``_rank_grades`` for fixed groups: each group's columns gathered into a padded
-    (rows, groups, largest group) array and sorted on its own; many small sorts cost several
-    times less than one sort of the whole row. Values where not active are undefined.
+def _sort_keys(score: np.ndarray, act: np.ndarray, S: int) -> tuple[np.ndarray, int] | None:
+    """Sort keys on (rows, groups · S) in place of ``score``: (not active, score high first,
+    place in the group) packed in one exact float, and the bits of the place; None when the key
+    needs more than a float's 53 bits (scores spanning more than ~10⁶ points).
+
+    A score is compared as ⌊score · 10⁹⌉ (rint), as the engine ranks.
     """
-    pad, method, share_better = rule.pad, rule.apportion, rule.share_better
-    R = score.shape[0]
-    G, S = pad.shape
-    K = ratios.shape[-1]
-    valid = pad >= 0
-    at = np.where(valid, pad, 0)
-    act = active[:, at] & valid
-    sizes = act.sum(axis=2).ravel()
-    ratio_rows = np.broadcast_to(ratios, (R * G, K)) if ratios.ndim == 1 else ratios.reshape(
-        R * G, K)
-    cum = np.cumsum(apportion(sizes, ratio_rows, method), axis=1).reshape(R, G, K)
-    q = np.rint(np.where(act, score[:, at], 0.0) * 1e9)
-    qmax = float(q[act].max()) if act.any() else 0.0
-    qmin = float(q[act].min()) if act.any() else 0.0
-    desc = np.where(act, qmax - q, 0.0).astype(np.int64)
+    q = np.multiply(score, 1e9, out=score)
+    np.rint(q, out=q)
+    qmax = float(np.max(q, where=act, initial=-np.inf))
+    qmin = float(np.min(q, where=act, initial=np.inf))
+    if qmax == -np.inf:
+        qmax = qmin = 0.0
     qbits = max(int(qmax - qmin).bit_length(), 1)
     pbits = max(int(S).bit_length(), 1)
-    pos = np.arange(S, dtype=np.int64)
-    if qbits + pbits + 1 <= 62:  # unique keys: the default (fastest) sort is exact
-        key = ((~act).astype(np.int64) << (qbits + pbits)) | (desc << pbits) | pos
-        order = np.argsort(key, axis=2)
-    else:  # pragma: no cover - scores spanning more than ~10⁹ points
-        order = np.lexsort((np.broadcast_to(pos, act.shape), desc, ~act), axis=-1)
-    ranked = np.zeros((R, G, S), dtype=np.int64)
-    for k in range(K - 1):
-        ranked += cum[:, :, k:k + 1] <= pos
-    if share_better:
-        ds = np.take_along_axis(desc, order, axis=2)
-        new = np.ones((R, G, S), dtype=bool)
-        new[..., 1:] = ds[..., 1:] != ds[..., :-1]
-        ranked = np.take_along_axis(ranked, np.maximum.accumulate(np.where(new, pos, 0), axis=2),
-                                    axis=2)
-    grades = np.empty((R, G, S), dtype=np.int64)
-    np.put_along_axis(grades, order, ranked, axis=2)
-    return grades.reshape(R, G * S).take(rule.unpad, axis=1)
+    if qbits + pbits + 1 > 53:
+        return None
+    key = np.subtract(qmax, q, out=q)  # whole numbers below 2^qbits: exact
+    np.copyto(key, 2.0 ** qbits, where=~act)  # not active: after everyone active
+    key *= 2.0 ** pbits
+    key.reshape(len(key), -1, S)[...] += np.arange(S, dtype=np.float64)
+    return key, pbits
+
+
+def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
+                 lead: np.ndarray | None = None) -> np.ndarray | None:
+    """``_rank_grades`` for fixed groups, on rows × the columns ``at`` (the rule's padded
+    positions into ``score`` and ``active``): each group's columns in a padded (rows, groups,
+    largest group) array. Returns grades (rows, rule's columns), −1 where not active; None when
+    the scores span too many points for the packed key (then use ``_rank_grades``).
+
+    One sort per group of a packed key (a plain sort of floats, several times faster than an
+    argsort); the person at place p of a group of quotas q₀ ≤ q₁ … (cumulative) has the number
+    of q_k ≤ p as grade, that is the number of k whose key at place q_k is at most the person's
+    own key, so no sort order needs scattering back. With ties sharing the better grade, it is
+    the number of q_k not above the first place of the person's score: the key at place q_k − 1
+    has a lower score. ``lead``: the leader's grade per (row, group), a cascade's.
+    """
+    R = score.shape[0]
+    G, S = rule.pad.shape
+    act = active.take(at, axis=1)
+    act &= rule.valid
+    act3 = act.reshape(R, G, S)
+    if lead is not None:
+        act3 &= (lead >= 0)[:, :, None]
+    sizes = act3.sum(axis=2)
+    packed = _sort_keys(score.take(at, axis=1), act, S)
+    if packed is None:  # pragma: no cover - scores spanning more than ~10⁶ points
+        return None
+    key, pbits = packed
+    key3 = key.reshape(R, G, S)
+    srt = np.sort(key3, axis=2)
+    cum = rule.quotas(sizes, lead)
+    if rule.share_better:
+        thr = np.take_along_axis(srt, np.maximum(cum - 1, 0), axis=2)
+        thr = (np.floor(thr / 2.0 ** pbits) + 1) * 2.0 ** pbits  # the next score down
+        thr[cum == 0] = -np.inf
+    else:
+        thr = np.take_along_axis(srt, np.minimum(cum, S - 1), axis=2)
+        thr[cum >= S] = np.inf
+    grades = np.zeros((R, G, S), dtype=np.int8)
+    for k in range(thr.shape[2]):
+        grades += key3 >= thr[:, :, k:k + 1]
+    grades = grades.reshape(R, G * S)
+    np.copyto(grades, -1, where=~act)
+    return grades.take(rule.unpad, axis=1)
 
 
 def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale) -> np.ndarray:
-    """A forced rule with its small-group rule (thresholds, or one pooled group per row)."""
+    """A forced rule with its small-group rule (thresholds, or one pooled group per row), on
+    rows × the rule's columns. Returns grades, −1 where not graded.
+    """
     R, n = score.shape
     gcode, G = rule.gcode, rule.n_groups
     by_threshold = None
@@ -225,49 +285,65 @@ def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale) -> n
             else:
                 gcode = np.where(small, G, gcode[None, :])
                 G += 1
-    pad = rule.padded() if gcode.ndim == 1 else None
-    if pad is not None:
-        out = _rank_padded(score, active, rule, rule.ratios)
-    else:
-        out = _rank_grades(score, active, gcode, G, rule.ratios, rule.apportion,
-                           rule.share_better)
+    out = None
+    if gcode.ndim == 1 and rule.padded() is not None:
+        out = _rank_padded(score, active, rule, rule.at)
+    if out is None:
+        out = _rank_grades(score, active, gcode, G, rule)
     if by_threshold is not None:
         t = thresholds(score.ravel(), scale).reshape(R, n)
         out = np.where(by_threshold, t, out)
     return out
 
 
+def _cascade_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarray
+                  ) -> np.ndarray:
+    """A cascade on rows × all slots: the leaders' grades so far in ``out`` pick each team's
+    ratios; a team whose leader is not graded is not graded. Returns grades on the rule's
+    columns, −1 where not graded.
+    """
+    R = score.shape[0]
+    lead = (np.where(rule.group_leader >= 0, out.take(np.maximum(rule.group_leader, 0), axis=1), -1)
+            if len(rule.group_leader) else np.zeros((R, 0), dtype=np.int8))
+    g = None
+    if rule.padded() is not None:
+        g = _rank_padded(score, active, rule, rule.at_slots, lead)
+    if g is None:
+        sc, act = score[:, rule.cols], active[:, rule.cols]
+        act = act & (np.take(lead, rule.gcode, axis=1) >= 0) if len(rule.gcode) else act
+        g = _rank_grades(sc, act, rule.gcode, rule.n_groups, rule, lead)
+    return g
+
+
 def _grade_rows(m: _Model, plan: list[_Rule], score: np.ndarray, rated: np.ndarray,
                 veto: np.ndarray | None) -> np.ndarray:
-    """Grade index per (scenario-period, slot), −1 where not graded (vectorised engine.grade)."""
+    """Grade index (int8) per (scenario-period, slot), −1 where not graded (vectorised
+    ``engine.grade``).
+    """
     scale = m.policy.grading.scale
     K = len(scale.grades)
-    out = np.full(score.shape, -1, dtype=np.int64)
+    out = np.full(score.shape, -1, dtype=np.int8)
     active = rated
     if veto is not None:
         out[rated & veto] = K - 1
         active = rated & ~veto
     for rule in plan:
+        if rule.method == "cascade":
+            g, act = _cascade_rows(rule, score, active, out), None
+        elif rule.method == "forced" and rule.small_rule == "round" and rule.padded() is not None:
+            g, act = _rank_padded(score, active, rule, rule.at_slots), None
+            if g is None:  # pragma: no cover - scores spanning more than ~10⁶ points
+                g = _forced_rows(rule, score[:, rule.cols], active[:, rule.cols], scale)
+        else:
+            sc, act = ((score, active) if rule.all_cols
+                       else (score[:, rule.cols], active[:, rule.cols]))
+            g = (thresholds(sc.ravel(), scale).reshape(sc.shape) if rule.method == "thresholds"
+                 else _forced_rows(rule, sc, act, scale))
+        write = g >= 0 if act is None else act & (g >= 0)
         if rule.all_cols:
-            sc, act, cur = score, active, out
+            np.copyto(out, g, where=write, casting="unsafe")
         else:
-            sc, act, cur = score[:, rule.cols], active[:, rule.cols], out[:, rule.cols]
-        if rule.method == "thresholds":
-            g = thresholds(sc.ravel(), scale).reshape(sc.shape)
-        elif rule.method == "forced":
-            g = _forced_rows(rule, sc, act, scale)
-        else:
-            lg = (np.where(rule.group_leader >= 0, out.take(np.maximum(rule.group_leader, 0), axis=1),
-                           -1) if len(rule.group_leader) else np.zeros((len(sc), 0), dtype=np.int64))
-            act = act & (np.take(lg, rule.gcode, axis=1) >= 0) if len(rule.gcode) else act
-            ratios = rule.ratios[np.maximum(lg, 0)]
-            pad = rule.padded()
-            g = (_rank_padded(sc, act, rule, ratios)
-                 if pad is not None else _rank_grades(sc, act, rule.gcode, rule.n_groups, ratios,
-                                                      rule.apportion, rule.share_better))
-        new = np.where(act & (g >= 0), g, cur)
-        if rule.all_cols:
-            out = new
-        else:
-            out[:, rule.cols] = new
+            cur = out[:, rule.cols]
+            np.copyto(cur, g, where=write, casting="unsafe")
+            out[:, rule.cols] = cur
     return out

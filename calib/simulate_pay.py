@@ -166,8 +166,8 @@ def _part_units(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarr
     if kind == "grades":
         table = part[1]
         K = table.shape[1] - 1
-        g = np.full((R, N), K, dtype=np.int64) if grades is None else np.where(grades >= 0,
-                                                                              grades, K)
+        g = np.full((R, N), K, dtype=np.int64) if grades is None else np.where(
+            grades >= 0, grades, K).astype(np.int64)
         g += np.arange(N, dtype=np.int64) * table.shape[1]
         return table.ravel().take(g)
     if kind == "percent":

@@ -13,7 +13,7 @@ from calib.columns import coded
 from calib.frame import Frame
 from calib.grading import Population, grade
 from calib.memo import remember
-from calib.result import Result
+from calib.result import Lazy, Result
 from calib.streaks import ranks, streak_flags
 
 
@@ -28,7 +28,7 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
                           out.lowest_grade, frame.ids, frame.column, frame.row_numbers(),
                           frame.memo), None
     policy = frame.policy
-    table, rows = result.rollups[on], result.rollup_rows[on]
+    rows = result.rollup_rows[on]
     last = rows.last_row(frame.period)
 
     def column(name: str) -> np.ndarray:
@@ -42,11 +42,9 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
             return values.iloc[last].to_numpy()
         return np.asarray(values)[last]
 
-    pop = Population(rows.person, rows.period, table["period"].array,
-                     table["score"].to_numpy(dtype=np.float64),
-                     (table["status"] == "rated").to_numpy(), card[last],
-                     rows.any(out.lowest_grade), frame.ids, column, frame.row_numbers()[last],
-                     frame.memo)
+    pop = Population(rows.person, rows.period, rows.period_label, rows.score, rows.rated,
+                     card[last], rows.any(out.lowest_grade), frame.ids, column,
+                     frame.row_numbers()[last], frame.memo)
     return pop, last
 
 
@@ -86,25 +84,34 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
     card_names = list(policy.scorecards)
     grades_idx = None
     gpop = None
+    rank = None
     if policy.grading is not None:
         grading = policy.grading
         gpop, _ = population(frame, result, grading.on, card, out, rated)
         g = grade(gpop, grading, card_names)
         grades_idx = g.grade
         scale = grading.scale
-        table = remember(frame.memo, ("grades table", id(g), scale.model_dump_json()),
-                         lambda: _grades_table(frame, gpop, g, scale.names(),
-                                               [gr.label or gr.name for gr in scale.grades],
-                                               card_names))
         rank = ranks(gpop, grading, frame) if grading.ranking is not None else None
-        if rank is not None:
-            table = table.assign(rank=np.where(gpop.rated, rank, np.nan))
-        result.grades = table
-        result.quotas = pd.concat(g.quotas, ignore_index=True) if g.quotas else None
+        names = scale.names()
+        labels = [gr.label or gr.name for gr in scale.grades]
+
+        def table(g=g, rank=rank) -> pd.DataFrame:
+            out = _grades_table(frame, gpop, g, names, labels, card_names)
+            if rank is not None:
+                out = out.assign(rank=np.where(gpop.rated, rank, np.nan))
+            return out
+
+        # g is remembered under its inputs, which also decide the ranks: its id names the table
+        result.grades = remember(frame.memo, ("grades table", id(g), tuple(names), tuple(labels)),
+                                 lambda: Lazy(table))
+        result.quotas = Lazy(lambda: pd.concat([q() for q in g.quotas], ignore_index=True)
+                             ) if g.quotas else None
         result.flags = streak_flags(gpop, grading, grades_idx, rank, frame)
+        result.arrays.update(grade=grades_idx, grade_names=names, graded_on=grading.on)
     if policy.pay is not None:
         from calib.payout import pay
 
         ppop, last = population(frame, result, policy.pay.on, card, out, rated)
         same = gpop is not None and policy.pay.on == policy.grading.on
-        pay(frame, result, ppop, last, grades_idx if same else None, values)
+        pay(frame, result, ppop, last, grades_idx if same else None, values,
+            rank if same else None)

@@ -3,7 +3,9 @@
 ``ParamPanel`` shows one slider per tunable number (its range from the policy, its label from the
 scheme: KPI, section or grade label and the short path). Every change goes through
 ``Scenario.with_params``, so a value the policy does not allow is refused with a plain message in
-the panel and the previous scenario is kept. ``Dashboard`` puts a panel next to live charts
+the panel and the previous scenario is kept. Moving one share of a ratio row (forced distribution,
+a cascade's leader-grade row) rebalances the row's other shares so it still adds up to 100 %
+(``calib.rebalance``). ``Dashboard`` puts a panel next to live charts
 (``alt.JupyterChart``: offline, no CDN), a table of grade counts and payout total, and a
 "who moved" table against the starting scenario.
 
@@ -27,6 +29,7 @@ from calib import charts
 from calib.errors import CalibError, PolicyError
 from calib.policy.model import Policy
 from calib.policy.paths import Param, split_path
+from calib.rebalance import ratio_row, rebalance_note, row_changes
 from calib.scenario import Scenario
 
 __all__ = ["Dashboard", "ParamPanel", "grade_counts", "grading_overview", "moved_table", "param_label",
@@ -295,8 +298,19 @@ class ParamPanel:
         Leave out paths starting with one of these prefixes (``pay.``).
 
     ``panel.scenario`` is the current scenario; ``panel.set({path: value})`` changes numbers
-    from code; ``panel.changes()`` lists what differs from the start. A refused value leaves the
-    slider and the scenario as they were and shows the reason in ``panel.message``.
+    from code exactly as given; ``panel.move(path, value)`` moves one number as its slider does;
+    ``panel.changes()`` lists what differs from the start. A refused value leaves the slider and
+    the scenario as they were and shows the reason in ``panel.message``.
+
+    Ratio rows: a share of a forced distribution or of a cascade's leader-grade row cannot move
+    alone (its row must add up to 100 %). Moving its slider sets it and changes the row's other
+    shares in proportion to their current values (equally when they are all 0), each rounded to
+    the slider's step and kept within its slider's range, the rounding residual on the largest
+    (``calib.rebalance.rebalance``). The row goes in as one change (one re-run), the other
+    sliders show their new values and ``panel.message`` says what moved ("B 30% → 28%, C 40% →
+    38% to keep the row at 100%"). When the others' ranges cannot make room for the value asked,
+    the slider is clamped to the nearest value they can and the message says so. Other numbers
+    move alone, as before.
     """
 
     def __init__(self, scenario: Scenario, paths: Sequence[str] | None = None,
@@ -325,6 +339,7 @@ class ParamPanel:
             prefixes = tuple(exclude)
             params = [p for p in params if not p.path.startswith(prefixes)]
         self.params: dict[str, Param] = {p.path: p for p in params}
+        self._shares: dict[str, Param] = {p.path: p for p in policy.params() if ratio_row(p.path)}
         self.sliders: dict[str, w.FloatSlider] = {}
         self._quiet = False
         groups: dict[str, tuple[str, list[w.Widget]]] = {}
@@ -367,7 +382,7 @@ class ParamPanel:
         def handler(change: dict) -> None:
             if self._quiet:
                 return
-            self.set({path: self._round(path, change["new"])})
+            self.move(path, change["new"])
         return handler
 
     def _round(self, path: str, value: float) -> float:
@@ -401,6 +416,44 @@ class ParamPanel:
         if self.on_change is not None:
             self.on_change(new)
         return True
+
+    def move(self, path: str, value: float) -> bool:
+        """Move one number as its slider does: True when applied (a share may be clamped).
+
+        A share of a ratio row rebalances the other shares of its row (see the class notes);
+        any other number is set alone, as with ``set``.
+        """
+        value = self._round(path, value)
+        key = ratio_row(path)
+        if key is None or path not in self._shares:
+            return self.set({path: value})
+        row = {p: self._current(p) for p in self._shares if ratio_row(p) == key}
+        try:
+            changes = row_changes(row, path, value, {p: self._share_range(p)[:2] for p in row},
+                                  self._share_range(path)[2])
+        except CalibError as exc:
+            self._refuse(exc)
+            return False
+        if not self.set(changes):
+            return False
+        if changes[path] != value:  # clamped: put the slider on the value applied
+            self._sync()
+        grade = {p: p[len(key) + 1:] for p in row}
+        after = {grade[p]: changes.get(p, v) for p, v in row.items()}
+        note = rebalance_note({grade[p]: v for p, v in row.items()}, after, grade[path], value)
+        if note:
+            parts = split_path(key)
+            title = f"{parts[2]} · leader {parts[-1]}" if parts[3] == "cascade" else str(parts[2])
+            self.message.value = ("<div style='background:#eef4fb;border-left:4px solid #1f77b4;"
+                                  f"padding:4px 8px'><b>{html.escape(title)}</b>: {html.escape(note)}</div>")
+        return True
+
+    def _share_range(self, path: str) -> tuple[float, float, float]:
+        """(min, max, step) of a share: its slider's, else the one its slider would have."""
+        slider = self.sliders.get(path)
+        if slider is not None:
+            return slider.min, slider.max, slider.step
+        return slider_range(self._shares[path])
 
     def _refuse(self, exc: Exception) -> None:
         text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
