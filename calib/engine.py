@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,8 @@ class Scored:
     out: CardOutput
     rated: np.ndarray
     values: dict[str, np.ndarray]
+    populations: dict = field(default_factory=dict)
+    """The graded and paid populations, kept for re-runs (see ``stages.population``)."""
 
 
 def score_frame(frame: Frame, rows=None) -> Result:
@@ -166,7 +168,8 @@ def grade_and_pay_stage(scored: Scored, frame: Frame) -> Result:
 
     result = scored.result.with_scoring_of(policy)
     result.frame = frame
-    grade_and_pay(frame, result, scored.card, scored.out, scored.rated, scored.values)
+    grade_and_pay(frame, result, scored.card, scored.out, scored.rated, scored.values,
+                  scored.populations)
     return result
 
 

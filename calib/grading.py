@@ -17,7 +17,7 @@ from calib.columns import LabelColumn, coded
 from calib.errors import DataError
 from calib.kernels._tolerance import tol
 from calib.kernels.apportion import apportion, exact_quotas
-from calib.kernels.ranking import grade_by_quota, rank_in_groups
+from calib.kernels.ranking import Ranked, grade_by_quota, rank_in_groups
 from calib.memo import fingerprint, remember
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
 from calib.result import Lazy
@@ -46,6 +46,16 @@ class Population:
     def n(self) -> int:
         """Number of rows."""
         return len(self.person)
+
+    @property
+    def key(self) -> int:
+        """A fingerprint of the rows (scores, status, scorecards, vetoes, people, periods),
+        hashed once per population: stage results are remembered under it.
+        """
+        if "_key" not in self.__dict__:
+            self.__dict__["_key"] = fingerprint(self.score, self.rated, self.card, self.lowest,
+                                                self.person, self.period)
+        return self.__dict__["_key"]
 
 
 @dataclass
@@ -149,22 +159,39 @@ def _small_groups(pop: Population, rows: np.ndarray, codes: np.ndarray, names: l
     return codes.astype(np.int64), [names[u] for u in uniques], by_threshold
 
 
+@dataclass
+class _Ranking:
+    """Rows ranked in their groups, with what grading them by quotas needs: each sorted row's
+    index in the population, and each group's size. Kept between re-runs on the same scores
+    (a ratio slider only re-counts quotas).
+    """
+
+    ranked: Ranked
+    idx: np.ndarray
+    sizes: np.ndarray
+
+
+def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
+             settings: ForcedDistribution | Cascade) -> _Ranking:
+    ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows] for k in settings.ties.by]
+    desc = [k.order == "desc" for k in settings.ties.by]
+    ranked = rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows])
+    return _Ranking(ranked, rows[ranked.order], np.bincount(codes, minlength=len(names)))
+
+
 def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
             ratio_rows: np.ndarray, settings: ForcedDistribution | Cascade, scale: GradeScale,
-            rule_name: str, out: Grades, extra: dict | None = None) -> None:
-    """Rank ``rows`` in their groups and give grades by the groups' quotas."""
-    def rank() -> object:
-        ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows]
-                for k in settings.ties.by]
-        desc = [k.order == "desc" for k in settings.ties.by]
-        return rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows])
-
-    key = ("rank", settings.ties.model_dump_json(), fingerprint(rows, codes, pop.score[rows]))
-    ranked = remember(pop.memo, key, rank)
-    sizes = np.bincount(codes, minlength=len(names))
+            rule_name: str, out: Grades, extra: dict | None = None,
+            ranking: _Ranking | None = None) -> None:
+    """Rank ``rows`` in their groups (or take their ``ranking``) and give grades by the groups'
+    quotas.
+    """
+    if ranking is None:
+        key = ("rank", settings.ties.model_dump_json(), fingerprint(rows, codes, pop.score[rows]))
+        ranking = remember(pop.memo, key, lambda: _ranking(pop, rows, codes, names, settings))
+    ranked, idx, sizes = ranking.ranked, ranking.idx, ranking.sizes
     quotas = apportion(sizes, ratio_rows, settings.method)
     grade, boundary = grade_by_quota(ranked, quotas, settings.ties.rule == "share_better")
-    idx = rows[ranked.order]
     out.grade[idx] = grade
     out.rank[idx] = ranked.place + 1
     out.group_size[idx] = sizes[ranked.group]
@@ -208,17 +235,34 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
             out: Grades) -> None:
     settings = rule.forced
     assert settings is not None
+    # which rows, which groups and their order do not depend on the ratios: kept for sliders
+    key = ("forced", name, settings.model_dump_json(exclude={"ratios", "method"}),
+           rule.model_dump_json(include={"scorecards"}), pop.key)
+    by_threshold, rows, names, ranking = remember(
+        pop.memo, key, lambda: _forced_groups(pop, rows, settings))
+    if len(by_threshold):
+        _by_threshold(pop, by_threshold, name, scale, out)
+    if len(rows) == 0:
+        return
+    ratio = np.broadcast_to(_ratio_row(settings.ratios, scale), (len(names), len(scale.grades)))
+    _assign(pop, rows, None, names, ratio, settings, scale, name, out, ranking=ranking)
+
+
+def _forced_groups(pop: Population, rows: np.ndarray, settings: ForcedDistribution
+                   ) -> tuple[np.ndarray, np.ndarray, list, _Ranking | None]:
+    """Rows of small groups graded by thresholds; the other rows, their groups' names and
+    their ranking.
+    """
     codes, names = _group_codes(pop, rows, settings.by)
     codes, names, by_threshold = _small_groups(pop, rows, codes, names, settings)
+    threshold_rows = rows[by_threshold]
     if by_threshold.any():
-        _by_threshold(pop, rows[by_threshold], name, scale, out)
         rows, codes = rows[~by_threshold], codes[~by_threshold]
         codes, uniques = pd.factorize(codes)
         names = [names[u] for u in uniques]
     if len(rows) == 0:
-        return
-    ratio = np.broadcast_to(_ratio_row(settings.ratios, scale), (len(names), len(scale.grades)))
-    _assign(pop, rows, codes, names, ratio, settings, scale, name, out)
+        return threshold_rows, rows, names, None
+    return threshold_rows, rows, names, _ranking(pop, rows, codes, names, settings)
 
 
 def _by_threshold(pop: Population, rows: np.ndarray, name: str, scale: GradeScale,
@@ -296,8 +340,7 @@ def rule_order(grading: Grading) -> list[str]:
 
 def grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
     """Grade every rated row of ``pop`` under ``grading``; a veto caps a grade at the lowest."""
-    key = ("grade", grading.model_dump_json(), tuple(card_names),
-           fingerprint(pop.score, pop.rated, pop.card, pop.lowest, pop.person, pop.period))
+    key = ("grade", grading.model_dump_json(), tuple(card_names), pop.key)
     return remember(pop.memo, key, lambda: _grade(pop, grading, card_names))
 
 

@@ -119,25 +119,49 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
     return units
 
 
-def _order_by_remainder(group: np.ndarray, remainder: np.ndarray) -> np.ndarray:
-    """Rows by group, then remainder (largest first), then position: one int64 argsort.
+def _extra_units(group: np.ndarray, remainder: np.ndarray, left: np.ndarray,
+                 count: np.ndarray) -> np.ndarray:
+    """Whether each row gets one of its group's ``left`` extra units: the largest remainders,
+    then the earlier rows.
 
     Remainders are compared to 2⁻²⁴ of a unit (about 6e-8): closer ones count as equal and go
-    by position, as exact ties do. Falls back to ``np.lexsort`` when the key would not fit.
+    by position, as exact ties do. Each row gets one int64 key ordered by (group, remainder
+    descending, position); the key at each group's ``left``-th place is found by one partial
+    sort (``np.partition``), and the rows at or below it get the unit. Falls back to
+    ``np.lexsort`` when the key would not fit.
     """
     n = len(group)
-    if n < 2**21 and int(group.max(initial=0)) < 2**18:
-        q = np.clip(np.floor((1.0 - remainder) * 2**24), 0, 2**24 - 1).astype(np.int64)
-        key = (group << 45) | (q << 21) | np.arange(n, dtype=np.int64)
-        return np.argsort(key)
-    return np.lexsort((np.arange(n), -remainder, group))
+    if n >= 2**21 or int(group.max(initial=0)) >= 2**18:
+        order = np.lexsort((np.arange(n), -remainder, group))
+        g = group[order]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        place = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+        extra = np.zeros(n, dtype=bool)
+        extra[order[place < left[g]]] = True
+        return extra
+    key = (group << 45) | (_remainder_key(remainder) << 21) | np.arange(n, dtype=np.int64)
+    some = np.flatnonzero(left > 0)
+    if len(some) == 0:
+        return np.zeros(n, dtype=bool)
+    kth = (np.cumsum(count) - count)[some] + left[some] - 1  # place in the whole key order
+    cut = np.full(len(left), -1, dtype=np.int64)
+    cut[some] = np.partition(key, kth)[kth]
+    return key <= cut[group]
 
 
-def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> np.ndarray:
+def _remainder_key(remainder: np.ndarray) -> np.ndarray:
+    """Remainders as integers, largest first, equal within 2⁻²⁴ of a unit."""
+    return np.clip(np.floor((1.0 - remainder) * 2**24), 0, 2**24 - 1).astype(np.int64)
+
+
+def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray,
+                   classes: np.ndarray | None = None) -> np.ndarray:
     """The same pool shared within every group at once (no caps or floors), vectorised.
 
     Rows must be in a stable order (sort them by id first): within a group, equal remainders go
-    to the earlier row. Each group's shares add up to ``pool_units`` exactly.
+    to the earlier row. Each group's shares add up to ``pool_units`` exactly. ``classes`` (small
+    integers, optional) says that rows of the same class in a group have the same weight (a pool
+    shared by grade coefficients): the remainders are then ranked per class, not per row.
     """
     group = np.asarray(group, dtype=np.int64)
     w = np.asarray(weights, dtype=np.float64)
@@ -148,15 +172,60 @@ def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> n
     n_groups = int(group.max()) + 1
     total = np.bincount(group, weights=w, minlength=n_groups)
     count = np.bincount(group, minlength=n_groups)
+    if classes is not None:
+        units = _allocate_by_class(group, pool_units, w, np.asarray(classes, dtype=np.int64),
+                                   total, count)
+        if units is not None:
+            return units
     equal = total[group] == 0  # nobody in the group has weight: equal shares
     share = np.where(equal, pool_units / np.maximum(count[group], 1),
                      pool_units * w / np.where(equal, 1.0, total[group]))
     units = np.floor(np.round(share, 6)).astype(np.int64)
     left = pool_units - np.bincount(group, weights=units, minlength=n_groups).astype(np.int64)
     remainder = np.round(share - units, 9)
-    order = _order_by_remainder(group, remainder)
-    g = group[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    place = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-    units[order[place < left[g]]] += 1
-    return units
+    return units + _extra_units(group, remainder, left, count)
+
+
+def _allocate_by_class(group: np.ndarray, pool_units: int, w: np.ndarray, classes: np.ndarray,
+                       total: np.ndarray, count: np.ndarray) -> np.ndarray | None:
+    """``allocate_pools`` when every row of a (group, class) cell has the same weight: the same
+    shares, remainders and order, computed per cell; the rows of a cell take the cell's extra
+    units in their order. None when two cells of a group tie on their remainder (their rows
+    would interleave by position: the caller then ranks row by row).
+    """
+    n_groups = len(total)
+    n_classes = int(classes.max()) + 1
+    if n_groups * n_classes > 2**16 or classes.min() < 0:
+        return None
+    cell = group * n_classes + classes
+    n_cells = n_groups * n_classes
+    members = np.bincount(cell, minlength=n_cells)
+    cell_w = np.zeros(n_cells)
+    cell_w[cell] = w
+    if not np.array_equal(cell_w[cell], w):
+        return None  # the classes do not fix the weight
+    cell_group = np.repeat(np.arange(n_groups), n_classes)
+    equal = total[cell_group] == 0
+    share = np.where(equal, pool_units / np.maximum(count[cell_group], 1),
+                     pool_units * cell_w / np.where(equal, 1.0, total[cell_group]))
+    units = np.floor(np.round(share, 6)).astype(np.int64)
+    left = pool_units - np.bincount(cell_group, weights=units * members,
+                                    minlength=n_groups).astype(np.int64)
+    q = _remainder_key(np.round(share - units, 9))
+    used = members > 0
+    order = np.flatnonzero(used)
+    order = order[np.lexsort((q[order], cell_group[order]))]
+    same = (cell_group[order][1:] == cell_group[order][:-1]) & (q[order][1:] == q[order][:-1])
+    if same.any():
+        return None
+    before = np.cumsum(members[order]) - members[order]  # members of better cells, from 0
+    first = np.zeros(n_groups, dtype=np.int64)
+    first[cell_group[order][::-1]] = before[::-1]
+    taken = np.zeros(n_cells, dtype=np.int64)
+    taken[order] = np.clip(left[cell_group[order]] - (before - first[cell_group[order]]), 0,
+                           members[order])
+    by_cell = np.argsort(cell.astype(np.uint16), kind="stable")  # rows of each cell in order
+    starts = np.cumsum(members) - members
+    place = np.empty(len(cell), dtype=np.int64)
+    place[by_cell] = np.arange(len(cell)) - starts[cell[by_cell]]
+    return units[cell] + (place < taken[cell])

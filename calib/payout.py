@@ -17,7 +17,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.memo import fingerprint, remember
+from calib.memo import remember
 from calib.money import PoolError, allocate_pool, allocate_pools, to_units, units_to_float
 from calib.policy import pay as P
 from calib.result import Lazy, Result
@@ -306,14 +306,18 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
-    rows, group = remember(pop.memo, ("pool rows", pool.by, fingerprint(pop.rated, pop.period)),
+    rows, group = remember(pop.memo, ("pool rows", pool.by, pop.key),
                            lambda: _pool_rows(pop, pool.by))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
     out = np.zeros(pop.n, dtype=np.int64)
     if caps is None and floors is None:
-        out[rows] = allocate_pools(group, pool_units, weight[rows])
+        classes = None
+        if pool.base.amount is not None and not pool.use_score:  # the weight is the grade's
+            g = grades if grades is not None else np.zeros(pop.n, dtype=np.int64)
+            classes = np.where(g >= 0, g, int(g.max(initial=0)) + 1)[rows]
+        out[rows] = allocate_pools(group, pool_units, weight[rows], classes)
         return out
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     for a, b in zip(starts, np.r_[starts[1:], len(rows)], strict=True):

@@ -18,10 +18,20 @@ from calib.streaks import ranks, streak_flags
 
 
 def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: CardOutput,
-               rated: np.ndarray) -> tuple[Population, np.ndarray | None]:
+               rated: np.ndarray, cache: dict | None = None) -> tuple[Population, np.ndarray | None]:
     """The rows graded or paid ``on`` the period or a roll-up; for a roll-up also the latest
-    records row of each roll-up row (which speaks for its group columns).
+    records row of each roll-up row (which speaks for its group columns). ``cache`` keeps them
+    for re-runs on the same scores (its population's ``key`` is then hashed once).
     """
+    if cache is None:
+        return _population(frame, result, on, card, out, rated)
+    if on not in cache:
+        cache[on] = _population(frame, result, on, card, out, rated)
+    return cache[on]
+
+
+def _population(frame: Frame, result: Result, on: str, card: np.ndarray, out: CardOutput,
+                rated: np.ndarray) -> tuple[Population, np.ndarray | None]:
     if on == "period":
         labels = frame.period_labels  # a categorical: no text per row
         return Population(frame.person, frame.period, labels, out.score, rated, card,
@@ -78,8 +88,10 @@ def _grades_table(frame: Frame, pop: Population, g, scale_names: list[str],
 
 
 def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutput,
-                  rated: np.ndarray, values: dict[str, np.ndarray]) -> None:
-    """Fill the grading and pay tables of ``result`` as the policy asks."""
+                  rated: np.ndarray, values: dict[str, np.ndarray], cache: dict | None = None) -> None:
+    """Fill the grading and pay tables of ``result`` as the policy asks; ``cache`` keeps the
+    populations between re-runs on the same scores.
+    """
     policy = frame.policy
     card_names = list(policy.scorecards)
     grades_idx = None
@@ -87,7 +99,7 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
     rank = None
     if policy.grading is not None:
         grading = policy.grading
-        gpop, _ = population(frame, result, grading.on, card, out, rated)
+        gpop, _ = population(frame, result, grading.on, card, out, rated, cache)
         g = grade(gpop, grading, card_names)
         grades_idx = g.grade
         scale = grading.scale
@@ -111,7 +123,7 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
     if policy.pay is not None:
         from calib.payout import pay
 
-        ppop, last = population(frame, result, policy.pay.on, card, out, rated)
+        ppop, last = population(frame, result, policy.pay.on, card, out, rated, cache)
         same = gpop is not None and policy.pay.on == policy.grading.on
         pay(frame, result, ppop, last, grades_idx if same else None, values,
             rank if same else None)

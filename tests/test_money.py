@@ -244,3 +244,68 @@ class TestPoolErrors:
     def test_pool_error_is_a_value_error(self):
         """PoolError is a ValueError, so callers catching bad values catch it too."""
         assert issubclass(PoolError, ValueError)
+
+
+class TestPoolsByClass:
+    """A pool shared by grade coefficients: ranking remainders per (group, grade) cell gives the
+    same units as ranking them row by row."""
+
+    @given(st.data())
+    def test_same_units_as_row_by_row(self, data):
+        from calib.money import allocate_pools
+
+        n = data.draw(st.integers(1, 60))
+        group = np.sort(np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))))
+        group = np.unique(group, return_inverse=True)[1]
+        coef = np.array(data.draw(st.sampled_from([[1.2, 1.1, 1.0, 0.6], [1.5, 1.0, 0.5, 0.0],
+                                                   [1, 1, 1, 1], [0.0, 0.0, 0.0, 0.0]])))
+        classes = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+        pool = data.draw(st.sampled_from([1, 7, 100, 99_999, 5_000_000, 123_457]))
+        weights = coef[classes]
+        by_row = allocate_pools(group, pool, weights)
+        by_class = allocate_pools(group, pool, weights, classes)
+        assert by_class.tolist() == by_row.tolist()
+        assert (np.bincount(group, weights=by_class) == pool).all()
+
+    def test_worked_example(self):
+        """100 units over A, B, B, C (1.2, 1.0, 1.0, 0.6): 31.58 / 26.32 ×2 / 15.79 → the two
+        units left go to C (.79) then A (.58)."""
+        from calib.money import allocate_pools
+
+        units = allocate_pools(np.zeros(4, dtype=np.int64), 100, np.array([1.2, 1.0, 1.0, 0.6]),
+                               np.array([0, 1, 1, 2]))
+        assert units.tolist() == [32, 26, 26, 16]
+
+    def test_classes_that_do_not_fix_the_weight_fall_back(self):
+        from calib.money import allocate_pools
+
+        w = np.array([1.0, 2.0, 3.0])
+        assert allocate_pools(np.zeros(3, dtype=np.int64), 10, w, np.zeros(3, dtype=np.int64)
+                              ).tolist() == allocate_pools(np.zeros(3, dtype=np.int64), 10, w).tolist()
+
+
+@given(st.data())
+def test_pools_match_a_plain_largest_remainder(data):
+    """Many groups at once (in any row order) give what sharing each group alone gives: floors,
+    then one unit each to the largest remainders, earlier rows first on ties."""
+    from calib.money import allocate_pools
+
+    n = data.draw(st.integers(1, 80))
+    group = np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)))
+    group = np.unique(group, return_inverse=True)[1]
+    weights = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.6, 1.0, 1.07, 1.2, 2.5, 92.0]),
+                                          min_size=n, max_size=n)))
+    pool = data.draw(st.sampled_from([1, 3, 100, 12_345, 5_000_000]))
+    got = allocate_pools(group, pool, weights)
+    want = np.zeros(n, dtype=np.int64)
+    for g in np.unique(group):
+        rows = np.flatnonzero(group == g)
+        w = weights[rows]
+        share = pool * w / w.sum() if w.sum() > 0 else np.full(len(rows), pool / len(rows))
+        units = np.floor(np.round(share, 6)).astype(np.int64)
+        rem = np.round(share - units, 9)
+        order = sorted(range(len(rows)), key=lambda i: (-rem[i], i))
+        for i in order[:pool - units.sum()]:
+            units[i] += 1
+        want[rows] = units
+    assert got.tolist() == want.tolist()

@@ -140,6 +140,40 @@ class TestGradeByQuota:
                     assert grade[i] == grade[j], (scores, quotas, grade)
 
 
+def _by_place(ranked, quotas, share_better):
+    """The rule as written: a row's grade is the number of cumulative quotas at or below its
+    place; a tie takes the grades of its first and last rows (the better one if shared).
+    """
+    cum = np.cumsum(quotas, axis=1)
+    grade = np.array([(cum[g] <= p).sum() for g, p in zip(ranked.group, ranked.place,
+                                                          strict=True)])
+    lo = np.array([grade[ranked.run == r].min() for r in ranked.run])
+    hi = np.array([grade[ranked.run == r].max() for r in ranked.run])
+    return (lo if share_better else grade), lo != hi
+
+
+@given(st.data(), st.booleans())
+def test_grade_by_quota_matches_the_rule_per_place(data, share_better):
+    """The one-pass step marking equals counting cumulative quotas place by place, with empty
+    grades, a grade taking the whole group and ties across boundaries."""
+    n_groups = data.draw(st.integers(1, 4))
+    sizes = data.draw(st.lists(st.integers(1, 9), min_size=n_groups, max_size=n_groups))
+    k = data.draw(st.integers(1, 4))
+    quotas = []
+    for size in sizes:
+        cuts = sorted(data.draw(st.lists(st.integers(0, size), min_size=k - 1, max_size=k - 1)))
+        quotas.append(np.diff([0, *cuts, size]))
+    quotas = np.array(quotas, dtype=np.int64)
+    group = np.repeat(np.arange(n_groups), sizes)
+    score = data.draw(st.lists(st.sampled_from([70.0, 80.0, 85.5, 90.0, 92.0]),
+                               min_size=len(group), max_size=len(group)))
+    ranked = rank(group, score)
+    grade, boundary = grade_by_quota(ranked, quotas, share_better)
+    want_grade, want_boundary = _by_place(ranked, quotas, share_better)
+    assert grade.tolist() == want_grade.tolist()
+    assert boundary.tolist() == want_boundary.tolist()
+
+
 class TestDemotion:
     SCORES = (99.0, 98.0, 97.0, 96.0, 95.0)
 

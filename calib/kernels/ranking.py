@@ -25,6 +25,22 @@ class Ranked:
     place: np.ndarray
     run: np.ndarray
 
+    @property
+    def run_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each sorted row's first and last position in its run of tied scores (kept)."""
+        if "_bounds" not in self.__dict__:
+            starts = _run_starts(self.run)
+            ends = np.append(starts[1:], len(self.run)) - 1
+            self.__dict__["_bounds"] = (starts[self.run], ends[self.run])
+        return self.__dict__["_bounds"]
+
+    @property
+    def group_starts(self) -> np.ndarray:
+        """Position of each group's first sorted row (groups are codes 0..n−1, all present)."""
+        if "_starts" not in self.__dict__:
+            self.__dict__["_starts"] = np.flatnonzero(self.place == 0)
+        return self.__dict__["_starts"]
+
 
 def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
                    tie_desc: list[bool], person: np.ndarray) -> Ranked:
@@ -78,12 +94,22 @@ def grade_by_quota(ranked: Ranked, quotas: np.ndarray, share_better: bool
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Grade index per sorted row from its group's quotas; and whether its score tie crosses a
     quota boundary. With ``share_better`` a tie on a boundary all takes the better grade.
+
+    Within a group the grade only steps down, at the places where the quotas add up: the steps
+    are marked at their positions and summed along the sorted rows, one pass whatever the
+    number of grades (a slider re-grades without sorting again).
     """
-    cum = np.cumsum(quotas, axis=1)
-    rows_cum = cum[ranked.group]
-    grade = (rows_cum <= ranked.place[:, None]).sum(axis=1)
-    lowest = np.minimum.reduceat(grade, _run_starts(ranked.run))[ranked.run]
-    highest = np.maximum.reduceat(grade, _run_starts(ranked.run))[ranked.run]
+    n = len(ranked.order)
+    sizes = quotas.sum(axis=1)
+    starts = ranked.group_starts
+    steps = np.cumsum(quotas, axis=1)[:, :-1]
+    inside = steps < sizes[:, None]  # a step at the group's end belongs to no row
+    marks = np.bincount((starts[:, None] + steps)[inside], minlength=n + 1)
+    ends = starts + sizes
+    marks -= np.bincount(ends, weights=inside.sum(axis=1), minlength=n + 1).astype(np.int64)
+    grade = np.cumsum(marks[:n])
+    first, last = ranked.run_bounds
+    lowest, highest = grade[first], grade[last]
     boundary = lowest != highest
     if share_better:
         grade = lowest
