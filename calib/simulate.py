@@ -282,7 +282,7 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
             local.ws = _Workspace()
         c = min(block, n - b * block)
         d = _draw(m, np.random.default_rng(streams[b]), c, local.ws)
-        return (*step(m, plans, d), d.joiners, d.leavers)
+        return (*step(m, plans, d, local.ws), d.joiners, d.leavers)
 
     threads = 1 if method == "loop" else max(1, min(workers or os.cpu_count() or 1, n_blocks))
     with tqdm(total=n, desc="simulate", unit="scenario", disable=not progress) as bar, \

@@ -14,7 +14,7 @@ from calib.grading import Population, grade
 from calib.money import to_units
 from calib.payout import _Context, component_amount
 from calib.policy.model import Policy
-from calib.simulate_draw import _Draw
+from calib.simulate_draw import _Draw, _Workspace
 from calib.simulate_grade import _grade_rows, _Rule
 from calib.simulate_model import _Model
 from calib.simulate_pay import _pay_rows, _PayPlan, _pool_cells, _slot_population
@@ -32,19 +32,29 @@ class _Plans:
     loop_grading: object = None
 
 
-def _block_vectorised(m: _Model, plans: _Plans, d: _Draw) -> tuple[np.ndarray, ...]:
+def _grade_counts(g: np.ndarray, K: int) -> np.ndarray:
+    """Times each slot (column of ``g``) has each grade, flat (slot × K), int64."""
+    R, n = g.shape
+    counts = np.empty((n, K), dtype=np.int64)
+    small = np.int16 if R < 2 ** 15 else np.int64
+    for k in range(K):
+        counts[:, k] = np.add.reduce(g == k, axis=0, dtype=small)
+    return counts.ravel()
+
+
+def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None = None
+                      ) -> tuple[np.ndarray, ...]:
     """Totals (units), grade counts (current slots × grades), headcount and pool (units) for one
     block.
     """
     c, n_cur = d.c, m.n_current
+    ws = ws or _Workspace()
     counts = np.zeros(n_cur * max(plans.K, 1), dtype=np.int64)
     grades = None
     if plans.grade_on is not None:
         on = plans.grade_on
-        grades = _grade_rows(m, plans.rules, d.scores[on], d.rated[on], d.veto[on])
-        g = grades[:, :n_cur]
-        key = np.where(g >= 0, np.arange(n_cur, dtype=np.int64) * plans.K + g, n_cur * plans.K)
-        counts = np.bincount(key.ravel(), minlength=n_cur * plans.K + 1)[:-1]
+        grades = _grade_rows(m, plans.rules, d.scores[on], d.rated[on], d.veto[on], ws)
+        counts = _grade_counts(grades[:, :n_cur], plans.K)
     totals = np.zeros(c, dtype=np.int64)
     paid = np.zeros(c, dtype=np.int64)
     pool = np.zeros(c, dtype=np.int64)
@@ -52,7 +62,7 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw) -> tuple[np.ndarray, .
         on = plans.pay_on
         rated = d.rated[on]
         units = _pay_rows(plans.pay, d.scores[on], rated,
-                          grades if plans.grade_on == on else None)
+                          grades if plans.grade_on == on else None, ws)
         totals = units.reshape(c, -1).sum(axis=1)
         if plans.pay.pool_units is not None:
             pool = plans.pay.pool_units * _pool_cells(plans.pay, rated).reshape(c, -1).sum(axis=1)
@@ -100,9 +110,9 @@ def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | No
     return int(np.where(pop.rated, total, 0).sum()) + pool, pool
 
 
-def _block_loop(m: _Model, plans: _Plans, d: _Draw) -> tuple[np.ndarray, ...]:
+def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[np.ndarray, ...]:
     """The slow reference: each scenario-period graded by ``calib.grading.grade`` and paid by
-    ``calib.payout.component_amount``, one at a time, from the same draws.
+    ``calib.payout.component_amount``, one at a time, from the same draws (``ws`` unused).
     """
     c, n_cur, K = d.c, m.n_current, max(plans.K, 1)
     counts = np.zeros(n_cur * K, dtype=np.int64)

@@ -4,6 +4,7 @@ months, group effects and noise, then the graded and paid populations (periods o
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,9 @@ class _Draw:
 class _Workspace:
     """Arrays reused from block to block (one per thread): a fresh multi-megabyte array per block
     costs its page faults and zeroing every time, more than the arithmetic on it.
+
+    Each name is one buffer that grows to the largest request; ``get`` returns a view of it, so
+    two arrays alive at once need two names.
     """
 
     def __init__(self):
@@ -33,10 +37,12 @@ class _Workspace:
 
     def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """An uninitialised array of ``shape`` and ``dtype``, the same memory on every call."""
-        a = self.arrays.get(name)
-        if a is None or a.shape != shape or a.dtype != dtype:
-            a = self.arrays[name] = np.empty(shape, dtype=dtype)
-        return a
+        dtype = np.dtype(dtype)
+        size = math.prod(shape) * dtype.itemsize
+        buf = self.arrays.get(name)
+        if buf is None or buf.size < size:
+            buf = self.arrays[name] = np.empty(max(size, 1), dtype=np.uint8)
+        return buf[:size].view(dtype).reshape(shape)
 
 
 def _uniform_index(rng: np.random.Generator, count: np.ndarray, offset: np.ndarray,

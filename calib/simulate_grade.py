@@ -4,6 +4,7 @@ thresholds, forced distributions and cascades, vectorised across rows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 
 from calib.grading import column_codes, rule_order, thresholds
 from calib.kernels.apportion import apportion
+from calib.simulate_draw import _Workspace
 from calib.simulate_model import _Model
 
 
@@ -35,6 +37,7 @@ class _Rule:
     at: np.ndarray | None = None
     at_slots: np.ndarray | None = None
     valid: np.ndarray | None = None
+    place: np.ndarray | None = None
     quota_table: np.ndarray | None = None
 
     def padded(self) -> np.ndarray | None:
@@ -42,7 +45,8 @@ class _Rule:
         order; None when padding would more than triple the work (very unequal groups).
 
         Also sets ``at`` (the padded positions flattened, padding at 0), ``at_slots`` (the same
-        as slots), ``valid`` (not padding) and ``unpad`` (each column's place in the padding).
+        as slots), ``valid`` (not padding), ``place`` (the place in the group, as floats) and
+        ``unpad`` (each column's place in the padding).
         """
         if self.pad is None:
             n, G = len(self.gcode), max(self.n_groups, 1)
@@ -61,6 +65,7 @@ class _Rule:
                 self.valid = self.pad.ravel() >= 0
                 self.at = np.where(self.valid, self.pad.ravel(), 0)
                 self.at_slots = self.cols[self.at]
+                self.place = np.tile(np.arange(S, dtype=np.float64), G)
         return self.pad if self.pad.size else None
 
     def quotas(self, sizes: np.ndarray, lead: np.ndarray | None = None) -> np.ndarray:
@@ -199,77 +204,91 @@ def _rank_grades(score: np.ndarray, active: np.ndarray, gcode: np.ndarray, n_gro
     return out
 
 
-def _sort_keys(score: np.ndarray, act: np.ndarray, S: int) -> tuple[np.ndarray, int] | None:
-    """Sort keys on (rows, groups · S) in place of ``score``: (not active, score high first,
-    place in the group) packed in one exact float, and the bits of the place; None when the key
-    needs more than a float's 53 bits (scores spanning more than ~10⁶ points).
-
-    A score is compared as ⌊score · 10⁹⌉ (rint), as the engine ranks.
+def _sort_keys(key: np.ndarray, act: np.ndarray, inactive: np.ndarray, place: np.ndarray,
+               S: int) -> int | None:
+    """Turn the scores in ``key`` (rows, groups · S) into sort keys in place: (not active, score
+    high first, place in the group) packed in one exact float, −⌊score · 10⁹⌉ · 2ᵖ + place (the
+    engine ranks ⌊score · 10⁹⌉, rint), +∞ where not active. Returns p, or None when the key
+    needs more than a float's 53 bits (scores beyond ~10⁶ points).
     """
-    q = np.multiply(score, 1e9, out=score)
-    np.rint(q, out=q)
-    qmax = float(np.max(q, where=act, initial=-np.inf))
-    qmin = float(np.min(q, where=act, initial=np.inf))
-    if qmax == -np.inf:
-        qmax = qmin = 0.0
-    qbits = max(int(qmax - qmin).bit_length(), 1)
+    np.multiply(key, 1e9, out=key)
+    np.rint(key, out=key)
+    hi, lo = float(key.max(initial=0.0)), float(key.min(initial=0.0))
+    if not (math.isfinite(hi) and math.isfinite(lo)):  # NaN or ∞ where not active
+        hi = float(np.max(key, where=act, initial=0.0))
+        lo = float(np.min(key, where=act, initial=0.0))
+        if not (math.isfinite(hi) and math.isfinite(lo)):  # pragma: no cover - NaN scores
+            return None
     pbits = max(int(S).bit_length(), 1)
-    if qbits + pbits + 1 > 53:
+    if int(max(abs(hi), abs(lo))).bit_length() + pbits + 1 > 53:  # pragma: no cover
         return None
-    key = np.subtract(qmax, q, out=q)  # whole numbers below 2^qbits: exact
-    np.copyto(key, 2.0 ** qbits, where=~act)  # not active: after everyone active
-    key *= 2.0 ** pbits
-    key.reshape(len(key), -1, S)[...] += np.arange(S, dtype=np.float64)
-    return key, pbits
+    key *= -(2.0 ** pbits)  # whole numbers, times a power of two: exact
+    key += place
+    np.copyto(key, np.inf, where=inactive)
+    return pbits
 
 
 def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
-                 lead: np.ndarray | None = None) -> np.ndarray | None:
+                 lead: np.ndarray | None = None, ws: _Workspace | None = None,
+                 out: np.ndarray | None = None) -> np.ndarray | None:
     """``_rank_grades`` for fixed groups, on rows × the columns ``at`` (the rule's padded
     positions into ``score`` and ``active``): each group's columns in a padded (rows, groups,
-    largest group) array. Returns grades (rows, rule's columns), −1 where not active; None when
-    the scores span too many points for the packed key (then use ``_rank_grades``).
+    largest group) array. Returns grades (rows, rule's columns; −1 where not active; in ``out``
+    or else in ``ws``); None when the scores do not fit the packed key (then use
+    ``_rank_grades``). ``lead``: the leader's grade per (row, group), a cascade's.
 
-    One sort per group of a packed key (a plain sort of floats, several times faster than an
-    argsort); the person at place p of a group of quotas q₀ ≤ q₁ … (cumulative) has the number
-    of q_k ≤ p as grade, that is the number of k whose key at place q_k is at most the person's
-    own key, so no sort order needs scattering back. With ties sharing the better grade, it is
-    the number of q_k not above the first place of the person's score: the key at place q_k − 1
-    has a lower score. ``lead``: the leader's grade per (row, group), a cascade's.
+    One plain sort of the packed float keys per group (several times faster than an argsort),
+    and no sort order to scatter back: the person at place p of a group with cumulative quotas
+    q₀ ≤ q₁ … has as grade the number of q_k ≤ p, that is the number of k whose key at place
+    q_k is at most the person's own. With ties sharing the better grade, it is the number of
+    q_k not above the first place of the person's score: the key at place q_k − 1 has a higher
+    score.
     """
+    ws = ws or _Workspace()
     R = score.shape[0]
     G, S = rule.pad.shape
-    act = active.take(at, axis=1)
+    shape = (R, G * S)
+    act = active.take(at, axis=1, out=ws.get("rank.active", shape, bool), mode="clip")
     act &= rule.valid
     act3 = act.reshape(R, G, S)
     if lead is not None:
         act3 &= (lead >= 0)[:, :, None]
-    sizes = act3.sum(axis=2)
-    packed = _sort_keys(score.take(at, axis=1), act, S)
-    if packed is None:  # pragma: no cover - scores spanning more than ~10⁶ points
+    sizes = np.add.reduce(act3, axis=2, dtype=np.int64)
+    inactive = np.logical_not(act, out=ws.get("rank.inactive", shape, bool))
+    key = score.take(at, axis=1, out=ws.get("tmp", shape, np.float64), mode="clip")
+    pbits = _sort_keys(key, act, inactive, rule.place, S)
+    if pbits is None:  # pragma: no cover - scores spanning more than ~10⁶ points, or NaN
         return None
-    key, pbits = packed
     key3 = key.reshape(R, G, S)
-    srt = np.sort(key3, axis=2)
+    srt = ws.get("idx", (R, G, S), np.float64)
+    np.copyto(srt, key3)
+    srt.sort(axis=2)
     cum = rule.quotas(sizes, lead)
+    first = np.arange(R * G, dtype=np.int64).reshape(R, G, 1) * S  # each group's first place
     if rule.share_better:
-        thr = np.take_along_axis(srt, np.maximum(cum - 1, 0), axis=2)
+        thr = srt.take(first + np.maximum(cum - 1, 0))
         thr = (np.floor(thr / 2.0 ** pbits) + 1) * 2.0 ** pbits  # the next score down
         thr[cum == 0] = -np.inf
     else:
-        thr = np.take_along_axis(srt, np.minimum(cum, S - 1), axis=2)
+        thr = srt.take(first + np.minimum(cum, S - 1))
         thr[cum >= S] = np.inf
-    grades = np.zeros((R, G, S), dtype=np.int8)
+    grades = ws.get("rank.grades", (R, G, S), np.int8)
+    grades[...] = 0
+    above = act3  # ``act`` is not needed any more
     for k in range(thr.shape[2]):
-        grades += key3 >= thr[:, :, k:k + 1]
-    grades = grades.reshape(R, G * S)
-    np.copyto(grades, -1, where=~act)
-    return grades.take(rule.unpad, axis=1)
+        np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
+        grades += above
+    grades = grades.reshape(shape)
+    np.copyto(grades, -1, where=inactive)
+    if out is None:
+        out = ws.get("rank.out", (R, len(rule.unpad)), np.int8)
+    return grades.take(rule.unpad, axis=1, out=out, mode="clip")
 
 
-def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale) -> np.ndarray:
+def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale,
+                 ws: _Workspace | None = None) -> np.ndarray:
     """A forced rule with its small-group rule (thresholds, or one pooled group per row), on
-    rows × the rule's columns. Returns grades, −1 where not graded.
+    rows × the rule's columns. Returns grades; values where not active are undefined.
     """
     R, n = score.shape
     gcode, G = rule.gcode, rule.n_groups
@@ -287,7 +306,7 @@ def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale) -> n
                 G += 1
     out = None
     if gcode.ndim == 1 and rule.padded() is not None:
-        out = _rank_padded(score, active, rule, rule.at)
+        out = _rank_padded(score, active, rule, rule.at, ws=ws)
     if out is None:
         out = _rank_grades(score, active, gcode, G, rule)
     if by_threshold is not None:
@@ -296,49 +315,64 @@ def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale) -> n
     return out
 
 
-def _cascade_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarray
-                  ) -> np.ndarray:
+def _cascade_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarray,
+                  ws: _Workspace | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A cascade on rows × all slots: the leaders' grades so far in ``out`` pick each team's
-    ratios; a team whose leader is not graded is not graded. Returns grades on the rule's
-    columns, −1 where not graded.
+    ratios; a team whose leader is not graded is not graded. Returns grades and who is graded
+    on the rule's columns (grades where not graded are undefined).
     """
     R = score.shape[0]
     lead = (np.where(rule.group_leader >= 0, out.take(np.maximum(rule.group_leader, 0), axis=1), -1)
             if len(rule.group_leader) else np.zeros((R, 0), dtype=np.int8))
+    act = active[:, rule.cols]
+    if len(rule.gcode):
+        act &= np.take(lead, rule.gcode, axis=1) >= 0
     g = None
     if rule.padded() is not None:
-        g = _rank_padded(score, active, rule, rule.at_slots, lead)
+        g = _rank_padded(score, active, rule, rule.at_slots, lead, ws)
     if g is None:
-        sc, act = score[:, rule.cols], active[:, rule.cols]
-        act = act & (np.take(lead, rule.gcode, axis=1) >= 0) if len(rule.gcode) else act
-        g = _rank_grades(sc, act, rule.gcode, rule.n_groups, rule, lead)
-    return g
+        g = _rank_grades(score[:, rule.cols], act, rule.gcode, rule.n_groups, rule, lead)
+    return g, act
+
+
+def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarray, scale,
+               ws: _Workspace, fresh: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """One rule's grades and who it grades (None: wherever the grade is not −1), on rows × the
+    rule's columns; (None, None) when the grades were written straight into ``out`` (``fresh``:
+    ``out`` is all −1 and the rule covers every slot).
+    """
+    if rule.method == "cascade":
+        return _cascade_rows(rule, score, active, out, ws)
+    if rule.method == "forced" and rule.small_rule == "round" and rule.padded() is not None:
+        direct = fresh and rule.all_cols
+        g = _rank_padded(score, active, rule, rule.at_slots, ws=ws, out=out if direct else None)
+        if g is not None:
+            return (None, None) if direct else (g, None)
+    act = active if rule.all_cols else active[:, rule.cols]
+    sc = score if rule.all_cols else score[:, rule.cols]
+    if rule.method == "thresholds":
+        return thresholds(sc.ravel(), scale).reshape(sc.shape), act
+    return _forced_rows(rule, sc, act, scale, ws), act
 
 
 def _grade_rows(m: _Model, plan: list[_Rule], score: np.ndarray, rated: np.ndarray,
-                veto: np.ndarray | None) -> np.ndarray:
+                veto: np.ndarray | None, ws: _Workspace | None = None) -> np.ndarray:
     """Grade index (int8) per (scenario-period, slot), −1 where not graded (vectorised
-    ``engine.grade``).
+    ``engine.grade``). The result lives in ``ws`` (valid until its next use).
     """
+    ws = ws or _Workspace()
     scale = m.policy.grading.scale
     K = len(scale.grades)
-    out = np.full(score.shape, -1, dtype=np.int8)
+    out = ws.get("grades", score.shape, np.int8)
+    out[...] = -1
     active = rated
     if veto is not None:
         out[rated & veto] = K - 1
         active = rated & ~veto
-    for rule in plan:
-        if rule.method == "cascade":
-            g, act = _cascade_rows(rule, score, active, out), None
-        elif rule.method == "forced" and rule.small_rule == "round" and rule.padded() is not None:
-            g, act = _rank_padded(score, active, rule, rule.at_slots), None
-            if g is None:  # pragma: no cover - scores spanning more than ~10⁶ points
-                g = _forced_rows(rule, score[:, rule.cols], active[:, rule.cols], scale)
-        else:
-            sc, act = ((score, active) if rule.all_cols
-                       else (score[:, rule.cols], active[:, rule.cols]))
-            g = (thresholds(sc.ravel(), scale).reshape(sc.shape) if rule.method == "thresholds"
-                 else _forced_rows(rule, sc, act, scale))
+    for i, rule in enumerate(plan):
+        g, act = _rule_rows(rule, score, active, out, scale, ws, fresh=veto is None and i == 0)
+        if g is None:
+            continue
         write = g >= 0 if act is None else act & (g >= 0)
         if rule.all_cols:
             np.copyto(out, g, where=write, casting="unsafe")

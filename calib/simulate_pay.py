@@ -17,6 +17,7 @@ from calib.money import to_units
 from calib.payout import _Context, component_amount
 from calib.policy import pay as P
 from calib.result import Result
+from calib.simulate_draw import _Workspace
 from calib.simulate_model import _Model
 
 
@@ -85,15 +86,15 @@ def _score_part(m: _Model, ctx: _Context, name: str, comp, sign: int, when: np.n
         table = np.stack([units(component_amount(_Context(ctx.frame, _slot_population(
             m, np.full(N, level)), None, None, {}), name, comp, None)) for level in levels], axis=1)
         mins = np.array([b.min - tol(b.min) for b in comp.bands])
-        return ("bands", table, mins)
+        return ("bands", table.ravel(), mins, np.arange(N, dtype=np.int64) * table.shape[1])
     if isinstance(comp, P.GradeCoefficient):
         K = len(m.policy.grading.scale.grades) if m.policy.grading else 0
         cols = []
         for g in [*range(K), -1]:
-            ctx.grades = np.full(N, g)
-            cols.append(units(component_amount(ctx, name, comp, None)))
-        ctx.grades = None
-        return ("grades", np.stack(cols, axis=1))
+            at_grade = _Context(ctx.frame, ctx.pop, None, np.full(N, g), {})
+            cols.append(units(component_amount(at_grade, name, comp, None)))
+        table = np.stack([cols[-1], *cols[:-1]], axis=1)  # not graded (−1) first: grade + 1
+        return ("grades", table.ravel(), None, np.arange(N, dtype=np.int64) * (K + 1) + 1)
     if isinstance(comp, P.ScorePercent):
         base = ctx.amount(comp.base, f"pay.components.{name}.base")
         return ("percent", base, comp.max_percent, sign, when)
@@ -151,52 +152,96 @@ def _pay_plan(m: _Model, result: Result) -> _PayPlan:
                     pool_group, n_pool)
 
 
-def _part_units(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray | None
-                ) -> np.ndarray:
-    """Units of one score/grade part on (rows, slots)."""
+def _units_into(f: np.ndarray, unit: float, rounding: str, out: np.ndarray) -> np.ndarray:
+    """``calib.money.to_units`` of the amounts in ``f`` (overwritten) into ``out`` (int64), the
+    same operations in place: no temporaries the size of a block.
+    """
+    np.divide(f, unit, out=f)
+    np.round(f, 6, out=f)
+    if rounding == "half_up":
+        if f.size and not float(f.min()) >= 0:  # negative amounts (or NaN): the general formula
+            f[...] = np.sign(f) * np.floor(np.abs(f) + 0.5)
+        else:  # sign(x)·⌊|x| + ½⌋ for x ≥ 0
+            f += 0.5
+            np.floor(f, out=f)
+    elif rounding == "half_even":
+        np.rint(f, out=f)
+    elif rounding == "down":
+        np.trunc(f, out=f)
+    else:
+        to_units(np.zeros(1), unit, rounding)  # raises the money module's error
+    np.copyto(out, f, casting="unsafe")
+    return out
+
+
+def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray | None,
+              total: np.ndarray, ws: _Workspace) -> None:
+    """Add the units of one score/grade part on (rows, slots) to ``total``."""
     R, N = score.shape
     kind = part[0]
-    if kind == "bands":
-        table, mins = part[1], part[2]
-        idx = np.zeros((R, N), dtype=np.int64)
-        for lo in mins:
-            idx += score < lo
-        idx += np.arange(N, dtype=np.int64) * table.shape[1]
-        return table.ravel().take(idx)
-    if kind == "grades":
-        table = part[1]
-        K = table.shape[1] - 1
-        g = np.full((R, N), K, dtype=np.int64) if grades is None else np.where(
-            grades >= 0, grades, K).astype(np.int64)
-        g += np.arange(N, dtype=np.int64) * table.shape[1]
-        return table.ravel().take(g)
+    units = ws.get("pay.units", (R, N), np.int64)
+    if kind in ("bands", "grades"):
+        idx = ws.get("idx", (R, N), np.int64)
+        if kind == "bands":  # the band is the number of band minimums above the score
+            band = np.zeros((R, N), dtype=np.int8)
+            for lo in part[2]:
+                band += score < lo
+            np.add(band, part[3], out=idx)
+        elif grades is None:
+            np.copyto(idx, part[3] - 1)  # everyone in the "not graded" column
+        else:
+            np.add(grades, part[3], out=idx)
+        part[1].take(idx, out=units, mode="clip")
+        total += units
+        return
+    if kind == "above":
+        total += np.where(score > part[1], part[2], 0)
+        return
+    f = ws.get("tmp", (R, N), np.float64)
     if kind == "percent":
         base, cap, sign, when = part[1:]
-        pct = score if cap is None else np.minimum(score, cap)
-        return sign * np.where(when, to_units(base * pct / 100.0, plan.unit, plan.rounding), 0)
-    if kind == "below":
+        if cap is None:
+            np.copyto(f, score)
+        else:
+            np.minimum(score, cap, out=f)
+        np.multiply(base, f, out=f)
+        f /= 100.0
+    else:  # "below": points below the threshold × rate
         threshold, rate, sign, when = part[1:]
-        amount = np.maximum(threshold - score, 0.0) * rate
-        return sign * np.where(when, to_units(amount, plan.unit, plan.rounding), 0)
-    bound, amount = part[1], part[2]
-    return np.where(score > bound, amount, 0)
+        np.subtract(threshold, score, out=f)
+        np.maximum(f, 0.0, out=f)
+        f *= rate
+    _units_into(f, plan.unit, plan.rounding, units)
+    if not when.all():
+        units *= when
+    if sign < 0:
+        np.negative(units, out=units)
+    total += units
 
 
 def _pay_rows(plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
-              grades: np.ndarray | None) -> np.ndarray:
-    """Payout units per (scenario-period, slot) before the pool; 0 where not rated."""
-    total = np.broadcast_to(plan.const, score.shape).copy()
+              grades: np.ndarray | None, ws: _Workspace | None = None) -> np.ndarray:
+    """Payout units per (scenario-period, slot) before the pool; 0 where not rated.
+
+    The result lives in ``ws`` (valid until its next use): exactly the units of the engine's
+    rounding per component, summed, clipped to [min, max].
+    """
+    ws = ws or _Workspace()
+    total = ws.get("pay.total", score.shape, np.int64)
+    np.copyto(total, plan.const)
     for part in plan.parts:
-        total += _part_units(plan, part, score, grades)
+        _add_part(plan, part, score, grades, total, ws)
     if plan.lo is not None or plan.hi is not None:
         np.clip(total, plan.lo, plan.hi, out=total)
-    total[~rated] = 0
+    total *= rated
     return total
 
 
 def _pool_cells(plan: _PayPlan, rated: np.ndarray) -> np.ndarray:
     """Per row (scenario-period): the number of pool groups with someone rated."""
     R = rated.shape[0]
+    if plan.n_pool_groups == 1:
+        return rated.any(axis=1).astype(np.int64)
     flat = np.arange(R, dtype=np.int64)[:, None] * plan.n_pool_groups + plan.pool_group
     has = np.bincount(flat[rated], minlength=R * plan.n_pool_groups) > 0
     return has.reshape(R, plan.n_pool_groups).sum(axis=1)
