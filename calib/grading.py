@@ -41,6 +41,9 @@ class Population:
     row_numbers: np.ndarray
     memo: dict | None = None
     """Where a ``Scenario`` keeps stage results between re-runs (None: compute everything)."""
+    kept: dict | None = None
+    """Results kept for this very population (the same scoring run): pay components that a
+    re-run did not change (None: compute everything)."""
 
     @property
     def n(self) -> int:
@@ -74,6 +77,13 @@ class Grades:
     quotas: list[Lazy] = field(default_factory=list)
     """One table per rule that used quotas, built when read."""
     note: LabelColumn | None = None
+
+    @property
+    def key(self) -> int:
+        """A fingerprint of the grades, hashed once (pay remembers components under it)."""
+        if "_key" not in self.__dict__:
+            self.__dict__["_key"] = fingerprint(self.grade)
+        return self.__dict__["_key"]
 
     def set_rule(self, rows: np.ndarray, name: str) -> None:
         """Record which rule graded ``rows``."""

@@ -28,9 +28,17 @@ class _Context:
 
     def __init__(self, frame: Frame, pop: Population, last: np.ndarray | None,
                  grades: np.ndarray | None, values: dict[str, np.ndarray]):
-        self.frame, self.pop, self.last, self.grades = frame, pop, last, grades
+        self.frame, self.pop, self.last, self._grades = frame, pop, last, grades
         self.values = values
         self.policy = frame.policy
+        self.read_grades = False
+        """Set when a component reads the grades (its result then depends on them)."""
+
+    @property
+    def grades(self) -> np.ndarray | None:
+        """Each row's grade index (None when pay does not follow grading)."""
+        self.read_grades = True
+        return self._grades
 
     def number(self, name: str) -> np.ndarray:
         """A KPI's points, a measure, a section, or a numeric column, per population row."""
@@ -207,9 +215,10 @@ def _prorated_not_rated(frame: Frame, pop: Population, last: np.ndarray | None) 
 
 def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         grades: np.ndarray | None, values: dict[str, np.ndarray],
-        rank: np.ndarray | None = None) -> None:
+        rank: np.ndarray | None = None, grades_key: object = None) -> None:
     """Fill ``result.payouts`` (and ``result.merit``) for the paid population; ``rank`` is each
-    row's rank (R26) when the same rows are graded with a ranking.
+    row's rank (R26) when the same rows are graded with a ranking; ``grades_key`` identifies
+    the grades, so that a re-run keeps the components that did not change.
     """
     policy = frame.policy
     spec = policy.pay
@@ -223,22 +232,16 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     total = np.zeros(pop.n, dtype=np.int64)
     columns: dict[str, np.ndarray] = {}
     for name, comp in spec.components.items():
-        amount = component_amount(c, name, comp, rank)
-        if comp.when is not None:
-            amount = np.where(holds(comp.when, pop.column(comp.when.column)), amount, 0.0)
-        if comp.prorate:
-            amount = amount * share
-        applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
-        units = np.where(applies, to_units(amount, spec.unit, spec.rounding), 0)
-        units = -units if comp.deduct else units
-        total += units
-        columns[name] = units
+        columns[name] = _component_units(c, name, comp, rank, share, fixed_only, grades_key)
+        total += columns[name]
     flags = result.flags
     if grades is not None and flags is not None and flags["amount"].notna().any():
         columns["streaks"] = _streak_units(frame, pop, flags, spec.unit)
         total += columns["streaks"]
     if spec.pool is not None:
-        pool_units = _pool(c, spec.pool, grades)
+        pool_units = _remembered(c, ("pool", spec.pool.model_dump_json(), spec.unit),
+                                 lambda: _pool(c, spec.pool, grades), grades_key,
+                                 ("pool", bool(spec.pool.coefficients)))
         columns["pool"] = pool_units
         total += pool_units
     lo = None if spec.min is None else int(to_units(np.array([spec.min]), spec.unit)[0])
@@ -265,6 +268,49 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     result.payouts = Lazy(table)
     if spec.merit is not None:
         result.merit = Lazy(lambda: _merit(c, spec.merit, grades, spec.unit))
+
+
+def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None, share: np.ndarray,
+                     fixed_only: np.ndarray, grades_key: object) -> np.ndarray:
+    """One component's signed units per row: amount, condition, proration, rounding."""
+    spec = c.policy.pay
+    pop = c.pop
+
+    def units() -> np.ndarray:
+        amount = component_amount(c, name, comp, rank)
+        if comp.when is not None:
+            amount = np.where(holds(comp.when, pop.column(comp.when.column)), amount, 0.0)
+        if comp.prorate:
+            amount = amount * share
+        applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
+        out = np.where(applies, to_units(amount, spec.unit, spec.rounding), 0)
+        return -out if comp.deduct else out
+
+    if isinstance(comp, P.Award):  # reads the ranks
+        return units()
+    return _remembered(c, ("component", name, comp.model_dump_json(), spec.unit, spec.rounding),
+                       units, grades_key, ("component", type(comp).__name__))
+
+
+_READS_GRADES: dict[tuple, bool] = {}
+
+
+def _remembered(c: _Context, part: tuple, compute, grades_key: object, kind: tuple) -> np.ndarray:
+    """A component's (or the pool's) units, kept between re-runs under the policy part, the
+    population and — when it reads them — the grades: a slider on one component, or on the
+    grading of a scheme whose other components do not read grades, re-computes only what moved.
+    Whether a ``kind`` of part reads the grades is learnt the first time one is computed.
+    """
+    memo = c.pop.kept
+    if memo is None or grades_key is None:
+        return compute()
+    reads = _READS_GRADES.get(kind)
+    if reads is None:
+        c.read_grades = False
+        value = compute()
+        reads = _READS_GRADES[kind] = c.read_grades
+        return remember(memo, (part, grades_key if reads else None), lambda: value)
+    return remember(memo, (part, grades_key if reads else None), compute)
 
 
 def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: float) -> np.ndarray:

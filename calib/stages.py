@@ -27,6 +27,7 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
         return _population(frame, result, on, card, out, rated)
     if on not in cache:
         cache[on] = _population(frame, result, on, card, out, rated)
+        cache[on][0].kept = {}
     return cache[on]
 
 
@@ -126,4 +127,5 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         ppop, last = population(frame, result, policy.pay.on, card, out, rated, cache)
         same = gpop is not None and policy.pay.on == policy.grading.on
         pay(frame, result, ppop, last, grades_idx if same else None, values,
-            rank if same else None)
+            rank if same else None, (g.key if same else "no grades") if gpop is not None
+            else "no grading")
