@@ -35,6 +35,8 @@ class _PayPlan:
     pool_units: int | None
     pool_group: np.ndarray | None
     n_pool_groups: int
+    folded: bool = False
+    """Whether the first part's table includes ``const`` (then it sets the total, not adds)."""
 
 
 def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarray | None = None,
@@ -148,8 +150,23 @@ def _pay_plan(m: _Model, result: Result) -> _PayPlan:
         else:
             pool_group = np.zeros(N, dtype=np.int64)
         n_pool = int(pool_group.max(initial=-1)) + 1
-    return _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units,
-                    pool_group, n_pool)
+    plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
+                    n_pool)
+    _fold_const(plan)
+    return plan
+
+
+def _fold_const(plan: _PayPlan) -> None:
+    """Put a table part (by grade or band) first, with the constant units added to each slot's
+    row of it: one lookup then sets the total (whole units: the order of the sums is free).
+    """
+    tables = [i for i, part in enumerate(plan.parts) if part[0] in ("bands", "grades")]
+    if not tables:
+        return
+    part = plan.parts.pop(tables[0])
+    width = len(part[1]) // len(plan.const)
+    plan.parts.insert(0, (part[0], part[1] + np.repeat(plan.const, width), *part[2:]))
+    plan.folded = True
 
 
 def _units_into(f: np.ndarray, unit: float, rounding: str, out: np.ndarray) -> np.ndarray:
@@ -175,8 +192,10 @@ def _units_into(f: np.ndarray, unit: float, rounding: str, out: np.ndarray) -> n
 
 
 def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray | None,
-              total: np.ndarray, ws: _Workspace) -> None:
-    """Add the units of one score/grade part on (rows, slots) to ``total``."""
+              total: np.ndarray, ws: _Workspace, first: bool = False) -> None:
+    """Add the units of one score/grade part on (rows, slots) to ``total`` (``first``: a table
+    part that sets ``total`` instead).
+    """
     R, N = score.shape
     kind = part[0]
     units = ws.get("pay.units", (R, N), np.int64)
@@ -191,8 +210,11 @@ def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray
             np.copyto(idx, part[3] - 1)  # everyone in the "not graded" column
         else:
             np.add(grades, part[3], out=idx)
-        part[1].take(idx, out=units, mode="clip")
-        total += units
+        if first:
+            part[1].take(idx, out=total, mode="clip")
+        else:
+            part[1].take(idx, out=units, mode="clip")
+            total += units
         return
     if kind == "above":
         total += np.where(score > part[1], part[2], 0)
@@ -228,9 +250,10 @@ def _pay_rows(plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
     """
     ws = ws or _Workspace()
     total = ws.get("pay.total", score.shape, np.int64)
-    np.copyto(total, plan.const)
-    for part in plan.parts:
-        _add_part(plan, part, score, grades, total, ws)
+    if not plan.folded:
+        np.copyto(total, plan.const)
+    for i, part in enumerate(plan.parts):
+        _add_part(plan, part, score, grades, total, ws, first=plan.folded and i == 0)
     if plan.lo is not None or plan.hi is not None:
         np.clip(total, plan.lo, plan.hi, out=total)
     total *= rated
