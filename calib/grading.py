@@ -17,7 +17,7 @@ from calib.columns import LabelColumn, coded
 from calib.errors import DataError
 from calib.kernels._tolerance import tol
 from calib.kernels.apportion import apportion, exact_quotas
-from calib.kernels.ranking import Ranked, grade_by_quota, rank_in_groups
+from calib.kernels.ranking import Ranked, grade_by_quota, group_layout, rank_in_groups
 from calib.memo import fingerprint, remember
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
 from calib.result import Lazy
@@ -185,7 +185,11 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
              settings: ForcedDistribution | Cascade) -> _Ranking:
     ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows] for k in settings.ties.by]
     desc = [k.order == "desc" for k in settings.ties.by]
-    ranked = rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows])
+    # groups, tie columns and people do not move with the scores: laid out once for re-runs
+    layout = None if pop.memo is None else remember(
+        pop.memo, ("layout", settings.ties.model_dump_json(), fingerprint(rows, codes)),
+        lambda: group_layout(codes, ties, desc, pop.person[rows]))
+    ranked = rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows], layout)
     return _Ranking(ranked, rows[ranked.order], np.bincount(codes, minlength=len(names)))
 
 

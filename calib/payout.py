@@ -17,7 +17,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.memo import remember
+from calib.memo import fingerprint, remember
 from calib.money import PoolError, allocate_pool, allocate_pools, to_units, units_to_float
 from calib.policy import pay as P
 from calib.result import Lazy, Result
@@ -327,18 +327,31 @@ def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: floa
 
 
 def _pool_rows(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """The rated rows in pool order (group, then person) and each one's pool group."""
+    """The rated rows in pool order (group, then person) and each one's pool group (0, 1, …).
+
+    The order of every row depends on the data alone and is kept between re-runs; taking the
+    rated rows out of it keeps the order without sorting again.
+    """
+    every, group = remember(pop.memo, ("pool order", by, fingerprint(pop.period, pop.person)),
+                            lambda: _pool_order(pop, by))
+    keep = pop.rated[every]
+    rows, group = every[keep], group[keep]
+    if len(rows) == 0:
+        return rows, rows
+    present = np.bincount(group) > 0
+    return rows, (np.cumsum(present) - 1)[group]
+
+
+def _pool_order(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Every row by pool group (period × ``by``), then person; and each one's group."""
     key = pd.factorize(pop.period)[0].astype(np.int64)
     if by:
         codes, names = column_codes(pop.column(by))
         key = key * len(names) + codes
-    rows = np.flatnonzero(pop.rated)
-    if len(rows) == 0:
-        return rows, rows
-    group_of = pd.factorize(key[rows])[0].astype(np.int64)
+    group = pd.factorize(key)[0].astype(np.int64)
     n_person = int(pop.person.max(initial=0)) + 1
-    rows = rows[np.argsort(group_of * n_person + pop.person[rows])]  # by group, then person
-    return rows, pd.factorize(key[rows])[0]
+    order = np.argsort(group * n_person + pop.person, kind="stable")
+    return order, group[order]
 
 
 def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:
@@ -352,8 +365,7 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
-    rows, group = remember(pop.memo, ("pool rows", pool.by, pop.key),
-                           lambda: _pool_rows(pop, pool.by))
+    rows, group = _pool_rows(pop, pool.by)
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])

@@ -42,11 +42,65 @@ class Ranked:
         return self.__dict__["_starts"]
 
 
+@dataclass
+class Layout:
+    """What stays fixed while scores move: rows in (group, tie columns, person, row) order,
+    each group one line of a padded table (``line``, ``column``), and each group's size.
+    """
+
+    order: np.ndarray
+    line: np.ndarray
+    column: np.ndarray
+    sizes: np.ndarray
+
+
+def group_layout(group: np.ndarray, ties: list[np.ndarray], tie_desc: list[bool],
+                 person: np.ndarray) -> Layout | None:
+    """The layout of ``rank_in_groups``' rows; None when the groups are too uneven for a padded
+    table (it would be over four times the rows).
+    """
+    if len(group) == 0:
+        return None
+    sizes = np.bincount(group)
+    if len(sizes) * int(sizes.max()) > 4 * len(group) + 4096:
+        return None
+    keys: list[np.ndarray] = [person]
+    for values, desc in zip(reversed(ties), reversed(tie_desc), strict=True):
+        v = np.asarray(values, dtype=np.float64)
+        keys.append(-v if desc else v)
+    order = np.lexsort([*keys, group])
+    line = group[order]
+    starts = np.cumsum(sizes) - sizes
+    return Layout(order, line, np.arange(len(order)) - starts[line], sizes)
+
+
+def _order_in_layout(layout: Layout, rounded: np.ndarray) -> np.ndarray:
+    """Rows by group, score descending, then the layout's order: each group's line of the
+    padded table sorted on its own (small sorts), not one sort of every row.
+    """
+    width = int(layout.sizes.max())
+    table = np.full((len(layout.sizes), width), np.inf)
+    table[layout.line, layout.column] = -rounded[layout.order]
+    by_score = np.argsort(table, axis=1, kind="stable")
+    starts = np.cumsum(layout.sizes) - layout.sizes
+    inside = np.arange(width) < layout.sizes[:, None]
+    return layout.order[(starts[:, None] + by_score)[inside]]
+
+
 def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
-                   tie_desc: list[bool], person: np.ndarray) -> Ranked:
-    """Sort rows by group, score (high first), the tie columns, then person code (ascending)."""
+                   tie_desc: list[bool], person: np.ndarray, layout: Layout | None = None
+                   ) -> Ranked:
+    """Sort rows by group, score (high first), the tie columns, then person code (ascending).
+
+    ``layout`` (from ``group_layout`` on the same rows) does the part that does not depend on
+    the scores once: a re-run after a score change then sorts within each group only.
+    """
     rounded = np.round(score, 9)
-    order = _fast_order(group, rounded, person) if not ties else None
+    order = None
+    if layout is not None and not np.isnan(rounded).any():
+        order = _order_in_layout(layout, rounded)
+    elif not ties:
+        order = _fast_order(group, rounded, person)
     if order is None:
         keys: list[np.ndarray] = [person]
         for values, desc in zip(reversed(ties), reversed(tie_desc), strict=True):
