@@ -158,9 +158,7 @@ def grade_counts(scenario: Scenario, start: Scenario | None = None) -> pd.DataFr
     sides = [("now", scenario)] if start is None else [("start", start), ("now", scenario)]
     counts = {}
     for name, sc in sides:
-        g = sc.result.grades
-        counts[name] = (g["grade"].dropna().astype(str).value_counts() if g is not None
-                        else pd.Series(dtype=int))
+        counts[name] = sc.result.grade_counts()  # from the grading stage's arrays: no table
     for grade, display in _grade_names(policy):
         row: dict[str, Any] = {"grade": display}
         for name, _ in sides:
