@@ -70,23 +70,21 @@ other components. Ranks (R26), consecutive-period flags (R21) and the merit matr
 simulated. ``Simulation.notes`` lists what applied to the policy at hand.
 
 Reproducibility: the scenarios are drawn in blocks, each with its own random stream spawned from
-``seed``, and the blocks run on ``workers`` threads (numpy releases the GIL in its array loops);
-the result depends only on the seed and the inputs, not on ``batch``, ``progress`` or
-``workers``.
+``seed``, and the blocks run on ``workers`` threads (numpy releases the GIL in its array loops)
+or on a cluster (``client``: Dask, or any executor); the result depends only on the seed and the
+inputs, not on ``batch``, ``progress``, ``workers`` or ``client``.
 ``method="loop"`` is the slow reference: the same draws, then each scenario graded by
 ``calib.grading.grade`` and paid by ``calib.payout.component_amount`` one scenario-period at a
 time (used by the tests and the benchmark).
 
 The parts: ``calib.simulate_model`` fits the model, ``calib.simulate_draw`` draws a block of
-scenarios, ``calib.simulate_grade`` and ``calib.simulate_pay`` grade and pay its rows, and
-``calib.simulate_blocks`` puts one block together (vectorised or the reference loop).
+scenarios, ``calib.simulate_grade`` and ``calib.simulate_pay`` grade and pay its rows,
+``calib.simulate_blocks`` puts one block together (vectorised or the reference loop), and
+``calib.simulate_run`` runs the blocks on local threads or a cluster.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,11 +93,11 @@ import pandas as pd
 from calib.money import units_to_float
 from calib.policy.model import Policy
 from calib.result import Result
-from calib.simulate_blocks import _block_loop, _block_vectorised, _loop_grading, _Plans
-from calib.simulate_draw import _draw, _Workspace
+from calib.simulate_blocks import _loop_grading, _Plans
 from calib.simulate_grade import _grade_plan
 from calib.simulate_model import _ROLLUP_MONTHS, _fit, _Model
 from calib.simulate_pay import _pay_plan
+from calib.simulate_run import _Job, _run
 
 _BLOCK_ELEMENTS = 400_000
 """Target month values per block: small enough for the temporaries to stay in cache."""
@@ -234,7 +232,8 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
              noise: float | None = None, months: int = 12, group_effects: bool = True,
              joiners: bool = True, budget: float | None = None, batch: int = 500,
              progress: bool = True, group_by: list[str] | None = None,
-             method: str = "vectorised", workers: int | None = None) -> Simulation:
+             method: str = "vectorised", workers: int | None = None, client: object = None
+             ) -> Simulation:
     """Simulate ``n`` scenarios of the next ``months`` periods under ``policy``.
 
     ``data_or_result`` is a ``Result`` of ``calib.run`` (its scores are the history; grading and
@@ -247,6 +246,16 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
     ``"vectorised"`` or ``"loop"`` (the slow reference, same draws). ``workers``: threads that
     draw blocks of scenarios in parallel (default: the CPU count; numpy releases the GIL in its
     array loops); the result does not depend on it. See the module docstring for the model.
+
+    ``client``: run the blocks of scenarios on a cluster instead of local threads, for more
+    scenarios or people than one machine handles in time. A ``distributed.Client`` (Dask; the
+    fitted model and plans are scattered to every worker once, several blocks go in each task),
+    or any executor whose ``submit(fn, *args)`` returns futures with ``.result()``, such as a
+    ``concurrent.futures.ProcessPoolExecutor`` (the model then goes with each task). The
+    result is identical to the local run with the same seed: each block has its own random
+    stream. ``workers`` is then the number of tasks the cluster runs at once (default: its
+    threads); twice as many are kept in flight, so the memory stays bounded. The progress bar
+    moves as tasks come back. Dask is optional: ``pip install calib[cluster]``.
     """
     from tqdm.auto import tqdm
 
@@ -268,43 +277,10 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
     if method == "loop" and policy.grading is not None:
         plans.loop_grading = _loop_grading(policy)
     block = max(1, min(64, _BLOCK_ELEMENTS // max(1, months * m.n_slots)))
-    n_blocks = -(-n // block)
-    streams = run_ss.spawn(n_blocks)
-    totals = np.zeros(n, dtype=np.int64)
-    counts = np.zeros(m.n_current * max(K, 1), dtype=np.int64)
-    paid, joined, left, pool = (np.zeros(n, dtype=np.int64) for _ in range(4))
-    step = _block_vectorised if method == "vectorised" else _block_loop
-    local = threading.local()
-
-    def one(b: int) -> tuple:
-        """Draw, grade and pay block ``b`` (in any thread: its random stream is its own)."""
-        if not hasattr(local, "ws"):
-            local.ws = _Workspace()
-        c = min(block, n - b * block)
-        d = _draw(m, np.random.default_rng(streams[b]), c, local.ws)
-        return (*step(m, plans, d, local.ws), d.joiners, d.leavers)
-
-    threads = 1 if method == "loop" else max(1, min(workers or os.cpu_count() or 1, n_blocks))
-    with tqdm(total=n, desc="simulate", unit="scenario", disable=not progress) as bar, \
-            ThreadPoolExecutor(max_workers=threads) as pool_exec:
-        pending = 0
-        # a bounded window of blocks in flight keeps the memory flat whatever ``n``
-        futures = {}
-        next_block = 0
-        for b in range(n_blocks):
-            while next_block < n_blocks and next_block < b + 2 * threads:
-                futures[next_block] = pool_exec.submit(one, next_block)
-                next_block += 1
-            t, k, h, pl, jn, lv = futures.pop(b).result()
-            a = b * block
-            c = len(t)
-            totals[a:a + c], paid[a:a + c], pool[a:a + c] = t, h, pl
-            joined[a:a + c], left[a:a + c] = jn, lv
-            counts += k
-            pending += c
-            if pending >= batch or b == n_blocks - 1:
-                bar.update(pending)
-                pending = 0
+    job = _Job(m, plans, method, n, block, run_ss.spawn(-(-n // block)))
+    with tqdm(total=n, desc="simulate", unit="scenario", disable=not progress) as bar:
+        tally = _run(job, client, workers, bar, batch)
+    totals, counts, paid, pool = tally.totals, tally.counts, tally.paid, tally.pool
     unit = policy.pay.unit if policy.pay else 0.01
     probs = pd.DataFrame(columns=policy.grading.scale.names() if K else [], dtype=float)
     if K:
@@ -319,6 +295,6 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
     sim = Simulation(policy=policy, n=n, seed=seed, months=months, people=m.n_current,
                      unit=unit, totals=units_to_float(totals, unit), grade_probabilities=probs,
                      pool_total=pool_total, history_total=_history_total(result, policy, months),
-                     budget=budget, headcount=paid, joiners=joined, leavers=left,
+                     budget=budget, headcount=paid, joiners=tally.joined, leavers=tally.left,
                      params=m.params, notes=_notes(m, plans))
     return sim
