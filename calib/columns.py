@@ -58,6 +58,11 @@ class LabelColumn:
         if mask.any():
             self.codes[mask] = self._code(name)
 
+    def set_rows(self, rows: np.ndarray, name: str) -> None:
+        """Label the rows at the indices ``rows``."""
+        if len(rows):
+            self.codes[rows] = self._code(name)
+
     def empty(self) -> np.ndarray:
         """Rows without a label."""
         return self.codes < 0

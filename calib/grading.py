@@ -87,9 +87,7 @@ class Grades:
 
     def set_rule(self, rows: np.ndarray, name: str) -> None:
         """Record which rule graded ``rows``."""
-        mask = np.zeros(len(self.grade), dtype=bool)
-        mask[rows] = True
-        self.rule.set(mask, name)
+        self.rule.set_rows(rows, name)
 
 
 def thresholds(score: np.ndarray, scale: GradeScale) -> np.ndarray:
@@ -373,7 +371,8 @@ def _grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
         rule = grading.rules[name]
         cards = [card_index[c] for c in rule.scorecards] if rule.scorecards else list(
             card_index.values())
-        rows = np.flatnonzero(pop.rated & np.isin(pop.card, cards) & ~pop.lowest)
+        rows = remember(pop.memo, ("rule rows", tuple(cards), pop.key), lambda cards=cards: (
+            np.flatnonzero(pop.rated & np.isin(pop.card, cards) & ~pop.lowest)))
         if rule.method == "thresholds":
             _by_threshold(pop, rows, name, scale, out)
         elif rule.method == "forced":

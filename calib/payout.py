@@ -362,7 +362,8 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     if pool.coefficients:
         weight = weight * c.grade_table(pool.coefficients)
     if pool.use_score:
-        weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
+        weight = weight * remember(pop.kept, ("score weight",),
+                                   lambda: np.maximum(np.nan_to_num(pop.score), 0.0))
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
     rows, group = _pool_rows(pop, pool.by)
