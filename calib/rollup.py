@@ -15,6 +15,7 @@ import pandas as pd
 from calib.calendar import period_label, to_rollup
 from calib.columns import LabelColumn, coded
 from calib.frame import Frame
+from calib.memo import remember
 from calib.policy.periods import Rollup
 from calib.result import Lazy
 
@@ -63,14 +64,21 @@ class RollupRows:
                            minlength=len(self.person)) > 0
 
 
-def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
-            rated: np.ndarray) -> tuple[Lazy, RollupRows]:
-    """One roll-up table (built when first read): id, period, status, reason, score, each part,
-    periods and rated periods; and the rows with their scores, tied to the records rows.
-    """
+@dataclass
+class _Cells:
+    """The roll-up rows of a frame for one target period (data alone decide them)."""
+
+    codes: np.ndarray
+    person: np.ndarray
+    period: np.ndarray
+    labels: pd.Categorical
+    periods: np.ndarray
+
+
+def _cells(frame: Frame, to: str) -> _Cells:
     freq = frame.policy.calendar.frequency
     pcodes, puniq = frame.period_codes
-    tcode_u, tuniq = pd.factorize(to_rollup(puniq, freq, rollup.to), sort=True)
+    tcode_u, tuniq = pd.factorize(to_rollup(puniq, freq, to), sort=True)
     n_t = len(tuniq)
     key = frame.person.astype(np.int64) * n_t + tcode_u[pcodes]
     used = np.bincount(key, minlength=(int(frame.person.max()) + 1) * n_t)
@@ -78,9 +86,34 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
     cell = np.full(len(used), -1, dtype=np.intp)
     cell[occupied] = np.arange(len(occupied))
     codes = cell[key]
-    n = len(occupied)
     person, tperiod = occupied // n_t, tuniq[occupied % n_t]
-    periods = np.bincount(codes, minlength=n)
+    return _Cells(codes, person, tperiod, _labels(tperiod, to),
+                  np.bincount(codes, minlength=len(occupied)))
+
+
+def _event_part(frame: Frame, cells: _Cells, to: str, source: str, column: str) -> np.ndarray:
+    """The mean of an event column per roll-up row (NaN where the row has no event)."""
+    freq = frame.policy.calendar.frequency
+    ev = frame.events[source]
+    eperson = frame_person_of(frame, ev)
+    ekey = np.where(eperson >= 0, eperson.astype(np.int64) * _M + to_rollup(ev.period, freq, to),
+                    -1)
+    ecodes = pd.Index(cells.person.astype(np.int64) * _M + cells.period).get_indexer(ekey)
+    return _mean_by(ecodes, np.asarray(ev.column(column), dtype=float), len(cells.person))
+
+
+def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
+            rated: np.ndarray) -> tuple[Lazy, RollupRows]:
+    """One roll-up table (built when first read): id, period, status, reason, score, each part,
+    periods and rated periods; and the rows with their scores, tied to the records rows.
+
+    Which records rows make each roll-up row, and the event parts, depend on the data alone:
+    a ``Scenario`` keeps them (in ``frame.memo``), so a re-run only averages the new scores.
+    """
+    cells = remember(frame.memo, ("rollup cells", rollup.to, frame.policy.calendar.frequency),
+                     lambda: _cells(frame, rollup.to))
+    codes, person, tperiod, periods = cells.codes, cells.person, cells.period, cells.periods
+    n = len(person)
     n_rated = np.bincount(codes, weights=rated.astype(float), minlength=n).astype(int)
     parts = []
     for part in rollup.parts:
@@ -88,12 +121,9 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
             total = np.bincount(codes, weights=np.where(rated, score, 0.0), minlength=n)
             parts.append(_divide(total, n_rated))
             continue
-        ev = frame.events[part.source]
-        eperson = frame_person_of(frame, ev)
-        ekey = np.where(eperson >= 0, eperson.astype(np.int64) * _M
-                        + to_rollup(ev.period, freq, rollup.to), -1)
-        ecodes = pd.Index(person.astype(np.int64) * _M + tperiod).get_indexer(ekey)
-        parts.append(_mean_by(ecodes, np.asarray(ev.column(part.column), dtype=float), n))
+        parts.append(remember(frame.memo, ("rollup part", rollup.to, part.source, part.column),
+                              lambda part=part: _event_part(frame, cells, rollup.to, part.source,
+                                                            part.column or "")))
     stack = np.column_stack(parts)
     weights = np.array([p.weight for p in rollup.parts])
     present = ~np.isnan(stack)
@@ -107,7 +137,7 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
     reason.set(np.isnan(value), "no rated period", only_empty=True)
     rated_here = reason.empty()
     rows = RollupRows(codes, person, tperiod, np.where(rated_here, np.round(value, 9), np.nan),
-                      rated_here, _labels(tperiod, rollup.to))
+                      rated_here, cells.labels)
 
     def table() -> pd.DataFrame:
         out = pd.DataFrame({

@@ -300,3 +300,18 @@ class TestThresholds:
     def test_vectorised(self):
         """Many scores at once: 95, 94.999, 95.5, 80, 79.99 → A+, A, A+, C, C−."""
         assert grade_names([95, 94.999, 95.5, 80, 79.99]) == ["A+", "A", "A+", "C", "C−"]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e7])
+def test_layout_ranking_small_and_huge_scores(scale):
+    """Scores under a million are sorted as integers on the 1e-9 grid; larger ones (sales
+    totals used as scores) take the float sort: both rank like the plain sort."""
+    from calib.kernels.ranking import group_layout
+
+    group = np.array([0, 0, 0, 1, 1, 0, 1])
+    score = np.array([92.5, 80.0, 92.5, 70.0, 70.000000001, 100.0, 69.0]) * scale
+    person = np.array([3, 1, 2, 5, 4, 0, 6])
+    plain = rank_in_groups(group, score, [], [], person)
+    laid = rank_in_groups(group, score, [], [], person, group_layout(group, [], [], person))
+    assert plain.order.tolist() == laid.order.tolist()
+    assert plain.run.tolist() == laid.run.tolist()

@@ -74,17 +74,34 @@ def group_layout(group: np.ndarray, ties: list[np.ndarray], tie_desc: list[bool]
     return Layout(order, line, np.arange(len(order)) - starts[line], sizes)
 
 
-def _order_in_layout(layout: Layout, rounded: np.ndarray) -> np.ndarray:
+def _ranked_in_layout(layout: Layout, rounded: np.ndarray) -> Ranked:
     """Rows by group, score descending, then the layout's order: each group's line of the
-    padded table sorted on its own (small sorts), not one sort of every row.
+    padded table sorted on its own (small sorts), not one sort of every row. Groups and places
+    are the layout's own; only the order and the runs of tied scores are new.
     """
-    width = int(layout.sizes.max())
-    table = np.full((len(layout.sizes), width), np.inf)
-    table[layout.line, layout.column] = -rounded[layout.order]
-    by_score = np.argsort(table, axis=1, kind="stable")
-    starts = np.cumsum(layout.sizes) - layout.sizes
-    inside = np.arange(width) < layout.sizes[:, None]
-    return layout.order[(starts[:, None] + by_score)[inside]]
+    sizes = layout.sizes
+    width = int(sizes.max())
+    starts = np.cumsum(sizes) - sizes
+    bits = max(1, int(width - 1).bit_length())
+    values = rounded[layout.order]
+    if np.abs(values).max(initial=0.0) < 1e6 and bits <= 13:
+        # scores on the 1e-9 grid as integers (exact below a million), the column in the low
+        # bits: one integer sort per line, ties kept in the layout's order
+        key = (np.rint(values * -1e9).astype(np.int64) << bits) | layout.column
+        table = np.full((len(sizes), width), np.iinfo(np.int64).max)
+        table[layout.line, layout.column] = key
+        by_score = np.sort(table, axis=1) & ((1 << bits) - 1)
+    else:
+        table = np.full((len(sizes), width), np.inf)
+        table[layout.line, layout.column] = -values
+        by_score = np.argsort(table, axis=1, kind="stable")
+    inside = np.arange(width) < sizes[:, None]
+    order = layout.order[(starts[:, None] + by_score)[inside]]
+    s = rounded[order]
+    new_run = layout.column == 0
+    tol = REL * np.maximum(1.0, np.abs(s))
+    new_run[1:] |= np.abs(s[1:] - s[:-1]) > tol[1:]
+    return Ranked(order, layout.line, layout.column, np.cumsum(new_run) - 1)
 
 
 def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
@@ -98,8 +115,8 @@ def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
     rounded = np.round(score, 9)
     order = None
     if layout is not None and not np.isnan(rounded).any():
-        order = _order_in_layout(layout, rounded)
-    elif not ties:
+        return _ranked_in_layout(layout, rounded)
+    if not ties:
         order = _fast_order(group, rounded, person)
     if order is None:
         keys: list[np.ndarray] = [person]
