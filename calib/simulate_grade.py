@@ -253,7 +253,7 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     act3 = act.reshape(R, G, S)
     if lead is not None:
         act3 &= (lead >= 0)[:, :, None]
-    sizes = np.add.reduce(act3, axis=2, dtype=np.int64)
+    sizes = np.add.reduce(act3.view(np.uint8), axis=2, dtype=np.int16 if S < 2 ** 15 else np.int64)
     inactive = np.logical_not(act, out=ws.get("rank.inactive", shape, bool))
     key = score.take(at, axis=1, out=ws.get("tmp", shape, np.float64), mode="clip")
     pbits = _sort_keys(key, act, inactive, rule.place, S)
@@ -272,14 +272,13 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     else:
         thr = srt.take(first + np.minimum(cum, S - 1))
         thr[cum >= S] = np.inf
-    grades = ws.get("rank.grades", (R, G, S), np.int8)
-    grades[...] = 0
+    # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1
+    grades = np.multiply(inactive, -(thr.shape[2] + 1), out=ws.get("rank.grades", shape, np.int8))
+    grades3 = grades.reshape(R, G, S)
     above = act3  # ``act`` is not needed any more
     for k in range(thr.shape[2]):
         np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
-        grades += above
-    grades = grades.reshape(shape)
-    np.copyto(grades, -1, where=inactive)
+        grades3 += above
     if out is None:
         out = ws.get("rank.out", (R, len(rule.unpad)), np.int8)
     return grades.take(rule.unpad, axis=1, out=out, mode="clip")
