@@ -13,10 +13,14 @@ so the score is the typed points), run once through the engine. Two schemes on i
 Each is simulated with group effects, noise, leavers and joiners; the table gives the median of
 ``--repeat`` runs after one warm-up. The plain loop (``method="loop"``: each scenario-period graded
 by ``calib.grading.grade`` and paid by ``calib.payout.component_amount``, from the same draws) is
-timed at a small size for comparison, and checked equal to the vectorised totals.
+timed at a small size for comparison, and checked equal to the vectorised totals. With ``--dask``
+the largest run of each scheme is also timed on a Dask ``LocalCluster`` of one single-threaded
+worker process per CPU (``simulate(client=...)``; needs ``distributed``), checked equal to the
+local totals; the cluster's start-up is not timed.
 
     .venv/bin/python benchmarks/simulate.py            # 10,000 × 5,000 and the loop at 20 × 5,000
     .venv/bin/python benchmarks/simulate.py --quick    # 1,000 × 5,000
+    .venv/bin/python benchmarks/simulate.py --dask     # and on a local Dask cluster
 """
 
 from __future__ import annotations
@@ -103,6 +107,24 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+def same_totals(a, b) -> str:
+    """'equal totals' when two simulations have the same totals, bit for bit."""
+    return "equal totals" if a.totals.tobytes() == b.totals.tobytes() else "DIFFERENT totals"
+
+
+def on_dask(scheme: str, pol, result, n: int, repeat: int, local) -> tuple:
+    """The row of ``n`` scenarios on a local Dask cluster (one single-threaded process per CPU)."""
+    from distributed import Client, LocalCluster
+
+    workers = os.cpu_count() or 1
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        sec, sim = timed(lambda: simulate(pol, result, n=n, seed=1, progress=False, client=client),
+                         repeat)
+    return (scheme, f"Dask LocalCluster, {workers} processes", n, sim.people, sec, n / sec,
+            same_totals(sim, local))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=5_000)
@@ -110,6 +132,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 scenarios, one repeat")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--loop", type=int, default=20, help="scenarios for the plain loop")
+    parser.add_argument("--dask", action="store_true", help="also on a local Dask cluster")
     args = parser.parse_args()
     if args.quick:
         args.scenarios, args.repeat = 1_000, 1
@@ -125,19 +148,19 @@ def main() -> None:
             sec, sim = timed(run, args.repeat)
             rows.append((scheme, "vectorised", n, sim.people, sec, n / sec,
                          f"P50 {sim.quantiles()['P50']:,.0f}, P95 {sim.quantiles()['P95']:,.0f}"))
-        if scheme == "annual":
-            def one_thread(pol=pol, result=result, n=args.scenarios):
-                return simulate(pol, result, n=n, seed=1, progress=False, workers=1)
-            sec, single = timed(one_thread, args.repeat)
-            same = np.array_equal(single.totals, sim.totals)
-            rows.append((scheme, "vectorised, 1 thread", args.scenarios, single.people, sec,
-                         args.scenarios / sec, "equal totals" if same else "DIFFERENT totals"))
+        def one_thread(pol=pol, result=result, n=args.scenarios):
+            return simulate(pol, result, n=n, seed=1, progress=False, workers=1)
+        sec, single = timed(one_thread, args.repeat)
+        rows.append((scheme, "vectorised, 1 thread", args.scenarios, single.people, sec,
+                     args.scenarios / sec, same_totals(single, sim)))
+        if args.dask:
+            rows.append(on_dask(scheme, pol, result, args.scenarios, args.repeat, sim))
         small = args.loop
         sec_v, fast = timed(lambda pol=pol, result=result, small=small: simulate(
             pol, result, n=small, seed=1, progress=False), 1)
         sec_l, slow = timed(lambda pol=pol, result=result, small=small: simulate(
             pol, result, n=small, seed=1, progress=False, method="loop"), 1)
-        same = "equal totals" if np.array_equal(fast.totals, slow.totals) else "DIFFERENT totals"
+        same = same_totals(fast, slow)
         rows.append((scheme, "vectorised", small, fast.people, sec_v, small / sec_v, ""))
         rows.append((scheme, "plain loop", small, slow.people, sec_l, small / sec_l,
                      f"{same}; {sec_l / sec_v:,.0f}× slower"))
@@ -146,6 +169,9 @@ def main() -> None:
     print("|---|---|---|---:|---:|---|")
     for scheme, method, n, people, sec, rate, note in rows:
         print(f"| {scheme} | {method} | {n:,} × {people:,} | {sec:.3f} | {rate:,.0f} | {note} |")
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M %Z')}; load average at the end (1/5/15 min): {load} "
+          "(other processes on the machine inflate wall times)")
 
 
 if __name__ == "__main__":
