@@ -209,7 +209,7 @@ def _sort_keys(key: np.ndarray, act: np.ndarray, inactive: np.ndarray, place: np
     """Turn the scores in ``key`` (rows, groups · S) into sort keys in place: (not active, score
     high first, place in the group) packed in one exact float, −⌊score · 10⁹⌉ · 2ᵖ + place (the
     engine ranks ⌊score · 10⁹⌉, rint), +∞ where not active. Returns p, or None when the key
-    needs more than a float's 53 bits (scores beyond ~10⁶ points).
+    needs more than a float's 53 bits (scores of some 10⁴ points and more, or NaN).
     """
     np.multiply(key, 1e9, out=key)
     np.rint(key, out=key)
@@ -257,7 +257,7 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     inactive = np.logical_not(act, out=ws.get("rank.inactive", shape, bool))
     key = score.take(at, axis=1, out=ws.get("tmp", shape, np.float64), mode="clip")
     pbits = _sort_keys(key, act, inactive, rule.place, S)
-    if pbits is None:  # pragma: no cover - scores spanning more than ~10⁶ points, or NaN
+    if pbits is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
         return None
     key3 = key.reshape(R, G, S)
     srt = ws.get("idx", (R, G, S), np.float64)
