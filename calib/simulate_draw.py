@@ -52,7 +52,8 @@ def _uniform_index(rng: np.random.Generator, count: np.ndarray, offset: np.ndarr
     raw = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n].reshape(rows, len(count))
     if out is None:
         out = np.empty(raw.shape, dtype=np.int64)
-    idx = np.multiply(raw, count, out=out)
+    np.copyto(out, raw)  # then int64 × int64: faster than the mixed-type multiply
+    idx = np.multiply(out, count, out=out)
     np.right_shift(idx, 16, out=idx)
     np.add(idx, offset, out=idx)
     return idx
