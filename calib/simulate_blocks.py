@@ -32,13 +32,14 @@ class _Plans:
     loop_grading: object = None
 
 
-def _grade_counts(g: np.ndarray, K: int) -> np.ndarray:
+def _grade_counts(g: np.ndarray, K: int, ws: _Workspace) -> np.ndarray:
     """Times each slot (column of ``g``) has each grade, flat (slot × K), int64."""
     R, n = g.shape
     counts = np.empty((n, K), dtype=np.int64)
     small = np.int16 if R < 2 ** 15 else np.int64
+    has = ws.get("counts.has", g.shape, bool)
     for k in range(K):
-        counts[:, k] = np.add.reduce(g == k, axis=0, dtype=small)
+        counts[:, k] = np.add.reduce(np.equal(g, k, out=has), axis=0, dtype=small)
     return counts.ravel()
 
 
@@ -49,12 +50,13 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     """
     c, n_cur = d.c, m.n_current
     ws = ws or _Workspace()
-    counts = np.zeros(n_cur * max(plans.K, 1), dtype=np.int64)
     grades = None
     if plans.grade_on is not None:
         on = plans.grade_on
         grades = _grade_rows(m, plans.rules, d.scores[on], d.rated[on], d.veto[on], ws)
-        counts = _grade_counts(grades[:, :n_cur], plans.K)
+        counts = _grade_counts(grades[:, :n_cur], plans.K, ws)
+    else:
+        counts = np.zeros(n_cur, dtype=np.int64)
     totals = np.zeros(c, dtype=np.int64)
     paid = np.zeros(c, dtype=np.int64)
     pool = np.zeros(c, dtype=np.int64)

@@ -45,27 +45,43 @@ class _Workspace:
         return buf[:size].view(dtype).reshape(shape)
 
 
+_RAW_CHUNK = 8192
+"""Random 64-bit words drawn per call (64 kB): big temporaries cost page faults, see ``_Workspace``."""
+
+
 def _uniform_index(rng: np.random.Generator, count: np.ndarray, offset: np.ndarray,
                    rows: int, out: np.ndarray | None = None) -> np.ndarray:
-    """(rows, len(count)) indices: offset + ⌊u·count/2¹⁶⌋ with u 16 random bits."""
+    """(rows, len(count)) indices: offset + ⌊u·count/2¹⁶⌋ with u 16 random bits (four to a
+    64-bit word of the bit generator, drawn in chunks: the same words as in one call).
+    """
     n = rows * len(count)
-    raw = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n].reshape(rows, len(count))
     if out is None:
-        out = np.empty(raw.shape, dtype=np.int64)
-    np.copyto(out, raw)  # then int64 × int64: faster than the mixed-type multiply
+        out = np.empty((rows, len(count)), dtype=np.int64)
+    flat = out.reshape(-1)
+    for a in range(0, (n + 3) // 4, _RAW_CHUNK):
+        words = min(_RAW_CHUNK, (n + 3) // 4 - a)
+        bits = rng.bit_generator.random_raw(words).view(np.uint16)[:n - 4 * a]
+        flat[4 * a:4 * a + len(bits)] = bits  # then int64 × int64: faster than mixed types
     idx = np.multiply(out, count, out=out)
     np.right_shift(idx, 16, out=idx)
     np.add(idx, offset, out=idx)
     return idx
 
 
-def _windows(m: _Model, rng: np.random.Generator, c: int):
-    """Per scenario and slot: first records month, first rated month, end (exclusive)."""
+def _windows(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace):
+    """Per scenario and slot: first records month, first rated month, end (exclusive), in
+    ``ws``; and the joiners and leavers per scenario.
+    """
     M, n_cur, n_slots = m.months, m.n_current, m.n_slots
-    rec = np.zeros((c, n_slots), dtype=np.int64)
-    end = np.full((c, n_slots), M, dtype=np.int64)
+    rec = ws.get("window.records", (c, n_slots), np.int64)
+    rec[...] = 0
+    end = ws.get("window.end", (c, n_slots), np.int64)
     if m.leave_rate > 0:
-        end = np.minimum(rng.geometric(m.leave_rate, (c, n_slots)), M)
+        for i in range(c):  # row by row: the same draws as one call, without a big temporary
+            end[i] = rng.geometric(m.leave_rate, n_slots)
+        np.minimum(end, M, out=end)
+    else:
+        end[...] = M
     n_join = n_slots - n_cur
     joined = np.zeros(c, dtype=np.int64)
     if n_join:
@@ -75,11 +91,21 @@ def _windows(m: _Model, rng: np.random.Generator, c: int):
         active = rank < joined[:, None]
         rec[:, n_cur:] = np.where(active, month, M)
         end[:, n_cur:] = np.where(active, np.minimum(month + end[:, n_cur:], M), M)
-    start = rec.copy()
+    start = ws.get("window.start", (c, n_slots), np.int64)
+    np.copyto(start, rec)
     start[:, n_cur:] = np.minimum(rec[:, n_cur:] + m.probation, M)
-    start = np.minimum(start, end)
+    np.minimum(start, end, out=start)
     leavers = (end[:, :n_cur] < M).sum(axis=1)
     return rec, start, end, joined, leavers
+
+
+def _rated_months(start: np.ndarray, end: np.ndarray, M: int, ws: _Workspace) -> np.ndarray:
+    """(c·M, slots): whether each month is in the slot's rated window [start, end), in ``ws``."""
+    c, N = start.shape
+    month = np.arange(M)[None, :, None]
+    rated = np.greater_equal(month, start[:, None, :], out=ws.get("rated", (c, M, N), bool))
+    rated &= np.less(month, end[:, None, :], out=ws.get("rated.end", (c, M, N), bool))
+    return rated.reshape(c * M, N)
 
 
 def _cumsum0(v: np.ndarray) -> np.ndarray:
@@ -94,7 +120,7 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
     M, N = m.months, m.n_slots
     ws = ws or _Workspace()
     if m.turnover:
-        rec, start, end, joined, leavers = _windows(m, rng, c)
+        rec, start, end, joined, leavers = _windows(m, rng, c, ws)
     else:
         rec = start = np.zeros((c, N), dtype=np.int64)
         end = np.full((c, N), M, dtype=np.int64)
@@ -117,16 +143,15 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
             v += z
         np.clip(v, m.lo, m.hi, out=v)
     v = v.reshape(c, M, N)
-    month = np.arange(M)[None, :, None]
     out = _Draw(c, {}, {}, {}, joined, leavers)
     for on, pop in sorted(m.pops.items()):
         if pop.k == 1:
             out.scores[on] = v.reshape(c * M, N)
-            out.rated[on] = ((month >= start[:, None, :]) & (month < end[:, None, :])).reshape(
-                c * M, N) if m.turnover else np.ones((c * M, N), dtype=bool)
+            out.rated[on] = (_rated_months(start, end, M, ws) if m.turnover
+                             else np.ones((c * M, N), dtype=bool))
             out.veto[on] = veto.reshape(c * M, N) if veto is not None else None
             continue
-        _roll(m, rng, pop, out, v, veto, gv, need_months, (rec, start, end))
+        _roll(m, rng, pop, out, v, veto, gv, need_months, (rec, start, end), ws)
     return out
 
 
@@ -144,47 +169,68 @@ def _partial(v: np.ndarray, start: np.ndarray, end: np.ndarray, P: int, k: int, 
     month = np.arange(M)
     mask = (month >= start[s, i][:, None]) & (month < end[s, i][:, None])
     if how == "any":
-        full[s, :, i] = (sub & mask).reshape(-1, P, k).any(axis=2)
+        full[s, :, i] = np.logical_and(sub, mask, out=mask).reshape(-1, P, k).any(axis=2)
     else:
-        full[s, :, i] = (sub * mask).reshape(-1, P, k).sum(axis=2)
+        full[s, :, i] = np.multiply(sub, mask, out=sub).reshape(-1, P, k).sum(axis=2)
 
 
-def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windows) -> None:
-    """A roll-up population from the block's months (means over each period's rated months)."""
+def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windows,
+          ws: _Workspace) -> None:
+    """A roll-up population from the block's months (means over each period's rated months);
+    its arrays live in ``ws``.
+    """
     M = v.shape[1]
     P, k = pop.periods, pop.k
     rec, start, end = windows
     c, N = start.shape
-    sums = v.reshape(c, P, k, N).sum(axis=2)
+    shape = (c, P, N)
+
+    def buffer(name: str, dtype) -> np.ndarray:
+        return ws.get(f"roll.{pop.on}.{name}", shape, dtype)
+
+    sums = np.sum(v.reshape(c, P, k, N), axis=2, out=buffer("sums", np.float64))
+    counts = buffer("counts", np.int64)
     if m.turnover:
         bounds = np.arange(P)[None, :, None] * k
-        lo = np.clip(start[:, None, :], bounds, bounds + k)
-        hi = np.maximum(np.clip(end[:, None, :], bounds, bounds + k), lo)
-        records = np.maximum(hi - np.clip(rec[:, None, :], bounds, bounds + k), 0)
-        counts = hi - lo
+        lo = np.clip(start[:, None, :], bounds, bounds + k, out=buffer("lo", np.int64))
+        hi = np.clip(end[:, None, :], bounds, bounds + k, out=buffer("hi", np.int64))
+        np.maximum(hi, lo, out=hi)
+        records = np.clip(rec[:, None, :], bounds, bounds + k, out=buffer("records", np.int64))
+        np.subtract(hi, records, out=records)
+        np.maximum(records, 0, out=records)
+        np.subtract(hi, lo, out=counts)
         _partial(v, start, end, P, k, sums)
     else:
-        counts = np.full((c, P, N), k, dtype=np.int64)
+        counts[...] = k
         records = counts
     if not noisy:
+        f = buffer("float", np.float64)
         if gv is not None:
             g = gv.reshape(c, M, -1)
             if m.turnover:
-                sums += _effect_window(_cumsum0(g), lo, hi, m.slot_effect[None, None, :])
+                sums += _effect_window(_cumsum0(g), lo, hi, m.slot_effect[None, None, :], f,
+                                       buffer("float2", np.float64), buffer("index", np.int64))
             else:
-                sums += g.reshape(c, P, k, -1).sum(axis=2).take(m.slot_effect, axis=2)
+                sums += g.reshape(c, P, k, -1).sum(axis=2).take(m.slot_effect, axis=2, out=f)
         if m.sd > 0:
-            z = rng.standard_normal((c, P, N))
-            sums += z * (m.sd * np.sqrt(counts))
+            z = rng.standard_normal(out=buffer("noise", np.float64))
+            scale = np.sqrt(counts, out=f)
+            scale *= m.sd
+            z *= scale
+            sums += z
+    mean = sums
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = sums / np.maximum(counts, 1)
+        np.divide(sums, np.maximum(counts, 1, out=buffer("divisor", np.int64)), out=mean)
     if not noisy:
         np.clip(mean, m.lo, m.hi, out=mean)
-    score = (pop.score_weight * mean + pop.other_sum) / (pop.score_weight + pop.other_weight)
-    score = np.round(score, 9)
-    rated = counts > 0
+    score = np.multiply(pop.score_weight, mean, out=mean)
+    score += pop.other_sum
+    score /= pop.score_weight + pop.other_weight
+    np.round(score, 9, out=score)
+    rated = np.greater(counts, 0, out=buffer("rated", bool))
     if pop.max_not_rated is not None:
-        rated &= (records - counts) <= pop.max_not_rated
+        over = np.subtract(records, counts, out=buffer("divisor", np.int64))
+        rated &= np.less_equal(over, pop.max_not_rated, out=buffer("within", bool))
     out.scores[pop.on] = score.reshape(c * P, N)
     out.rated[pop.on] = rated.reshape(c * P, N)
     vr = None
@@ -196,9 +242,17 @@ def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windo
     out.veto[pop.on] = vr
 
 
-def _effect_window(gc: np.ndarray, lo: np.ndarray, hi: np.ndarray, e: np.ndarray) -> np.ndarray:
-    """Σ of each slot's group effect over months [lo, hi): gc is (c, M+1, groups)."""
+def _effect_window(gc: np.ndarray, lo: np.ndarray, hi: np.ndarray, e: np.ndarray,
+                   out: np.ndarray, spare: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Σ of each slot's group effect over months [lo, hi) into ``out`` (``spare``, ``index``:
+    buffers of its shape, float and int64): gc is (c, M+1, groups).
+    """
     c, m1, g = gc.shape
     base = (np.arange(c)[:, None, None] * m1) * g
     flat = gc.ravel()
-    return flat.take(base + hi * g + e) - flat.take(base + lo * g + e)
+    for month, into in ((hi, out), (lo, spare)):
+        np.multiply(month, g, out=index)
+        index += base
+        index += e
+        flat.take(index, out=into, mode="clip")
+    return np.subtract(out, spare, out=out)

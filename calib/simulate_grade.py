@@ -68,7 +68,8 @@ class _Rule:
                 self.place = np.tile(np.arange(S, dtype=np.float64), G)
         return self.pad if self.pad.size else None
 
-    def quotas(self, sizes: np.ndarray, lead: np.ndarray | None = None) -> np.ndarray:
+    def quotas(self, sizes: np.ndarray, lead: np.ndarray | None = None,
+               ws: _Workspace | None = None) -> np.ndarray:
         """Cumulative quotas of the better K − 1 grades, shape ``sizes.shape + (K − 1,)``, for
         groups of ``sizes`` active people (``lead``: the leader's grade per group, for a cascade).
 
@@ -76,7 +77,7 @@ class _Rule:
         and come from a table made once (``apportion`` of 0 … n); a cascade's are apportioned
         once per distinct (leader grade, size) in the block. Both are row by row the same as
         apportioning every group (the divisor methods' search starts from the largest ratio of
-        the rows given, the same over the distinct rows as over all of them).
+        the rows given, the same over the distinct rows as over all of them). In ``ws`` if given.
         """
         n = len(self.cols)
         K = self.ratios.shape[-1]
@@ -84,7 +85,8 @@ class _Rule:
             if self.quota_table is None:
                 self.quota_table = np.cumsum(apportion(np.arange(n + 1), self.ratios, self.apportion),
                                              axis=1)[:, :K - 1]
-            return self.quota_table[sizes]
+            out = None if ws is None else ws.get("rank.quotas", (*sizes.shape, K - 1), np.int64)
+            return self.quota_table.take(sizes, axis=0, out=out, mode="clip")
         key = np.maximum(lead, 0).astype(np.int64) * (n + 1) + sizes
         uniq, inverse = np.unique(key.ravel(), return_inverse=True)
         cum = np.cumsum(apportion(uniq % (n + 1), self.ratios[uniq // (n + 1)], self.apportion),
@@ -263,14 +265,21 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     srt = ws.get("idx", (R, G, S), np.float64)
     np.copyto(srt, key3)
     srt.sort(axis=2)
-    cum = rule.quotas(sizes, lead)
-    first = np.arange(R * G, dtype=np.int64).reshape(R, G, 1) * S  # each group's first place
+    cum = rule.quotas(sizes, lead, ws)
+    at_place = ws.get("rank.place", cum.shape, np.int64)  # where each quota ends, in ``srt``
     if rule.share_better:
-        thr = srt.take(first + np.maximum(cum - 1, 0))
-        thr = (np.floor(thr / 2.0 ** pbits) + 1) * 2.0 ** pbits  # the next score down
+        np.maximum(np.subtract(cum, 1, out=at_place), 0, out=at_place)
+    else:
+        np.minimum(cum, S - 1, out=at_place)
+    at_place += np.arange(R * G, dtype=np.int64).reshape(R, G, 1) * S  # each group's first place
+    thr = srt.take(at_place, out=ws.get("rank.thresholds", cum.shape, np.float64), mode="clip")
+    if rule.share_better:
+        thr /= 2.0 ** pbits
+        np.floor(thr, out=thr)
+        thr += 1
+        thr *= 2.0 ** pbits  # the key of the next score down: exact, whole numbers × 2ᵖ
         thr[cum == 0] = -np.inf
     else:
-        thr = srt.take(first + np.minimum(cum, S - 1))
         thr[cum >= S] = np.inf
     # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1
     grades = np.multiply(inactive, -(thr.shape[2] + 1), out=ws.get("rank.grades", shape, np.int8))

@@ -70,7 +70,10 @@ def _run_blocks(job: _Job, first: int, last: int, ws: _Workspace | None = None) 
         c = min(job.block, job.n - b * job.block)
         d = _draw(m, np.random.default_rng(job.streams[b]), c, ws)
         totals, k, paid, pool = step(m, job.plans, d, ws)
-        counts = k if counts is None else counts + k
+        if counts is None:
+            counts = k  # a new array each block: ours to add to
+        else:
+            counts += k
         rows.append((totals, paid, pool, d.joiners, d.leavers))
     return (*(np.concatenate(col) for col in zip(*rows, strict=True)), counts)
 
