@@ -590,6 +590,8 @@ class Dashboard:
     def _update(self, scenario: Scenario) -> None:
         for name, chart in self._charts(scenario).items():
             if name in self.charts:
-                self.charts[name].chart = chart
+                # the same chart functions already made a valid spec at start-up; a redraw sends
+                # the new spec without Altair's JSON-schema check, which took most of a redraw
+                self.charts[name].spec = chart.to_dict(validate=False)
         self._tables(scenario)
 
