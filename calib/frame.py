@@ -81,7 +81,7 @@ class Frame:
         """The same encoded data for another policy with the same inputs (caches kept)."""
         out = Frame(policy, self.ids, self.person, self.period, self.records, self.people,
                     self.people_row, self.events, dict(self.active), self.memo)
-        for key in ("_ids", "_pc", "_pl"):
+        for key in ("_ids", "_pc", "_pl", "_proration"):
             if key in self.__dict__:
                 out.__dict__[key] = self.__dict__[key]
         return out
@@ -138,29 +138,6 @@ class RowBlock:
     frame: Frame
     start: int
     stop: int
-
-    @property
-    def period_labels(self) -> pd.Categorical:
-        """Each row's period as text (``2025-03``), computed once per calendar frequency."""
-        from calib.calendar import period_label
-        from calib.columns import coded
-
-        freq = self.policy.calendar.frequency
-        cached = self.__dict__.get("_pl")
-        if cached is None or cached[0] != freq:
-            inv, uniq = self.period_codes
-            cached = (freq, coded([period_label(o, freq) for o in uniq], inv))
-            self.__dict__["_pl"] = cached
-        return cached[1]
-
-    def under(self, policy: Policy) -> Frame:
-        """The same encoded data for another policy with the same inputs (caches kept)."""
-        out = Frame(policy, self.ids, self.person, self.period, self.records, self.people,
-                    self.people_row, self.events, dict(self.active), self.memo)
-        for key in ("_ids", "_pc", "_pl"):
-            if key in self.__dict__:
-                out.__dict__[key] = self.__dict__[key]
-        return out
 
     @property
     def n(self) -> int:

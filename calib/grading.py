@@ -191,16 +191,10 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     return _Ranking(ranked, rows[ranked.order], np.bincount(codes, minlength=len(names)))
 
 
-def _assign(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
-            ratio_rows: np.ndarray, settings: ForcedDistribution | Cascade, scale: GradeScale,
-            rule_name: str, out: Grades, extra: dict | None = None,
-            ranking: _Ranking | None = None) -> None:
-    """Rank ``rows`` in their groups (or take their ``ranking``) and give grades by the groups'
-    quotas.
-    """
-    if ranking is None:
-        key = ("rank", settings.ties.model_dump_json(), fingerprint(rows, codes, pop.score[rows]))
-        ranking = remember(pop.memo, key, lambda: _ranking(pop, rows, codes, names, settings))
+def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarray,
+            settings: ForcedDistribution | Cascade, scale: GradeScale, rule_name: str,
+            out: Grades, ranking: _Ranking, extra: dict | None = None) -> None:
+    """Give ``rows`` (ranked in their groups by ``ranking``) grades by the groups' quotas."""
     ranked, idx, sizes = ranking.ranked, ranking.idx, ranking.sizes
     quotas = apportion(sizes, ratio_rows, settings.method)
     grade, boundary = grade_by_quota(ranked, quotas, settings.ties.rule == "share_better")
@@ -257,7 +251,7 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
     if len(rows) == 0:
         return
     ratio = np.broadcast_to(_ratio_row(settings.ratios, scale), (len(names), len(scale.grades)))
-    _assign(pop, rows, None, names, ratio, settings, scale, name, out, ranking=ranking)
+    _assign(pop, rows, names, ratio, settings, scale, name, out, ranking)
 
 
 def _forced_groups(pop: Population, rows: np.ndarray, settings: ForcedDistribution
@@ -289,6 +283,38 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     settings = rule.cascade
     assert settings is not None
     leaders = np.flatnonzero((pop.card == card_index[settings.leaders]) & (out.grade >= 0))
+    # who leads whom, the teams and their ranking do not depend on the grades: kept for sliders
+    key = ("cascade", name, settings.model_dump_json(exclude={"ratios", "method"}), pop.key,
+           fingerprint(leaders, rows))
+    teams = remember(pop.memo, key, lambda: _cascade_teams(pop, rows, leaders, settings))
+    if len(teams.missing) and out.note is not None:
+        out.note.set_rows(teams.missing, "not graded: the leader has no grade in this period")
+    if len(teams.rows) == 0:
+        return
+    group_grade = np.zeros(len(teams.names), dtype=np.int64)
+    group_grade[teams.codes] = out.grade[leaders[teams.found]]
+    grade_names = scale.names()
+    table = np.array([_ratio_row(settings.ratios[g], scale) for g in grade_names])
+    _assign(pop, teams.rows, teams.names, table[group_grade], settings, scale, name, out,
+            teams.ranking, extra={"leader_grade": np.array(grade_names, dtype=object)[group_grade]})
+
+
+@dataclass
+class _Teams:
+    """A cascade's rows with a graded leader: each one's leader row (index into the leaders),
+    team code and name, their ranking; and the rows whose leader has no grade.
+    """
+
+    rows: np.ndarray
+    found: np.ndarray
+    codes: np.ndarray
+    names: list
+    ranking: _Ranking | None
+    missing: np.ndarray
+
+
+def _cascade_teams(pop: Population, rows: np.ndarray, leaders: np.ndarray,
+                   settings: Cascade) -> _Teams:
     codes, names = column_codes(pop.column(settings.leader))
     lead_ids = np.asarray([str(n).strip() for n in names], dtype=object)[codes[rows]]
     id_index = pd.Index(np.asarray(pop.ids, dtype=object).astype(str))
@@ -307,25 +333,17 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
             "column": settings.leader, "problem": "the leader has no grade in this period",
             "value": lead_ids[missing], "fix": f"grade the leader (scorecard "
             f"'{settings.leaders}') in that period, or set no_leader_grade: not_graded"}))
-    if missing.any() and out.note is not None:
-        mask = np.zeros(pop.n, dtype=bool)
-        mask[rows[missing]] = True
-        out.note.set(mask, "not graded: the leader has no grade in this period")
+    missing_rows = rows[missing]
     rows, found, lead_ids = rows[~missing], found[~missing], lead_ids[~missing]
     if len(rows) == 0:
-        return
-    lead_grade = out.grade[leaders[found]]
+        return _Teams(rows, found, rows, [], None, missing_rows)
     codes, names = _group_codes(pop, rows, [settings.team])
     team_key = pd.MultiIndex.from_arrays([codes, lead_ids.astype(str)])
     codes, uniques = pd.factorize(team_key)
     names = [f"{names[u[0]]} (leader {u[1]})" for u in uniques]
-    group_grade = np.zeros(len(names), dtype=np.int64)
-    group_grade[codes] = lead_grade
-    grade_names = scale.names()
-    table = np.array([_ratio_row(settings.ratios[g], scale) for g in grade_names])
     codes = codes.astype(np.int64)
-    _assign(pop, rows, codes, names, table[group_grade], settings, scale, name, out,
-            extra={"leader_grade": np.array(grade_names, dtype=object)[group_grade]})
+    return _Teams(rows, found, codes, names, _ranking(pop, rows, codes, names, settings),
+                  missing_rows)
 
 
 def rule_order(grading: Grading) -> list[str]:
