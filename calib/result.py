@@ -137,6 +137,20 @@ class Result:
         built = [t for t in TABLES if not isinstance(self.__dict__.get("_" + t), Lazy | None)]
         return f"Result(policy={self.policy.name!r}, tables built: {', '.join(built) or 'none'})"
 
+    def __getstate__(self) -> dict:
+        """For pickling (a result sent to another process): every table built, and the frame
+        without a ``Scenario``'s cache.
+        """
+        import dataclasses
+
+        state = dict(self.__dict__)
+        for name in TABLES:
+            state["_" + name] = getattr(self, name)
+        state["rollups"] = Tables(self.rollups.items())
+        if getattr(self.frame, "memo", None) is not None:
+            state["frame"] = dataclasses.replace(self.frame, memo=None)
+        return state
+
     def with_scoring_of(self, policy: Policy) -> Result:
         """A result for ``policy`` sharing this one's scoring tables and roll-ups (built or not);
         grading and pay are left empty for the caller to fill.

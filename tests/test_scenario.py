@@ -92,3 +92,17 @@ def test_grading_change_shares_scoring_tables() -> None:
     moved = scenario.with_params({grade_param.path: grade_param.value + 1})
     assert moved.result.scores is scenario.result.scores
     assert moved.result.kpi_points is scenario.result.kpi_points
+
+
+def test_results_pickle_with_every_table() -> None:
+    """A result goes to another process (a worker, a file) whole: tables built, no cache."""
+    import pickle
+
+    policy = calib.load_policy(DATASETS / "gas_cs" / "policy.yaml")
+    plain = calib.run(policy, DATASETS / "gas_cs")
+    live = Scenario(policy, DATASETS / "gas_cs").with_params(
+        {"grading.scale.grades[0].min": policy.get("grading.scale.grades[0].min") + 1}).result
+    for result in (plain, live):
+        back = pickle.loads(pickle.dumps(result))
+        assert_same(back, result, "pickled")
+        assert back.frame.memo is None
