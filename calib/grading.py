@@ -51,6 +51,13 @@ class Population:
         return len(self.person)
 
     @property
+    def rows_key(self) -> int:
+        """A fingerprint of who and when the rows are (people, periods), hashed once."""
+        if "_rows_key" not in self.__dict__:
+            self.__dict__["_rows_key"] = fingerprint(self.person, self.period)
+        return self.__dict__["_rows_key"]
+
+    @property
     def key(self) -> int:
         """A fingerprint of the rows (scores, status, scorecards, vetoes, people, periods),
         hashed once per population: stage results are remembered under it.
@@ -284,9 +291,12 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     assert settings is not None
     leaders = np.flatnonzero((pop.card == card_index[settings.leaders]) & (out.grade >= 0))
     # who leads whom, the teams and their ranking do not depend on the grades: kept for sliders
-    key = ("cascade", name, settings.model_dump_json(exclude={"ratios", "method"}), pop.key,
-           fingerprint(leaders, rows))
+    key = ("cascade", name, settings.model_dump_json(exclude={"ratios", "method", "ties"}),
+           pop.rows_key, fingerprint(leaders, rows))
     teams = remember(pop.memo, key, lambda: _cascade_teams(pop, rows, leaders, settings))
+    ranking = remember(pop.memo, (*key, settings.ties.model_dump_json(), pop.key), lambda: (
+        _ranking(pop, teams.rows, teams.codes, teams.names, settings)
+        if len(teams.rows) else None))
     if len(teams.missing) and out.note is not None:
         out.note.set_rows(teams.missing, "not graded: the leader has no grade in this period")
     if len(teams.rows) == 0:
@@ -296,20 +306,19 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     grade_names = scale.names()
     table = np.array([_ratio_row(settings.ratios[g], scale) for g in grade_names])
     _assign(pop, teams.rows, teams.names, table[group_grade], settings, scale, name, out,
-            teams.ranking, extra={"leader_grade": np.array(grade_names, dtype=object)[group_grade]})
+            ranking, extra={"leader_grade": np.array(grade_names, dtype=object)[group_grade]})
 
 
 @dataclass
 class _Teams:
     """A cascade's rows with a graded leader: each one's leader row (index into the leaders),
-    team code and name, their ranking; and the rows whose leader has no grade.
+    team code and name; and the rows whose leader has no grade (the data decide them all).
     """
 
     rows: np.ndarray
     found: np.ndarray
     codes: np.ndarray
     names: list
-    ranking: _Ranking | None
     missing: np.ndarray
 
 
@@ -336,14 +345,13 @@ def _cascade_teams(pop: Population, rows: np.ndarray, leaders: np.ndarray,
     missing_rows = rows[missing]
     rows, found, lead_ids = rows[~missing], found[~missing], lead_ids[~missing]
     if len(rows) == 0:
-        return _Teams(rows, found, rows, [], None, missing_rows)
+        return _Teams(rows, found, rows, [], missing_rows)
     codes, names = _group_codes(pop, rows, [settings.team])
     team_key = pd.MultiIndex.from_arrays([codes, lead_ids.astype(str)])
     codes, uniques = pd.factorize(team_key)
     names = [f"{names[u[0]]} (leader {u[1]})" for u in uniques]
     codes = codes.astype(np.int64)
-    return _Teams(rows, found, codes, names, _ranking(pop, rows, codes, names, settings),
-                  missing_rows)
+    return _Teams(rows, found, codes, names, missing_rows)
 
 
 def rule_order(grading: Grading) -> list[str]:

@@ -27,3 +27,16 @@ def remember(store: dict | None, key: tuple, compute: Callable[[], Any]) -> Any:
             store.clear()
         store[key] = compute()
     return store[key]
+
+
+def remember_for(store: dict | None, owner: object, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``remember`` for a result derived from ``owner`` (an object, not an array): kept under
+    the owner's identity, and found only while that very owner is the one asked about (an id
+    can be reused once its object is gone).
+    """
+    if store is None:
+        return compute()
+    entry = remember(store, (*key, id(owner)), lambda: (owner, compute()))
+    if entry[0] is not owner:
+        entry = store[(*key, id(owner))] = (owner, compute())
+    return entry[1]

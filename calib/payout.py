@@ -17,7 +17,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.memo import fingerprint, remember
+from calib.memo import remember, remember_for
 from calib.money import PoolError, allocate_pool, allocate_pools, to_units, units_to_float
 from calib.policy import pay as P
 from calib.result import Lazy, Result
@@ -79,10 +79,14 @@ def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
     for band in reversed(comp.bands):
         share = np.where(c.pop.score >= band.min - tol(band.min), band.share, share)
     if comp.floor_by is not None:
-        group = pd.Series(np.asarray(c.pop.column(comp.floor_by), dtype=object)).astype("string")
-        floor = group.map(comp.floors).astype("Float64").to_numpy(dtype=np.float64,
-                                                                  na_value=0.0)
-        share = np.maximum(share, floor)
+        def floors() -> np.ndarray:
+            group = pd.Series(np.asarray(c.pop.column(comp.floor_by), dtype=object)
+                              ).astype("string")
+            return group.map(comp.floors).astype("Float64").to_numpy(dtype=np.float64,
+                                                                     na_value=0.0)
+
+        key = ("band floors", comp.floor_by, tuple(comp.floors.items()), c.pop.rows_key)
+        share = np.maximum(share, remember(c.pop.memo, key, floors))
     return c.amount(comp.base, f"{path}.base") * share
 
 
@@ -236,7 +240,8 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         total += columns[name]
     flags = result.flags
     if grades is not None and flags is not None and flags["amount"].notna().any():
-        columns["streaks"] = _streak_units(frame, pop, flags, spec.unit)
+        columns["streaks"] = remember_for(pop.kept, flags, ("streak units", spec.unit),
+                                          lambda: _streak_units(frame, pop, flags, spec.unit))
         total += columns["streaks"]
     if spec.pool is not None:
         pool_units = _remembered(c, ("pool", spec.pool.model_dump_json(), spec.unit),
@@ -332,7 +337,7 @@ def _pool_rows(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray]
     The order of every row depends on the data alone and is kept between re-runs; taking the
     rated rows out of it keeps the order without sorting again.
     """
-    every, group = remember(pop.memo, ("pool order", by, fingerprint(pop.period, pop.person)),
+    every, group = remember(pop.memo, ("pool order", by, pop.rows_key),
                             lambda: _pool_order(pop, by))
     keep = pop.rated[every]
     rows, group = every[keep], group[keep]

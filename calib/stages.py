@@ -12,7 +12,7 @@ from calib.cards import CardOutput
 from calib.columns import coded
 from calib.frame import Frame
 from calib.grading import Population, grade
-from calib.memo import remember
+from calib.memo import remember_for
 from calib.result import Lazy, Result
 from calib.streaks import ranks, streak_flags
 
@@ -104,7 +104,10 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         g = grade(gpop, grading, card_names)
         grades_idx = g.grade
         scale = grading.scale
-        rank = ranks(gpop, grading, frame) if grading.ranking is not None else None
+        # g is remembered under its inputs (the population and the whole grading policy), which
+        # also decide the ranks, the flags and the tables: they are kept with it
+        rank = remember_for(frame.memo, g, ("ranks",), lambda: ranks(gpop, grading, frame)
+                            ) if grading.ranking is not None else None
         names = scale.names()
         labels = [gr.label or gr.name for gr in scale.grades]
 
@@ -114,12 +117,12 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
                 out = out.assign(rank=np.where(gpop.rated, rank, np.nan))
             return out
 
-        # g is remembered under its inputs, which also decide the ranks: its id names the table
-        result.grades = remember(frame.memo, ("grades table", id(g), tuple(names), tuple(labels)),
-                                 lambda: Lazy(table))
+        result.grades = remember_for(frame.memo, g, ("grades table", tuple(names), tuple(labels)),
+                                     lambda: Lazy(table))
         result.quotas = Lazy(lambda: pd.concat([q() for q in g.quotas], ignore_index=True)
                              ) if g.quotas else None
-        result.flags = streak_flags(gpop, grading, grades_idx, rank, frame)
+        result.flags = remember_for(frame.memo, g, ("flags",),
+                                    lambda: streak_flags(gpop, grading, grades_idx, rank, frame))
         result.arrays.update(grade=grades_idx, grade_names=names, graded_on=grading.on)
     if policy.pay is not None:
         from calib.payout import pay
