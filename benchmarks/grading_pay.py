@@ -74,8 +74,8 @@ def timed(pol: calib.Policy, tables: dict, repeat: int) -> dict[str, float]:
         frame = build_frame(pol, calib.load_data(tables, pol))
         t1 = time.perf_counter()
         result = score_frame(frame)
-        tables = (result.scores, result.grades, result.payouts)  # built when first read: timed
-        assert all(t is not None for t in tables)
+        built = (result.scores, result.grades, result.payouts)  # built when first read: timed
+        assert all(t is not None for t in built)
         t2 = time.perf_counter()
         runs.append((t1 - t0, t2 - t1, result.payouts["payout"].sum()))
         del result, frame
