@@ -119,16 +119,15 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
     return units
 
 
-def _extra_units(group: np.ndarray, remainder: np.ndarray, left: np.ndarray,
-                 count: np.ndarray) -> np.ndarray:
+def _extra_units(group: np.ndarray, remainder: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Whether each row gets one of its group's ``left`` extra units: the largest remainders,
     then the earlier rows.
 
     Remainders are compared to 2⁻²⁴ of a unit (about 6e-8): closer ones count as equal and go
-    by position, as exact ties do. Each row gets one int64 key ordered by (group, remainder
-    descending, position); the key at each group's ``left``-th place is found by one partial
-    sort (``np.partition``), and the rows at or below it get the unit. Falls back to
-    ``np.lexsort`` when the key would not fit.
+    by position, as exact ties do. The remainders are counted in coarse buckets per group; the
+    bucket where a group's count reaches ``left`` is the only one sorted (by remainder, then
+    position), so the cost is a few passes over the rows, not a sort of them. Falls back to
+    ``np.lexsort`` when the keys would not fit.
     """
     n = len(group)
     if n >= 2**21 or int(group.max(initial=0)) >= 2**18:
@@ -139,14 +138,30 @@ def _extra_units(group: np.ndarray, remainder: np.ndarray, left: np.ndarray,
         extra = np.zeros(n, dtype=bool)
         extra[order[place < left[g]]] = True
         return extra
-    key = (group << 45) | (_remainder_key(remainder) << 21) | np.arange(n, dtype=np.int64)
+    q = _remainder_key(remainder)
     some = np.flatnonzero(left > 0)
     if len(some) == 0:
         return np.zeros(n, dtype=bool)
-    kth = (np.cumsum(count) - count)[some] + left[some] - 1  # place in the whole key order
-    cut = np.full(len(left), -1, dtype=np.int64)
-    cut[some] = np.partition(key, kth)[kth]
-    return key <= cut[group]
+    # coarse buckets of the remainder per group: every row in a bucket before the one where the
+    # group's count reaches ``left`` gets a unit, none after it; only that bucket is sorted
+    n_groups = len(left)
+    bits = int(np.clip(np.log2(max(1.0, 4 * n / n_groups)), 1, 16))
+    bucket = q >> (24 - bits)
+    cells = np.bincount(group * (1 << bits) + bucket, minlength=n_groups << bits)
+    cum = np.cumsum(cells.reshape(n_groups, 1 << bits), axis=1)
+    cut = (cum < left[:, None]).sum(axis=1)  # the bucket where the count reaches left
+    before = np.where(cut > 0, cum[np.arange(n_groups), np.maximum(cut - 1, 0)], 0)
+    cut = np.where(left > 0, cut, -1)
+    extra = bucket < cut[group]
+    edge = np.flatnonzero(bucket == cut[group])
+    if len(edge):
+        key = (group[edge] << 45) | (q[edge] << 21) | edge
+        edge = edge[np.argsort(key)]
+        g = group[edge]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        place = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+        extra[edge[place < (left - before)[g]]] = True
+    return extra
 
 
 def _remainder_key(remainder: np.ndarray) -> np.ndarray:
@@ -177,13 +192,16 @@ def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray,
                                    total, count)
         if units is not None:
             return units
-    equal = total[group] == 0  # nobody in the group has weight: equal shares
-    share = np.where(equal, pool_units / np.maximum(count[group], 1),
-                     pool_units * w / np.where(equal, 1.0, total[group]))
+    if (total > 0).all():
+        share = pool_units * w / total[group]
+    else:
+        equal = total[group] == 0  # nobody in the group has weight: equal shares
+        share = np.where(equal, pool_units / np.maximum(count[group], 1),
+                         pool_units * w / np.where(equal, 1.0, total[group]))
     units = np.floor(np.round(share, 6)).astype(np.int64)
     left = pool_units - np.bincount(group, weights=units, minlength=n_groups).astype(np.int64)
     remainder = np.round(share - units, 9)
-    return units + _extra_units(group, remainder, left, count)
+    return units + _extra_units(group, remainder, left)
 
 
 def _allocate_by_class(group: np.ndarray, pool_units: int, w: np.ndarray, classes: np.ndarray,
