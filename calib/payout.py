@@ -231,12 +231,14 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     if rank is not None:
         rank = np.where(pop.rated, rank, 0).astype(np.int64)
     share = _pay_share(frame, pop, last)
+    prorated = last is None and proration(frame) is not None
     fixed_only = _prorated_not_rated(frame, pop, last)
     paid = pop.rated | fixed_only
     total = np.zeros(pop.n, dtype=np.int64)
     columns: dict[str, np.ndarray] = {}
     for name, comp in spec.components.items():
-        columns[name] = _component_units(c, name, comp, rank, share, fixed_only, grades_key)
+        columns[name] = _component_units(c, name, comp, rank, share if prorated else None,
+                                         fixed_only, grades_key)
         total += columns[name]
     flags = result.flags
     if grades is not None and flags is not None and flags["amount"].notna().any():
@@ -275,17 +277,23 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         result.merit = Lazy(lambda: _merit(c, spec.merit, grades, spec.unit))
 
 
-def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None, share: np.ndarray,
-                     fixed_only: np.ndarray, grades_key: object) -> np.ndarray:
-    """One component's signed units per row: amount, condition, proration, rounding."""
+def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,
+                     share: np.ndarray | None, fixed_only: np.ndarray,
+                     grades_key: object) -> np.ndarray:
+    """One component's signed units per row: amount, condition, proration (``share``; None
+    when nobody is prorated), rounding.
+    """
     spec = c.policy.pay
     pop = c.pop
 
     def units() -> np.ndarray:
+        if (isinstance(comp, P.GradeCoefficient) and comp.base.amount is not None
+                and comp.when is None and (share is None or not comp.prorate)):
+            return _grade_units(c, comp)
         amount = component_amount(c, name, comp, rank)
         if comp.when is not None:
             amount = np.where(holds(comp.when, pop.column(comp.when.column)), amount, 0.0)
-        if comp.prorate:
+        if comp.prorate and share is not None:
             amount = amount * share
         applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
         out = np.where(applies, to_units(amount, spec.unit, spec.rounding), 0)
@@ -295,6 +303,19 @@ def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None, shar
         return units()
     return _remembered(c, ("component", name, comp.model_dump_json(), spec.unit, spec.rounding),
                        units, grades_key, ("component", type(comp).__name__))
+
+
+def _grade_units(c: _Context, comp: P.GradeCoefficient) -> np.ndarray:
+    """A fixed amount × the grade's coefficient: rounded once per grade, then looked up (the
+    same units as rounding row by row, in one pass).
+    """
+    spec = c.policy.pay
+    names = c.policy.grading.scale.names() if c.policy.grading else []
+    per_grade = to_units(comp.base.amount * np.array(
+        [comp.coefficients.get(n, 0.0) for n in names] + [0.0]), spec.unit, spec.rounding)
+    g = c.grades if c.grades is not None else np.full(c.pop.n, -1)
+    out = np.where(c.pop.rated, per_grade[np.where(g >= 0, g, len(names))], 0)
+    return -out if comp.deduct else out
 
 
 _READS_GRADES: dict[tuple, bool] = {}
@@ -371,7 +392,7 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
                                    lambda: np.maximum(np.nan_to_num(pop.score), 0.0))
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
-    rows, group = _pool_rows(pop, pool.by)
+    rows, group = remember(pop.kept, ("pool rows", pool.by), lambda: _pool_rows(pop, pool.by))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
