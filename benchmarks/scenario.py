@@ -24,7 +24,7 @@ from grading_pay import dataset, policy  # noqa: E402
 
 from calib.scenario import Scenario  # noqa: E402
 
-STEPS = 9  # distinct values per change: no re-run finds its own result already remembered
+STEPS = 21  # distinct values per change: no re-run finds its own result already remembered
 CHANGES = {
     "grade ratios": [{"grading.rules.teams.forced.ratios.A": round(0.12 + 0.01 * i, 2),
                       "grading.rules.teams.forced.ratios.C": round(0.48 - 0.01 * i, 2)}
