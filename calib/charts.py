@@ -184,9 +184,10 @@ def score_distribution(result: Result, on: str | None = "period", period: str | 
     table = _periods(table, period)
     data = _histogram(table["score"], bins)
     x = alt.X("start:Q", bin="binned", title="Score" if on == "period" else f"Score ({on})")
-    encoding: dict[str, Any] = {"x": x, "x2": "end:Q", "y": alt.Y("count:Q", title="People"),
+    encoding: dict[str, Any] = {"x": x, "x2": alt.X2("end:Q"),
+                                "y": alt.Y("count:Q", title="People"),
                                 "tooltip": [alt.Tooltip("start:Q", title="from"),
-                                            alt.Tooltip("end:Q", title="to"), "count:Q"]}
+                                            alt.Tooltip("end:Q", title="to"), alt.Tooltip("count:Q")]}
     has_thresholds = policy.grading is not None and policy.grading.scale.has_thresholds()
     layers: list[alt.Chart] = []
     if has_thresholds:
@@ -197,7 +198,7 @@ def score_distribution(result: Result, on: str | None = "period", period: str | 
                                if m is not None and s >= m), displays[-1]) for s in data["start"]]
         encoding["color"] = alt.Color("grade:O", scale=_grade_scale(displays), sort=displays,
                                       title="Grade")
-        encoding["tooltip"].append("grade:N")
+        encoding["tooltip"].append(alt.Tooltip("grade:N"))
     bars = alt.Chart(data).mark_bar(binSpacing=0).encode(**encoding)
     layers.append(bars)
     if has_thresholds:
@@ -206,10 +207,10 @@ def score_distribution(result: Result, on: str | None = "period", period: str | 
         rules = rules[["display", "min", "text"]]
         base = alt.Chart(rules)
         layers.append(base.mark_rule(strokeDash=[4, 3], color="#333").encode(
-            x="min:Q", tooltip=[alt.Tooltip("text:N", title="threshold")]))
+            x=alt.X("min:Q"), tooltip=[alt.Tooltip("text:N", title="threshold")]))
         layers.append(base.mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-2,
                                      fontSize=10, color="#333").encode(
-            x="min:Q", y=alt.value(0), text="text:N"))
+            x=alt.X("min:Q"), y=alt.YValue(0), text=alt.Text("text:N")))
     note = None if period is None else f"period {period}" if isinstance(period, str) else None
     chart = layers[0] if len(layers) == 1 else alt.layer(*layers)
     return chart.properties(width=WIDTH, height=HEIGHT,
@@ -256,17 +257,18 @@ def grade_distribution(result: Result, target: Mapping[str, float] | None = None
     displays = data["display"].tolist()
     x = alt.X("display:O", sort=displays, title="Grade", axis=alt.Axis(labelAngle=0))
     base = alt.Chart(data).encode(x=x)
-    tooltip = ["display:N", "count:Q", alt.Tooltip("share:Q", format=".1%"),
+    tooltip = [alt.Tooltip("display:N"), alt.Tooltip("count:Q"), alt.Tooltip("share:Q", format=".1%"),
                alt.Tooltip("target:Q", format=".1%")]
     bars = base.mark_bar().encode(
         y=alt.Y("share:Q", title="Share of graded rows", axis=alt.Axis(format="%")),
         color=alt.Color("display:O", scale=_grade_scale(displays), sort=displays, legend=None),
         tooltip=tooltip)
-    text = base.mark_text(dy=-6, fontSize=10).encode(y="share:Q", text=alt.Text("share:Q", format=".1%"))
+    text = base.mark_text(dy=-6, fontSize=10).encode(y=alt.Y("share:Q"),
+                                                     text=alt.Text("share:Q", format=".1%"))
     layers = [bars, text]
     if data["target"].notna().any():
         layers.append(base.transform_filter("isValid(datum.target)").mark_tick(
-            color="black", thickness=3, size=40).encode(y="target:Q", tooltip=tooltip))
+            color="black", thickness=3, size=40).encode(y=alt.Y("target:Q"), tooltip=tooltip))
     note = f"{total} graded rows" + ("; ticks: target shares" if len(layers) == 3 else "")
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT,
                                          title=_title("Grade distribution", policy, note))
@@ -323,7 +325,7 @@ def group_heatmap(result: Result, by: str | None = None, value: str = "score",
         y=alt.Y("group:N", sort="ascending", title=title),
         color=alt.Color("value:Q", title=legend, scale=alt.Scale(scheme=scheme),
                         legend=alt.Legend(format=fmt)),
-        tooltip=[alt.Tooltip("group:N", title=title), "period:N",
+        tooltip=[alt.Tooltip("group:N", title=title), alt.Tooltip("period:N"),
                  alt.Tooltip("value:Q", title=legend, format=fmt), alt.Tooltip("n:Q", title="rows")],
     ).properties(width=max(WIDTH, 18 * len(periods)), title=_title(f"{legend} by group", policy))
 
@@ -355,9 +357,10 @@ def payout_distribution(result: Result, budget: float | None = None, per: str | 
         paid = p[(p["status"] == "rated") | (p["payout"] != 0)] if "status" in p.columns else p
         data = _histogram(paid["payout"], bins)
         return alt.Chart(data).mark_bar(binSpacing=0).encode(
-            x=alt.X("start:Q", bin="binned", title=f"Payout ({currency})"), x2="end:Q",
+            x=alt.X("start:Q", bin="binned", title=f"Payout ({currency})"), x2=alt.X2("end:Q"),
             y=alt.Y("count:Q", title="People"),
-            tooltip=[alt.Tooltip("start:Q", title="from"), alt.Tooltip("end:Q", title="to"), "count:Q"],
+            tooltip=[alt.Tooltip("start:Q", title="from"), alt.Tooltip("end:Q", title="to"),
+                     alt.Tooltip("count:Q")],
         ).properties(width=WIDTH, height=HEIGHT,
                      title=_title("Payout distribution", policy, f"{len(paid)} paid rows"))
     if per != "period":
@@ -372,7 +375,7 @@ def payout_distribution(result: Result, budget: float | None = None, per: str | 
         y=alt.Y("total:Q", title=f"Total payout ({currency})"),
         color=alt.Color("over:N", scale=alt.Scale(domain=[False, True], range=["#4c78a8", "#d62728"]),
                         legend=alt.Legend(title="Over budget")),
-        tooltip=["period:N", alt.Tooltip("total:Q", format=",.2f")])
+        tooltip=[alt.Tooltip("period:N"), alt.Tooltip("total:Q", format=",.2f")])
     if budget is None:
         return bars.properties(width=WIDTH, height=HEIGHT, title=_title("Total payout per period", policy))
     rule = _budget_rule(budget, axis="y")
@@ -389,10 +392,11 @@ def _budget_rule(budget: float, axis: str = "x") -> list[alt.Chart]:
         **enc, tooltip=[alt.Tooltip("value:Q", title="budget", format=",.2f")])
     if axis == "x":
         text = base.mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-2,
-                              color="#d62728").encode(x="value:Q", y=alt.value(0), text="text:N")
+                              color="#d62728").encode(x=alt.X("value:Q"), y=alt.YValue(0),
+                                                      text=alt.Text("text:N"))
     else:
         text = base.mark_text(align="left", baseline="bottom", dy=-3, color="#d62728").encode(
-            y="value:Q", x=alt.value(2), text="text:N")
+            y=alt.Y("value:Q"), x=alt.XValue(2), text=alt.Text("text:N"))
     return [rule, text]
 
 
@@ -410,10 +414,10 @@ def monte_carlo(totals: Iterable[float], budget: float | None = None,
     data = _histogram(v, bins)
     unit = f" ({currency})" if currency else ""
     bars = alt.Chart(data).mark_bar(binSpacing=0, color="#4c78a8").encode(
-        x=alt.X("start:Q", bin="binned", title=f"Total payout{unit}"), x2="end:Q",
+        x=alt.X("start:Q", bin="binned", title=f"Total payout{unit}"), x2=alt.X2("end:Q"),
         y=alt.Y("count:Q", title="Simulations"),
         tooltip=[alt.Tooltip("start:Q", title="from", format=",.0f"),
-                 alt.Tooltip("end:Q", title="to", format=",.0f"), "count:Q"])
+                 alt.Tooltip("end:Q", title="to", format=",.0f"), alt.Tooltip("count:Q")])
     qs = pd.DataFrame({"q": [float(q) for q in quantiles]})
     qs["value"] = np.quantile(v, qs["q"]) if len(qs) else []
     qs["name"] = [f"P{q * 100:g}" for q in qs["q"]]
@@ -422,10 +426,10 @@ def monte_carlo(totals: Iterable[float], budget: float | None = None,
     if len(qs):
         base = alt.Chart(qs)
         layers.append(base.mark_rule(strokeDash=[4, 3], color="#333").encode(
-            x="value:Q", tooltip=["name:N", alt.Tooltip("value:Q", format=",.2f")]))
+            x=alt.X("value:Q"), tooltip=[alt.Tooltip("name:N"), alt.Tooltip("value:Q", format=",.2f")]))
         layers.append(base.mark_text(angle=270, align="right", baseline="bottom", dx=-4, dy=-2,
-                                     fontSize=10, color="#333").encode(x="value:Q", y=alt.value(0),
-                                                                       text="text:N"))
+                                     fontSize=10, color="#333").encode(
+            x=alt.X("value:Q"), y=alt.YValue(0), text=alt.Text("text:N")))
     note = f"{v.size} simulations"
     if budget is not None:
         layers += _budget_rule(budget)
@@ -464,7 +468,7 @@ def fan(frame: pd.DataFrame, budget: float | None = None, title: str = "Simulate
     x = alt.X("period:O", sort=periods, title="Period")
     unit = f" ({currency})" if currency else ""
     base = alt.Chart(data).encode(x=x)
-    tooltip = ["period:N", *[alt.Tooltip(f"{n}:Q", format=",.0f") for n in names]]
+    tooltip = [alt.Tooltip("period:N"), *[alt.Tooltip(f"{n}:Q", format=",.0f") for n in names]]
     layers = [base.mark_area(opacity=0.25, color="#4c78a8").encode(
         y=alt.Y(f"{names[0]}:Q", title=f"Total payout{unit}", scale=alt.Scale(zero=False)),
         y2=f"{names[-1]}:Q", tooltip=tooltip)]
@@ -526,15 +530,15 @@ def tornado(table: pd.DataFrame, metric: str = "Change in total payout", top: in
     order = list(dict.fromkeys(t["name"]))
     long = t.melt(id_vars=["parameter", "name", "range"], value_vars=["low", "high"],
                   var_name="side", value_name="value").assign(zero=0.0)
-    tooltip = [alt.Tooltip("parameter:N", title="parameter"), "side:N",
+    tooltip = [alt.Tooltip("parameter:N", title="parameter"), alt.Tooltip("side:N"),
                alt.Tooltip("value:Q", title=metric, format=",.2f"), alt.Tooltip("range:Q", format=",.2f")]
     bars = alt.Chart(long).mark_bar(opacity=0.85).encode(
         y=alt.Y("name:N", sort=order, title=None),
-        x=alt.X("value:Q", title=metric), x2="zero:Q",
+        x=alt.X("value:Q", title=metric), x2=alt.X2("zero:Q"),
         color=alt.Color("side:N", scale=alt.Scale(domain=["low", "high"], range=["#4c78a8", "#f58518"]),
                         title="Parameter at"),
         tooltip=tooltip)
-    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="#333").encode(x="zero:Q")
+    zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="#333").encode(x=alt.X("zero:Q"))
     return alt.layer(bars, zero).properties(width=WIDTH, height=max(120, 22 * len(order)),
                                             title=_title("Sensitivity", policy, metric))
 
@@ -612,8 +616,9 @@ def moved(before: Result | pd.DataFrame, after: Result | pd.DataFrame, policy: P
     lo = float(min(m["score_before"].min(), m["score_after"].min()))
     hi = float(max(m["score_before"].max(), m["score_after"].max()))
     diagonal = alt.Chart(pd.DataFrame({"score_before": [lo, hi], "score_after": [lo, hi]})).mark_line(
-        color="#999", strokeDash=[4, 3]).encode(x="score_before:Q", y="score_after:Q")
-    tooltip = ["change:N", "count:Q", *[f"{c}:N" for c in cols],
+        color="#999", strokeDash=[4, 3]).encode(x=alt.X("score_before:Q"), y=alt.Y("score_after:Q"))
+    tooltip = [alt.Tooltip("change:N"), alt.Tooltip("count:Q"),
+               *[alt.Tooltip(f"{c}:N") for c in cols],
                alt.Tooltip("score_before:Q", format=".2f"), alt.Tooltip("score_after:Q", format=".2f")]
     dots = alt.Chart(points).mark_circle(opacity=0.7).encode(
         x=alt.X("score_before:Q", title="Score before", scale=alt.Scale(zero=False)),
