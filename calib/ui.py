@@ -28,7 +28,7 @@ import pandas as pd
 from calib import charts
 from calib.errors import CalibError, PolicyError
 from calib.policy.model import Policy
-from calib.policy.paths import Param, split_path
+from calib.policy.paths import Param, get_path, split_path
 from calib.rebalance import ratio_row, rebalance_note, row_changes
 from calib.scenario import Scenario
 
@@ -392,7 +392,14 @@ class ParamPanel:
             and float(self.params[path].value).is_integer() else value
 
     def _current(self, path: str) -> float:
-        return float(self.scenario.policy.get(path))
+        return float(get_path(self._policy_data(), path))
+
+    def _policy_data(self) -> dict:
+        """The current policy as plain data, made once per policy (every slider reads it)."""
+        policy = self.scenario.policy
+        if getattr(self, "_data_of", None) is not policy:
+            self._data, self._data_of = policy.to_dict(), policy
+        return self._data
 
     def set(self, changes: Mapping[str, float]) -> bool:
         """Apply ``changes`` (path → value): True when accepted; a refusal is shown, not raised."""
