@@ -342,8 +342,9 @@ def _remembered(c: _Context, part: tuple, compute, grades_key: object, kind: tup
 def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: float) -> np.ndarray:
     """R21 one-off amounts (two months first → 200), paid in the period that completes a streak."""
     paid = flags[flags["amount"].notna()]
-    rows = pd.MultiIndex.from_arrays([pd.Series(frame.ids[pop.person]).astype(str).to_numpy(),
-                                      np.asarray(pop.period_label, dtype=object).astype(str)])
+    rows = remember(pop.memo, ("rows by id and period", pop.rows_key), lambda: pd.MultiIndex.from_arrays(
+        [pd.Series(frame.ids[pop.person]).astype(str).to_numpy(),
+         np.asarray(pop.period_label, dtype=object).astype(str)]))  # the data's: kept
     where = rows.get_indexer(pd.MultiIndex.from_arrays([paid["id"].astype(str).to_numpy(),
                                                         paid["period"].astype(str).to_numpy()]))
     units = to_units(paid["amount"].to_numpy(dtype=np.float64), unit)
