@@ -145,7 +145,7 @@ def _extra_units(group: np.ndarray, remainder: np.ndarray, left: np.ndarray) -> 
     # coarse buckets of the remainder per group: every row in a bucket before the one where the
     # group's count reaches ``left`` gets a unit, none after it; only that bucket is sorted
     n_groups = len(left)
-    bits = int(np.clip(np.log2(max(1.0, 4 * n / n_groups)), 1, 16))
+    bits = int(np.clip(np.log2(max(1.0, n / n_groups)), 1, 16))
     bucket = q >> (24 - bits)
     cells = np.bincount(group * (1 << bits) + bucket, minlength=n_groups << bits)
     cum = np.cumsum(cells.reshape(n_groups, 1 << bits), axis=1)
