@@ -71,7 +71,7 @@ class _Context:
         names = self.policy.grading.scale.names() if self.policy.grading else []
         lookup = np.array([table.get(n, 0.0) for n in names] + [0.0])
         g = self.grades if self.grades is not None else np.full(self.pop.n, -1)
-        return lookup[np.where(g >= 0, g, len(names))]
+        return lookup[g]  # −1 (not graded) takes the last entry, 0
 
 
 def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
@@ -314,7 +314,7 @@ def _grade_units(c: _Context, comp: P.GradeCoefficient) -> np.ndarray:
     per_grade = to_units(comp.base.amount * np.array(
         [comp.coefficients.get(n, 0.0) for n in names] + [0.0]), spec.unit, spec.rounding)
     g = c.grades if c.grades is not None else np.full(c.pop.n, -1)
-    out = np.where(c.pop.rated, per_grade[np.where(g >= 0, g, len(names))], 0)
+    out = per_grade[g]  # graded rows are rated; −1 (not graded) takes the last entry, 0
     return -out if comp.deduct else out
 
 
@@ -385,26 +385,34 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     """R33: the pool shared per period (and per ``by`` group) to the unit, exactly."""
     unit = c.policy.pay.unit
     pop = c.pop
-    weight = c.amount(pool.base, "pay.pool.base")
-    if pool.coefficients:
-        weight = weight * c.grade_table(pool.coefficients)
-    if pool.use_score:
-        weight = weight * remember(pop.kept, ("score weight",),
-                                   lambda: np.maximum(np.nan_to_num(pop.score), 0.0))
-    caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
-    floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
     rows, group = remember(pop.kept, ("pool rows", pool.by), lambda: _pool_rows(pop, pool.by))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
     out = np.zeros(pop.n, dtype=np.int64)
-    if caps is None and floors is None:
+    if pool.cap is None and pool.floor is None:  # weights of the pool's rows only
+        if pool.base.amount is not None:
+            weight = np.full(len(rows), float(pool.base.amount))
+        else:
+            weight = c.amount(pool.base, "pay.pool.base")[rows]
+        if pool.coefficients:
+            weight = weight * c.grade_table(pool.coefficients)[rows]
+        if pool.use_score:
+            weight = weight * remember(pop.kept, ("score weight", pool.by),
+                                       lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
         classes = None
         if pool.base.amount is not None and not pool.use_score:  # the weight is the grade's
             g = grades if grades is not None else np.zeros(pop.n, dtype=np.int64)
             classes = np.where(g >= 0, g, int(g.max(initial=0)) + 1)[rows]
-        out[rows] = allocate_pools(group, pool_units, weight[rows], classes)
+        out[rows] = allocate_pools(group, pool_units, weight, classes)
         return out
+    weight = c.amount(pool.base, "pay.pool.base")
+    if pool.coefficients:
+        weight = weight * c.grade_table(pool.coefficients)
+    if pool.use_score:
+        weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
+    caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
+    floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     for a, b in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
         part = rows[a:b]
