@@ -18,15 +18,28 @@ def fingerprint(*arrays: np.ndarray) -> int:
     return hash(tuple((a.shape, a.dtype.str, np.ascontiguousarray(a).tobytes()) for a in arrays))
 
 
+STORE_SIZE = 256
+"""Results a store keeps; past it, the least recently used quarter goes."""
+
+
 def remember(store: dict | None, key: tuple, compute: Callable[[], Any]) -> Any:
-    """``compute()``, or its earlier result under ``key`` when a store is given."""
+    """``compute()``, or its earlier result under ``key`` when a store is given.
+
+    A slider visits many values, so the store is bounded; it forgets the results used least
+    recently (a dict keeps insertion order: a result used again moves to the end), so what
+    every re-run reads (groups, rankings, layouts) stays.
+    """
     if store is None:
         return compute()
-    if key not in store:
-        if len(store) > 256:  # a slider visits many values: keep the store bounded
-            store.clear()
-        store[key] = compute()
-    return store[key]
+    try:
+        value = store.pop(key)
+    except KeyError:
+        if len(store) >= STORE_SIZE:
+            for old in list(store)[:STORE_SIZE // 4]:
+                del store[old]
+        value = compute()
+    store[key] = value
+    return value
 
 
 def remember_for(store: dict | None, owner: object, key: tuple, compute: Callable[[], Any]) -> Any:

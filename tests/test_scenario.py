@@ -106,3 +106,17 @@ def test_results_pickle_with_every_table() -> None:
         back = pickle.loads(pickle.dumps(result))
         assert_same(back, result, "pickled")
         assert back.frame.memo is None
+
+
+def test_memo_keeps_what_is_used_and_forgets_the_rest() -> None:
+    """The store stays bounded; a result read on every re-run survives any number of others."""
+    from calib.memo import STORE_SIZE, remember
+
+    store: dict = {}
+    calls = []
+    for i in range(3 * STORE_SIZE):
+        remember(store, ("every run",), lambda: calls.append("every run") or "kept")
+        remember(store, ("value", i), lambda i=i: i)
+        assert len(store) <= STORE_SIZE
+    assert calls == ["every run"]
+    assert ("value", 0) not in store and ("value", 3 * STORE_SIZE - 1) in store
