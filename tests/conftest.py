@@ -16,6 +16,7 @@ settings.register_profile("ci", max_examples=60, deadline=None,
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 DATA = Path(__file__).parent / "data"
+DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 
 
 @pytest.fixture
@@ -34,3 +35,22 @@ def mini_policy() -> calib.Policy:
 def golden():
     """Loader of a golden policy from tests/data by file stem: ``golden("checks")``."""
     return lambda name: calib.load_policy(DATA / f"{name}.yaml")
+
+
+def _example(name: str) -> calib.Scenario:
+    folder = DATASETS / name
+    return calib.Scenario(calib.load_policy(folder / "policy.yaml"), folder)
+
+
+@pytest.fixture(scope="session")
+def gas() -> calib.Scenario:
+    """The gas company's scheme (thresholds, a cascade with five leader-grade rows, pay) on its
+    history; a Scenario is never changed in place, so tests share it."""
+    return _example("gas_cs")
+
+
+@pytest.fixture(scope="session")
+def shops() -> calib.Scenario:
+    """The e-commerce scheme (forced distribution 15/35/40/10 with declared ranges per share,
+    no grade thresholds) on its history."""
+    return _example("ecommerce_cs")

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import calib
 from calib import ui
 from calib.policy.paths import Param
 
-ROOT = Path(__file__).resolve().parent.parent
 THRESHOLD = "grading.scale.grades[1].min"
-
-
-@pytest.fixture(scope="module")
-def gas() -> calib.Scenario:
-    """The gas company's scheme (thresholds, cascade, pay) on its history."""
-    folder = ROOT / "datasets" / "gas_cs"
-    return calib.Scenario(calib.load_policy(folder / "policy.yaml"), folder)
-
-
-@pytest.fixture(scope="module")
-def shops() -> calib.Scenario:
-    """The e-commerce scheme (forced distribution, no grade thresholds)."""
-    folder = ROOT / "datasets" / "ecommerce_cs"
-    return calib.Scenario(calib.load_policy(folder / "policy.yaml"), folder)
 
 
 def test_one_slider_per_param_of_the_chosen_roles(gas: calib.Scenario) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,7 +14,6 @@ from calib.policy.grading import TOLERANCE
 from calib.policy.load import validate_policy
 from calib.rebalance import ratio_row, rebalance, rebalance_note, row_changes
 
-ROOT = Path(__file__).resolve().parent.parent
 SHOPS = "grading.rules.shops.forced.ratios"
 TEAMS = "grading.rules.teams.cascade.ratios"
 TYPED = {"A": 0.2, "B": 0.3, "C": 0.4, "D": 0.1}
@@ -24,20 +22,6 @@ TYPED = {"A": 0.2, "B": 0.3, "C": 0.4, "D": 0.1}
 def assert_whole(row: dict[str, float]) -> None:
     """The row adds up to 100 % within the policy validator's tolerance."""
     assert abs(sum(row.values()) - 1) <= TOLERANCE
-
-
-@pytest.fixture(scope="module")
-def shops() -> calib.Scenario:
-    """The e-commerce scheme: a forced distribution 15/35/40/10 with declared ranges per share."""
-    folder = ROOT / "datasets" / "ecommerce_cs"
-    return calib.Scenario(calib.load_policy(folder / "policy.yaml"), folder)
-
-
-@pytest.fixture(scope="module")
-def gas() -> calib.Scenario:
-    """The gas company's scheme: a cascade with five leader-grade rows."""
-    folder = ROOT / "datasets" / "gas_cs"
-    return calib.Scenario(calib.load_policy(folder / "policy.yaml"), folder)
 
 
 @pytest.fixture
