@@ -390,27 +390,23 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         return np.zeros(pop.n, dtype=np.int64)
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
     out = np.zeros(pop.n, dtype=np.int64)
-    if pool.cap is None and pool.floor is None:  # weights of the pool's rows only
-        if pool.base.amount is not None:
-            weight = np.full(len(rows), float(pool.base.amount))
-        else:
-            weight = c.amount(pool.base, "pay.pool.base")[rows]
-        if pool.coefficients:
-            weight = weight * c.grade_table(pool.coefficients)[rows]
-        if pool.use_score:
-            weight = weight * remember(pop.kept, ("score weight", pool.by),
-                                       lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
+    # each pool row's weight, in the order of ``rows``
+    if pool.base.amount is not None:
+        weight = np.full(len(rows), float(pool.base.amount))
+    else:
+        weight = c.amount(pool.base, "pay.pool.base")[rows]
+    if pool.coefficients:
+        weight = weight * c.grade_table(pool.coefficients)[rows]
+    if pool.use_score:
+        weight = weight * remember(pop.kept, ("score weight", pool.by),
+                                   lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
+    if pool.cap is None and pool.floor is None:
         classes = None
         if pool.base.amount is not None and not pool.use_score:  # the weight is the grade's
             g = grades if grades is not None else np.zeros(pop.n, dtype=np.int64)
             classes = np.where(g >= 0, g, int(g.max(initial=0)) + 1)[rows]
         out[rows] = allocate_pools(group, pool_units, weight, classes)
         return out
-    weight = c.amount(pool.base, "pay.pool.base")
-    if pool.coefficients:
-        weight = weight * c.grade_table(pool.coefficients)
-    if pool.use_score:
-        weight = weight * np.maximum(np.nan_to_num(pop.score), 0.0)
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
@@ -419,7 +415,7 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         cap_u = None if caps is None else to_units(caps[part], unit, "down")
         floor_u = None if floors is None else to_units(floors[part], unit, "half_up")
         try:
-            out[part] = allocate_pool(pool_units, weight[part], cap_u, floor_u)
+            out[part] = allocate_pool(pool_units, weight[a:b], cap_u, floor_u)
         except PoolError as exc:
             where = f"period {pop.period_label[part[0]]}" + (
                 f", {pool.by} {pop.column(pool.by)[part[0]]}" if pool.by else "")
