@@ -169,14 +169,11 @@ def _remainder_key(remainder: np.ndarray) -> np.ndarray:
     return np.clip(np.floor((1.0 - remainder) * 2**24), 0, 2**24 - 1).astype(np.int64)
 
 
-def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray,
-                   classes: np.ndarray | None = None) -> np.ndarray:
+def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> np.ndarray:
     """The same pool shared within every group at once (no caps or floors), vectorised.
 
     Rows must be in a stable order (sort them by id first): within a group, equal remainders go
-    to the earlier row. Each group's shares add up to ``pool_units`` exactly. ``classes`` (small
-    integers, optional) says that rows of the same class in a group have the same weight (a pool
-    shared by grade coefficients): the remainders are then ranked per class, not per row.
+    to the earlier row. Each group's shares add up to ``pool_units`` exactly.
     """
     group = np.asarray(group, dtype=np.int64)
     w = np.asarray(weights, dtype=np.float64)
@@ -187,11 +184,6 @@ def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray,
     n_groups = int(group.max()) + 1
     total = np.bincount(group, weights=w, minlength=n_groups)
     count = np.bincount(group, minlength=n_groups)
-    if classes is not None:
-        units = _allocate_by_class(group, pool_units, w, np.asarray(classes, dtype=np.int64),
-                                   total, count)
-        if units is not None:
-            return units
     if (total > 0).all():
         share = pool_units * w / total[group]
     else:
@@ -203,47 +195,3 @@ def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray,
     remainder = np.round(share - units, 9)
     return units + _extra_units(group, remainder, left)
 
-
-def _allocate_by_class(group: np.ndarray, pool_units: int, w: np.ndarray, classes: np.ndarray,
-                       total: np.ndarray, count: np.ndarray) -> np.ndarray | None:
-    """``allocate_pools`` when every row of a (group, class) cell has the same weight: the same
-    shares, remainders and order, computed per cell; the rows of a cell take the cell's extra
-    units in their order. None when two cells of a group tie on their remainder (their rows
-    would interleave by position: the caller then ranks row by row).
-    """
-    n_groups = len(total)
-    n_classes = int(classes.max()) + 1
-    if n_groups * n_classes > 2**16 or classes.min() < 0:
-        return None
-    cell = group * n_classes + classes
-    n_cells = n_groups * n_classes
-    members = np.bincount(cell, minlength=n_cells)
-    cell_w = np.zeros(n_cells)
-    cell_w[cell] = w
-    if not np.array_equal(cell_w[cell], w):
-        return None  # the classes do not fix the weight
-    cell_group = np.repeat(np.arange(n_groups), n_classes)
-    equal = total[cell_group] == 0
-    share = np.where(equal, pool_units / np.maximum(count[cell_group], 1),
-                     pool_units * cell_w / np.where(equal, 1.0, total[cell_group]))
-    units = np.floor(np.round(share, 6)).astype(np.int64)
-    left = pool_units - np.bincount(cell_group, weights=units * members,
-                                    minlength=n_groups).astype(np.int64)
-    q = _remainder_key(np.round(share - units, 9))
-    used = members > 0
-    order = np.flatnonzero(used)
-    order = order[np.lexsort((q[order], cell_group[order]))]
-    same = (cell_group[order][1:] == cell_group[order][:-1]) & (q[order][1:] == q[order][:-1])
-    if same.any():
-        return None
-    before = np.cumsum(members[order]) - members[order]  # members of better cells, from 0
-    first = np.zeros(n_groups, dtype=np.int64)
-    first[cell_group[order][::-1]] = before[::-1]
-    taken = np.zeros(n_cells, dtype=np.int64)
-    taken[order] = np.clip(left[cell_group[order]] - (before - first[cell_group[order]]), 0,
-                           members[order])
-    by_cell = np.argsort(cell.astype(np.uint16), kind="stable")  # rows of each cell in order
-    starts = np.cumsum(members) - members
-    place = np.empty(len(cell), dtype=np.int64)
-    place[by_cell] = np.arange(len(cell)) - starts[cell[by_cell]]
-    return units[cell] + (place < taken[cell])

@@ -401,11 +401,7 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         weight = weight * remember(pop.kept, ("score weight", pool.by),
                                    lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
     if pool.cap is None and pool.floor is None:
-        classes = None
-        if pool.base.amount is not None and not pool.use_score:  # the weight is the grade's
-            g = grades if grades is not None else np.zeros(pop.n, dtype=np.int64)
-            classes = np.where(g >= 0, g, int(g.max(initial=0)) + 1)[rows]
-        out[rows] = allocate_pools(group, pool_units, weight, classes)
+        out[rows] = allocate_pools(group, pool_units, weight)
         return out
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
