@@ -26,8 +26,9 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
     if cache is None:
         return _population(frame, result, on, card, out, rated)
     if on not in cache:
-        cache[on] = _population(frame, result, on, card, out, rated)
-        cache[on][0].kept = {}
+        pop, last = _population(frame, result, on, card, out, rated)
+        pop.kept = {}  # kept with this population: it lives as long as these scores
+        cache[on] = pop, last
     return cache[on]
 
 
@@ -117,8 +118,7 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
                 out = out.assign(rank=np.where(gpop.rated, rank, np.nan))
             return out
 
-        result.grades = remember_for(frame.memo, g, ("grades table", tuple(names), tuple(labels)),
-                                     lambda: Lazy(table))
+        result.grades = remember_for(frame.memo, g, ("grades table",), lambda: Lazy(table))
         result.quotas = Lazy(lambda: pd.concat([q() for q in g.quotas], ignore_index=True)
                              ) if g.quotas else None
         result.flags = remember_for(frame.memo, g, ("flags",),
