@@ -126,8 +126,10 @@ def score_stage(frame: Frame, rows=None) -> Scored:
     reasons.set(no_data, "no data for any item")
     rated = reasons.empty()
 
+    keys = Lazy(lambda: _keys(frame))  # built once for whichever tables are read
+
     def scores() -> pd.DataFrame:
-        table = _table(_keys(frame), {
+        table = _table(keys(), {
             "scorecard": coded(names, card),
             "status": coded(["not_rated", "rated"], rated.astype(np.intp)),
             "reason": reasons.column(),
@@ -142,9 +144,9 @@ def score_stage(frame: Frame, rows=None) -> Scored:
     result = Result(
         policy=policy,
         scores=Lazy(scores),
-        measures=Lazy(lambda: _table(_keys(frame), measures)),
-        kpi_points=Lazy(lambda: _table(_keys(frame), points)),
-        sections=Lazy(lambda: _table(_keys(frame), sections)),
+        measures=Lazy(lambda: _table(keys(), measures)),
+        kpi_points=Lazy(lambda: _table(keys(), points)),
+        sections=Lazy(lambda: _table(keys(), sections)),
         adjustments=out.adjustment_flags,
         group_caps=pd.DataFrame(out.group_caps) if out.group_caps else None,
         frame=frame,
