@@ -8,6 +8,7 @@ a cascade runs after the rule that grades its leaders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,14 @@ from calib.columns import LabelColumn, coded
 from calib.errors import DataError
 from calib.kernels._tolerance import tol
 from calib.kernels.apportion import apportion, exact_quotas
-from calib.kernels.ranking import Ranked, grade_by_quota, group_layout, rank_in_groups
+from calib.kernels.ranking import (
+    Ranked,
+    boundary_ties,
+    group_layout,
+    quota_grades,
+    rank_in_groups,
+    shared_ties,
+)
 from calib.memo import fingerprint, remember
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
 from calib.result import Lazy
@@ -69,21 +77,63 @@ class Population:
 
 
 @dataclass
-class Grades:
-    """Grading output: grade index per row (−1: not graded), the rule that graded it, rank and
-    group size, the group's name, boundary ties, and one quota row per group and grade.
+class GradeDetails:
+    """What a grades table shows besides the grade: the rule that graded each row, its place
+    and group size, its group's name (codes into ``group_names``), boundary ties and notes.
     """
 
-    grade: np.ndarray
     rule: LabelColumn
     rank: np.ndarray
     group_size: np.ndarray
     group: np.ndarray
     boundary: np.ndarray
+    note: LabelColumn
     group_names: list[str] = field(default_factory=list)
-    quotas: list[Lazy] = field(default_factory=list)
-    """One table per rule that used quotas, built when read."""
-    note: LabelColumn | None = None
+
+    @classmethod
+    def empty(cls, n: int) -> GradeDetails:
+        """No row graded yet."""
+        return cls(LabelColumn(n), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                   np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool), LabelColumn(n))
+
+
+class Grades:
+    """Grading output: grade index per row (−1: not graded), one quota table per rule that used
+    quotas, and the details (rule, place, group, boundary ties, notes).
+
+    Only the grades are needed to pay; the details are written when first read (a slider that
+    moves a ratio re-grades 120k rows without writing five more columns nobody looks at).
+    """
+
+    def __init__(self, n: int):
+        self.n = n
+        self.grade = np.full(n, -1, dtype=np.int64)
+        self.quotas: list[Lazy] = []
+        """One table per rule that used quotas, built when read."""
+        self._writes: list[Callable[[GradeDetails], None]] = []
+        self._details: GradeDetails | None = None
+
+    def later(self, write: Callable[[GradeDetails], None]) -> None:
+        """Record a write of the details, done (in order) when they are first read."""
+        self._writes.append(write)
+
+    @property
+    def details(self) -> GradeDetails:
+        """The details, written on first read."""
+        if self._details is None:
+            details = GradeDetails.empty(self.n)
+            for write in self._writes:
+                write(details)
+            self._details, self._writes = details, []
+        return self._details
+
+    rule = property(lambda self: self.details.rule, doc="The rule that graded each row.")
+    rank = property(lambda self: self.details.rank, doc="1-based place in the group (0: none).")
+    group_size = property(lambda self: self.details.group_size, doc="The group's size (0: none).")
+    group = property(lambda self: self.details.group, doc="Code into ``group_names`` (−1: none).")
+    boundary = property(lambda self: self.details.boundary, doc="A tie across a quota boundary.")
+    note = property(lambda self: self.details.note, doc="Why a row was not graded.")
+    group_names = property(lambda self: self.details.group_names, doc="Names of the groups.")
 
     @property
     def key(self) -> int:
@@ -94,7 +144,7 @@ class Grades:
 
     def set_rule(self, rows: np.ndarray, name: str) -> None:
         """Record which rule graded ``rows``."""
-        self.rule.set_rows(rows, name)
+        self.later(lambda d: d.rule.set_rows(rows, name))
 
 
 def thresholds(score: np.ndarray, scale: GradeScale) -> np.ndarray:
@@ -204,14 +254,19 @@ def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarr
     """Give ``rows`` (ranked in their groups by ``ranking``) grades by the groups' quotas."""
     ranked, idx, sizes = ranking.ranked, ranking.idx, ranking.sizes
     quotas = apportion(sizes, ratio_rows, settings.method)
-    grade, boundary = grade_by_quota(ranked, quotas, settings.ties.rule == "share_better")
+    plain = quota_grades(ranked, quotas)
+    grade = shared_ties(ranked, plain) if settings.ties.rule == "share_better" else plain
     out.grade[idx] = grade
-    out.rank[idx] = ranked.place + 1
-    out.group_size[idx] = sizes[ranked.group]
-    out.group[idx] = ranked.group + len(out.group_names)  # codes into out.group_names
-    out.group_names.extend(names)
-    out.boundary[idx] = boundary
-    out.set_rule(idx, rule_name)
+
+    def details(d: GradeDetails) -> None:
+        d.rank[idx] = ranked.place + 1
+        d.group_size[idx] = sizes[ranked.group]
+        d.group[idx] = ranked.group + len(d.group_names)  # codes into d.group_names
+        d.group_names.extend(names)
+        d.boundary[idx] = boundary_ties(ranked, plain)
+        d.rule.set_rows(idx, rule_name)
+
+    out.later(details)
     out.quotas.append(Lazy(lambda: _quota_table(pop, idx, ranked.group, grade, sizes, quotas,
                                                 ratio_rows, names, scale, rule_name, extra)))
 
@@ -297,8 +352,9 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     ranking = remember(pop.memo, (*key, settings.ties.model_dump_json(), pop.key), lambda: (
         _ranking(pop, teams.rows, teams.codes, teams.names, settings)
         if len(teams.rows) else None))
-    if len(teams.missing) and out.note is not None:
-        out.note.set_rows(teams.missing, "not graded: the leader has no grade in this period")
+    if len(teams.missing):
+        out.later(lambda d: d.note.set_rows(
+            teams.missing, "not graded: the leader has no grade in this period"))
     if len(teams.rows) == 0:
         return
     group_grade = np.zeros(len(teams.names), dtype=np.int64)
@@ -384,15 +440,12 @@ def grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
 
 def _grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
     n = pop.n
-    out = Grades(grade=np.full(n, -1, dtype=np.int64), rule=LabelColumn(n),
-                 rank=np.zeros(n, dtype=np.int64), group_size=np.zeros(n, dtype=np.int64),
-                 group=np.full(n, -1, dtype=np.int64), boundary=np.zeros(n, dtype=bool),
-                 note=LabelColumn(n))
+    out = Grades(n)
     card_index = {c: i for i, c in enumerate(card_names)}
     scale = grading.scale
     vetoed = pop.rated & pop.lowest
     out.grade[vetoed] = len(scale.grades) - 1
-    out.rule.set(vetoed, "veto")
+    out.later(lambda d: d.rule.set(vetoed, "veto"))
     for name in rule_order(grading):
         rule = grading.rules[name]
         cards = [card_index[c] for c in rule.scorecards] if rule.scorecards else list(

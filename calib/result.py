@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -180,8 +181,8 @@ class Result:
         if grade is None:
             return pd.Series(dtype=np.int64, name="count")
         names = self.arrays["grade_names"]
-        counts = np.bincount(grade[grade >= 0], minlength=len(names))
-        return pd.Series(counts, index=pd.Index(names, name="grade"), name="count")
+        counts = np.bincount(grade + 1, minlength=len(names) + 1)[1:]  # −1: not graded
+        return pd.Series(counts, index=_grade_index(tuple(names)), name="count")
 
     def explain(self, person_id: object, period: str):
         """One person's statement for a period (or a roll-up period such as ``2024``): every
@@ -211,3 +212,9 @@ class Result:
     def person(self, person_id: object) -> pd.DataFrame:
         """Every period's score row of one person."""
         return self.scores[self.scores["id"].astype(str) == str(person_id)]
+
+
+@functools.lru_cache(maxsize=64)
+def _grade_index(names: tuple[str, ...]) -> pd.Index:
+    """The grade counts' index (made once per scale: a slider reads the counts every move)."""
+    return pd.Index(list(names), name="grade")

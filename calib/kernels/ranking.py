@@ -35,6 +35,13 @@ class Ranked:
         return self.__dict__["_bounds"]
 
     @property
+    def group_sizes(self) -> np.ndarray:
+        """Rows in each group (kept)."""
+        if "_sizes" not in self.__dict__:
+            self.__dict__["_sizes"] = np.diff(np.append(self.group_starts, len(self.order)))
+        return self.__dict__["_sizes"]
+
+    @property
     def group_starts(self) -> np.ndarray:
         """Position of each group's first sorted row (groups are codes 0..n−1, all present)."""
         if "_starts" not in self.__dict__:
@@ -165,26 +172,41 @@ def grade_by_quota(ranked: Ranked, quotas: np.ndarray, share_better: bool
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Grade index per sorted row from its group's quotas; and whether its score tie crosses a
     quota boundary. With ``share_better`` a tie on a boundary all takes the better grade.
-
-    Within a group the grade only steps down, at the places where the quotas add up: the steps
-    are marked at their positions and summed along the sorted rows, one pass whatever the
-    number of grades (a slider re-grades without sorting again).
     """
-    n = len(ranked.order)
-    sizes = quotas.sum(axis=1)
-    starts = ranked.group_starts
-    steps = np.cumsum(quotas, axis=1)[:, :-1]
-    inside = steps < sizes[:, None]  # a step at the group's end belongs to no row
-    marks = np.bincount((starts[:, None] + steps)[inside], minlength=n + 1)
-    ends = starts + sizes
-    marks -= np.bincount(ends, weights=inside.sum(axis=1), minlength=n + 1).astype(np.int64)
-    grade = np.cumsum(marks[:n])
+    plain = quota_grades(ranked, quotas)
+    grade = shared_ties(ranked, plain) if share_better else plain
+    return grade, boundary_ties(ranked, plain)
+
+
+def quota_grades(ranked: Ranked, quotas: np.ndarray) -> np.ndarray:
+    """Grade index per sorted row from its group's quotas (``quotas[g, k]`` rows of group ``g``
+    get grade ``k``), ties not shared.
+
+    Within a group the grade only steps down, so the grades are the quotas written out in
+    order: one ``np.repeat``, whatever the number of grades (a slider re-grades without sorting
+    again). The quotas must fill each group exactly, as ``apportion``'s do.
+    """
+    filled = quotas.sum(axis=1)
+    if len(quotas) != len(ranked.group_sizes) or not np.array_equal(filled, ranked.group_sizes):
+        raise ValueError("quotas must add up to each group's size")
+    labels = np.tile(np.arange(quotas.shape[1], dtype=np.int64), len(quotas))
+    return np.repeat(labels, quotas.ravel())
+
+
+def shared_ties(ranked: Ranked, grade: np.ndarray) -> np.ndarray:
+    """Grades (per sorted row) with each run of tied scores given its best grade (R24's
+    ``share_better``: a tie on a boundary all goes up).
+    """
+    first, _ = ranked.run_bounds
+    return grade[first]
+
+
+def boundary_ties(ranked: Ranked, grade: np.ndarray) -> np.ndarray:
+    """Whether each sorted row's run of tied scores spans two grades (``grade``: ties not
+    shared), so that a quota boundary fell inside a tie.
+    """
     first, last = ranked.run_bounds
-    lowest, highest = grade[first], grade[last]
-    boundary = lowest != highest
-    if share_better:
-        grade = lowest
-    return grade, boundary
+    return grade[first] != grade[last]
 
 
 def _run_starts(run: np.ndarray) -> np.ndarray:
