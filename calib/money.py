@@ -119,54 +119,64 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
     return units
 
 
-def _extra_units(group: np.ndarray, remainder: np.ndarray, left: np.ndarray) -> np.ndarray:
+def _extra_units(group: np.ndarray, key: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Whether each row gets one of its group's ``left`` extra units: the largest remainders,
-    then the earlier rows.
+    then the earlier rows. ``key`` is each remainder as ``_remainder_key`` gives it (largest
+    first; remainders within 2⁻²⁴ of a unit count as equal and go by position, as exact ties do).
 
-    Remainders are compared to 2⁻²⁴ of a unit (about 6e-8): closer ones count as equal and go
-    by position, as exact ties do. The remainders are counted in coarse buckets per group; the
-    bucket where a group's count reaches ``left`` is the only one sorted (by remainder, then
-    position), so the cost is a few passes over the rows, not a sort of them. Falls back to
-    ``np.lexsort`` when the keys would not fit.
+    The keys are counted in coarse buckets per group; the bucket where a group's count reaches
+    ``left`` is the only one sorted (by key, then position), so the cost is a few passes over
+    the rows, not a sort of them. Falls back to ``np.lexsort`` when the keys would not fit.
     """
     n = len(group)
     if n >= 2**21 or int(group.max(initial=0)) >= 2**18:
-        order = np.lexsort((np.arange(n), -remainder, group))
+        order = np.lexsort((np.arange(n), key, group))
         g = group[order]
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         place = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
         extra = np.zeros(n, dtype=bool)
         extra[order[place < left[g]]] = True
         return extra
-    q = _remainder_key(remainder)
-    some = np.flatnonzero(left > 0)
-    if len(some) == 0:
+    if not (left > 0).any():
         return np.zeros(n, dtype=bool)
-    # coarse buckets of the remainder per group: every row in a bucket before the one where the
+    # coarse buckets of the key per group: every row in a bucket before the one where the
     # group's count reaches ``left`` gets a unit, none after it; only that bucket is sorted
     n_groups = len(left)
     bits = int(np.clip(np.log2(max(1.0, n / n_groups)), 1, 16))
-    bucket = q >> (24 - bits)
-    cells = np.bincount(group * (1 << bits) + bucket, minlength=n_groups << bits)
+    bucket = key >> (24 - bits)
+    cell = group << bits
+    cell += bucket
+    cells = np.bincount(cell, minlength=n_groups << bits)
     cum = np.cumsum(cells.reshape(n_groups, 1 << bits), axis=1)
     cut = (cum < left[:, None]).sum(axis=1)  # the bucket where the count reaches left
     before = np.where(cut > 0, cum[np.arange(n_groups), np.maximum(cut - 1, 0)], 0)
     cut = np.where(left > 0, cut, -1)
-    extra = bucket < cut[group]
-    edge = np.flatnonzero(bucket == cut[group])
+    row_cut = cut[group]
+    extra = bucket < row_cut
+    edge = np.flatnonzero(bucket == row_cut)
     if len(edge):
-        key = (group[edge] << 45) | (q[edge] << 21) | edge
-        edge = edge[np.argsort(key)]
         g = group[edge]
+        edge_key = (g << 45) | (key[edge] << 21) | edge
+        order = np.argsort(edge_key, kind="stable")  # often long sorted runs (equal weights)
+        edge, g = edge[order], g[order]
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         place = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
         extra[edge[place < (left - before)[g]]] = True
     return extra
 
 
-def _remainder_key(remainder: np.ndarray) -> np.ndarray:
-    """Remainders as integers, largest first, equal within 2⁻²⁴ of a unit."""
-    return np.clip(np.floor((1.0 - remainder) * 2**24), 0, 2**24 - 1).astype(np.int64)
+def _remainder_key(share: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Each share's remainder over its whole units (rounded to 1e-9) as an integer, largest
+    first: ``floor((1 − remainder) · 2²⁴)``, so remainders within 2⁻²⁴ of a unit are equal.
+    Computed in one buffer (a slider re-shares 120k rows; fresh temporaries cost page faults).
+    """
+    rem = np.subtract(share, units)
+    np.round(rem, 9, out=rem)
+    np.subtract(1.0, rem, out=rem)
+    rem *= 2**24
+    np.floor(rem, out=rem)
+    np.clip(rem, 0, 2**24 - 1, out=rem)
+    return rem.astype(np.int64)
 
 
 def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> np.ndarray:
@@ -185,13 +195,16 @@ def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> n
     total = np.bincount(group, weights=w, minlength=n_groups)
     count = np.bincount(group, minlength=n_groups)
     if (total > 0).all():
-        share = pool_units * w / total[group]
+        share = pool_units * w
+        share /= total[group]
     else:
         equal = total[group] == 0  # nobody in the group has weight: equal shares
         share = np.where(equal, pool_units / np.maximum(count[group], 1),
                          pool_units * w / np.where(equal, 1.0, total[group]))
-    units = np.floor(np.round(share, 6)).astype(np.int64)
-    left = pool_units - np.bincount(group, weights=units, minlength=n_groups).astype(np.int64)
-    remainder = np.round(share - units, 9)
-    return units + _extra_units(group, remainder, left)
+    whole = np.round(share, 6)
+    np.floor(whole, out=whole)
+    units = whole.astype(np.int64)
+    left = pool_units - np.bincount(group, weights=whole, minlength=n_groups).astype(np.int64)
+    units += _extra_units(group, _remainder_key(share, whole), left)
+    return units
 

@@ -207,6 +207,15 @@ def _prorated_not_rated(frame: Frame, pop: Population, last: np.ndarray | None) 
     """Rows not rated whose eligibility rule still pays them pro rata (force majeure)."""
     if last is not None:
         return np.zeros(pop.n, dtype=bool)
+    rules = frame.policy.eligibility.not_rated
+    if not rules:
+        return np.zeros(pop.n, dtype=bool)
+    # the data's columns and the eligibility rules only: kept with the population for re-runs
+    key = ("prorated not rated", tuple(r.model_dump_json() for r in rules))
+    return remember(pop.kept, key, lambda: _match_not_rated(frame, pop))
+
+
+def _match_not_rated(frame: Frame, pop: Population) -> np.ndarray:
     keep = np.zeros(pop.n, dtype=bool)
     taken = np.zeros(pop.n, dtype=bool)
     for rule in frame.policy.eligibility.not_rated:

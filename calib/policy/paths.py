@@ -7,6 +7,7 @@ Widgets, solvers, sensitivity analysis and diffs all use these addresses, and
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import types
 import typing
@@ -26,6 +27,12 @@ _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 def split_path(path: str) -> list[str | int]:
     """``a.b[2].c`` → ``['a', 'b', 2, 'c']``."""
+    return list(_split(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(path: str) -> tuple[str | int, ...]:
+    """``split_path`` remembered: a slider splits the same few paths on every move."""
     parts: list[str | int] = []
     pos = 0
     for m in _TOKEN.finditer(path):
@@ -35,7 +42,7 @@ def split_path(path: str) -> list[str | int]:
         pos = m.end()
     if pos != len(path) or not parts:
         raise KeyError(f"'{path}' is not a valid parameter path")
-    return parts
+    return tuple(parts)
 
 
 def join_path(parts: typing.Iterable[str | int]) -> str:
