@@ -14,6 +14,7 @@ from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
 from calib.measures import KERNELS
+from calib.memory import keep_freed_memory
 from calib.policy.model import Policy
 from calib.result import Result
 from calib.score import kpi_points_one, section_scores
@@ -41,6 +42,7 @@ class Scenario:
                  _cache: dict | None = None, _scored: tuple | None = None):
         self.policy = policy
         if _frame is None:
+            keep_freed_memory()  # re-runs reuse freed memory instead of faulting in new pages
             _frame = build_frame(policy, load_data(data, policy))
         self._frame = _frame.under(policy)
         if self._frame.memo is None:
