@@ -6,6 +6,7 @@ shared by largest remainder on whole units, so the payouts add up to the pool ex
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -119,7 +120,7 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
     return units
 
 
-def _extra_units(group: np.ndarray, key: np.ndarray, left: np.ndarray) -> np.ndarray:
+def _extra_units(groups: PoolGroups, key: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Whether each row gets one of its group's ``left`` extra units: the largest remainders,
     then the earlier rows. ``key`` is each remainder as ``_remainder_key`` gives it (largest
     first; remainders within 2⁻²⁴ of a unit count as equal and go by position, as exact ties do).
@@ -128,8 +129,9 @@ def _extra_units(group: np.ndarray, key: np.ndarray, left: np.ndarray) -> np.nda
     ``left`` is the only one sorted (by key, then position), so the cost is a few passes over
     the rows, not a sort of them. Falls back to ``np.lexsort`` when the keys would not fit.
     """
+    group = groups.group
     n = len(group)
-    if n >= 2**21 or int(group.max(initial=0)) >= 2**18:
+    if n >= 2**21 or groups.n_groups > 2**18:
         order = np.lexsort((np.arange(n), key, group))
         g = group[order]
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
@@ -141,11 +143,9 @@ def _extra_units(group: np.ndarray, key: np.ndarray, left: np.ndarray) -> np.nda
         return np.zeros(n, dtype=bool)
     # coarse buckets of the key per group: every row in a bucket before the one where the
     # group's count reaches ``left`` gets a unit, none after it; only that bucket is sorted
-    n_groups = len(left)
-    bits = int(np.clip(np.log2(max(1.0, n / n_groups)), 1, 16))
+    n_groups, bits = len(left), groups.bits
     bucket = key >> (24 - bits)
-    cell = group << bits
-    cell += bucket
+    cell = groups.cell + bucket
     cells = np.bincount(cell, minlength=n_groups << bits)
     cum = np.cumsum(cells.reshape(n_groups, 1 << bits), axis=1)
     cut = (cum < left[:, None]).sum(axis=1)  # the bucket where the count reaches left
@@ -179,32 +179,56 @@ def _remainder_key(share: np.ndarray, units: np.ndarray) -> np.ndarray:
     return rem.astype(np.int64)
 
 
-def allocate_pools(group: np.ndarray, pool_units: int, weights: np.ndarray) -> np.ndarray:
+@dataclass
+class PoolGroups:
+    """Rows' pool groups (codes 0, 1, …), with what sharing reads of them made once: a slider
+    re-shares the same rows' pools after every move, with new weights only.
+    """
+
+    group: np.ndarray
+    n_groups: int
+    count: np.ndarray
+    bits: int
+    """Bits of a bucket of remainders (about log₂ of the rows per group)."""
+    cell: np.ndarray
+    """``group << bits``: where a row's bucket of remainders is counted."""
+
+    @classmethod
+    def of(cls, group: np.ndarray) -> PoolGroups:
+        """Prepare ``group`` (one code per row)."""
+        group = np.asarray(group, dtype=np.int64)
+        n_groups = int(group.max(initial=-1)) + 1
+        count = np.bincount(group, minlength=n_groups)
+        bits = int(np.clip(np.log2(max(1.0, len(group) / max(n_groups, 1))), 1, 16))
+        return cls(group, n_groups, count, bits, group << bits)
+
+
+def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int, weights: np.ndarray
+                   ) -> np.ndarray:
     """The same pool shared within every group at once (no caps or floors), vectorised.
 
     Rows must be in a stable order (sort them by id first): within a group, equal remainders go
-    to the earlier row. Each group's shares add up to ``pool_units`` exactly.
+    to the earlier row. Each group's shares add up to ``pool_units`` exactly. ``group`` is one
+    code per row, or the same prepared by ``PoolGroups.of`` when the rows are shared again.
     """
-    group = np.asarray(group, dtype=np.int64)
+    groups = group if isinstance(group, PoolGroups) else PoolGroups.of(group)
+    group, n_groups = groups.group, groups.n_groups
     w = np.asarray(weights, dtype=np.float64)
     if len(group) == 0:
         return np.zeros(0, dtype=np.int64)
-    if (w < 0).any() or not np.isfinite(w).all():
-        raise PoolError("pool weights must be finite and not negative")
-    n_groups = int(group.max()) + 1
     total = np.bincount(group, weights=w, minlength=n_groups)
-    count = np.bincount(group, minlength=n_groups)
+    if not (w >= 0).all() or not np.isfinite(total).all():
+        raise PoolError("pool weights must be finite and not negative")
     if (total > 0).all():
         share = pool_units * w
         share /= total[group]
     else:
         equal = total[group] == 0  # nobody in the group has weight: equal shares
-        share = np.where(equal, pool_units / np.maximum(count[group], 1),
+        share = np.where(equal, pool_units / np.maximum(groups.count[group], 1),
                          pool_units * w / np.where(equal, 1.0, total[group]))
     whole = np.round(share, 6)
     np.floor(whole, out=whole)
     units = whole.astype(np.int64)
     left = pool_units - np.bincount(group, weights=whole, minlength=n_groups).astype(np.int64)
-    units += _extra_units(group, _remainder_key(share, whole), left)
+    units += _extra_units(groups, _remainder_key(share, whole), left)
     return units
-

@@ -18,7 +18,14 @@ from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
 from calib.memo import remember, remember_for
-from calib.money import PoolError, allocate_pool, allocate_pools, to_units, units_to_float
+from calib.money import (
+    PoolError,
+    PoolGroups,
+    allocate_pool,
+    allocate_pools,
+    to_units,
+    units_to_float,
+)
 from calib.policy import pay as P
 from calib.result import Lazy, Result
 
@@ -66,12 +73,15 @@ class _Context:
                 "fix": f"add it under {path}.amounts ({', '.join(amount.amounts)})"}))
         return np.nan_to_num(mapped)
 
-    def grade_table(self, table: dict[str, float]) -> np.ndarray:
-        """Per row, the table's value for the row's grade (0 where not graded)."""
+    def grade_table(self, table: dict[str, float], rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row (of ``rows`` only, when given), the table's value for the row's grade (0
+        where not graded).
+        """
         names = self.policy.grading.scale.names() if self.policy.grading else []
         lookup = np.array([table.get(n, 0.0) for n in names] + [0.0])
-        g = self.grades if self.grades is not None else np.full(self.pop.n, -1)
-        return lookup[g]  # −1 (not graded) takes the last entry, 0
+        if self.grades is None:
+            return np.zeros(self.pop.n if rows is None else len(rows))
+        return lookup[self.grades if rows is None else self.grades[rows]]  # −1 takes the last, 0
 
 
 def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
@@ -362,7 +372,7 @@ def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: floa
     return out
 
 
-def _pool_rows(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _pool_rows(pop: Population, by: str | None) -> tuple[np.ndarray, PoolGroups]:
     """The rated rows in pool order (group, then person) and each one's pool group (0, 1, …).
 
     The order of every row depends on the data alone and is kept between re-runs; taking the
@@ -373,9 +383,9 @@ def _pool_rows(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray]
     keep = pop.rated[every]
     rows, group = every[keep], group[keep]
     if len(rows) == 0:
-        return rows, rows
+        return rows, PoolGroups.of(rows)
     present = np.bincount(group) > 0
-    return rows, (np.cumsum(present) - 1)[group]
+    return rows, PoolGroups.of((np.cumsum(present) - 1)[group])
 
 
 def _pool_order(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -394,23 +404,28 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     """R33: the pool shared per period (and per ``by`` group) to the unit, exactly."""
     unit = c.policy.pay.unit
     pop = c.pop
-    rows, group = remember(pop.kept, ("pool rows", pool.by), lambda: _pool_rows(pop, pool.by))
+    rows, groups = remember(pop.kept, ("pool rows", pool.by), lambda: _pool_rows(pop, pool.by))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
+    group = groups.group
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
     out = np.zeros(pop.n, dtype=np.int64)
     # each pool row's weight, in the order of ``rows``
-    if pool.base.amount is not None:
-        weight = np.full(len(rows), float(pool.base.amount))
+    if pool.base.amount is not None and pool.coefficients:
+        weight = c.grade_table(pool.coefficients, rows)
+        weight *= float(pool.base.amount)
     else:
-        weight = c.amount(pool.base, "pay.pool.base")[rows]
-    if pool.coefficients:
-        weight = weight * c.grade_table(pool.coefficients)[rows]
+        if pool.base.amount is not None:
+            weight = np.full(len(rows), float(pool.base.amount))
+        else:
+            weight = c.amount(pool.base, "pay.pool.base")[rows]
+        if pool.coefficients:
+            weight = weight * c.grade_table(pool.coefficients, rows)
     if pool.use_score:
         weight = weight * remember(pop.kept, ("score weight", pool.by),
                                    lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
     if pool.cap is None and pool.floor is None:
-        out[rows] = allocate_pools(group, pool_units, weight)
+        out[rows] = allocate_pools(groups, pool_units, weight)
         return out
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
