@@ -17,7 +17,7 @@ from calib.policy.model import Policy
 from calib.simulate_draw import _Draw, _Workspace
 from calib.simulate_grade import _grade_rows, _Rule
 from calib.simulate_model import _Model
-from calib.simulate_pay import _pay_rows, _PayPlan, _pool_cells, _slot_population
+from calib.simulate_pay import _pay_totals, _PayPlan, _pool_cells, _slot_population
 
 
 @dataclass
@@ -32,15 +32,20 @@ class _Plans:
     loop_grading: object = None
 
 
-def _grade_counts(g: np.ndarray, K: int, ws: _Workspace) -> np.ndarray:
-    """Times each slot (column of ``g``) has each grade, flat (slot × K), int64."""
+def _grade_counts(g: np.ndarray, c: int, K: int, ws: _Workspace) -> np.ndarray:
+    """Periods each slot (column of ``g``, rows: ``c`` scenarios × periods) has each grade, per
+    scenario: (K, c, slots), uint8 when a scenario has fewer than 256 periods (no casts), else
+    int64.
+    """
     R, n = g.shape
-    counts = np.empty((n, K), dtype=np.int64)
-    small = np.int16 if R < 2 ** 15 else np.int64
-    has = ws.get("counts.has", g.shape, bool)
+    P = R // c
+    small = np.uint8 if P < 256 else np.int64
+    counts = np.empty((K, c, n), dtype=small)
+    has = ws.get("counts.has", (c, P, n), bool)
     for k in range(K):
-        counts[:, k] = np.add.reduce(np.equal(g, k, out=has), axis=0, dtype=small)
-    return counts.ravel()
+        np.equal(g.reshape(c, P, n), k, out=has)
+        np.add.reduce(has.view(np.uint8), axis=1, dtype=small, out=counts[k])
+    return counts
 
 
 def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None = None
@@ -50,11 +55,13 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     """
     c, n_cur = d.c, m.n_current
     ws = ws or _Workspace()
-    grades = None
+    grades = per_grade = None
     if plans.grade_on is not None:
         on = plans.grade_on
         grades = _grade_rows(m, plans.rules, d.scores[on], d.rated[on], d.veto[on], ws)
-        counts = _grade_counts(grades[:, :n_cur], plans.K, ws)
+        per_grade = _grade_counts(grades, c, plans.K, ws)
+        wide = np.uint16 if len(grades) < 2 ** 16 else np.int64  # periods in the block
+        counts = np.add.reduce(per_grade[:, :, :n_cur], axis=1, dtype=wide).T.astype(np.int64).ravel()
     else:
         counts = np.zeros(n_cur, dtype=np.int64)
     totals = np.zeros(c, dtype=np.int64)
@@ -63,9 +70,9 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     if plans.pay is not None:
         on = plans.pay_on
         rated = d.rated[on]
-        units = _pay_rows(plans.pay, d.scores[on], rated,
-                          grades if plans.grade_on == on else None, ws)
-        totals = units.reshape(c, -1).sum(axis=1)
+        same = plans.grade_on == on
+        totals = _pay_totals(plans.pay, d.scores[on], rated, grades if same else None,
+                             per_grade if same else None, c, ws)
         if plans.pay.pool_units is not None:
             pool = plans.pay.pool_units * _pool_cells(plans.pay, rated).reshape(c, -1).sum(axis=1)
             totals += pool

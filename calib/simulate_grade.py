@@ -281,13 +281,15 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
         thr[cum == 0] = -np.inf
     else:
         thr[cum >= S] = np.inf
-    # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1
-    grades = np.multiply(inactive, -(thr.shape[2] + 1), out=ws.get("rank.grades", shape, np.int8))
+    # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1 (int8
+    # views of the booleans: no casts)
+    grades = np.multiply(inactive.view(np.int8), np.int8(-(thr.shape[2] + 1)),
+                         out=ws.get("rank.grades", shape, np.int8))
     grades3 = grades.reshape(R, G, S)
     above = act3  # ``act`` is not needed any more
     for k in range(thr.shape[2]):
         np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
-        grades3 += above
+        np.add(grades3, above.view(np.int8), out=grades3)
     if out is None:
         out = ws.get("rank.out", (R, len(rule.unpad)), np.int8)
     return grades.take(rule.unpad, axis=1, out=out, mode="clip")

@@ -4,7 +4,7 @@ simulated score and grade, historical means for the rest, the bonus pool.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -37,6 +37,21 @@ class _PayPlan:
     n_pool_groups: int
     folded: bool = False
     """Whether the first part's table includes ``const`` (then it sets the total, not adds)."""
+    per_rated: np.ndarray | None = None
+    """Without a clip: units per rated period of each slot whatever its grade (``const`` and the
+    grade tables' not-graded column)."""
+    per_grade: np.ndarray | None = None
+    """Without a clip: (grades, slots) units per period at each grade over the not-graded column
+    (the grade tables), or None."""
+    by_element: list[tuple] = field(default_factory=list)
+    """Without a clip: the parts computed element by element (those that read the score)."""
+
+    @property
+    def clips(self) -> bool:
+        """Whether each person-period's pay is clipped to [min, max] (then its parts are summed
+        per element first; otherwise they add up per scenario in any order).
+        """
+        return self.lo is not None or self.hi is not None
 
 
 def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarray | None = None,
@@ -152,8 +167,28 @@ def _pay_plan(m: _Model, result: Result) -> _PayPlan:
         n_pool = int(pool_group.max(initial=-1)) + 1
     plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
                     n_pool)
-    _fold_const(plan)
+    if plan.clips:
+        _fold_const(plan)
+    else:
+        _split_by_grade(plan)
     return plan
+
+
+def _split_by_grade(plan: _PayPlan) -> None:
+    """Without a clip, split the pay into what a scenario's counts give (per rated period, per
+    period at each grade: the constant units and the grade tables) and the parts read element by
+    element (score percent, bands, points below, awards by score).
+    """
+    N = len(plan.const)
+    plan.per_rated = plan.const.copy()
+    for part in plan.parts:
+        if part[0] != "grades":
+            plan.by_element.append(part)
+            continue
+        table = part[1].reshape(N, -1)  # not graded, then each grade
+        plan.per_rated += table[:, 0]
+        steps = (table[:, 1:] - table[:, :1]).T
+        plan.per_grade = steps if plan.per_grade is None else plan.per_grade + steps
 
 
 def _fold_const(plan: _PayPlan) -> None:
@@ -191,36 +226,26 @@ def _units_into(f: np.ndarray, unit: float, rounding: str, out: np.ndarray) -> n
     return out
 
 
-def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray | None,
-              total: np.ndarray, ws: _Workspace, first: bool = False) -> None:
-    """Add the units of one score/grade part on (rows, slots) to ``total`` (``first``: a table
-    part that sets ``total`` instead).
-    """
+def _table_index(part: tuple, score: np.ndarray, grades: np.ndarray | None, ws: _Workspace
+                 ) -> np.ndarray:
+    """Index into a table part (by band or grade) per (row, slot), in ``ws``."""
     R, N = score.shape
-    kind = part[0]
-    units = ws.get("pay.units", (R, N), np.int64)
-    if kind in ("bands", "grades"):
-        idx = ws.get("idx", (R, N), np.int64)
-        if kind == "bands":  # the band is the number of band minimums above the score
-            band = np.zeros((R, N), dtype=np.int8)
-            for lo in part[2]:
-                band += score < lo
-            np.add(band, part[3], out=idx)
-        elif grades is None:
-            np.copyto(idx, part[3] - 1)  # everyone in the "not graded" column
-        else:
-            np.add(grades, part[3], out=idx)
-        if first:
-            part[1].take(idx, out=total, mode="clip")
-        else:
-            part[1].take(idx, out=units, mode="clip")
-            total += units
-        return
-    if kind == "above":
-        total += np.where(score > part[1], part[2], 0)
-        return
-    f = ws.get("tmp", (R, N), np.float64)
-    if kind == "percent":
+    idx = ws.get("idx", (R, N), np.int64)
+    if part[0] == "bands":  # the band is the number of band minimums above the score
+        band = np.zeros((R, N), dtype=np.int8)
+        for lo in part[2]:
+            band += score < lo
+        np.add(band, part[3], out=idx)
+    elif grades is None:
+        np.copyto(idx, part[3] - 1)  # everyone in the "not graded" column
+    else:
+        np.add(grades, part[3], out=idx)
+    return idx
+
+
+def _formula_amounts(part: tuple, score: np.ndarray, f: np.ndarray) -> tuple[int, np.ndarray]:
+    """Amounts of a score percent or points-below part into ``f``; returns its sign and when."""
+    if part[0] == "percent":
         base, cap, sign, when = part[1:]
         if cap is None:
             np.copyto(f, score)
@@ -233,12 +258,31 @@ def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray
         np.subtract(threshold, score, out=f)
         np.maximum(f, 0.0, out=f)
         f *= rate
-    _units_into(f, plan.unit, plan.rounding, units)
-    if not when.all():
-        units *= when
-    if sign < 0:
-        np.negative(units, out=units)
-    total += units
+    return sign, when
+
+
+def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray | None,
+              total: np.ndarray, ws: _Workspace, first: bool = False) -> None:
+    """Add the units of one score/grade part on (rows, slots) to ``total`` (``first``: set
+    ``total`` instead).
+    """
+    R, N = score.shape
+    kind = part[0]
+    units = ws.get("pay.units", (R, N), np.int64)
+    into = total if first else units
+    if kind in ("bands", "grades"):
+        part[1].take(_table_index(part, score, grades, ws), out=into, mode="clip")
+    elif kind == "above":
+        np.copyto(into, np.where(score > part[1], part[2], 0))
+    else:
+        sign, when = _formula_amounts(part, score, ws.get("tmp", (R, N), np.float64))
+        _units_into(ws.get("tmp", (R, N), np.float64), plan.unit, plan.rounding, into)
+        if not when.all():
+            into *= when
+        if sign < 0:
+            np.negative(into, out=into)
+    if not first:
+        total += units
 
 
 def _pay_rows(plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
@@ -258,6 +302,40 @@ def _pay_rows(plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
         np.clip(total, plan.lo, plan.hi, out=total)
     total *= rated
     return total
+
+
+def _rated_counts(rated: np.ndarray, c: int) -> np.ndarray:
+    """Rated periods per (scenario, slot) of rows (scenario-periods) × slots: (c, slots)."""
+    R, N = rated.shape
+    small = np.uint8 if R // c < 256 else np.int64
+    return np.add.reduce(rated.reshape(c, R // c, N).view(np.uint8), axis=1, dtype=small)
+
+
+def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np.ndarray | None,
+                per_grade: np.ndarray | None, c: int, ws: _Workspace | None = None) -> np.ndarray:
+    """Payout units per scenario before the pool, for rows (scenario-periods) × slots, ``c``
+    scenarios; ``per_grade``: each slot's periods at each grade per scenario, (grades, c, slots),
+    from ``grades`` (None without grades).
+
+    With a clip every person-period is summed and clipped (``_pay_rows``). Without one, what
+    depends only on the slot and the grade comes from the counts (rated periods × units per
+    rated period, periods at each grade × the grade's extra units), and only the parts that read
+    the score are computed per person-period: the same units (whole numbers, summed in any
+    order).
+    """
+    if plan.clips:
+        return _pay_rows(plan, score, rated, grades, ws).reshape(c, -1).sum(axis=1)
+    ws = ws or _Workspace()
+    totals = _rated_counts(rated, c) @ plan.per_rated
+    if plan.per_grade is not None and per_grade is not None:
+        totals += np.einsum("kcs,ks->c", per_grade, plan.per_grade)
+    if plan.by_element:
+        total = ws.get("pay.total", score.shape, np.int64)
+        for i, part in enumerate(plan.by_element):
+            _add_part(plan, part, score, grades, total, ws, first=i == 0)
+        total *= rated
+        totals += total.reshape(c, -1).sum(axis=1)
+    return totals
 
 
 def _pool_cells(plan: _PayPlan, rated: np.ndarray) -> np.ndarray:

@@ -1,15 +1,22 @@
-"""The Monte Carlo's fast forced-distribution kernel (one sort of packed keys per group, quota
-thresholds, quotas from a table) gives the same grades as the general sort-and-place kernel and
-as apportioning every group, ties and all.
+"""The Monte Carlo's fast kernels give the plain computation's numbers: the forced-distribution
+kernel (one sort of packed keys per group, quota thresholds, quotas from a table) the general
+sort-and-place kernel's grades and apportioning every group, ties and all; the pay from each
+scenario's counts the sum of every person-period's pay; the grade counts per scenario a count
+one by one.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from calib.kernels.apportion import apportion
+from calib.simulate_blocks import _grade_counts
+from calib.simulate_draw import _Workspace
 from calib.simulate_grade import _forced_rows, _rank_grades, _rank_padded, _Rule
+from calib.simulate_pay import _fold_const, _pay_rows, _pay_totals, _PayPlan, _split_by_grade
 
 RATIOS = np.array([0.1, 0.2, 0.5, 0.15, 0.05])
 METHODS = ["hamilton", "webster", "dhondt"]
@@ -95,3 +102,57 @@ def test_quota_table_equals_apportioning_every_group(method):
     rows_ratios = rule.ratios[np.maximum(lead, 0)].reshape(-1, 5)
     expected = np.cumsum(apportion(sizes.ravel(), rows_ratios, method), axis=1)[:, :4]
     assert np.array_equal(rule.quotas(sizes, lead).reshape(-1, 4), expected)
+
+
+def pay_parts(N: int, K: int, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple]]:
+    """Constant units and one part of each kind read per element or by grade, for ``N`` slots."""
+    const = rng.integers(-500, 5_000, N)
+    grades = ("grades", rng.integers(0, 90_000, (N, K + 1)).ravel(), None,
+              np.arange(N, dtype=np.int64) * (K + 1) + 1)
+    mins = np.array([90.0, 80.0])
+    bands = ("bands", rng.integers(0, 9_000, (N, 3)).ravel(), mins, np.arange(N, dtype=np.int64) * 3)
+    when = rng.random(N) > 0.2
+    percent = ("percent", rng.uniform(100, 900, N), 110.0, 1, when)
+    below = ("below", 85.0, 12.5, -1, np.ones(N, dtype=bool))
+    above = ("above", 92.0, rng.integers(0, 3_000, N))
+    return const, [percent, grades, below, above, bands]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 13), st.integers(1, 40), st.integers(2, 6),
+       st.integers(0, 2 ** 32 - 1), st.booleans())
+def test_pay_by_counts_equals_every_person_period_summed(c, P, N, K, seed, graded):
+    """Without a clip, a scenario's pay from its counts (rated periods, periods at each grade)
+    plus the parts read per element is the sum of every rated person-period's pay.
+    """
+    rng = np.random.default_rng(seed)
+    const, parts = pay_parts(N, K, rng)
+    score = np.round(rng.uniform(60, 115, (c * P, N)), 3)
+    rated = rng.random((c * P, N)) > 0.25
+    grades = np.where(rated & (rng.random((c * P, N)) > 0.1),
+                      rng.integers(0, K, (c * P, N)), -1).astype(np.int8) if graded else None
+
+    def plan(lo):
+        return _PayPlan(0.01, "half_up", const.copy(), list(parts), {}, lo, None, None, None, 0)
+
+    by_element = plan(-10 ** 12)  # a clip that never bites: every person-period summed
+    _fold_const(by_element)
+    expected = _pay_rows(by_element, score, rated, grades).reshape(c, -1).sum(axis=1)
+    by_counts = plan(None)
+    _split_by_grade(by_counts)
+    per_grade = _grade_counts(grades, c, K, _Workspace()) if graded else None
+    assert np.array_equal(_pay_totals(by_counts, score, rated, grades, per_grade, c), expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 300), st.integers(1, 30), st.integers(1, 7),
+       st.integers(0, 2 ** 32 - 1))
+def test_grade_counts_per_scenario(c, P, N, K, seed):
+    """Each slot's periods at each grade per scenario, as counting them one by one."""
+    g = np.random.default_rng(seed).integers(-1, K, (c * P, N)).astype(np.int8)
+    counts = _grade_counts(g, c, K, _Workspace())
+    expected = np.zeros((K, c, N), dtype=np.int64)
+    for row, slot in np.ndindex(g.shape):
+        if g[row, slot] >= 0:
+            expected[g[row, slot], row // P, slot] += 1
+    assert np.array_equal(counts, expected)
