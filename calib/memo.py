@@ -3,14 +3,29 @@
 A stage's result is kept under a key made of the policy part it reads and a fingerprint of the
 arrays it reads; a re-run after a change elsewhere finds it and skips the work. Plain runs pass
 no store and compute everything.
+
+A store is bounded by entries and, for a ``Memo``, by the bytes of the arrays it holds: every
+new value of a KPI slider makes new scores and with them a new set of populations, rankings
+and pay (about 27 columns of the data's length), and keeping them all would grow the process
+by that much per move — and each new page costs a page fault. Forgetting the least recently
+used results lets the next re-run reuse their memory instead.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+STORE_SIZE = 256
+"""Results a store keeps; past it, the least recently used go."""
+MIN_BYTES = 8 * 2**20
+"""The least a ``Memo`` may hold in arrays before it forgets (see ``Memo.for_rows``)."""
+COLUMNS = 64
+"""A ``Memo`` for ``n`` rows may hold this many float columns of ``n`` rows (or ``MIN_BYTES``)."""
 
 
 def fingerprint(*arrays: np.ndarray) -> int:
@@ -18,8 +33,29 @@ def fingerprint(*arrays: np.ndarray) -> int:
     return hash(tuple((a.shape, a.dtype.str, np.ascontiguousarray(a).tobytes()) for a in arrays))
 
 
-STORE_SIZE = 256
-"""Results a store keeps; past it, the least recently used quarter goes."""
+class Memo(dict):
+    """A store that also counts the bytes of the arrays in its results and forgets the least
+    recently used ones past ``budget``.
+    """
+
+    def __init__(self, budget: int = MIN_BYTES):
+        super().__init__()
+        self.budget = budget
+        self.sizes: dict[tuple, int] = {}
+        self.bytes = 0
+
+    @classmethod
+    def for_rows(cls, n: int) -> Memo:
+        """A store for a data set of ``n`` rows: ``COLUMNS`` columns' worth, at least
+        ``MIN_BYTES``.
+        """
+        return cls(max(MIN_BYTES, COLUMNS * 8 * n))
+
+    def forget_oldest(self) -> None:
+        """Drop the least recently used result."""
+        old = next(iter(self))
+        del self[old]
+        self.bytes -= self.sizes.pop(old, 0)
 
 
 def remember(store: dict | None, key: tuple, compute: Callable[[], Any]) -> Any:
@@ -34,10 +70,18 @@ def remember(store: dict | None, key: tuple, compute: Callable[[], Any]) -> Any:
     try:
         value = store.pop(key)
     except KeyError:
-        if len(store) >= STORE_SIZE:
-            for old in list(store)[:STORE_SIZE // 4]:
-                del store[old]
         value = compute()
+        if isinstance(store, Memo):
+            size = footprint(value)
+            store.sizes[key] = size
+            store.bytes += size
+            while store and store.bytes > store.budget:  # the new result is not in yet
+                store.forget_oldest()
+        while len(store) >= STORE_SIZE:
+            if isinstance(store, Memo):
+                store.forget_oldest()
+            else:
+                del store[next(iter(store))]
     store[key] = value
     return value
 
@@ -53,3 +97,44 @@ def remember_for(store: dict | None, owner: object, key: tuple, compute: Callabl
     if entry[0] is not owner:
         entry = store[(*key, id(owner))] = (owner, compute())
     return entry[1]
+
+
+def footprint(value: Any, depth: int = 0, seen: set[int] | None = None) -> int:
+    """About how many bytes of arrays ``value`` holds: arrays and tables found through tuples,
+    lists, dicts and the fields of plain objects (a few levels deep; shared arrays once).
+
+    What a result refers to but does not own — the data's frame, the policy, other stores,
+    functions — is not counted.
+    """
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        base = value
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        if base is not value and id(base) in seen:
+            return 0
+        seen.add(id(base))
+        return int(base.nbytes)
+    if isinstance(value, pd.DataFrame | pd.Series | pd.Index):
+        return int(value.memory_usage(index=False, deep=False).sum()) if isinstance(
+            value, pd.DataFrame) else int(value.memory_usage(deep=False))
+    if depth >= 4 or isinstance(value, str | bytes | int | float | bool | Memo) or value is None:
+        return 0
+    if isinstance(value, tuple | list | set | frozenset):
+        return sum(footprint(v, depth + 1, seen) for v in value)
+    if isinstance(value, dict):
+        return sum(footprint(v, depth + 1, seen) for v in value.values())
+    lazy_value = getattr(value, "_value", None) if type(value).__name__ == "Lazy" else None
+    if lazy_value is not None:
+        return footprint(lazy_value, depth + 1, seen)
+    if dataclasses.is_dataclass(value) or (type(value).__module__.startswith("calib.") and hasattr(
+            value, "__dict__")):
+        if type(value).__name__ in ("Frame", "Policy"):
+            return 0
+        fields = vars(value) if hasattr(value, "__dict__") else {}
+        return sum(footprint(v, depth + 1, seen) for k, v in fields.items()
+                   if not k.startswith("memo") and not callable(v))
+    return 0

@@ -14,6 +14,7 @@ from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
 from calib.measures import KERNELS
+from calib.memo import Memo
 from calib.memory import keep_freed_memory
 from calib.policy.model import Policy
 from calib.result import Result
@@ -46,7 +47,7 @@ class Scenario:
             _frame = build_frame(policy, load_data(data, policy))
         self._frame = _frame.under(policy)
         if self._frame.memo is None:
-            self._frame.memo = {}
+            self._frame.memo = Memo.for_rows(self._frame.n)
         self._cache: dict = {} if _cache is None else _cache
         start = time.perf_counter()
         parts = scoring_parts(policy)

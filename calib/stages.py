@@ -12,7 +12,7 @@ from calib.cards import CardOutput
 from calib.columns import coded
 from calib.frame import Frame
 from calib.grading import Population, grade
-from calib.memo import remember_for
+from calib.memo import Memo, remember_for
 from calib.result import Lazy, Result
 from calib.streaks import ranks, streak_flags
 
@@ -27,7 +27,7 @@ def population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Car
         return _population(frame, result, on, card, out, rated)
     if on not in cache:
         pop, last = _population(frame, result, on, card, out, rated)
-        pop.kept = {}  # kept with this population: it lives as long as these scores
+        pop.kept = Memo.for_rows(pop.n)  # kept with this population (as long as these scores)
         cache[on] = pop, last
     return cache[on]
 

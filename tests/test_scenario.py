@@ -120,3 +120,50 @@ def test_memo_keeps_what_is_used_and_forgets_the_rest() -> None:
         assert len(store) <= STORE_SIZE
     assert calls == ["every run"]
     assert ("value", 0) not in store and ("value", 3 * STORE_SIZE - 1) in store
+
+
+def test_memo_forgets_past_its_budget_of_bytes() -> None:
+    """A Memo counts the arrays its results hold (shared ones once) and forgets the least
+    recently used past its budget; what every re-run reads stays."""
+    import numpy as np
+
+    from calib.memo import Memo, footprint, remember
+
+    column = np.zeros(1000)  # 8,000 bytes
+    assert footprint((column, column[:10], {"a": [column]})) == 8000
+    assert footprint(np.zeros(10, dtype=np.int32)) == 40
+    store = Memo(budget=50_000)
+    calls = []
+    for i in range(40):
+        remember(store, ("every run",), lambda: calls.append(1) or np.ones(1000))
+        remember(store, ("value", i), lambda: (np.zeros(1000), "text"))
+        assert store.bytes <= 50_000
+        assert store.bytes == sum(store.sizes.values())
+    assert calls == [1]
+    assert ("value", 0) not in store and ("value", 39) in store
+    assert len(store) == 6  # 6 × 8,000 bytes fit in 50,000
+
+
+def test_a_long_slider_session_stays_within_the_budget(monkeypatch) -> None:
+    """Many distinct values of a KPI slider under a small budget: the scenario's store stays
+    within it (forgetting), and a value visited long ago, computed again, equals a fresh run."""
+    import calib.memo
+
+    monkeypatch.setattr(calib.memo, "MIN_BYTES", 300_000)  # about half of one run's results
+    monkeypatch.setattr(calib.memo, "COLUMNS", 1)
+    folder = DATASETS / "ecommerce_cs"
+    policy = calib.load_policy(folder / "policy.yaml")
+    scenario = Scenario(policy, folder)
+    memo = scenario._frame.memo
+    assert isinstance(memo, calib.memo.Memo) and memo.budget == 300_000
+    path = next(p.path for p in policy.params() if p.path.startswith("kpis."))
+    start = policy.get(path)
+    forgot = 0
+    for i in range(30):
+        before = set(memo)
+        scenario.with_params({path: start * (1 + 0.001 * i)}).result.grade_counts()
+        forgot += len(before - set(memo))
+        assert memo.bytes <= memo.budget
+    assert forgot > 0
+    again = scenario.with_params({path: start}).result
+    assert_same(again, calib.run(policy, folder), "after a long session")
