@@ -72,7 +72,7 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
         rated = d.rated[on]
         same = plans.grade_on == on
         totals = _pay_totals(plans.pay, d.scores[on], rated, grades if same else None,
-                             per_grade if same else None, c, ws)
+                             per_grade if same else None, c, ws, d.partial)
         if plans.pay.pool_units is not None:
             pool = plans.pay.pool_units * _pool_cells(plans.pay, rated).reshape(c, -1).sum(axis=1)
             totals += pool

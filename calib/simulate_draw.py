@@ -22,6 +22,9 @@ class _Draw:
     veto: dict[str, np.ndarray | None]
     joiners: np.ndarray
     leavers: np.ndarray
+    partial: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64),) * 2
+    """(scenario, slot) pairs whose window is not the whole year: every person-period not rated,
+    in any population, is in one of them."""
 
 
 class _Workspace:
@@ -68,6 +71,15 @@ def _uniform_index(rng: np.random.Generator, count: np.ndarray, offset: np.ndarr
     return idx
 
 
+def _inverse(order: np.ndarray) -> np.ndarray:
+    """Each row's inverse permutation (the rank of each element): ``argsort`` of a permutation,
+    without sorting.
+    """
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(order.shape[1], dtype=order.dtype)[None, :], axis=1)
+    return rank
+
+
 def _windows(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace):
     """Per scenario and slot: first records month, first rated month, end (exclusive), in
     ``ws``; and the joiners and leavers per scenario.
@@ -86,7 +98,7 @@ def _windows(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace):
     joined = np.zeros(c, dtype=np.int64)
     if n_join:
         joined = np.minimum(rng.poisson(m.hire_lambda * M, c), n_join)
-        rank = np.argsort(np.argsort(rng.random((c, n_join)), axis=1), axis=1)
+        rank = _inverse(np.argsort(rng.random((c, n_join)), axis=1))
         month = rng.integers(0, M, (c, n_join))
         active = rank < joined[:, None]
         rec[:, n_cur:] = np.where(active, month, M)
@@ -144,6 +156,8 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
         np.clip(v, m.lo, m.hi, out=v)
     v = v.reshape(c, M, N)
     out = _Draw(c, {}, {}, {}, joined, leavers)
+    if m.turnover:
+        out.partial = np.nonzero((start > 0) | (end < M))
     for on, pop in sorted(m.pops.items()):
         if pop.k == 1:
             out.scores[on] = v.reshape(c * M, N)

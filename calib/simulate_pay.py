@@ -204,24 +204,32 @@ def _fold_const(plan: _PayPlan) -> None:
     plan.folded = True
 
 
-def _units_into(f: np.ndarray, unit: float, rounding: str, out: np.ndarray) -> np.ndarray:
-    """``calib.money.to_units`` of the amounts in ``f`` (overwritten) into ``out`` (int64), the
-    same operations in place: no temporaries the size of a block.
+def _whole_units(f: np.ndarray, unit: float, rounding: str) -> bool:
+    """``calib.money.to_units`` of the amounts in ``f``, in place (whole numbers, as floats): the
+    same operations, no temporaries the size of a block. Returns whether every one is known to
+    be ≥ 0 (then the float sum of any of them is exact while it stays below 2⁵³).
     """
     np.divide(f, unit, out=f)
     np.round(f, 6, out=f)
     if rounding == "half_up":
         if f.size and not float(f.min()) >= 0:  # negative amounts (or NaN): the general formula
             f[...] = np.sign(f) * np.floor(np.abs(f) + 0.5)
-        else:  # sign(x)·⌊|x| + ½⌋ for x ≥ 0
-            f += 0.5
-            np.floor(f, out=f)
-    elif rounding == "half_even":
+            return False
+        f += 0.5  # sign(x)·⌊|x| + ½⌋ for x ≥ 0
+        np.floor(f, out=f)
+        return True
+    if rounding == "half_even":
         np.rint(f, out=f)
     elif rounding == "down":
         np.trunc(f, out=f)
     else:
         to_units(np.zeros(1), unit, rounding)  # raises the money module's error
+    return False
+
+
+def _units_into(f: np.ndarray, unit: float, rounding: str, out: np.ndarray) -> np.ndarray:
+    """``calib.money.to_units`` of the amounts in ``f`` (overwritten) into ``out`` (int64)."""
+    _whole_units(f, unit, rounding)
     np.copyto(out, f, casting="unsafe")
     return out
 
@@ -311,11 +319,52 @@ def _rated_counts(rated: np.ndarray, c: int) -> np.ndarray:
     return np.add.reduce(rated.reshape(c, R // c, N).view(np.uint8), axis=1, dtype=small)
 
 
+def _unrated_sums(f: np.ndarray, rated: np.ndarray, c: int,
+                  partial: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Σ of ``f`` (rows: ``c`` scenarios × periods; slots) over each scenario's elements not
+    rated, which are all in the ``partial`` (scenario, slot) pairs (few: joiners and leavers):
+    their periods only are read.
+    """
+    pair_scenario, pair_slot = partial
+    if not len(pair_scenario):
+        return np.zeros(c)
+    P, N = f.shape[0] // c, f.shape[1]
+    first = pair_scenario * (P * N) + pair_slot  # each pair's first period in ``f``, flat
+    at = np.add.outer(np.arange(0, P * N, N), first)  # (periods, pairs): long inner loops
+    values = f.take(at)
+    np.putmask(values, rated.take(at), 0.0)
+    return np.bincount(pair_scenario, weights=values.sum(axis=0), minlength=c)
+
+
+def _float_sums(plan: _PayPlan, part: tuple, score: np.ndarray, rated: np.ndarray, c: int,
+                partial: tuple[np.ndarray, np.ndarray], ws: _Workspace) -> np.ndarray | None:
+    """Units per scenario of a score percent or points-below part over the rated person-periods,
+    summed as floats (no conversion to integers, no mask over every element): the sum of all,
+    less those not rated (``_unrated_sums``). Exact: rounded
+    half up with every amount ≥ 0, the units are whole numbers ≥ 0, so every partial sum is at
+    most the scenario's total, checked below 2⁵³. None when that does not hold (then the part
+    is computed in integers).
+    """
+    if part[0] not in ("percent", "below") or plan.rounding != "half_up" or not part[4].all():
+        return None
+    f = ws.get("tmp", score.shape, np.float64)
+    sign, _ = _formula_amounts(part, score, f)
+    if not _whole_units(f, plan.unit, plan.rounding):
+        return None
+    sums = f.reshape(c, -1).sum(axis=1)
+    if not sums.max(initial=0.0) < 2.0 ** 53:  # pragma: no cover - some 10¹³ units per scenario
+        return None
+    sums -= _unrated_sums(f, rated, c, partial)
+    return sign * sums.astype(np.int64)
+
+
 def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np.ndarray | None,
-                per_grade: np.ndarray | None, c: int, ws: _Workspace | None = None) -> np.ndarray:
+                per_grade: np.ndarray | None, c: int, ws: _Workspace | None = None,
+                partial: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Payout units per scenario before the pool, for rows (scenario-periods) × slots, ``c``
     scenarios; ``per_grade``: each slot's periods at each grade per scenario, (grades, c, slots),
-    from ``grades`` (None without grades).
+    from ``grades`` (None without grades); ``partial``: the (scenario, slot) pairs holding every
+    element not rated (None: found from ``rated``).
 
     With a clip every person-period is summed and clipped (``_pay_rows``). Without one, what
     depends only on the slot and the grade comes from the counts (rated periods × units per
@@ -326,13 +375,21 @@ def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np
     if plan.clips:
         return _pay_rows(plan, score, rated, grades, ws).reshape(c, -1).sum(axis=1)
     ws = ws or _Workspace()
+    if partial is None:
+        partial = np.nonzero(~rated.reshape(c, len(rated) // c, -1).all(axis=1))
     totals = _rated_counts(rated, c) @ plan.per_rated
     if plan.per_grade is not None and per_grade is not None:
         totals += np.einsum("kcs,ks->c", per_grade, plan.per_grade)
-    if plan.by_element:
+    total = None  # units per element of the parts not summed as floats
+    for part in plan.by_element:
+        sums = _float_sums(plan, part, score, rated, c, partial, ws)
+        if sums is not None:
+            totals += sums
+            continue
+        first = total is None
         total = ws.get("pay.total", score.shape, np.int64)
-        for i, part in enumerate(plan.by_element):
-            _add_part(plan, part, score, grades, total, ws, first=i == 0)
+        _add_part(plan, part, score, grades, total, ws, first=first)
+    if total is not None:
         total *= rated
         totals += total.reshape(c, -1).sum(axis=1)
     return totals

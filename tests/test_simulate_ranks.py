@@ -120,10 +120,12 @@ def pay_parts(N: int, K: int, rng: np.random.Generator) -> tuple[np.ndarray, lis
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 5), st.integers(1, 13), st.integers(1, 40), st.integers(2, 6),
-       st.integers(0, 2 ** 32 - 1), st.booleans())
-def test_pay_by_counts_equals_every_person_period_summed(c, P, N, K, seed, graded):
+       st.integers(0, 2 ** 32 - 1), st.booleans(), st.booleans())
+def test_pay_by_counts_equals_every_person_period_summed(c, P, N, K, seed, graded, pairs):
     """Without a clip, a scenario's pay from its counts (rated periods, periods at each grade)
-    plus the parts read per element is the sum of every rated person-period's pay.
+    plus the parts read per element (some summed as floats, less the elements not rated, found
+    in the given (scenario, slot) pairs or from ``rated``) is the sum of every rated
+    person-period's pay.
     """
     rng = np.random.default_rng(seed)
     const, parts = pay_parts(N, K, rng)
@@ -141,7 +143,9 @@ def test_pay_by_counts_equals_every_person_period_summed(c, P, N, K, seed, grade
     by_counts = plan(None)
     _split_by_grade(by_counts)
     per_grade = _grade_counts(grades, c, K, _Workspace()) if graded else None
-    assert np.array_equal(_pay_totals(by_counts, score, rated, grades, per_grade, c), expected)
+    partial = np.nonzero(np.ones((c, N), dtype=bool)) if pairs else None
+    totals = _pay_totals(by_counts, score, rated, grades, per_grade, c, partial=partial)
+    assert np.array_equal(totals, expected)
 
 
 @settings(max_examples=30, deadline=None)
