@@ -152,10 +152,13 @@ def score_stage(frame: Frame, rows=None) -> Scored:
         frame=frame,
     )
     for name, rollup in policy.rollups.items():
-        key = ("rollup", name, rollup.model_dump_json(), fingerprint(out.score, rated))
-        result.rollups[name], result.rollup_rows[name] = remember(
-            frame.memo, key, lambda name=name, rollup=rollup: roll_up(frame, name, rollup,
-                                                                      out.score, rated))
+        # rolled up when first read (a table, or grading or pay on the roll-up): a slider whose
+        # scheme grades and pays per period does not average every roll-up again
+        both = Lazy(lambda name=name, rollup=rollup: remember(
+            frame.memo, ("rollup", name, rollup.model_dump_json(), fingerprint(out.score, rated)),
+            lambda: roll_up(frame, name, rollup, out.score, rated)))
+        result.rollups[name] = Lazy(lambda both=both: both()[0]())
+        result.rollup_rows[name] = Lazy(lambda both=both: both()[1])
     return Scored(result, card, out, rated, {**measures, **points, **sections})
 
 

@@ -111,30 +111,41 @@ def footprint(value: Any, depth: int = 0, seen: set[int] | None = None) -> int:
         return 0
     seen.add(id(value))
     if isinstance(value, np.ndarray):
-        base = value
-        while isinstance(base.base, np.ndarray):
-            base = base.base
-        if base is not value and id(base) in seen:
-            return 0
-        seen.add(id(base))
-        return int(base.nbytes)
-    if isinstance(value, pd.DataFrame | pd.Series | pd.Index):
-        return int(value.memory_usage(index=False, deep=False).sum()) if isinstance(
-            value, pd.DataFrame) else int(value.memory_usage(deep=False))
+        return _array_bytes(value, seen)
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(index=False, deep=False).sum())
+    if isinstance(value, pd.Series | pd.Index):
+        return int(value.memory_usage(deep=False))
     if depth >= 4 or isinstance(value, str | bytes | int | float | bool | Memo) or value is None:
         return 0
+    return sum(footprint(v, depth + 1, seen) for v in _parts(value))
+
+
+def _array_bytes(array: np.ndarray, seen: set[int]) -> int:
+    """The bytes of the array that owns ``array``'s memory, once."""
+    base = array
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if base is not array and id(base) in seen:
+        return 0
+    seen.add(id(base))
+    return int(base.nbytes)
+
+
+def _parts(value: Any) -> list:
+    """What ``footprint`` looks into: items, dict values, a built ``Lazy``'s value, the fields
+    of calib's own objects (not a frame's or a policy's, not functions or stores).
+    """
     if isinstance(value, tuple | list | set | frozenset):
-        return sum(footprint(v, depth + 1, seen) for v in value)
+        if len(value) > 16 and not isinstance(next(iter(value)), np.ndarray | tuple | list | dict):
+            return []  # names, numbers: small beside the arrays, and slow to walk one by one
+        return list(value)
     if isinstance(value, dict):
-        return sum(footprint(v, depth + 1, seen) for v in value.values())
-    lazy_value = getattr(value, "_value", None) if type(value).__name__ == "Lazy" else None
-    if lazy_value is not None:
-        return footprint(lazy_value, depth + 1, seen)
-    if dataclasses.is_dataclass(value) or (type(value).__module__.startswith("calib.") and hasattr(
-            value, "__dict__")):
-        if type(value).__name__ in ("Frame", "Policy"):
-            return 0
-        fields = vars(value) if hasattr(value, "__dict__") else {}
-        return sum(footprint(v, depth + 1, seen) for k, v in fields.items()
-                   if not k.startswith("memo") and not callable(v))
-    return 0
+        return list(value.values())
+    kind = type(value)
+    if kind.__name__ == "Lazy":
+        return [getattr(value, "_value", None)]
+    if kind.__name__ in ("Frame", "Policy") or not hasattr(value, "__dict__") or not (
+            dataclasses.is_dataclass(value) or kind.__module__.startswith("calib.")):
+        return []
+    return [v for k, v in vars(value).items() if not k.startswith("memo") and not callable(v)]

@@ -128,7 +128,8 @@ class Result:
         self.grades, self.quotas, self.flags = grades, quotas, flags
         self.payouts, self.merit = payouts, merit
         self.rollups: Tables = Tables(rollups or {})
-        self.rollup_rows: dict = {} if rollup_rows is None else rollup_rows
+        self.rollup_rows: Tables = Tables(rollup_rows or {})
+        """The rows of each roll-up (``calib.rollup.RollupRows``), made when first read."""
         self.frame = frame
         self.arrays: dict[str, Any] = {}
         """Stage outputs as arrays (``grade``, ``grade_names``, ``payout_units``, ``unit``), for
@@ -148,6 +149,7 @@ class Result:
         for name in TABLES:
             state["_" + name] = getattr(self, name)
         state["rollups"] = Tables(self.rollups.items())
+        state["rollup_rows"] = Tables(self.rollup_rows.items())
         if getattr(self.frame, "memo", None) is not None:
             state["frame"] = dataclasses.replace(self.frame, memo=None)
         return state
@@ -156,7 +158,7 @@ class Result:
         """A result for ``policy`` sharing this one's scoring tables and roll-ups (built or not);
         grading and pay are left empty for the caller to fill.
         """
-        out = Result(policy, None, rollups=self.rollups.copy(), rollup_rows=dict(self.rollup_rows),
+        out = Result(policy, None, rollups=self.rollups.copy(), rollup_rows=self.rollup_rows.copy(),
                      frame=self.frame)
         for name in SCORING:
             out.__dict__["_" + name] = self.__dict__.get("_" + name)

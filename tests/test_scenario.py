@@ -167,3 +167,21 @@ def test_a_long_slider_session_stays_within_the_budget(monkeypatch) -> None:
     assert forgot > 0
     again = scenario.with_params({path: start}).result
     assert_same(again, calib.run(policy, folder), "after a long session")
+
+
+def test_roll_ups_wait_until_read(shops) -> None:
+    """A re-run of a scheme graded and paid per month leaves its roll-ups to be averaged when a
+    table (or code) reads them; then they equal a fresh run's."""
+    from calib.result import Lazy
+
+    path = next(p.path for p in shops.policy.params() if p.path.startswith("kpis."))
+    moved = shops.with_params({path: shops.policy.get(path) * 1.01}).result
+    assert shops.policy.grading.on == "period" and shops.policy.rollups
+    for name in shops.policy.rollups:
+        assert isinstance(dict.__getitem__(moved.rollups, name), Lazy)
+        assert isinstance(dict.__getitem__(moved.rollup_rows, name), Lazy)
+    fresh = calib.run(moved.policy, DATASETS / "ecommerce_cs")
+    for name in shops.policy.rollups:
+        pd.testing.assert_frame_equal(moved.rollups[name], fresh.rollups[name])
+        assert (moved.rollup_rows[name].score == fresh.rollup_rows[name].score)[
+            ~pd.isna(fresh.rollup_rows[name].score)].all()
