@@ -58,7 +58,8 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     grades = per_grade = None
     if plans.grade_on is not None:
         on = plans.grade_on
-        grades = _grade_rows(m, plans.rules, d.scores[on], d.rated[on], d.veto[on], ws)
+        grades = _grade_rows(m, plans.rules, d.scores[on], d.rated[on], d.veto[on], ws,
+                             (c, *d.partial))
         per_grade = _grade_counts(grades, c, plans.K, ws)
         wide = np.uint16 if len(grades) < 2 ** 16 else np.int64  # periods in the block
         counts = np.add.reduce(per_grade[:, :, :n_cur], axis=1, dtype=wide).T.astype(np.int64).ravel()

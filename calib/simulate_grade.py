@@ -39,6 +39,7 @@ class _Rule:
     valid: np.ndarray | None = None
     place: np.ndarray | None = None
     quota_table: np.ndarray | None = None
+    placed: tuple[np.ndarray, np.ndarray] | None = None
 
     def padded(self) -> np.ndarray | None:
         """(groups, largest group) positions into ``cols``, −1 for padding, each group's in tie
@@ -67,6 +68,16 @@ class _Rule:
                 self.at_slots = self.cols[self.at]
                 self.place = np.tile(np.arange(S, dtype=np.float64), G)
         return self.pad if self.pad.size else None
+
+    def slots_placed(self, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each of ``n_slots`` slots' position in the padded layout (−1: not the rule's) and the
+        padding's positions in a row of it (made once, in one assignment: threads share rules).
+        """
+        if self.placed is None or len(self.placed[0]) != n_slots:
+            place = np.full(n_slots, -1, dtype=np.int64)
+            place[self.cols] = self.unpad
+            self.placed = (place, np.flatnonzero(~self.valid))
+        return self.placed
 
     def quotas(self, sizes: np.ndarray, lead: np.ndarray | None = None,
                ws: _Workspace | None = None) -> np.ndarray:
@@ -150,7 +161,8 @@ def _grade_plan(m: _Model) -> list[_Rule]:
             r.group_leader = np.where(where >= 0, leaders[np.maximum(where, 0)], -1)
             r.ratios = np.array([[settings.ratios.get(g, {}).get(h, 0.0) for h in names]
                                  for g in names])
-        r.padded()  # built here, before the threads share the rule
+        if r.padded() is not None:  # built here, before the threads share the rule
+            r.slots_placed(m.n_slots)
         if rule.method == "forced":
             r.quotas(np.zeros(0, dtype=np.int64))  # the table, made once
         plan.append(r)
@@ -206,17 +218,18 @@ def _rank_grades(score: np.ndarray, active: np.ndarray, gcode: np.ndarray, n_gro
     return out
 
 
-def _sort_keys(key: np.ndarray, act: np.ndarray, inactive: np.ndarray, place: np.ndarray,
-               S: int) -> int | None:
-    """Turn the scores in ``key`` (rows, groups · S) into sort keys in place: (not active, score
-    high first, place in the group) packed in one exact float, −⌊score · 10⁹⌉ · 2ᵖ + place (the
-    engine ranks ⌊score · 10⁹⌉, rint), +∞ where not active. Returns p, or None when the key
-    needs more than a float's 53 bits (scores of some 10⁴ points and more, or NaN).
+def _pack_keys(key: np.ndarray, act: np.ndarray | None, place: np.ndarray, S: int) -> int | None:
+    """Turn the scores in ``key`` (rows, groups · S) into sort keys in place: (score high first,
+    place in the group) packed in one exact float, −⌊score · 10⁹⌉ · 2ᵖ + place (the engine ranks
+    ⌊score · 10⁹⌉, rint). Returns p, or None when the key needs more than a float's 53 bits
+    (scores of some 10⁴ points and more, or NaN where ``act``; any NaN when ``act`` is None).
     """
     np.multiply(key, 1e9, out=key)
     np.rint(key, out=key)
     hi, lo = float(key.max(initial=0.0)), float(key.min(initial=0.0))
     if not (math.isfinite(hi) and math.isfinite(lo)):  # NaN or ∞ where not active
+        if act is None:  # pragma: no cover - NaN scores
+            return None
         hi = float(np.max(key, where=act, initial=0.0))
         lo = float(np.min(key, where=act, initial=0.0))
         if not (math.isfinite(hi) and math.isfinite(lo)):  # pragma: no cover - NaN scores
@@ -226,13 +239,46 @@ def _sort_keys(key: np.ndarray, act: np.ndarray, inactive: np.ndarray, place: np
         return None
     key *= -(2.0 ** pbits)  # whole numbers, times a power of two: exact
     key += place
-    np.copyto(key, np.inf, where=inactive)
     return pbits
+
+
+def _sort_keys(key: np.ndarray, act: np.ndarray, inactive: np.ndarray, place: np.ndarray,
+               S: int) -> int | None:
+    """``_pack_keys``, then +∞ where not active (sorted last, at or above every quota)."""
+    pbits = _pack_keys(key, act, place, S)
+    if pbits is not None:
+        np.copyto(key, np.inf, where=inactive)
+    return pbits
+
+
+def _idle_from_pairs(rule: _Rule, active: np.ndarray, pairs: tuple[int, np.ndarray, np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Who is not active in the rule's padded (rows, groups · S) layout, as flat positions, and
+    the active count per (row, group), without a pass over every element: the padding (the
+    same positions in every row) and, in the (scenario, slot) ``pairs`` (``c``, scenario, slot:
+    every element not active is in one of them), the periods not active.
+    """
+    R, N = active.shape
+    G, S = rule.pad.shape
+    c, pair_scenario, pair_slot = pairs
+    P = R // c
+    slot_place, padding = rule.slots_placed(N)
+    pos = slot_place[pair_slot]
+    mine = pos >= 0
+    pair_scenario, pair_slot, pos = pair_scenario[mine], pair_slot[mine], pos[mine]
+    rows = np.add.outer(np.arange(P), pair_scenario * P)  # (periods, pairs)
+    idle = ~active.take(rows * N + pair_slot)
+    idle_at = (rows * (G * S) + pos)[idle]
+    padding = np.add.outer(np.arange(0, R * G * S, G * S), padding).ravel()
+    members = np.bincount(np.flatnonzero(rule.valid) // S, minlength=G)
+    sizes = members - np.bincount(idle_at // S, minlength=R * G).reshape(R, G)  # // S: row, group
+    return np.concatenate([padding, idle_at]), sizes
 
 
 def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
                  lead: np.ndarray | None = None, ws: _Workspace | None = None,
-                 out: np.ndarray | None = None) -> np.ndarray | None:
+                 out: np.ndarray | None = None,
+                 pairs: tuple[int, np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
     """``_rank_grades`` for fixed groups, on rows × the columns ``at`` (the rule's padded
     positions into ``score`` and ``active``): each group's columns in a padded (rows, groups,
     largest group) array. Returns grades (rows, rule's columns; −1 where not active; in ``out``
@@ -245,20 +291,32 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     q_k is at most the person's own. With ties sharing the better grade, it is the number of
     q_k not above the first place of the person's score: the key at place q_k − 1 has a higher
     score.
+
+    ``pairs`` (``c``, scenario, slot; only with ``at`` = ``rule.at_slots`` and no ``lead``): the
+    (scenario, slot) pairs holding every element not active, when there are few (the joiners'
+    and leavers'); then who is not active is found there (``_idle_from_pairs``) rather than by
+    passes over every element.
     """
     ws = ws or _Workspace()
     R = score.shape[0]
     G, S = rule.pad.shape
     shape = (R, G * S)
-    act = active.take(at, axis=1, out=ws.get("rank.active", shape, bool), mode="clip")
-    act &= rule.valid
-    act3 = act.reshape(R, G, S)
-    if lead is not None:
-        act3 &= (lead >= 0)[:, :, None]
-    sizes = np.add.reduce(act3.view(np.uint8), axis=2, dtype=np.int16 if S < 2 ** 15 else np.int64)
-    inactive = np.logical_not(act, out=ws.get("rank.inactive", shape, bool))
     key = score.take(at, axis=1, out=ws.get("tmp", shape, np.float64), mode="clip")
-    pbits = _sort_keys(key, act, inactive, rule.place, S)
+    if pairs is not None and lead is None:
+        idle, sizes = _idle_from_pairs(rule, active, pairs)
+        pbits = _pack_keys(key, None, rule.place, S)
+        if pbits is not None:
+            key.reshape(-1)[idle] = np.inf  # (faster than ``put``)
+    else:
+        act = active.take(at, axis=1, out=ws.get("rank.active", shape, bool), mode="clip")
+        act &= rule.valid
+        act3 = act.reshape(R, G, S)
+        if lead is not None:
+            act3 &= (lead >= 0)[:, :, None]
+        sizes = np.add.reduce(act3.view(np.uint8), axis=2,
+                              dtype=np.int16 if S < 2 ** 15 else np.int64)
+        inactive = np.logical_not(act, out=ws.get("rank.inactive", shape, bool))
+        pbits = _sort_keys(key, act, inactive, rule.place, S)
     if pbits is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
         return None
     key3 = key.reshape(R, G, S)
@@ -283,10 +341,14 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
         thr[cum >= S] = np.inf
     # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1 (int8
     # views of the booleans: no casts)
-    grades = np.multiply(inactive.view(np.int8), np.int8(-(thr.shape[2] + 1)),
-                         out=ws.get("rank.grades", shape, np.int8))
+    grades = ws.get("rank.grades", shape, np.int8)
+    if pairs is not None and lead is None:
+        grades[...] = 0
+        grades.reshape(-1)[idle] = -(thr.shape[2] + 1)
+    else:
+        np.multiply(inactive.view(np.int8), np.int8(-(thr.shape[2] + 1)), out=grades)
     grades3 = grades.reshape(R, G, S)
-    above = act3  # ``act`` is not needed any more
+    above = ws.get("rank.active", (R, G, S), bool)
     for k in range(thr.shape[2]):
         np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
         np.add(grades3, above.view(np.int8), out=grades3)
@@ -346,16 +408,18 @@ def _cascade_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.nd
 
 
 def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarray, scale,
-               ws: _Workspace, fresh: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+               ws: _Workspace, fresh: bool, pairs: tuple | None = None
+               ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """One rule's grades and who it grades (None: wherever the grade is not −1), on rows × the
     rule's columns; (None, None) when the grades were written straight into ``out`` (``fresh``:
-    ``out`` is all −1 and the rule covers every slot).
+    ``out`` is all −1 and the rule covers every slot). ``pairs``: see ``_rank_padded``.
     """
     if rule.method == "cascade":
         return _cascade_rows(rule, score, active, out, ws)
     if rule.method == "forced" and rule.small_rule == "round" and rule.padded() is not None:
         direct = fresh and rule.all_cols
-        g = _rank_padded(score, active, rule, rule.at_slots, ws=ws, out=out if direct else None)
+        g = _rank_padded(score, active, rule, rule.at_slots, ws=ws, out=out if direct else None,
+                         pairs=pairs)
         if g is not None:
             return (None, None) if direct else (g, None)
     act = active if rule.all_cols else active[:, rule.cols]
@@ -366,9 +430,11 @@ def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarr
 
 
 def _grade_rows(m: _Model, plan: list[_Rule], score: np.ndarray, rated: np.ndarray,
-                veto: np.ndarray | None, ws: _Workspace | None = None) -> np.ndarray:
+                veto: np.ndarray | None, ws: _Workspace | None = None,
+                pairs: tuple[int, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Grade index (int8) per (scenario-period, slot), −1 where not graded (vectorised
-    ``engine.grade``). The result lives in ``ws`` (valid until its next use).
+    ``engine.grade``). The result lives in ``ws`` (valid until its next use). ``pairs``: ``c``
+    and the (scenario, slot) pairs holding every element not rated (see ``_rank_padded``).
     """
     ws = ws or _Workspace()
     scale = m.policy.grading.scale
@@ -380,7 +446,8 @@ def _grade_rows(m: _Model, plan: list[_Rule], score: np.ndarray, rated: np.ndarr
         out[rated & veto] = K - 1
         active = rated & ~veto
     for i, rule in enumerate(plan):
-        g, act = _rule_rows(rule, score, active, out, scale, ws, fresh=veto is None and i == 0)
+        g, act = _rule_rows(rule, score, active, out, scale, ws, fresh=veto is None and i == 0,
+                            pairs=pairs if veto is None else None)
         if g is None:
             continue
         write = g >= 0 if act is None else act & (g >= 0)

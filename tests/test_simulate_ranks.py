@@ -1,6 +1,7 @@
 """The Monte Carlo's fast kernels give the plain computation's numbers: the forced-distribution
-kernel (one sort of packed keys per group, quota thresholds, quotas from a table) the general
-sort-and-place kernel's grades and apportioning every group, ties and all; the pay from each
+kernel (one sort of packed keys per group, quota thresholds, quotas from a table, who is not
+active found in the joiners' and leavers' pairs) the general sort-and-place kernel's grades and
+apportioning every group, ties and all; the pay from each
 scenario's counts the sum of every person-period's pay; the grade counts per scenario a count
 one by one.
 """
@@ -70,6 +71,27 @@ class TestRankPadded:
         slow = _rank_grades(score, graded, rule.gcode, rule.n_groups, rule, lead)
         assert np.array_equal(fast[graded], slow[graded])
         assert (fast[~graded] == -1).all()
+
+    @pytest.mark.parametrize("share_better", [False, True])
+    @pytest.mark.parametrize("seed", [0, 1, 2, 3])
+    def test_not_active_found_in_the_given_pairs(self, share_better, seed):
+        """Who is not active found in the (scenario, slot) pairs that hold them all (joiners'
+        and leavers') gives the grades of a pass over every element.
+        """
+        rng = np.random.default_rng(seed)
+        c, P, n = 4, 6, 200
+        rule = forced_rule(n, 5, "hamilton", share_better, seed)
+        score, _ = rows(n, c * P, seed)
+        partial = rng.random((c, n)) < 0.3  # pairs whose window is not the whole year
+        start = np.where(partial, rng.integers(0, P + 1, (c, n)), 0)
+        end = np.where(partial, rng.integers(0, P + 1, (c, n)), P)
+        month = np.arange(P)[None, :, None]
+        active = ((month >= start[:, None, :]) & (month < end[:, None, :])).reshape(c * P, n)
+        pairs = (c, *np.nonzero(partial))
+        fast = _rank_padded(score, active, rule, rule.at_slots, pairs=pairs).copy()
+        assert np.array_equal(fast, _rank_padded(score, active, rule, rule.at_slots))
+        slow = _rank_grades(score, active, rule.gcode, rule.n_groups, rule)
+        assert np.array_equal(fast[active], slow[active])
 
     def test_scores_too_large_for_the_packed_key_fall_back(self):
         """Scores of 10⁶ points do not fit the float key: the general kernel grades them."""
