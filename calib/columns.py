@@ -46,6 +46,12 @@ class LabelColumn:
         self.codes = np.full(n, -1, dtype=np.int32)
         self.names: list[str] = []
 
+    def copy(self) -> LabelColumn:
+        """An independent copy (labels set on it do not change this one)."""
+        out = LabelColumn(0)
+        out.codes, out.names = self.codes.copy(), list(self.names)
+        return out
+
     def _code(self, name: str) -> int:
         if name not in self.names:
             self.names.append(name)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from calib.cards import CardOutput, assign_cards, run_card, run_team_card
-from calib.columns import coded
+from calib.columns import LabelColumn, coded
 from calib.data import Dataset, load_data
 from calib.eligibility import not_rated_reasons, proration
 from calib.frame import Frame, build_frame
@@ -37,6 +37,17 @@ def _active(frame: Frame, card: np.ndarray, rated: np.ndarray) -> dict[str, np.n
             if measure is not None:
                 active[measure] |= rows
     return active
+
+
+def _eligibility(frame: Frame) -> tuple[LabelColumn, np.ndarray, np.ndarray, dict]:
+    """Not-rated reasons so far, each row's scorecard, the eligible rows, and per KPI and
+    measure the rows that use it.
+    """
+    reasons = not_rated_reasons(frame)
+    card = assign_cards(frame)
+    reasons.set(card < 0, "no scorecard applies", only_empty=True)
+    eligible = reasons.empty()
+    return reasons, card, eligible, _active(frame, card, eligible)
 
 
 def _table(keys: dict, columns: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -102,11 +113,15 @@ def score_frame(frame: Frame, rows=None) -> Result:
 def score_stage(frame: Frame, rows=None) -> Scored:
     """Eligibility, scorecards, measures, KPI points, sections, scores and roll-ups."""
     policy = frame.policy
-    reasons = not_rated_reasons(frame)
-    card = assign_cards(frame)
-    reasons.set(card < 0, "no scorecard applies", only_empty=True)
-    eligible = reasons.empty()
-    frame.active = _active(frame, card, eligible)
+    # who is eligible, on which scorecard, with which KPIs: the data and the policy's structure
+    # decide it, not its numbers — a Scenario keeps it across sliders
+    key = ("eligibility", policy.eligibility.model_dump_json(),
+           tuple(s.model_dump_json() for s in policy.scorecards.values()),
+           tuple((k, kpi.measure) for k, kpi in policy.kpis.items()), tuple(policy.measures),
+           tuple((k, tuple(s.children())) for k, s in policy.sections.items()))
+    reasons, card, eligible, active = remember(frame.memo, key, lambda: _eligibility(frame))
+    reasons = reasons.copy()  # more reasons are added below
+    frame.active = active
     measures, points, sections = (rows or score_rows)(frame)
     out = CardOutput(frame.n)
     names = list(policy.scorecards)

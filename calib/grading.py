@@ -26,7 +26,7 @@ from calib.kernels.ranking import (
     rank_in_groups,
     shared_ties,
 )
-from calib.memo import fingerprint, remember
+from calib.memo import array_key, fingerprint, remember
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
 from calib.result import Lazy
 
@@ -62,7 +62,7 @@ class Population:
     def rows_key(self) -> int:
         """A fingerprint of who and when the rows are (people, periods), hashed once."""
         if "_rows_key" not in self.__dict__:
-            self.__dict__["_rows_key"] = fingerprint(self.person, self.period)
+            self.__dict__["_rows_key"] = hash((array_key(self.person), array_key(self.period)))
         return self.__dict__["_rows_key"]
 
     @property
@@ -71,8 +71,8 @@ class Population:
         hashed once per population: stage results are remembered under it.
         """
         if "_key" not in self.__dict__:
-            self.__dict__["_key"] = fingerprint(self.score, self.rated, self.card, self.lowest,
-                                                self.person, self.period)
+            self.__dict__["_key"] = hash((fingerprint(self.score, self.rated, self.lowest),
+                                          array_key(self.card), self.rows_key))
         return self.__dict__["_key"]
 
 

@@ -14,6 +14,7 @@ used results lets the next re-run reuse their memory instead.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,23 @@ COLUMNS = 64
 def fingerprint(*arrays: np.ndarray) -> int:
     """A cheap identity of array contents (shape, dtype and bytes)."""
     return hash(tuple((a.shape, a.dtype.str, np.ascontiguousarray(a).tobytes()) for a in arrays))
+
+
+_KEYS: dict[int, tuple[weakref.ref, int]] = {}
+
+
+def array_key(array: np.ndarray) -> int:
+    """``fingerprint(array)``, remembered while that very array lives: for arrays that are
+    never changed in place once made (the data's columns, a stage's outputs), which many
+    re-runs share — hashing a million rows again on every re-run costs milliseconds.
+    """
+    entry = _KEYS.get(id(array))
+    if entry is not None and entry[0]() is array:
+        return entry[1]
+    key = fingerprint(array)
+    ident = id(array)
+    _KEYS[ident] = (weakref.ref(array, lambda _, i=ident: _KEYS.pop(i, None)), key)
+    return key
 
 
 class Memo(dict):

@@ -14,7 +14,7 @@ from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
 from calib.measures import KERNELS
-from calib.memo import Memo
+from calib.memo import Memo, array_key
 from calib.memory import keep_freed_memory
 from calib.policy.model import Policy
 from calib.result import Result
@@ -76,7 +76,7 @@ class Scenario:
         for name, kpi in policy.kpis.items():
             source = policy.measures[kpi.measure].model_dump_json() if kpi.measure else ""
             key = ("kpi", name, kpi.model_dump_json(), source,
-                   frame.active[name].tobytes().__hash__())
+                   array_key(frame.active[name]))
             if key not in self._cache:
                 self._cache[key] = kpi_points_one(name, kpi, frame, measures, frame.active[name])
             used.add(key)

@@ -185,3 +185,36 @@ def test_roll_ups_wait_until_read(shops) -> None:
         pd.testing.assert_frame_equal(moved.rollups[name], fresh.rollups[name])
         assert (moved.rollup_rows[name].score == fresh.rollup_rows[name].score)[
             ~pd.isna(fresh.rollup_rows[name].score)].all()
+
+
+def test_array_keys_are_remembered_while_the_array_lives() -> None:
+    """``array_key`` hashes an array once, answers like ``fingerprint``, and forgets it with the
+    array (a new array at the same address is hashed anew)."""
+    import gc
+
+    import numpy as np
+
+    from calib.memo import _KEYS, array_key, fingerprint
+
+    a = np.arange(1000)
+    assert array_key(a) == fingerprint(a) == array_key(a)
+    b = np.arange(1000) * 2
+    assert array_key(b) != array_key(a)
+    ident = id(a)
+    del a
+    gc.collect()
+    assert ident not in _KEYS
+
+
+def test_a_label_column_copy_is_independent() -> None:
+    """Reasons kept for re-runs are copied before a run adds its own."""
+    import numpy as np
+
+    from calib.columns import LabelColumn
+
+    kept = LabelColumn(4)
+    kept.set(np.array([True, False, False, False]), "left")
+    mine = kept.copy()
+    mine.set(np.array([False, True, False, False]), "no data")
+    assert kept.values().tolist() == ["left", None, None, None]
+    assert mine.values().tolist() == ["left", "no data", None, None]
