@@ -17,7 +17,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.memo import remember, remember_for
+from calib.memo import fingerprint, remember, remember_for
 from calib.money import (
     PoolError,
     PoolGroups,
@@ -404,7 +404,10 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     """R33: the pool shared per period (and per ``by`` group) to the unit, exactly."""
     unit = c.policy.pay.unit
     pop = c.pop
-    rows, groups = remember(pop.kept, ("pool rows", pool.by), lambda: _pool_rows(pop, pool.by))
+    # the rated rows in pool order: the same for every score that rates the same rows
+    rows, groups = remember(pop.kept, ("pool rows", pool.by), lambda: remember(
+        pop.memo, ("pool rows", pool.by, pop.rows_key, fingerprint(pop.rated)),
+        lambda: _pool_rows(pop, pool.by)))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     group = groups.group
