@@ -16,7 +16,7 @@ from calib.columns import LabelColumn, coded
 from calib.data import Dataset, load_data
 from calib.eligibility import not_rated_reasons, proration
 from calib.frame import Frame, build_frame
-from calib.memo import fingerprint, remember
+from calib.memo import fingerprint, json_key, remember
 from calib.policy.model import Policy
 from calib.result import Lazy, Result
 from calib.rollup import roll_up
@@ -115,8 +115,8 @@ def score_stage(frame: Frame, rows=None) -> Scored:
     policy = frame.policy
     # who is eligible, on which scorecard, with which KPIs: the data and the policy's structure
     # decide it, not its numbers — a Scenario keeps it across sliders
-    key = ("eligibility", policy.eligibility.model_dump_json(),
-           tuple(s.model_dump_json() for s in policy.scorecards.values()),
+    key = ("eligibility", json_key(policy.eligibility),
+           tuple(json_key(s) for s in policy.scorecards.values()),
            tuple((k, kpi.measure) for k, kpi in policy.kpis.items()), tuple(policy.measures),
            tuple((k, tuple(s.children())) for k, s in policy.sections.items()))
     reasons, card, eligible, active = remember(frame.memo, key, lambda: _eligibility(frame))
@@ -170,7 +170,7 @@ def score_stage(frame: Frame, rows=None) -> Scored:
         # rolled up when first read (a table, or grading or pay on the roll-up): a slider whose
         # scheme grades and pays per period does not average every roll-up again
         both = Lazy(lambda name=name, rollup=rollup: remember(
-            frame.memo, ("rollup", name, rollup.model_dump_json(), fingerprint(out.score, rated)),
+            frame.memo, ("rollup", name, json_key(rollup), fingerprint(out.score, rated)),
             lambda: roll_up(frame, name, rollup, out.score, rated)))
         result.rollups[name] = Lazy(lambda both=both: both()[0]())
         result.rollup_rows[name] = Lazy(lambda both=both: both()[1])

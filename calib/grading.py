@@ -26,7 +26,7 @@ from calib.kernels.ranking import (
     rank_in_groups,
     shared_ties,
 )
-from calib.memo import array_key, fingerprint, remember
+from calib.memo import array_key, fingerprint, json_key, remember
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
 from calib.result import Lazy
 
@@ -242,7 +242,7 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     desc = [k.order == "desc" for k in settings.ties.by]
     # groups, tie columns and people do not move with the scores: laid out once for re-runs
     layout = None if pop.memo is None else remember(
-        pop.memo, ("layout", settings.ties.model_dump_json(), fingerprint(rows, codes)),
+        pop.memo, ("layout", json_key(settings.ties), fingerprint(rows, codes)),
         lambda: group_layout(codes, ties, desc, pop.person[rows]))
     ranked = rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows], layout)
     return _Ranking(ranked, rows[ranked.order], np.bincount(codes, minlength=len(names)))
@@ -304,8 +304,8 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
     settings = rule.forced
     assert settings is not None
     # which rows, which groups and their order do not depend on the ratios: kept for sliders
-    key = ("forced", name, settings.model_dump_json(exclude={"ratios", "method"}),
-           rule.model_dump_json(include={"scorecards"}), pop.key)
+    key = ("forced", name, json_key(settings, exclude={"ratios", "method"}),
+           json_key(rule, include={"scorecards"}), pop.key)
     by_threshold, rows, names, ranking = remember(
         pop.memo, key, lambda: _forced_groups(pop, rows, settings))
     if len(by_threshold):
@@ -346,10 +346,10 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     assert settings is not None
     leaders = np.flatnonzero((pop.card == card_index[settings.leaders]) & (out.grade >= 0))
     # who leads whom, the teams and their ranking do not depend on the grades: kept for sliders
-    key = ("cascade", name, settings.model_dump_json(exclude={"ratios", "method", "ties"}),
+    key = ("cascade", name, json_key(settings, exclude={"ratios", "method", "ties"}),
            pop.rows_key, fingerprint(leaders, rows))
     teams = remember(pop.memo, key, lambda: _cascade_teams(pop, rows, leaders, settings))
-    ranking = remember(pop.memo, (*key, settings.ties.model_dump_json(), pop.key), lambda: (
+    ranking = remember(pop.memo, (*key, json_key(settings.ties), pop.key), lambda: (
         _ranking(pop, teams.rows, teams.codes, teams.names, settings)
         if len(teams.rows) else None))
     if len(teams.missing):
@@ -434,7 +434,7 @@ def rule_order(grading: Grading) -> list[str]:
 
 def grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
     """Grade every rated row of ``pop`` under ``grading``; a veto caps a grade at the lowest."""
-    key = ("grade", grading.model_dump_json(), tuple(card_names), pop.key)
+    key = ("grade", json_key(grading), tuple(card_names), pop.key)
     return remember(pop.memo, key, lambda: _grade(pop, grading, card_names))
 
 

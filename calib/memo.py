@@ -51,6 +51,25 @@ def array_key(array: np.ndarray) -> int:
     return key
 
 
+_JSON: dict[int, tuple[weakref.ref, dict[tuple, str]]] = {}
+
+
+def json_key(model: Any, **options: Any) -> str:
+    """``model.model_dump_json(**options)``, remembered while that very model lives: policy
+    parts are frozen, and a re-run writes the same parts into its memo keys again and again.
+    """
+    entry = _JSON.get(id(model))
+    if entry is None or entry[0]() is not model:
+        ident = id(model)
+        entry = _JSON[ident] = (weakref.ref(model, lambda _, i=ident: _JSON.pop(i, None)), {})
+    how = tuple((k, tuple(sorted(v)) if isinstance(v, set | frozenset) else v)
+                for k, v in sorted(options.items()))
+    text = entry[1].get(how)
+    if text is None:
+        text = entry[1][how] = model.model_dump_json(**options)
+    return text
+
+
 class Memo(dict):
     """A store that also counts the bytes of the arrays in its results and forgets the least
     recently used ones past ``budget``.

@@ -17,7 +17,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.memo import fingerprint, remember, remember_for
+from calib.memo import fingerprint, json_key, remember, remember_for
 from calib.money import (
     PoolError,
     PoolGroups,
@@ -220,9 +220,9 @@ def _prorated_not_rated(frame: Frame, pop: Population, last: np.ndarray | None) 
     rules = frame.policy.eligibility.not_rated
     if not rules:
         return np.zeros(pop.n, dtype=bool)
-    # the data's columns and the eligibility rules only: kept with the population for re-runs
-    key = ("prorated not rated", tuple(r.model_dump_json() for r in rules))
-    return remember(pop.kept, key, lambda: _match_not_rated(frame, pop))
+    # the data's columns and the eligibility rules only: kept for re-runs on the same rows
+    key = ("prorated not rated", tuple(json_key(r) for r in rules), pop.rows_key)
+    return remember(pop.memo, key, lambda: _match_not_rated(frame, pop))
 
 
 def _match_not_rated(frame: Frame, pop: Population) -> np.ndarray:
@@ -265,7 +265,7 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
                                           lambda: _streak_units(frame, pop, flags, spec.unit))
         total += columns["streaks"]
     if spec.pool is not None:
-        pool_units = _remembered(c, ("pool", spec.pool.model_dump_json(), spec.unit),
+        pool_units = _remembered(c, ("pool", json_key(spec.pool), spec.unit),
                                  lambda: _pool(c, spec.pool, grades), grades_key,
                                  ("pool", bool(spec.pool.coefficients)))
         columns["pool"] = pool_units
@@ -320,7 +320,7 @@ def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,
 
     if isinstance(comp, P.Award):  # reads the ranks
         return units()
-    return _remembered(c, ("component", name, comp.model_dump_json(), spec.unit, spec.rounding),
+    return _remembered(c, ("component", name, json_key(comp), spec.unit, spec.rounding),
                        units, grades_key, ("component", type(comp).__name__))
 
 

@@ -14,7 +14,7 @@ from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
 from calib.measures import KERNELS
-from calib.memo import Memo, array_key
+from calib.memo import Memo, array_key, json_key
 from calib.memory import keep_freed_memory
 from calib.policy.model import Policy
 from calib.result import Result
@@ -66,7 +66,7 @@ class Scenario:
         used: set = set()
         measures = {}
         for name, m in policy.measures.items():
-            key = ("measure", name, m.model_dump_json())
+            key = ("measure", name, json_key(m))
             if key not in self._cache:
                 self._cache[key] = KERNELS[type(m)](m, name, frame)
             used.add(key)
@@ -74,15 +74,15 @@ class Scenario:
         points = {}
         kpi_keys = []
         for name, kpi in policy.kpis.items():
-            source = policy.measures[kpi.measure].model_dump_json() if kpi.measure else ""
-            key = ("kpi", name, kpi.model_dump_json(), source,
+            source = json_key(policy.measures[kpi.measure]) if kpi.measure else ""
+            key = ("kpi", name, json_key(kpi), source,
                    array_key(frame.active[name]))
             if key not in self._cache:
                 self._cache[key] = kpi_points_one(name, kpi, frame, measures, frame.active[name])
             used.add(key)
             kpi_keys.append(key)
             points[name] = self._cache[key]
-        key = ("sections", tuple(s.model_dump_json() for s in policy.sections.values()),
+        key = ("sections", tuple(json_key(s) for s in policy.sections.values()),
                tuple(kpi_keys), tuple(policy.sections))
         if key not in self._cache:
             self._cache[key] = section_scores(frame, points)

@@ -218,3 +218,22 @@ def test_a_label_column_copy_is_independent() -> None:
     mine.set(np.array([False, True, False, False]), "no data")
     assert kept.values().tolist() == ["left", None, None, None]
     assert mine.values().tolist() == ["left", "no data", None, None]
+
+
+def test_json_keys_follow_the_very_policy_part() -> None:
+    """``json_key`` answers like ``model_dump_json`` (with options too), and a changed policy
+    (a new part object) gets its own text."""
+    from calib.memo import json_key
+
+    policy = calib.load_policy(DATASETS / "ecommerce_cs" / "policy.yaml")
+    forced = policy.grading.rules["shops"].forced
+    assert json_key(forced) == forced.model_dump_json() == json_key(forced)
+    assert json_key(forced, exclude={"ratios", "method"}) == forced.model_dump_json(
+        exclude={"ratios", "method"})
+    path = next(p.path for p in policy.params() if p.path.startswith("grading.rules.shops.forced"
+                                                                     ".ratios"))
+    moved = policy.with_params({path: policy.get(path)}).grading.rules["shops"].forced
+    other = policy.grading.rules["shops"].forced.model_copy(update={"method": "dhondt"}) if (
+        forced.method != "dhondt") else forced.model_copy(update={"method": "hamilton"})
+    assert json_key(moved) == forced.model_dump_json()
+    assert json_key(other) == other.model_dump_json() != json_key(forced)
