@@ -95,7 +95,8 @@ class Memo(dict):
         self.bytes -= self.sizes.pop(old, 0)
 
 
-def remember(store: dict | None, key: tuple, compute: Callable[[], Any]) -> Any:
+def remember(store: dict | None, key: tuple, compute: Callable[[], Any],
+             size: Callable[[Any], int] | None = None) -> Any:
     """``compute()``, or its earlier result under ``key`` when a store is given.
 
     A slider visits many values, so the store is bounded; it forgets the results used least
@@ -109,9 +110,9 @@ def remember(store: dict | None, key: tuple, compute: Callable[[], Any]) -> Any:
     except KeyError:
         value = compute()
         if isinstance(store, Memo):
-            size = footprint(value)
-            store.sizes[key] = size
-            store.bytes += size
+            nbytes = (size or footprint)(value)
+            store.sizes[key] = nbytes
+            store.bytes += nbytes
             while store and store.bytes > store.budget:  # the new result is not in yet
                 store.forget_oldest()
         while len(store) >= STORE_SIZE:
@@ -130,7 +131,8 @@ def remember_for(store: dict | None, owner: object, key: tuple, compute: Callabl
     """
     if store is None:
         return compute()
-    entry = remember(store, (*key, id(owner)), lambda: (owner, compute()))
+    entry = remember(store, (*key, id(owner)), lambda: (owner, compute()),
+                     lambda entry: footprint(entry[1]))  # the owner is kept (and counted) elsewhere
     if entry[0] is not owner:
         entry = store[(*key, id(owner))] = (owner, compute())
     return entry[1]
@@ -174,8 +176,10 @@ def _parts(value: Any) -> list:
     of calib's own objects (not a frame's or a policy's, not functions or stores).
     """
     if isinstance(value, tuple | list | set | frozenset):
-        if len(value) > 16 and not isinstance(next(iter(value)), np.ndarray | tuple | list | dict):
-            return []  # names, numbers: small beside the arrays, and slow to walk one by one
+        first = next(iter(value), None)
+        if callable(first) or (len(value) > 16 and not isinstance(
+                first, np.ndarray | tuple | list | dict)):
+            return []  # functions; names, numbers: small beside the arrays, slow to walk
         return list(value)
     if isinstance(value, dict):
         return list(value.values())
