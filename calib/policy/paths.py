@@ -296,9 +296,11 @@ def _apply_numbers(policy: Policy, changes: dict[str, Any]) -> Policy | None:
                     return None
                 set_path(data, where, value)
             new = _adapter(unit[0], len(unit) == 2).validate_python(data)
-            dumped = new.model_dump(mode="json", by_alias=True)
-            for rest, _ in edits:
-                values[join_path([*unit, *rest])] = get_path(dumped, join_path(rest))
+            ranged = [rest for rest, _ in edits if join_path([*unit, *rest]) in policy.ranges]
+            if ranged:  # the validated values ("20%" is 0.2) of paths with a declared range
+                dumped = new.model_dump(mode="json", by_alias=True)
+                for rest in ranged:
+                    values[join_path([*unit, *rest])] = get_path(dumped, join_path(rest))
             update[unit[0]] = {**container, unit[1]: new} if len(unit) == 2 else new
     except (KeyError, ValidationError, PolicyError, ValueError, TypeError):
         return None
