@@ -15,9 +15,15 @@ from calib.money import to_units
 from calib.payout import _Context, component_amount
 from calib.policy.model import Policy
 from calib.simulate_draw import _Draw, _Workspace
-from calib.simulate_grade import _grade_rows, _Rule
+from calib.simulate_grade import _forced_counts, _grade_rows, _Rule
 from calib.simulate_model import _Model
-from calib.simulate_pay import _pay_totals, _PayPlan, _pool_cells, _slot_population
+from calib.simulate_pay import (
+    _pay_totals,
+    _PayPlan,
+    _pool_cells,
+    _rated_counts,
+    _slot_population,
+)
 
 
 @dataclass
@@ -48,6 +54,26 @@ def _grade_counts(g: np.ndarray, c: int, K: int, ws: _Workspace) -> np.ndarray:
     return counts
 
 
+def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
+                 ) -> tuple[np.ndarray | None, np.ndarray]:
+    """The grades of the block's rows (None when nothing needs them) and each slot's periods at
+    each grade per scenario, (K, c, slots). One forced rule over every slot and no vetoes, with
+    no clipped pay reading the grades: the counts straight from the ranking's comparisons.
+    """
+    on = plans.grade_on
+    score, rated, veto = d.scores[on], d.rated[on], d.veto[on]
+    rule = plans.rules[0]
+    pairs = (d.c, *d.partial)
+    needs_grades = plans.pay is not None and plans.pay_on == on and plans.pay.clips
+    if (len(plans.rules) == 1 and veto is None and not needs_grades and rule.method == "forced"
+            and rule.small_rule == "round" and rule.all_cols and rule.padded() is not None):
+        per_grade = _forced_counts(rule, score, rated, pairs, _rated_counts(rated, d.c), ws)
+        if per_grade is not None:
+            return None, per_grade
+    grades = _grade_rows(m, plans.rules, score, rated, veto, ws, pairs)
+    return grades, _grade_counts(grades, d.c, plans.K, ws)
+
+
 def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None = None
                       ) -> tuple[np.ndarray, ...]:
     """Totals (units), grade counts (current slots × grades), headcount and pool (units) for one
@@ -57,11 +83,8 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     ws = ws or _Workspace()
     grades = per_grade = None
     if plans.grade_on is not None:
-        on = plans.grade_on
-        grades = _grade_rows(m, plans.rules, d.scores[on], d.rated[on], d.veto[on], ws,
-                             (c, *d.partial))
-        per_grade = _grade_counts(grades, c, plans.K, ws)
-        wide = np.uint16 if len(grades) < 2 ** 16 else np.int64  # periods in the block
+        grades, per_grade = _grade_block(m, plans, d, ws)
+        wide = np.uint16 if len(d.scores[plans.grade_on]) < 2 ** 16 else np.int64  # block periods
         counts = np.add.reduce(per_grade[:, :, :n_cur], axis=1, dtype=wide).T.astype(np.int64).ravel()
     else:
         counts = np.zeros(n_cur, dtype=np.int64)

@@ -297,11 +297,42 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     and leavers'); then who is not active is found there (``_idle_from_pairs``) rather than by
     passes over every element.
     """
+    keyed = _padded_keys(score, active, rule, at, lead, ws, pairs)
+    if keyed is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
+        return None
+    key3, thr, idle, inactive, ws = keyed
+    R, G, S = key3.shape
+    # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1 (int8
+    # views of the booleans: no casts)
+    grades = ws.get("rank.grades", (R, G * S), np.int8)
+    if idle is not None:
+        grades[...] = 0
+        grades.reshape(-1)[idle] = -(thr.shape[2] + 1)
+    else:
+        np.multiply(inactive.view(np.int8), np.int8(-(thr.shape[2] + 1)), out=grades)
+    grades3 = grades.reshape(R, G, S)
+    above = ws.get("rank.active", (R, G, S), bool)
+    for k in range(thr.shape[2]):
+        np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
+        np.add(grades3, above.view(np.int8), out=grades3)
+    if out is None:
+        out = ws.get("rank.out", (R, len(rule.unpad)), np.int8)
+    return grades.take(rule.unpad, axis=1, out=out, mode="clip")
+
+
+def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
+                 lead: np.ndarray | None, ws: _Workspace | None, pairs: tuple | None
+                 ) -> tuple | None:
+    """The packed keys of ``_rank_padded`` (rows, groups, S; +∞ where not active) and each
+    group's quota thresholds (rows, groups, K − 1), with who is not active (flat positions when
+    found from ``pairs``, else a mask) and the workspace; None when the keys do not fit a float.
+    """
     ws = ws or _Workspace()
     R = score.shape[0]
     G, S = rule.pad.shape
     shape = (R, G * S)
     key = score.take(at, axis=1, out=ws.get("tmp", shape, np.float64), mode="clip")
+    idle = inactive = None
     if pairs is not None and lead is None:
         idle, sizes = _idle_from_pairs(rule, active, pairs)
         pbits = _pack_keys(key, None, rule.place, S)
@@ -339,22 +370,40 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
         thr[cum == 0] = -np.inf
     else:
         thr[cum >= S] = np.inf
-    # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1 (int8
-    # views of the booleans: no casts)
-    grades = ws.get("rank.grades", shape, np.int8)
-    if pairs is not None and lead is None:
-        grades[...] = 0
-        grades.reshape(-1)[idle] = -(thr.shape[2] + 1)
-    else:
-        np.multiply(inactive.view(np.int8), np.int8(-(thr.shape[2] + 1)), out=grades)
-    grades3 = grades.reshape(R, G, S)
+    return key3, thr, idle, inactive, ws
+
+
+def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
+                   pairs: tuple[int, np.ndarray, np.ndarray], rated_counts: np.ndarray,
+                   ws: _Workspace | None = None) -> np.ndarray | None:
+    """Periods each slot has each grade per scenario, (K, c, slots), for one forced rule over
+    every slot graded among the rated (no vetoes), without the grades themselves: the periods
+    whose key reaches each quota threshold, counted per (scenario, slot) straight from the
+    comparisons (grade ≥ k + 1 where the key reaches threshold k; the thresholds rise with k),
+    then differences. ``pairs``: see ``_rank_padded``; ``rated_counts``: rated periods per
+    (scenario, slot). None when the keys do not fit a float (then grade the rows).
+    """
+    keyed = _padded_keys(score, rated, rule, rule.at_slots, None, ws, pairs)
+    if keyed is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
+        return None
+    key3, thr, _, _, ws = keyed
+    R, G, S = key3.shape
+    c = pairs[0]
+    P, K = R // c, thr.shape[2] + 1
+    small = np.uint8 if P < 256 else np.int64
+    slot_place, _ = rule.slots_placed(rated.shape[1])
+    active = rated_counts.astype(small, copy=False)
+    reach = np.empty((K + 1, c, S * G), dtype=small)  # periods at grade ≥ j, then 0
     above = ws.get("rank.active", (R, G, S), bool)
-    for k in range(thr.shape[2]):
+    for k in range(K - 1):
         np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
-        np.add(grades3, above.view(np.int8), out=grades3)
-    if out is None:
-        out = ws.get("rank.out", (R, len(rule.unpad)), np.int8)
-    return grades.take(rule.unpad, axis=1, out=out, mode="clip")
+        np.add.reduce(above.reshape(c, P, G * S).view(np.uint8), axis=1, dtype=small,
+                      out=reach[k + 1])
+    reach = reach.take(slot_place, axis=2)  # (K + 1, c, slots)
+    reach[1:K] -= (P - active).astype(small)  # not active: +∞ keys reach every threshold
+    reach[0] = active
+    reach[K] = 0
+    return reach[:-1] - reach[1:]
 
 
 def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale,

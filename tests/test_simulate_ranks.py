@@ -1,9 +1,9 @@
 """The Monte Carlo's fast kernels give the plain computation's numbers: the forced-distribution
 kernel (one sort of packed keys per group, quota thresholds, quotas from a table, who is not
-active found in the joiners' and leavers' pairs) the general sort-and-place kernel's grades and
-apportioning every group, ties and all; the pay from each
-scenario's counts the sum of every person-period's pay; the grade counts per scenario a count
-one by one.
+active found in the joiners' and leavers' pairs; the counts at each grade straight from its
+comparisons) the general sort-and-place kernel's grades and apportioning every group, ties and
+all; the pay from each scenario's counts the sum of every person-period's pay; the grade counts
+per scenario a count one by one.
 """
 
 from __future__ import annotations
@@ -16,8 +16,21 @@ from hypothesis import strategies as st
 from calib.kernels.apportion import apportion
 from calib.simulate_blocks import _grade_counts
 from calib.simulate_draw import _Workspace
-from calib.simulate_grade import _forced_rows, _rank_grades, _rank_padded, _Rule
-from calib.simulate_pay import _fold_const, _pay_rows, _pay_totals, _PayPlan, _split_by_grade
+from calib.simulate_grade import (
+    _forced_counts,
+    _forced_rows,
+    _rank_grades,
+    _rank_padded,
+    _Rule,
+)
+from calib.simulate_pay import (
+    _fold_const,
+    _pay_rows,
+    _pay_totals,
+    _PayPlan,
+    _rated_counts,
+    _split_by_grade,
+)
 
 RATIOS = np.array([0.1, 0.2, 0.5, 0.15, 0.05])
 METHODS = ["hamilton", "webster", "dhondt"]
@@ -92,6 +105,27 @@ class TestRankPadded:
         assert np.array_equal(fast, _rank_padded(score, active, rule, rule.at_slots))
         slow = _rank_grades(score, active, rule.gcode, rule.n_groups, rule)
         assert np.array_equal(fast[active], slow[active])
+
+    @pytest.mark.parametrize("share_better", [False, True])
+    @pytest.mark.parametrize("method", METHODS)
+    def test_counts_straight_from_the_comparisons(self, method, share_better):
+        """Periods at each grade per (scenario, slot) counted from the quota comparisons equal
+        the counts of the grades.
+        """
+        rng = np.random.default_rng(7)
+        c, P, n = 3, 12, 150
+        rule = forced_rule(n, 4, method, share_better, 7)
+        score, _ = rows(n, c * P, 7)
+        partial = rng.random((c, n)) < 0.3
+        start = np.where(partial, rng.integers(0, P + 1, (c, n)), 0)
+        end = np.where(partial, rng.integers(0, P + 1, (c, n)), P)
+        month = np.arange(P)[None, :, None]
+        rated = ((month >= start[:, None, :]) & (month < end[:, None, :])).reshape(c * P, n)
+        pairs = (c, *np.nonzero(partial))
+        grades = _rank_padded(score, rated, rule, rule.at_slots)
+        expected = _grade_counts(grades, c, len(RATIOS), _Workspace())
+        counts = _forced_counts(rule, score, rated, pairs, _rated_counts(rated, c))
+        assert np.array_equal(counts, expected)
 
     def test_scores_too_large_for_the_packed_key_fall_back(self):
         """Scores of 10⁶ points do not fit the float key: the general kernel grades them."""
