@@ -16,6 +16,7 @@ from calib.columns import LabelColumn
 from calib.conditions import holds
 from calib.errors import DataError
 from calib.frame import Frame
+from calib.memo import remember
 from calib.policy.scoring import Adjustments, GroupAverageCap, Scorecard
 
 
@@ -169,14 +170,18 @@ def finish_card(frame: Frame, card: Scorecard, rows: np.ndarray, out: CardOutput
             out.lowest_grade[idx] = True
 
 
+def _team_codes(frame: Frame, column: str) -> np.ndarray:
+    """A code per records row for its team and period (the data's alone: kept for re-runs)."""
+    teams = pd.Series(np.asarray(frame.column(column), dtype=object)).astype("string")
+    return pd.factorize(pd.MultiIndex.from_arrays([teams.to_numpy(), frame.period]))[0]
+
+
 def run_team_card(frame: Frame, card: Scorecard, rows: np.ndarray, member_rows: np.ndarray,
                   out: CardOutput) -> None:
     """R19: lead's score = mean of the rated members' scores in the same team and period × factor."""
     team = card.team
     assert team is not None
-    teams = pd.Series(np.asarray(frame.column(team.team), dtype=object)).astype("string")
-    key = pd.MultiIndex.from_arrays([teams.to_numpy(), frame.period])
-    codes, _ = pd.factorize(key)
+    codes = remember(frame.memo, ("team codes", team.team), lambda: _team_codes(frame, team.team))
     members = member_rows[~np.isnan(out.score[member_rows])]
     total = np.bincount(codes[members], weights=out.score[members], minlength=codes.max() + 1)
     count = np.bincount(codes[members], minlength=codes.max() + 1)

@@ -141,10 +141,9 @@ def _piece_rate(c: _Context, comp: P.PieceRate) -> np.ndarray:
     for col, rate in comp.rates.items():
         out += np.nan_to_num(c.number(col)) * rate
     if comp.max_mean is not None:
-        parts = [c.pop.period] + ([np.asarray(c.pop.column(comp.mean_by), dtype=object)]
-                                  if comp.mean_by else [])
-        key = pd.MultiIndex.from_arrays(parts) if len(parts) > 1 else pd.Index(parts[0])
-        codes, _ = pd.factorize(key)
+        pop = c.pop
+        codes = remember(pop.memo, ("piece rate groups", comp.mean_by, pop.rows_key),
+                         lambda: _period_groups(pop, comp.mean_by))
         paid = c.pop.rated
         total = np.bincount(codes, weights=np.where(paid, out, 0.0))
         count = np.bincount(codes, weights=paid.astype(float))
@@ -152,6 +151,13 @@ def _piece_rate(c: _Context, comp: P.PieceRate) -> np.ndarray:
         scale = np.where(mean > comp.max_mean, comp.max_mean / np.maximum(mean, 1e-12), 1.0)
         out = out * scale[codes]
     return out
+
+
+def _period_groups(pop: Population, by: str | None) -> np.ndarray:
+    """A code per row for its period (and ``by`` column): the data's alone, kept for re-runs."""
+    parts = [pop.period] + ([np.asarray(pop.column(by), dtype=object)] if by else [])
+    key = pd.MultiIndex.from_arrays(parts) if len(parts) > 1 else pd.Index(parts[0])
+    return pd.factorize(key)[0]
 
 
 def _commission(c: _Context, comp: P.Commission, path: str) -> np.ndarray:
@@ -311,7 +317,10 @@ def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,
             return _grade_units(c, comp)
         amount = component_amount(c, name, comp, rank)
         if comp.when is not None:
-            amount = np.where(holds(comp.when, pop.column(comp.when.column)), amount, 0.0)
+            # a condition on the data's columns: the same rows whatever the scores, kept
+            hit = remember(pop.memo, ("holds", json_key(comp.when), pop.rows_key),
+                           lambda: holds(comp.when, pop.column(comp.when.column)))
+            amount = np.where(hit, amount, 0.0)
         if comp.prorate and share is not None:
             amount = amount * share
         applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
