@@ -16,7 +16,7 @@ from calib.columns import LabelColumn
 from calib.conditions import holds
 from calib.errors import DataError
 from calib.frame import Frame
-from calib.memo import remember
+from calib.memo import fingerprint, remember
 from calib.policy.scoring import Adjustments, GroupAverageCap, Scorecard
 
 
@@ -90,11 +90,18 @@ def _adjustments(frame: Frame, adj: Adjustments) -> tuple[np.ndarray, np.ndarray
     return plus, minus, flags
 
 
+def _by_period(frame: Frame, column: str, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+    """Code per row of ``rows`` for its (``column``, period) pair, and the pairs: the data's
+    alone, kept for re-runs.
+    """
+    groups = pd.Series(np.asarray(frame.column(column), dtype=object)[rows]).astype("string")
+    return pd.factorize(pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period[rows]]))
+
+
 def _group_average(frame: Frame, rows: np.ndarray, out: CardOutput, cap: GroupAverageCap,
                    card_name: str, ceiling: float | None) -> None:
-    groups = pd.Series(np.asarray(frame.column(cap.by), dtype=object)[rows]).astype("string")
-    key = pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period[rows]])
-    codes, uniques = pd.factorize(key)
+    codes, uniques = remember(frame.memo, ("cap groups", cap.by, fingerprint(rows)),
+                              lambda: _by_period(frame, cap.by, rows))
     score = out.score[rows]
     n = np.bincount(codes, minlength=len(uniques))
     mean = np.bincount(codes, weights=score, minlength=len(uniques)) / n

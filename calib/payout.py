@@ -60,12 +60,13 @@ class _Context:
             return np.full(self.pop.n, amount.amount)
         if amount.column is not None:
             return np.nan_to_num(np.asarray(self.pop.column(amount.column), dtype=np.float64))
-        values = pd.Series(np.asarray(self.pop.column(amount.by), dtype=object)).astype("string")
-        mapped = values.map(amount.amounts).astype("Float64").to_numpy(dtype=np.float64,
-                                                                       na_value=np.nan)
+        pop = self.pop
+        mapped = remember(pop.memo, ("amount by", json_key(amount), pop.rows_key),
+                          lambda: _amounts_by(pop, amount))  # the data's and the policy's
         bad = np.isnan(mapped) & self.pop.rated
         if bad.any():
             rows = np.flatnonzero(bad)
+            values = pd.Series(np.asarray(self.pop.column(amount.by), dtype=object)).astype("string")
             raise DataError(pd.DataFrame({
                 "table": "people", "row": self.pop.row_numbers[rows],
                 "id": self.pop.ids[self.pop.person[rows]], "column": amount.by,
@@ -82,6 +83,13 @@ class _Context:
         if self.grades is None:
             return np.zeros(self.pop.n if rows is None else len(rows))
         return lookup[self.grades if rows is None else self.grades[rows]]  # −1 takes the last, 0
+
+
+def _amounts_by(pop: Population, amount: P.Amount) -> np.ndarray:
+    """The amount for each row's value of ``amount.by`` (NaN where the policy names none)."""
+    values = pd.Series(np.asarray(pop.column(amount.by), dtype=object)).astype("string")
+    return values.map(amount.amounts).astype("Float64").to_numpy(dtype=np.float64,
+                                                                  na_value=np.nan)
 
 
 def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
