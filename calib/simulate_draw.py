@@ -138,7 +138,7 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
         end = np.full((c, N), M, dtype=np.int64)
         joined = leavers = np.zeros(c, dtype=np.int64)
     idx = _uniform_index(rng, m.count, m.offset, c * M, ws.get("idx", (c * M, N), np.int64))
-    v = m.flat.take(idx, out=ws.get("v", (c * M, N), np.float64), mode="clip")
+    v = m.flat.take(idx, out=ws.get("v", (c * M, N), np.float64), mode="wrap")  # all in range
     veto = m.veto_flat.take(idx).reshape(c, M, N) if m.veto_flat is not None else None
     gv = None
     if m.gamma is not None:
@@ -157,7 +157,8 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
     v = v.reshape(c, M, N)
     out = _Draw(c, {}, {}, {}, joined, leavers)
     if m.turnover:
-        out.partial = np.nonzero((start > 0) | (end < M))
+        flat = np.flatnonzero((start > 0) | (end < M))  # (faster than a 2-d ``nonzero``)
+        out.partial = (flat // N, flat % N)
     for on, pop in sorted(m.pops.items()):
         if pop.k == 1:
             out.scores[on] = v.reshape(c * M, N)

@@ -218,15 +218,21 @@ def _rank_grades(score: np.ndarray, active: np.ndarray, gcode: np.ndarray, n_gro
     return out
 
 
-def _pack_keys(key: np.ndarray, act: np.ndarray | None, place: np.ndarray, S: int) -> int | None:
+def _pack_keys(key: np.ndarray, act: np.ndarray | None, place: np.ndarray, S: int,
+               bound: float | None = None) -> int | None:
     """Turn the scores in ``key`` (rows, groups · S) into sort keys in place: (score high first,
     place in the group) packed in one exact float, −⌊score · 10⁹⌉ · 2ᵖ + place (the engine ranks
     ⌊score · 10⁹⌉, rint). Returns p, or None when the key needs more than a float's 53 bits
     (scores of some 10⁴ points and more, or NaN where ``act``; any NaN when ``act`` is None).
+    ``bound``: a known bound on the scores' magnitude (finite scores, clipped to the history's
+    range), which saves finding the largest and smallest key.
     """
     np.multiply(key, 1e9, out=key)
     np.rint(key, out=key)
-    hi, lo = float(key.max(initial=0.0)), float(key.min(initial=0.0))
+    if bound is not None:
+        hi = lo = float(np.rint(bound * 1e9))
+    else:
+        hi, lo = float(key.max(initial=0.0)), float(key.min(initial=0.0))
     if not (math.isfinite(hi) and math.isfinite(lo)):  # NaN or ∞ where not active
         if act is None:  # pragma: no cover - NaN scores
             return None
@@ -321,11 +327,12 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
 
 
 def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
-                 lead: np.ndarray | None, ws: _Workspace | None, pairs: tuple | None
-                 ) -> tuple | None:
+                 lead: np.ndarray | None, ws: _Workspace | None, pairs: tuple | None,
+                 bound: float | None = None) -> tuple | None:
     """The packed keys of ``_rank_padded`` (rows, groups, S; +∞ where not active) and each
     group's quota thresholds (rows, groups, K − 1), with who is not active (flat positions when
     found from ``pairs``, else a mask) and the workspace; None when the keys do not fit a float.
+    ``bound``: see ``_pack_keys`` (with ``pairs`` only).
     """
     ws = ws or _Workspace()
     R = score.shape[0]
@@ -335,7 +342,7 @@ def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     idle = inactive = None
     if pairs is not None and lead is None:
         idle, sizes = _idle_from_pairs(rule, active, pairs)
-        pbits = _pack_keys(key, None, rule.place, S)
+        pbits = _pack_keys(key, None, rule.place, S, bound)
         if pbits is not None:
             key.reshape(-1)[idle] = np.inf  # (faster than ``put``)
     else:
@@ -375,15 +382,17 @@ def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
 
 def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
                    pairs: tuple[int, np.ndarray, np.ndarray], rated_counts: np.ndarray,
-                   ws: _Workspace | None = None) -> np.ndarray | None:
+                   ws: _Workspace | None = None, bound: float | None = None
+                   ) -> np.ndarray | None:
     """Periods each slot has each grade per scenario, (K, c, slots), for one forced rule over
     every slot graded among the rated (no vetoes), without the grades themselves: the periods
     whose key reaches each quota threshold, counted per (scenario, slot) straight from the
     comparisons (grade ≥ k + 1 where the key reaches threshold k; the thresholds rise with k),
     then differences. ``pairs``: see ``_rank_padded``; ``rated_counts``: rated periods per
-    (scenario, slot). None when the keys do not fit a float (then grade the rows).
+    (scenario, slot); ``bound``: see ``_pack_keys``. None when the keys do not fit a float (then
+    grade the rows).
     """
-    keyed = _padded_keys(score, rated, rule, rule.at_slots, None, ws, pairs)
+    keyed = _padded_keys(score, rated, rule, rule.at_slots, None, ws, pairs, bound)
     if keyed is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
         return None
     key3, thr, _, _, ws = keyed
@@ -393,7 +402,7 @@ def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
     small = np.uint8 if P < 256 else np.int64
     slot_place, _ = rule.slots_placed(rated.shape[1])
     active = rated_counts.astype(small, copy=False)
-    reach = np.empty((K + 1, c, S * G), dtype=small)  # periods at grade ≥ j, then 0
+    reach = np.zeros((K + 1, c, S * G), dtype=small)  # periods at grade ≥ j, then 0
     above = ws.get("rank.active", (R, G, S), bool)
     for k in range(K - 1):
         np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
@@ -403,7 +412,7 @@ def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
     reach[1:K] -= (P - active).astype(small)  # not active: +∞ keys reach every threshold
     reach[0] = active
     reach[K] = 0
-    return reach[:-1] - reach[1:]
+    return np.subtract(reach[:-1], reach[1:], out=reach[:-1])
 
 
 def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale,
