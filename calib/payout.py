@@ -28,6 +28,7 @@ from calib.money import (
 )
 from calib.policy import pay as P
 from calib.result import Lazy, Result
+from calib.streaks import Streaks
 
 
 class _Context:
@@ -252,9 +253,11 @@ def _match_not_rated(frame: Frame, pop: Population) -> np.ndarray:
 
 def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         grades: np.ndarray | None, values: dict[str, np.ndarray],
-        rank: np.ndarray | None = None, grades_key: object = None) -> None:
+        rank: np.ndarray | None = None, grades_key: object = None,
+        streaks: Streaks | None = None) -> None:
     """Fill ``result.payouts`` (and ``result.merit``) for the paid population; ``rank`` is each
-    row's rank (R26) when the same rows are graded with a ranking; ``grades_key`` identifies
+    row's rank (R26) and ``streaks`` the R21 flags raised, when the same rows are graded (with a
+    ranking); ``grades_key`` identifies
     the grades, so that a re-run keeps the components that did not change.
     """
     policy = frame.policy
@@ -273,10 +276,9 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         columns[name] = _component_units(c, name, comp, rank, share if prorated else None,
                                          fixed_only, grades_key)
         total += columns[name]
-    flags = result.flags
-    if grades is not None and flags is not None and flags["amount"].notna().any():
-        columns["streaks"] = remember_for(pop.kept, flags, ("streak units", spec.unit),
-                                          lambda: _streak_units(frame, pop, flags, spec.unit))
+    if grades is not None and streaks is not None and (~np.isnan(streaks.amounts())).any():
+        columns["streaks"] = remember_for(pop.kept, streaks, ("streak units", spec.unit),
+                                          lambda: _streak_units(pop, streaks, spec.unit))
         total += columns["streaks"]
     if spec.pool is not None:
         pool_units = _remembered(c, ("pool", json_key(spec.pool), spec.unit),
@@ -375,17 +377,14 @@ def _remembered(c: _Context, part: tuple, compute, grades_key: object, kind: tup
     return remember(memo, (part, grades_key if reads else None), compute)
 
 
-def _streak_units(frame: Frame, pop: Population, flags: pd.DataFrame, unit: float) -> np.ndarray:
-    """R21 one-off amounts (two months first → 200), paid in the period that completes a streak."""
-    paid = flags[flags["amount"].notna()]
-    rows = remember(pop.memo, ("rows by id and period", pop.rows_key), lambda: pd.MultiIndex.from_arrays(
-        [pd.Series(frame.ids[pop.person]).astype(str).to_numpy(),
-         np.asarray(pop.period_label, dtype=object).astype(str)]))  # the data's: kept
-    where = rows.get_indexer(pd.MultiIndex.from_arrays([paid["id"].astype(str).to_numpy(),
-                                                        paid["period"].astype(str).to_numpy()]))
-    units = to_units(paid["amount"].to_numpy(dtype=np.float64), unit)
+def _streak_units(pop: Population, streaks: Streaks, unit: float) -> np.ndarray:
+    """R21 one-off amounts (two months first → 200), paid in the period (the row) that
+    completes a streak.
+    """
+    amounts = streaks.amounts()
+    paid = ~np.isnan(amounts)
     out = np.zeros(pop.n, dtype=np.int64)
-    np.add.at(out, where[where >= 0], units[where >= 0])
+    np.add.at(out, streaks.row[paid], to_units(amounts[paid], unit))
     return out
 
 

@@ -99,6 +99,7 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
     grades_idx = None
     gpop = None
     rank = None
+    flags = None
     if policy.grading is not None:
         grading = policy.grading
         gpop, _ = population(frame, result, grading.on, card, out, rated, cache)
@@ -121,8 +122,10 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         result.grades = remember_for(frame.memo, g, ("grades table",), lambda: Lazy(table))
         result.quotas = Lazy(lambda: pd.concat([q() for q in g.quotas], ignore_index=True)
                              ) if g.quotas else None
-        result.flags = remember_for(frame.memo, g, ("flags",),
-                                    lambda: streak_flags(gpop, grading, grades_idx, rank, frame))
+        flags = remember_for(frame.memo, g, ("flags",),
+                             lambda: streak_flags(gpop, grading, grades_idx, rank, frame))
+        result.flags = None if flags is None else remember_for(
+            frame.memo, flags, ("flags table",), lambda: Lazy(flags.table))
         result.arrays.update(grade=grades_idx, grade_names=names, graded_on=grading.on)
     if policy.pay is not None:
         from calib.payout import pay
@@ -131,4 +134,4 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         same = gpop is not None and policy.pay.on == policy.grading.on
         pay(frame, result, ppop, last, grades_idx if same else None, values,
             rank if same else None, (g.key if same else "no grades") if gpop is not None
-            else "no grading")
+            else "no grading", flags if same else None)

@@ -6,6 +6,8 @@ period that completes ``periods`` in a row; the flag lists those periods.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -13,6 +15,7 @@ from calib.frame import Frame
 from calib.grading import Population, _group_codes
 from calib.kernels._tolerance import tol
 from calib.kernels.ranking import demoted_order
+from calib.memo import remember
 from calib.policy.grading import Grading, StreakWhen
 
 
@@ -55,37 +58,79 @@ def _meets(when: StreakWhen, pop: Population, grades: np.ndarray | None, rank: n
     return pop.rated & ((rank == 1) if when.rank == "first" else (rank == sizes) & (rank > 0))
 
 
-def streak_flags(pop: Population, grading: Grading, grades: np.ndarray | None,
-                 rank: np.ndarray | None, frame: Frame) -> pd.DataFrame | None:
-    """One row per flag raised: id, flag, label, period completing the streak, the periods, and
-    the one-off amount it carries.
+@dataclass
+class Streaks:
+    """R21 flags raised, as arrays (a slider re-grades often; the table is built when read):
+    for each flag the population row completing the streak, the streak's index, and that row's
+    position in the (person, period) order, from which the streak's periods follow.
     """
+
+    pop: Population
+    frame: Frame
+    names: list[str]
+    streaks: list
+    order: np.ndarray
+    row: np.ndarray
+    streak: np.ndarray
+    end: np.ndarray
+
+    def amounts(self) -> np.ndarray:
+        """The one-off amount of each flag (NaN where its streak carries none)."""
+        per_streak = np.array([np.nan if s.amount is None else s.amount for s in self.streaks],
+                              dtype=np.float64)
+        return per_streak[self.streak] if len(self.streak) else np.zeros(0)
+
+    def table(self) -> pd.DataFrame:
+        """One row per flag: id, flag, label, period completing the streak, the periods, and the
+        one-off amount it carries; by id, period and flag.
+        """
+        labels = np.asarray(self.pop.period_label, dtype=object)
+        found = []
+        for row, k, end in zip(self.row.tolist(), self.streak.tolist(), self.end.tolist(),
+                               strict=True):
+            streak = self.streaks[k]
+            span = self.order[end - streak.periods + 1:end + 1]
+            found.append({"id": str(self.frame.ids[self.pop.person[row]]), "flag": self.names[k],
+                          "label": streak.label or self.names[k], "period": labels[row],
+                          "periods": ", ".join(labels[span]), "amount": streak.amount})
+        if not found:
+            return pd.DataFrame(columns=["id", "flag", "label", "period", "periods", "amount"])
+        table = pd.DataFrame(found).sort_values(["id", "period", "flag"], kind="stable")
+        return table.reset_index(drop=True)
+
+
+def streak_flags(pop: Population, grading: Grading, grades: np.ndarray | None,
+                 rank: np.ndarray | None, frame: Frame) -> Streaks | None:
+    """The flags raised by every streak of ``grading`` (None when it has none)."""
     if not grading.streaks:
         return None
-    labels = np.asarray(pop.period_label, dtype=object)
-    order = np.lexsort((pop.period, pop.person))
-    person, period = pop.person[order], pop.period[order]
-    follows = np.zeros(pop.n, dtype=bool)
-    follows[1:] = (person[1:] == person[:-1]) & (period[1:] == period[:-1] + 1)
+    # who follows whom, period after period: the data's alone, kept for re-runs
+    order, follows = remember(pop.memo, ("streak order", pop.rows_key), lambda: _in_turn(pop))
     sizes = _group_sizes(pop, grading)
     names = grading.scale.names()
-    found = []
     idx = np.arange(pop.n)
-    for name, streak in grading.streaks.items():
+    rows, kinds, ends = [], [], []
+    for k, streak in enumerate(grading.streaks.values()):
         meets = np.asarray(_meets(streak.when, pop, grades, rank, sizes, names), dtype=bool)[order]
         prev = np.zeros(pop.n, dtype=bool)
         prev[1:] = meets[:-1]
         start = meets & ~(follows & prev)
         start_at = np.maximum.accumulate(np.where(start, idx, 0))
         length = np.where(meets, idx - start_at + 1, 0)
-        for i in np.flatnonzero(length == streak.periods):
-            span = order[i - streak.periods + 1:i + 1]
-            found.append({"id": str(frame.ids[person[i]]), "flag": name,
-                          "label": streak.label or name,
-                          "period": labels[order[i]],
-                          "periods": ", ".join(labels[span]),
-                          "amount": streak.amount})
-    if not found:
-        return pd.DataFrame(columns=["id", "flag", "label", "period", "periods", "amount"])
-    table = pd.DataFrame(found).sort_values(["id", "period", "flag"], kind="stable")
-    return table.reset_index(drop=True)
+        end = np.flatnonzero(length == streak.periods)
+        rows.append(order[end])
+        kinds.append(np.full(len(end), k))
+        ends.append(end)
+    return Streaks(pop, frame, list(grading.streaks), list(grading.streaks.values()), order,
+                   np.concatenate(rows), np.concatenate(kinds), np.concatenate(ends))
+
+
+def _in_turn(pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Rows by person then period, and whether each (in that order) is the period right after
+    the one before it, for the same person.
+    """
+    order = np.lexsort((pop.period, pop.person))
+    person, period = pop.person[order], pop.period[order]
+    follows = np.zeros(pop.n, dtype=bool)
+    follows[1:] = (person[1:] == person[:-1]) & (period[1:] == period[:-1] + 1)
+    return order, follows
