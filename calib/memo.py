@@ -173,7 +173,8 @@ def _array_bytes(array: np.ndarray, seen: set[int]) -> int:
 
 def _parts(value: Any) -> list:
     """What ``footprint`` looks into: items, dict values, a built ``Lazy``'s value, the fields
-    of calib's own objects (not a frame's or a policy's, not functions or stores).
+    of calib's own objects (not a frame, policy or population — the data, kept elsewhere — nor
+    functions or stores).
     """
     if isinstance(value, tuple | list | set | frozenset):
         first = next(iter(value), None)
@@ -186,7 +187,7 @@ def _parts(value: Any) -> list:
     kind = type(value)
     if kind.__name__ == "Lazy":
         return [getattr(value, "_value", None)]
-    if kind.__name__ in ("Frame", "Policy") or not hasattr(value, "__dict__") or not (
+    if kind.__name__ in ("Frame", "Policy", "Population") or not hasattr(value, "__dict__") or not (
             dataclasses.is_dataclass(value) or kind.__module__.startswith("calib.")):
         return []
     return [v for k, v in vars(value).items() if not k.startswith("memo") and not callable(v)]
