@@ -45,6 +45,8 @@ class _PayPlan:
     (the grade tables), or None."""
     by_element: list[tuple] = field(default_factory=list)
     """Without a clip: the parts computed element by element (those that read the score)."""
+    step_table: np.ndarray | None = None
+    """``per_grade`` as a lookup table per slot (not graded first, at 0), made when first used."""
 
     @property
     def clips(self) -> bool:
@@ -189,6 +191,8 @@ def _split_by_grade(plan: _PayPlan) -> None:
         plan.per_rated += table[:, 0]
         steps = (table[:, 1:] - table[:, :1]).T
         plan.per_grade = steps if plan.per_grade is None else plan.per_grade + steps
+    if plan.per_grade is not None:  # made here, before the threads share the plan
+        plan.step_table = np.c_[np.zeros(N, dtype=np.int64), plan.per_grade.T].ravel()
 
 
 def _fold_const(plan: _PayPlan) -> None:
@@ -358,6 +362,20 @@ def _float_sums(plan: _PayPlan, part: tuple, score: np.ndarray, rated: np.ndarra
     return sign * sums.astype(np.int64)
 
 
+def _grade_steps(plan: _PayPlan, grades: np.ndarray, c: int, ws: _Workspace) -> np.ndarray:
+    """Σ per scenario of each graded element's units over the not-graded column, looked up one
+    by one (cheaper than from the counts when a scenario has fewer periods than grades).
+    """
+    K, N = plan.per_grade.shape
+    if plan.step_table is None:  # not graded (and not rated): 0, then each grade's step
+        plan.step_table = np.c_[np.zeros(N, dtype=np.int64), plan.per_grade.T].ravel()
+    idx = np.add(grades, np.arange(N, dtype=np.int64) * (K + 1) + 1,
+                 out=ws.get("idx", grades.shape, np.int64))
+    units = plan.step_table.take(idx, out=ws.get("pay.units", grades.shape, np.int64),
+                                 mode="clip")
+    return units.reshape(c, -1).sum(axis=1)
+
+
 def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np.ndarray | None,
                 per_grade: np.ndarray | None, c: int, ws: _Workspace | None = None,
                 partial: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
@@ -378,7 +396,9 @@ def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np
     if partial is None:
         partial = np.nonzero(~rated.reshape(c, len(rated) // c, -1).all(axis=1))
     totals = _rated_counts(rated, c) @ plan.per_rated
-    if plan.per_grade is not None and per_grade is not None:
+    if plan.per_grade is not None and grades is not None and len(grades) <= c * len(plan.per_grade):
+        totals += _grade_steps(plan, grades, c, ws)  # few periods: each looked up
+    elif plan.per_grade is not None and per_grade is not None:
         totals += np.einsum("kcs,ks->c", per_grade, plan.per_grade)
     total = None  # units per element of the parts not summed as floats
     for part in plan.by_element:
