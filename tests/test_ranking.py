@@ -315,3 +315,14 @@ def test_layout_ranking_small_and_huge_scores(scale):
     laid = rank_in_groups(group, score, [], [], person, group_layout(group, [], [], person))
     assert plain.order.tolist() == laid.order.tolist()
     assert plain.run.tolist() == laid.run.tolist()
+
+
+def test_quotas_must_fill_each_group():
+    """Grades are the quotas written out in rank order, so quotas that leave rows of a group
+    without a grade (or give it more rows than it has) are refused, not silently shifted."""
+    r = rank([0, 0, 0, 1, 1], [90, 80, 70, 60, 50])
+    with pytest.raises(ValueError, match="add up to each group's size"):
+        grade_by_quota(r, np.array([[1, 1], [1, 1]]), False)
+    with pytest.raises(ValueError, match="add up to each group's size"):
+        grade_by_quota(r, np.array([[2, 1]]), False)
+    assert grades_by_row(r, [[1, 2], [0, 2]], False)[0] == [0, 1, 1, 1, 1]
