@@ -13,12 +13,11 @@ from typing import Any
 from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
-from calib.measures import KERNELS
-from calib.memo import Memo, array_key, json_key
+from calib.memo import Memo
 from calib.memory import keep_freed_memory
 from calib.policy.model import Policy
 from calib.result import Result
-from calib.score import kpi_points_one, section_scores
+from calib.score import score_rows
 
 _NOT_SCORING = frozenset({"grading", "pay", "ranges", "name", "title", "description", "version"})
 
@@ -62,35 +61,7 @@ class Scenario:
         self.seconds = time.perf_counter() - start
 
     def _rows(self, frame: Frame) -> tuple[dict, dict, dict]:
-        policy = frame.policy
-        used: set = set()
-        measures = {}
-        for name, m in policy.measures.items():
-            key = ("measure", name, json_key(m))
-            if key not in self._cache:
-                self._cache[key] = KERNELS[type(m)](m, name, frame)
-            used.add(key)
-            measures[name] = self._cache[key]
-        points = {}
-        kpi_keys = []
-        for name, kpi in policy.kpis.items():
-            source = json_key(policy.measures[kpi.measure]) if kpi.measure else ""
-            key = ("kpi", name, json_key(kpi), source,
-                   array_key(frame.active[name]))
-            if key not in self._cache:
-                self._cache[key] = kpi_points_one(name, kpi, frame, measures, frame.active[name])
-            used.add(key)
-            kpi_keys.append(key)
-            points[name] = self._cache[key]
-        key = ("sections", tuple(json_key(s) for s in policy.sections.values()),
-               tuple(kpi_keys), tuple(policy.sections))
-        if key not in self._cache:
-            self._cache[key] = section_scores(frame, points)
-        used.add(key)
-        for old in list(self._cache):  # keep what this run used: sliders would grow it forever
-            if old not in used:
-                del self._cache[old]
-        return measures, points, self._cache[key]
+        return score_rows(frame, self._cache)
 
     def with_params(self, changes: dict[str, Any]) -> Scenario:
         """A new scenario with ``changes`` applied (validated: PolicyError names a bad path)."""

@@ -12,7 +12,8 @@ from calib.conditions import holds
 from calib.frame import Frame, RowBlock
 from calib.kernels.dispatch import score_values
 from calib.kernels.labels import label_points
-from calib.measures import compute_measures, row_local
+from calib.measures import KERNELS, row_local
+from calib.memo import array_key, json_key
 from calib.missing import apply_missing
 from calib.policy.rules import LabelPoints
 from calib.policy.scoring import Kpi, Section
@@ -123,27 +124,63 @@ def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray]) -> di
     return done
 
 
-def score_rows(frame: Frame) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
-                                      dict[str, np.ndarray]]:
+def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
+        dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Measures, KPI points and section scores of every row.
 
     Measures that read event tables or groups are computed over all rows first; everything
-    row-local is then computed block by block, so temporaries stay in the CPU cache.
+    row-local is then computed block by block, so temporaries stay in the CPU cache. With
+    ``kept`` (a ``Scenario``'s), each measure and KPI and the sections are found under the policy
+    part they come from and computed only when missing (a KPI slider re-scores that KPI and the
+    sections); ``kept`` then holds exactly what this run used.
     """
     policy = frame.policy
-    measures = compute_measures(frame, local=False)
-    local = {k: np.empty(frame.n) for k, m in policy.measures.items() if row_local(m)}
-    points = {k: np.empty(frame.n) for k in policy.kpis}
-    sections = {k: np.empty(frame.n) for k in policy.sections}
-    for block in frame.blocks():
-        rows = slice(block.start, block.stop)
-        values = {k: v[rows] for k, v in measures.items()}
-        for k, v in compute_measures(block, local=True).items():
-            values[k] = local[k][rows] = v
-        part = kpi_points(block, values, block.active)
-        for k, v in part.items():
-            points[k][rows] = v
-        for k, v in section_scores(block, part).items():
-            sections[k][rows] = v
-    merged = {**measures, **local}
-    return {k: merged[k] for k in policy.measures}, points, sections
+    keys = {} if kept is None else _part_keys(frame)
+    found = {k: kept[key] for k, key in keys.items() if key in kept} if kept is not None else {}
+    measures = {name: found.get(("measure", name)) for name in policy.measures}
+    for name, m in policy.measures.items():
+        if measures[name] is None and not row_local(m):
+            measures[name] = KERNELS[type(m)](m, name, frame)
+    points = {name: found.get(("kpi", name)) for name in policy.kpis}
+    sections = found.get(("sections",))
+    local = {k: np.empty(frame.n) for k, v in measures.items() if v is None}
+    todo = {k: np.empty(frame.n) for k, v in points.items() if v is None}
+    made = {k: np.empty(frame.n) for k in policy.sections} if sections is None else None
+    if local or todo or made is not None:
+        for block in frame.blocks():
+            rows = slice(block.start, block.stop)
+            values = {k: v[rows] for k, v in measures.items() if v is not None}
+            for k in local:
+                values[k] = local[k][rows] = KERNELS[type(policy.measures[k])](
+                    policy.measures[k], k, block)
+            part = {k: v[rows] for k, v in points.items() if v is not None}
+            for k in todo:
+                part[k] = todo[k][rows] = kpi_points_one(k, policy.kpis[k], block, values,
+                                                         block.active[k])
+            if made is not None:
+                for k, v in section_scores(block, part).items():
+                    made[k][rows] = v
+    measures.update(local)
+    points.update(todo)
+    sections = made if made is not None else sections
+    if kept is not None:  # only what this run used: a slider would grow it forever
+        kept.clear()
+        kept.update({keys[("measure", k)]: measures[k] for k in policy.measures})
+        kept.update({keys[("kpi", k)]: points[k] for k in policy.kpis})
+        kept[keys[("sections",)]] = sections
+    return measures, points, sections
+
+
+def _part_keys(frame: Frame) -> dict[tuple, tuple]:
+    """Under which key a ``Scenario`` keeps each measure, KPI and the sections: the policy parts
+    they are computed from (and, for a KPI, the rows that use it).
+    """
+    policy = frame.policy
+    keys: dict[tuple, tuple] = {("measure", name): ("measure", name, json_key(m))
+                                for name, m in policy.measures.items()}
+    for name, kpi in policy.kpis.items():
+        source = json_key(policy.measures[kpi.measure]) if kpi.measure else ""
+        keys[("kpi", name)] = ("kpi", name, json_key(kpi), source, array_key(frame.active[name]))
+    keys[("sections",)] = ("sections", tuple(json_key(s) for s in policy.sections.values()),
+                           tuple(keys[("kpi", k)] for k in policy.kpis), tuple(policy.sections))
+    return keys
