@@ -283,7 +283,7 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     if spec.pool is not None:
         pool_units = _remembered(c, ("pool", json_key(spec.pool), spec.unit),
                                  lambda: _pool(c, spec.pool, grades), grades_key,
-                                 ("pool", bool(spec.pool.coefficients)))
+                                 spec.pool.reads_grades)
         columns["pool"] = pool_units
         total += pool_units
     lo = None if spec.min is None else int(to_units(np.array([spec.min]), spec.unit)[0])
@@ -340,7 +340,7 @@ def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,
     if isinstance(comp, P.Award):  # reads the ranks
         return units()
     return _remembered(c, ("component", name, json_key(comp), spec.unit, spec.rounding),
-                       units, grades_key, ("component", type(comp).__name__))
+                       units, grades_key, comp.reads_grades)
 
 
 def _grade_units(c: _Context, comp: P.GradeCoefficient) -> np.ndarray:
@@ -356,25 +356,16 @@ def _grade_units(c: _Context, comp: P.GradeCoefficient) -> np.ndarray:
     return -out if comp.deduct else out
 
 
-_READS_GRADES: dict[tuple, bool] = {}
-
-
-def _remembered(c: _Context, part: tuple, compute, grades_key: object, kind: tuple) -> np.ndarray:
+def _remembered(c: _Context, part: tuple, compute, grades_key: object, reads_grades: bool
+                ) -> np.ndarray:
     """A component's (or the pool's) units, kept between re-runs under the policy part, the
     population and — when it reads them — the grades: a slider on one component, or on the
     grading of a scheme whose other components do not read grades, re-computes only what moved.
-    Whether a ``kind`` of part reads the grades is learnt the first time one is computed.
     """
     memo = c.pop.kept
     if memo is None or grades_key is None:
         return compute()
-    reads = _READS_GRADES.get(kind)
-    if reads is None:
-        c.read_grades = False
-        value = compute()
-        reads = _READS_GRADES[kind] = c.read_grades
-        return remember(memo, (part, grades_key if reads else None), lambda: value)
-    return remember(memo, (part, grades_key if reads else None), compute)
+    return remember(memo, (part, grades_key if reads_grades else None), compute)
 
 
 def _streak_units(pop: Population, streaks: Streaks, unit: float) -> np.ndarray:

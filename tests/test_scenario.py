@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -237,3 +238,34 @@ def test_json_keys_follow_the_very_policy_part() -> None:
         forced.method != "dhondt") else forced.model_copy(update={"method": "hamilton"})
     assert json_key(moved) == forced.model_dump_json()
     assert json_key(other) == other.model_dump_json() != json_key(forced)
+
+
+@pytest.mark.parametrize("name", ["gas_cs", "ecommerce_cs", "call_centre", "property_cs",
+                                  "ethics_diligence", "logistics_cs", "safety", "support_team"])
+def test_pay_parts_declare_whether_they_read_grades(name) -> None:
+    """A re-run keeps a component (or the pool) across grading changes only when it declares it
+    does not read grades: on every example, computing each one reads the grades exactly when its
+    ``reads_grades`` says so."""
+    from calib.payout import _Context, _pool, component_amount
+    from calib.stages import population
+
+    folder = DATASETS / name
+    policy = calib.load_policy(folder / "policy.yaml")
+    if policy.pay is None:
+        pytest.skip("this scheme does not pay")
+    scenario = Scenario(policy, folder)
+    scored = scenario._scored[1]
+    frame = scenario._frame
+    pop, last = population(frame, scenario.result, policy.pay.on, scored.card, scored.out,
+                           scored.rated)
+    grades = scenario.result.arrays.get("grade")
+    same = policy.grading is not None and policy.grading.on == policy.pay.on
+    rank = np.zeros(pop.n, dtype=np.int64)
+    for comp_name, comp in policy.pay.components.items():
+        c = _Context(frame, pop, last, grades if same else None, scored.values)
+        component_amount(c, comp_name, comp, rank)
+        assert c.read_grades == comp.reads_grades, comp_name
+    if policy.pay.pool is not None:
+        c = _Context(frame, pop, last, grades if same else None, scored.values)
+        _pool(c, policy.pay.pool, grades if same else None)
+        assert c.read_grades == policy.pay.pool.reads_grades

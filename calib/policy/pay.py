@@ -48,6 +48,13 @@ class _Component(Strict):
     prorate: bool = True
     when: Condition | None = None
 
+    @property
+    def reads_grades(self) -> bool:
+        """Whether the amount depends on the person's grade (a re-run after a grading change
+        keeps the components that do not).
+        """
+        return False
+
 
 class Fixed(_Component):
     """R34: a fixed part of pay (base 800, post pay by level, allowance, full attendance 50)."""
@@ -101,6 +108,11 @@ class GradeCoefficient(_Component):
     kind: Literal["grade_coefficient"]
     base: Amount
     coefficients: dict[str, Coefficient] = Field(min_length=1)
+
+    @property
+    def reads_grades(self) -> bool:
+        """The coefficient is the grade's."""
+        return True
 
 
 class PerUnit(_Component):
@@ -232,6 +244,11 @@ class BonusPool(Strict):
     floor: Amount | None = None
     by: str | None = None
     label: str | None = None
+
+    @property
+    def reads_grades(self) -> bool:
+        """Whether the shares depend on the grades (through their coefficients)."""
+        return bool(self.coefficients)
 
     @field_validator("amount")
     @classmethod
