@@ -148,7 +148,7 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
     if need_months:
         tmp = ws.get("tmp", (c * M, N), np.float64)
         if gv is not None:
-            v += gv.take(m.slot_effect, axis=1, out=tmp, mode="clip")
+            v += gv.take(m.slot_effect, axis=1, out=tmp, mode="wrap")  # all in range
         if m.sd > 0:
             z = rng.standard_normal(out=tmp)
             z *= m.sd

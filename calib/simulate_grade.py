@@ -5,7 +5,7 @@ thresholds, forced distributions and cascades, vectorised across rows.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,9 @@ class _Rule:
     valid: np.ndarray | None = None
     place: np.ndarray | None = None
     quota_table: np.ndarray | None = None
-    placed: tuple[np.ndarray, np.ndarray] | None = None
+    placed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    padding_rows: dict[int, np.ndarray] = field(default_factory=dict)
+    """The padding's flat positions in every row of the padded layout, per number of rows."""
 
     def padded(self) -> np.ndarray | None:
         """(groups, largest group) positions into ``cols``, −1 for padding, each group's in tie
@@ -69,14 +71,17 @@ class _Rule:
                 self.place = np.tile(np.arange(S, dtype=np.float64), G)
         return self.pad if self.pad.size else None
 
-    def slots_placed(self, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each of ``n_slots`` slots' position in the padded layout (−1: not the rule's) and the
-        padding's positions in a row of it (made once, in one assignment: threads share rules).
+    def slots_placed(self, n_slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each of ``n_slots`` slots' position in the padded layout (−1: not the rule's), the
+        padding's positions in a row of it, and the members per group (made in one assignment:
+        threads share rules).
         """
         if self.placed is None or len(self.placed[0]) != n_slots:
             place = np.full(n_slots, -1, dtype=np.int64)
             place[self.cols] = self.unpad
-            self.placed = (place, np.flatnonzero(~self.valid))
+            G = self.pad.shape[0]
+            self.placed = (place, np.flatnonzero(~self.valid),
+                           np.bincount(self.gcode, minlength=G))
         return self.placed
 
     def quotas(self, sizes: np.ndarray, lead: np.ndarray | None = None,
@@ -268,17 +273,18 @@ def _idle_from_pairs(rule: _Rule, active: np.ndarray, pairs: tuple[int, np.ndarr
     G, S = rule.pad.shape
     c, pair_scenario, pair_slot = pairs
     P = R // c
-    slot_place, padding = rule.slots_placed(N)
+    slot_place, padding, members = rule.slots_placed(N)
     pos = slot_place[pair_slot]
     mine = pos >= 0
-    pair_scenario, pair_slot, pos = pair_scenario[mine], pair_slot[mine], pos[mine]
-    rows = np.add.outer(np.arange(P), pair_scenario * P)  # (periods, pairs)
-    idle = ~active.take(rows * N + pair_slot)
-    idle_at = (rows * (G * S) + pos)[idle]
-    padding = np.add.outer(np.arange(0, R * G * S, G * S), padding).ravel()
-    members = np.bincount(np.flatnonzero(rule.valid) // S, minlength=G)
+    first = pair_scenario[mine] * P  # each pair's first row
+    idle = ~active.take(np.add.outer(np.arange(0, P * N, N), first * N + pair_slot[mine]))
+    idle_at = np.add.outer(np.arange(0, P * G * S, G * S), first * (G * S) + pos[mine])[idle]
+    every_row = rule.padding_rows.get(R)
+    if every_row is None:  # the padding of every row, kept per number of rows
+        every_row = np.add.outer(np.arange(0, R * G * S, G * S), padding).ravel()
+        rule.padding_rows[R] = every_row
     sizes = members - np.bincount(idle_at // S, minlength=R * G).reshape(R, G)  # // S: row, group
-    return np.concatenate([padding, idle_at]), sizes
+    return np.concatenate([every_row, idle_at]), sizes
 
 
 def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
@@ -400,7 +406,7 @@ def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
     c = pairs[0]
     P, K = R // c, thr.shape[2] + 1
     small = np.uint8 if P < 256 else np.int64
-    slot_place, _ = rule.slots_placed(rated.shape[1])
+    slot_place = rule.slots_placed(rated.shape[1])[0]
     active = rated_counts.astype(small, copy=False)
     reach = np.zeros((K + 1, c, S * G), dtype=small)  # periods at grade ≥ j, then 0
     above = ws.get("rank.active", (R, G, S), bool)
