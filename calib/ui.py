@@ -27,6 +27,7 @@ import pandas as pd
 
 from calib import charts
 from calib.errors import CalibError, PolicyError
+from calib.memo import array_key, json_key
 from calib.policy.model import Policy
 from calib.policy.paths import Param, get_path, split_path
 from calib.rebalance import ratio_row, rebalance_note, row_changes
@@ -542,6 +543,7 @@ class Dashboard:
         self.panel = ParamPanel(scenario, paths=paths, roles=roles, under=under, exclude=exclude,
                                 on_change=self._update)
         self.charts: dict[str, alt.JupyterChart] = {}
+        self._drawn: dict[str, tuple] = self._chart_inputs(scenario)
         for name, chart in self._charts(scenario).items():
             self.charts[name] = alt.JupyterChart(chart)
         self.counts = w.HTML()
@@ -567,16 +569,20 @@ class Dashboard:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
-    def _charts(self, scenario: Scenario) -> dict[str, alt.TopLevelMixin]:
+    def _charts(self, scenario: Scenario, skip: Sequence[str] = ()) -> dict[str, alt.TopLevelMixin]:
+        """The charts to draw (not those in ``skip``: their inputs did not change, so a pay
+        slider redraws nothing and a grading slider only what the grades or thresholds moved).
+        """
         result = scenario.result
         out: dict[str, alt.TopLevelMixin] = {}
         graded = result.policy.grading is not None and result.grades is not None
-        try:
-            out["scores"] = charts.score_distribution(result, on=None if graded else "period",
-                                                      period=self.period)
-        except CalibError:
-            out["scores"] = charts.score_distribution(result, on="period", period=self.period)
-        if graded:
+        if "scores" not in skip:
+            try:
+                out["scores"] = charts.score_distribution(
+                    result, on=None if graded else "period", period=self.period)
+            except CalibError:
+                out["scores"] = charts.score_distribution(result, on="period", period=self.period)
+        if graded and "grades" not in skip:
             out["grades"] = charts.grade_distribution(result, target=self.target, period=self.period)
         return out
 
@@ -594,8 +600,20 @@ class Dashboard:
             return
         self.movers.value = _html_table(moved, f"Who moved (largest score changes, top {self.top})", note)
 
+    def _chart_inputs(self, scenario: Scenario) -> dict[str, tuple]:
+        """What each chart is drawn from: the scores (the scoring stage) and the grading policy
+        (threshold lines), the grades and the grading policy (targets).
+        """
+        grading = scenario.policy.grading
+        rules = None if grading is None else json_key(grading)
+        grade = scenario.result.arrays.get("grade")
+        return {"scores": (id(scenario._scored[1]), rules),
+                "grades": (None if grade is None else array_key(grade), rules)}
+
     def _update(self, scenario: Scenario) -> None:
-        for name, chart in self._charts(scenario).items():
+        drawn, self._drawn = self._drawn, self._chart_inputs(scenario)
+        for name, chart in self._charts(scenario, skip=[
+                k for k in self.charts if drawn.get(k) == self._drawn[k]]).items():
             if name in self.charts:
                 # the same chart functions already made a valid spec at start-up; a redraw sends
                 # the new spec without Altair's JSON-schema check, which took most of a redraw

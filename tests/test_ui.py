@@ -113,6 +113,21 @@ def test_dashboard_chart_spec_changes(gas: calib.Scenario) -> None:
     assert dash.charts["grades"].spec == grades
 
 
+def test_dashboard_redraws_only_the_charts_whose_inputs_moved(gas: calib.Scenario) -> None:
+    """A pay slider redraws no chart (the very same specs stay); a grading slider redraws the
+    score chart (its threshold lines) and the grade chart, equal to charts drawn afresh."""
+    pay = next(p.path for p in gas.policy.params() if p.path.startswith("pay."))
+    dash = ui.Dashboard(gas, paths=[pay, THRESHOLD])
+    scores, grades = dash.charts["scores"].spec, dash.charts["grades"].spec
+    assert dash.set({pay: gas.policy.get(pay) * 1.1})
+    assert dash.scenario.total_payout() != gas.total_payout()
+    assert dash.charts["scores"].spec is scores and dash.charts["grades"].spec is grades
+    assert dash.set({THRESHOLD: 87.5})
+    fresh = ui.Dashboard(dash.scenario, paths=[pay, THRESHOLD])
+    assert dash.charts["scores"].spec == fresh.charts["scores"].spec != scores
+    assert dash.charts["grades"].spec == fresh.charts["grades"].spec != grades
+
+
 def test_dashboard_applies_a_solved_policy(gas: calib.Scenario) -> None:
     """``apply`` moves the sliders to another policy's numbers (a solver's answer)."""
     from calib.calibrate import solve_thresholds
