@@ -16,14 +16,27 @@ from calib.kernels._tolerance import REL
 
 @dataclass
 class Ranked:
-    """Rows in rank order: ``order`` (row indices), each row's group, place (0-based), and the
-    start of each run of equal scores inside a group.
+    """Rows in rank order: ``order`` (row indices), each row's group and place (0-based), and
+    ``run``: which run of equal scores (within 1e-9 relative) inside its group each sorted row is
+    in — found when first asked for, from ``scores`` (the rounded scores, by row): only ties on a
+    quota boundary need it, and a slider re-ranks on every move.
     """
 
     order: np.ndarray
     group: np.ndarray
     place: np.ndarray
-    run: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def run(self) -> np.ndarray:
+        """Run number of each sorted row (0, 1, …; a new group starts a new run)."""
+        if "_run" not in self.__dict__:
+            s = self.scores[self.order]
+            new_run = self.place == 0
+            tol = REL * np.maximum(1.0, np.abs(s))
+            new_run[1:] |= np.abs(s[1:] - s[:-1]) > tol[1:]
+            self.__dict__["_run"] = np.cumsum(new_run) - 1
+        return self.__dict__["_run"]
 
     @property
     def run_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -104,11 +117,7 @@ def _ranked_in_layout(layout: Layout, rounded: np.ndarray) -> Ranked:
         by_score = np.argsort(table, axis=1, kind="stable")
     inside = np.arange(width) < sizes[:, None]
     order = layout.order[(starts[:, None] + by_score)[inside]]
-    s = rounded[order]
-    new_run = layout.column == 0
-    tol = REL * np.maximum(1.0, np.abs(s))
-    new_run[1:] |= np.abs(s[1:] - s[:-1]) > tol[1:]
-    return Ranked(order, layout.line, layout.column, np.cumsum(new_run) - 1)
+    return Ranked(order, layout.line, layout.column, rounded)
 
 
 def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
@@ -133,18 +142,12 @@ def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
         keys += [-rounded, group]
         order = np.lexsort(keys)
     g = group[order]
-    s = rounded[order]
     n = len(order)
     new_group = np.ones(n, dtype=bool)
     new_group[1:] = g[1:] != g[:-1]
     starts = np.flatnonzero(new_group)
     first = np.repeat(starts, np.diff(np.append(starts, n)))
-    place = np.arange(n) - first
-    new_run = new_group.copy()
-    tol = REL * np.maximum(1.0, np.abs(s))
-    new_run[1:] |= np.abs(s[1:] - s[:-1]) > tol[1:]
-    run = np.cumsum(new_run) - 1
-    return Ranked(order, g, place, run)
+    return Ranked(order, g, np.arange(n) - first, rounded)
 
 
 def _fast_order(group: np.ndarray, score: np.ndarray, person: np.ndarray) -> np.ndarray | None:
