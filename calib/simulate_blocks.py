@@ -65,7 +65,8 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
     rule = plans.rules[0]
     pairs = (d.c, *d.partial)
     needs_grades = plans.pay is not None and plans.pay_on == on and plans.pay.clips
-    if (len(plans.rules) == 1 and veto is None and not needs_grades and rule.method == "forced"
+    if (len(plans.rules) == 1 and plans.K > 1 and veto is None and not needs_grades
+            and rule.method == "forced"
             and rule.small_rule == "round" and rule.all_cols and rule.padded() is not None):
         bound = max(abs(m.lo), abs(m.hi)) if on == "period" else None  # months are clipped
         per_grade = _forced_counts(rule, score, rated, pairs, _rated_counts(rated, d.c), ws,

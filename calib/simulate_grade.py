@@ -263,8 +263,9 @@ def _sort_keys(key: np.ndarray, act: np.ndarray, inactive: np.ndarray, place: np
 
 
 def _idle_from_pairs(rule: _Rule, active: np.ndarray, pairs: tuple[int, np.ndarray, np.ndarray]
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Who is not active in the rule's padded (rows, groups · S) layout, as flat positions, and
+                     ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Who is not active in the rule's padded (rows, groups · S) layout, as flat positions (the
+    padding's, then the others'), and
     the active count per (row, group), without a pass over every element: the padding (the
     same positions in every row) and, in the (scenario, slot) ``pairs`` (``c``, scenario, slot:
     every element not active is in one of them), the periods not active.
@@ -284,7 +285,7 @@ def _idle_from_pairs(rule: _Rule, active: np.ndarray, pairs: tuple[int, np.ndarr
         every_row = np.add.outer(np.arange(0, R * G * S, G * S), padding).ravel()
         rule.padding_rows[R] = every_row
     sizes = members - np.bincount(idle_at // S, minlength=R * G).reshape(R, G)  # // S: row, group
-    return np.concatenate([every_row, idle_at]), sizes
+    return (every_row, idle_at), sizes
 
 
 def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
@@ -319,7 +320,8 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     grades = ws.get("rank.grades", (R, G * S), np.int8)
     if idle is not None:
         grades[...] = 0
-        grades.reshape(-1)[idle] = -(thr.shape[2] + 1)
+        for at_idle in idle:
+            grades.reshape(-1)[at_idle] = -(thr.shape[2] + 1)
     else:
         np.multiply(inactive.view(np.int8), np.int8(-(thr.shape[2] + 1)), out=grades)
     grades3 = grades.reshape(R, G, S)
@@ -350,7 +352,8 @@ def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
         idle, sizes = _idle_from_pairs(rule, active, pairs)
         pbits = _pack_keys(key, None, rule.place, S, bound)
         if pbits is not None:
-            key.reshape(-1)[idle] = np.inf  # (faster than ``put``)
+            for at_idle in idle:
+                key.reshape(-1)[at_idle] = np.inf  # (faster than ``put``)
     else:
         act = active.take(at, axis=1, out=ws.get("rank.active", shape, bool), mode="clip")
         act &= rule.valid
@@ -408,17 +411,19 @@ def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
     small = np.uint8 if P < 256 else np.int64
     slot_place = rule.slots_placed(rated.shape[1])[0]
     active = rated_counts.astype(small, copy=False)
-    reach = np.zeros((K + 1, c, S * G), dtype=small)  # periods at grade ≥ j, then 0
+    reach = np.empty((K - 1, c, S * G), dtype=small)  # periods reaching each threshold
     above = ws.get("rank.active", (R, G, S), bool)
     for k in range(K - 1):
         np.greater_equal(key3, thr[:, :, k:k + 1], out=above)
         np.add.reduce(above.reshape(c, P, G * S).view(np.uint8), axis=1, dtype=small,
-                      out=reach[k + 1])
-    reach = reach.take(slot_place, axis=2)  # (K + 1, c, slots)
-    reach[1:K] -= (P - active).astype(small)  # not active: +∞ keys reach every threshold
-    reach[0] = active
-    reach[K] = 0
-    return np.subtract(reach[:-1], reach[1:], out=reach[:-1])
+                      out=reach[k])
+    reach = reach.take(slot_place, axis=2)  # (K − 1, c, slots)
+    reach -= (P - active).astype(small)  # not active: +∞ keys reach every threshold
+    counts = np.empty((K, c, len(slot_place)), dtype=small)
+    np.subtract(active, reach[0], out=counts[0])  # grade k: reaches k thresholds, not k + 1
+    np.subtract(reach[:-1], reach[1:], out=counts[1:K - 1])
+    counts[K - 1] = reach[K - 2]
+    return counts
 
 
 def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale,

@@ -335,8 +335,7 @@ def _unrated_sums(f: np.ndarray, rated: np.ndarray, c: int,
     P, N = f.shape[0] // c, f.shape[1]
     first = pair_scenario * (P * N) + pair_slot  # each pair's first period in ``f``, flat
     at = np.add.outer(np.arange(0, P * N, N), first)  # (periods, pairs): long inner loops
-    values = f.take(at)
-    np.putmask(values, rated.take(at), 0.0)
+    values = np.where(rated.take(at), 0.0, f.take(at))
     return np.bincount(pair_scenario, weights=values.sum(axis=0), minlength=c)
 
 
