@@ -404,3 +404,45 @@ class TestCurves:
         rule = make_rule({"kind": "piecewise", "knots": [{"x": 0, "y": 0}, {"x": 1, "y": 10}],
                           "min": 2})
         assert [both(rule, v) for v in (-5, 0.1, 0.5, 7)] == [2, 2, 5, 10]
+
+
+@given(st.data())
+def test_sections_combine_parts_with_and_without_excluded_rows(data):
+    """A weighted or summed section gives, row by row, what the rule says — an excluded item's
+    weight shared among the others, an excluded item adding 0, no item at all excluded — whether
+    its parts have excluded rows or not (parts without any are added unmasked)."""
+    from calib.policy.scoring import Section
+    from calib.score import _combine_loop
+
+    n = data.draw(st.integers(1, 12))
+    k = data.draw(st.integers(1, 4))
+    value = st.one_of(st.sampled_from([0.0, 2.5, 60.0, 92.0, 100.0, 107.0]), st.just(np.nan))
+    parts = []
+    for _ in range(k):
+        whole = data.draw(st.booleans())  # a part with no excluded row
+        cells = data.draw(st.lists(st.sampled_from([0.0, 2.5, 60.0, 92.0, 100.0]) if whole
+                                   else value, min_size=n, max_size=n))
+        parts.append(np.array(cells, dtype=np.float64))
+    weights = data.draw(st.lists(st.sampled_from([5.0, 7.5, 10.0, 15.0, 20.0, 25.5]),
+                                 min_size=k, max_size=k))
+    names = [f"k{i}" for i in range(k)]
+    weighted = Section(combine="weighted", weights=dict(zip(names, weights, strict=True)),
+                       total_weight=sum(weights))
+    summed = Section(combine="sum", items=names, base=data.draw(st.sampled_from([0.0, 100.0])))
+    got_w = _combine_loop(weighted, parts, n)
+    got_s = _combine_loop(summed, parts, n)
+    # bit for bit the masked sums (every part masked, weights present summed per row)
+    total, wp, any_present = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+    for p, w in zip(parts, weights, strict=True):
+        ok = ~np.isnan(p)
+        total, wp, any_present = total + np.where(ok, p, 0.0) * w, wp + ok * w, any_present | ok
+    with np.errstate(divide="ignore", invalid="ignore"):
+        masked = np.round(np.where(wp > 0, total / 100.0 * (sum(weights) / wp), np.nan), 9)
+    assert np.array_equal(got_w, masked, equal_nan=True)
+    for row in range(n):
+        present = [(p[row], w) for p, w in zip(parts, weights, strict=True) if not np.isnan(p[row])]
+        wp = sum(w for _, w in present)
+        want_w = (sum(v * w for v, w in present) / 100.0 * (sum(weights) / wp)) if wp > 0 else np.nan
+        want_s = summed.base + sum(v for v, _ in present) if present else np.nan
+        assert got_w[row] == pytest.approx(want_w, abs=1e-9, nan_ok=True)  # rounded to 1e-9
+        assert got_s[row] == pytest.approx(want_s, abs=1e-9, nan_ok=True)
