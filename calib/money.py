@@ -192,6 +192,9 @@ class PoolGroups:
     """Bits of a bucket of remainders (about log₂ of the rows per group)."""
     cell: np.ndarray
     """``group << bits``: where a row's bucket of remainders is counted."""
+    starts: np.ndarray | None
+    """Where each group's rows start, when the rows come group by group (codes 0, 1, … in
+    turn, none empty); None otherwise."""
 
     @classmethod
     def of(cls, group: np.ndarray) -> PoolGroups:
@@ -200,7 +203,17 @@ class PoolGroups:
         n_groups = int(group.max(initial=-1)) + 1
         count = np.bincount(group, minlength=n_groups)
         bits = int(np.clip(np.log2(max(1.0, len(group) / max(n_groups, 1))), 1, 16))
-        return cls(group, n_groups, count, bits, group << bits)
+        ordered = bool((group[1:] >= group[:-1]).all()) and bool((count > 0).all())
+        starts = np.cumsum(count) - count if ordered and len(group) else None
+        return cls(group, n_groups, count, bits, group << bits, starts)
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """The sum of ``values`` in each group, for whole numbers (exact in any order): one
+        pass over contiguous groups when the rows come group by group.
+        """
+        if self.starts is not None:
+            return np.add.reduceat(values, self.starts)
+        return np.bincount(self.group, weights=values, minlength=self.n_groups)
 
 
 def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int, weights: np.ndarray
@@ -229,6 +242,6 @@ def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int, weights: np.
     whole = np.round(share, 6)
     np.floor(whole, out=whole)
     units = whole.astype(np.int64)
-    left = pool_units - np.bincount(group, weights=whole, minlength=n_groups).astype(np.int64)
+    left = pool_units - groups.sums(whole).astype(np.int64)
     units += _extra_units(groups, _remainder_key(share, whole), left)
     return units

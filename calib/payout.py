@@ -431,9 +431,9 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
             weight = c.amount(pool.base, "pay.pool.base")[rows]
         if pool.coefficients:
             weight = weight * c.grade_table(pool.coefficients, rows)
-    if pool.use_score:
-        weight = weight * remember(pop.kept, ("score weight", pool.by),
-                                   lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
+    if pool.use_score:  # ``weight`` is a fresh array: scaled in place
+        weight *= remember(pop.kept, ("score weight", pool.by),
+                           lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
     if pool.cap is None and pool.floor is None:
         out[rows] = allocate_pools(groups, pool_units, weight)
         return out
