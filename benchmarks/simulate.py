@@ -11,9 +11,11 @@ so the score is the typed points), run once through the engine. Two schemes on i
   gradings with a sort per scenario.
 
 Each is simulated with group effects, noise, leavers and joiners; the table gives the median of
-``--repeat`` runs after one warm-up. The plain loop (``method="loop"``: each scenario-period graded
-by ``calib.grading.grade`` and paid by ``calib.payout.component_amount``, from the same draws) is
-timed at a small size for comparison, and checked equal to the vectorised totals. With ``--dask``
+``--repeat`` runs after one warm-up, wall-clock and CPU seconds of the process (all threads: about
+twice the wall time when both cores are free, near it when another process holds one). The plain
+loop (``method="loop"``: each scenario-period graded by ``calib.grading.grade`` and paid by
+``calib.payout.component_amount``, from the same draws) is timed at a small size for comparison,
+and checked equal to the vectorised totals. With ``--dask``
 the largest run of each scheme is also timed on a Dask ``LocalCluster`` of one single-threaded
 worker process per CPU (``simulate(client=...)``; needs ``distributed``), checked equal to the
 local totals; the cluster's start-up is not timed.
@@ -96,14 +98,23 @@ def history(people: int, months: int = 24, seed: int = 2025) -> dict[str, pd.Dat
     return {"people": pd.DataFrame({"employee_id": ids, "team": team}), "records": records}
 
 
+CPU: list[float] = []
+"""Median CPU seconds (all threads of the process) of each ``timed`` row, in order."""
+
+
 def timed(fn, repeat: int) -> tuple[float, object]:
-    """Median wall-clock seconds of ``repeat`` runs after one warm-up, and the last result."""
+    """Median wall-clock seconds of ``repeat`` runs after one warm-up, and the last result; the
+    median CPU seconds of the process (all its threads) goes to ``CPU``: on a shared machine it
+    moves less than the wall time when another process holds a core.
+    """
     out = fn()
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    CPU.append(statistics.median(cpu))
     return statistics.median(times), out
 
 
@@ -165,10 +176,11 @@ def main() -> None:
         rows.append((scheme, "plain loop", small, slow.people, sec_l, small / sec_l,
                      f"{same}; {sec_l / sec_v:,.0f}× slower"))
     print()
-    print("| scheme | method | scenarios × people | median s | scenarios/s | note |")
-    print("|---|---|---|---:|---:|---|")
-    for scheme, method, n, people, sec, rate, note in rows:
-        print(f"| {scheme} | {method} | {n:,} × {people:,} | {sec:.3f} | {rate:,.0f} | {note} |")
+    print("| scheme | method | scenarios × people | median s | CPU s | scenarios/s | note |")
+    print("|---|---|---|---:|---:|---:|---|")
+    for (scheme, method, n, people, sec, rate, note), cpu in zip(rows, CPU, strict=True):
+        print(f"| {scheme} | {method} | {n:,} × {people:,} | {sec:.3f} | {cpu:.2f} | {rate:,.0f} "
+              f"| {note} |")
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n{time.strftime('%Y-%m-%d %H:%M %Z')}; load average at the end (1/5/15 min): {load} "
           "(other processes on the machine inflate wall times)")
