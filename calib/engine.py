@@ -134,9 +134,10 @@ def score_stage(frame: Frame, rows=None) -> Scored:
             continue
         root = points[sc.root] if sc.root in points else sections[sc.root]
         run_card(frame, name, sc, rows, root, out)
-    members = np.flatnonzero(eligible & ~np.isin(card, [t[0] for t in team_cards]))
-    for _, _, sc, rows in team_cards:
-        run_team_card(frame, sc, rows, members, out)
+    if team_cards:
+        members = np.flatnonzero(eligible & ~np.isin(card, [t[0] for t in team_cards]))
+        for _, _, sc, rows in team_cards:
+            run_team_card(frame, sc, rows, members, out)
     no_data = eligible & np.isnan(out.score)
     reasons.set(no_data, "no data for any item")
     rated = reasons.empty()

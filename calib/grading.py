@@ -451,6 +451,7 @@ def _grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
         cards = [card_index[c] for c in rule.scorecards] if rule.scorecards else list(
             card_index.values())
         rows = remember(pop.memo, ("rule rows", tuple(cards), pop.key), lambda cards=cards: (
+            np.flatnonzero(pop.rated & ~pop.lowest) if set(cards) == set(card_index.values()) else
             np.flatnonzero(pop.rated & np.isin(pop.card, cards) & ~pop.lowest)))
         if rule.method == "thresholds":
             _by_threshold(pop, rows, name, scale, out)
