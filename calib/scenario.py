@@ -1,8 +1,10 @@
 """A live scenario: a policy and a data set, re-run after each parameter change (for sliders).
 
-The data is checked and encoded once. Measures and KPI points are cached by the policy part they
-come from, so moving a grade threshold reuses every KPI's points, and changing one KPI's tier
-re-scores that KPI only; the later stages (sections, scorecards, grades, pay) run again.
+The data is checked and encoded once. Measures and KPI points are kept by the policy part they
+come from (``score_rows``), so moving a grade threshold reuses every KPI's points, and changing
+one KPI's tier re-scores that KPI only; the later stages (sections, scorecards, grades, pay) run
+again, reusing what depends on the data alone. Stage results are remembered in a ``Memo``
+bounded by bytes, and the scenario keeps freed memory in the process (``calib.memory``).
 """
 
 from __future__ import annotations
