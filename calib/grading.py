@@ -114,8 +114,13 @@ class Grades:
         self._details: GradeDetails | None = None
 
     def later(self, write: Callable[[GradeDetails], None]) -> None:
-        """Record a write of the details, done (in order) when they are first read."""
-        self._writes.append(write)
+        """Record a write of the details, done (in order) when they are first read (at once if
+        they have been read already).
+        """
+        if self._details is not None:
+            write(self._details)
+        else:
+            self._writes.append(write)
 
     @property
     def details(self) -> GradeDetails:
