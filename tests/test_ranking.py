@@ -326,3 +326,28 @@ def test_quotas_must_fill_each_group():
     with pytest.raises(ValueError, match="add up to each group's size"):
         grade_by_quota(r, np.array([[2, 1]]), False)
     assert grades_by_row(r, [[1, 2], [0, 2]], False)[0] == [0, 1, 1, 1, 1]
+
+
+@given(st.data())
+def test_a_layout_re_sorts_only_the_groups_whose_scores_moved(data):
+    """A slider moves a few scores at a time: ranking through a kept layout after each move
+    (only the groups holding a moved score sorted again) equals sorting every row afresh."""
+    from calib.kernels.ranking import group_layout
+
+    n = data.draw(st.integers(8, 60))
+    group = np.unique(np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n))),
+                      return_inverse=True)[1]
+    person = np.arange(n)
+    grid = st.sampled_from([60.0, 80.0, 85.5, 90.0, 92.0, 92.0 + 1e-12, 100.0])
+    score = np.array(data.draw(st.lists(grid, min_size=n, max_size=n)))
+    layout = group_layout(group, [], [], person)
+    for _ in range(data.draw(st.integers(1, 6))):
+        moved = data.draw(st.lists(st.integers(0, n - 1), max_size=max(1, n // 10)))
+        score = score.copy()
+        for i in moved:
+            score[i] = data.draw(grid)
+        laid = rank_in_groups(group, score, [], [], person, layout)
+        plain = rank_in_groups(group, score, [], [], person)
+        assert laid.order.tolist() == plain.order.tolist()
+        assert laid.place.tolist() == plain.place.tolist()
+        assert laid.run.tolist() == plain.run.tolist()

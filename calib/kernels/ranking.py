@@ -73,6 +73,22 @@ class Layout:
     column: np.ndarray
     sizes: np.ndarray
 
+    @property
+    def starts(self) -> np.ndarray:
+        """Where each line starts in the layout's order (kept)."""
+        if "_starts" not in self.__dict__:
+            self.__dict__["_starts"] = np.cumsum(self.sizes) - self.sizes
+        return self.__dict__["_starts"]
+
+    @property
+    def line_of_row(self) -> np.ndarray:
+        """The line (group) of each row, by row (kept)."""
+        if "_line_of_row" not in self.__dict__:
+            out = np.empty(len(self.order), dtype=np.int64)
+            out[self.order] = self.line
+            self.__dict__["_line_of_row"] = out
+        return self.__dict__["_line_of_row"]
+
 
 def group_layout(group: np.ndarray, ties: list[np.ndarray], tie_desc: list[bool],
                  person: np.ndarray) -> Layout | None:
@@ -101,10 +117,24 @@ def _ranked_in_layout(layout: Layout, rounded: np.ndarray) -> Ranked:
     """
     sizes = layout.sizes
     width = int(sizes.max())
-    starts = np.cumsum(sizes) - sizes
+    starts = layout.starts
     bits = max(1, int(width - 1).bit_length())
+    last = layout.__dict__.get("_last")  # the scores and order of the previous call
+    if last is not None and len(last[0]) == len(rounded):
+        # a slider moves a few scores: only the lines (groups) holding one are sorted again
+        changed = np.flatnonzero(last[0] != rounded)
+        if len(changed) * 8 < len(rounded) and np.abs(rounded[changed]).max(initial=0.0) < 1e6:
+            order = last[1].copy()
+            lines = np.unique(layout.line_of_row[changed])
+            if len(lines):
+                positions, rows = _lines_by_score(layout, rounded, lines, bits)
+                order[positions] = rows
+            layout.__dict__["_last"] = (rounded, order)
+            return Ranked(order, layout.line, layout.column, rounded)
+    layout.__dict__.pop("_last", None)
     values = rounded[layout.order]
-    if np.abs(values).max(initial=0.0) < 1e6 and bits <= 13:
+    integer = bool(np.abs(values).max(initial=0.0) < 1e6) and bits <= 13
+    if integer:
         # scores on the 1e-9 grid as integers (exact below a million), the column in the low
         # bits: one integer sort per line, ties kept in the layout's order
         key = (np.rint(values * -1e9).astype(np.int64) << bits) | layout.column
@@ -117,7 +147,26 @@ def _ranked_in_layout(layout: Layout, rounded: np.ndarray) -> Ranked:
         by_score = np.argsort(table, axis=1, kind="stable")
     inside = np.arange(width) < sizes[:, None]
     order = layout.order[(starts[:, None] + by_score)[inside]]
+    if integer:  # kept for the next call, which may sort only the lines whose scores moved
+        layout.__dict__["_last"] = (rounded, order)
     return Ranked(order, layout.line, layout.column, rounded)
+
+
+def _lines_by_score(layout: Layout, rounded: np.ndarray, lines: np.ndarray, bits: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``lines`` sorted as ``_ranked_in_layout`` sorts every line (the same integer
+    keys), and their positions in the ranked order.
+    """
+    sizes = layout.sizes[lines]
+    starts = layout.starts[lines]
+    inside = np.arange(int(sizes.max())) < sizes[:, None]
+    positions = (starts[:, None] + np.arange(inside.shape[1]))[inside]
+    column = layout.column[positions]
+    key = (np.rint(rounded[layout.order[positions]] * -1e9).astype(np.int64) << bits) | column
+    table = np.full(inside.shape, np.iinfo(np.int64).max)
+    table[np.repeat(np.arange(len(lines)), sizes), column] = key
+    by_score = np.sort(table, axis=1) & ((1 << bits) - 1)
+    return positions, layout.order[(starts[:, None] + by_score)[inside]]
 
 
 def rank_in_groups(group: np.ndarray, score: np.ndarray, ties: list[np.ndarray],
