@@ -128,6 +128,33 @@ class Frame:
 
 
 @dataclass
+class RowSubset:
+    """Some of a frame's rows (by index) with the reading interface row-wise stages need (the
+    policy, the number of rows, columns): a re-run re-combines only the rows whose inputs moved.
+    """
+
+    frame: Frame
+    rows: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Rows in the subset."""
+        return len(self.rows)
+
+    @property
+    def policy(self) -> Policy:
+        """The frame's policy."""
+        return self.frame.policy
+
+    def column(self, name: str) -> np.ndarray | pd.Series:
+        """The subset's part of a frame column."""
+        col = self.frame.column(name)
+        if isinstance(col, pd.Series):
+            return col.iloc[self.rows]
+        return np.asarray(col)[self.rows]
+
+
+@dataclass
 class RowBlock:
     """A slice of a frame's rows with the same reading interface (column, ids, row numbers).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from calib.conditions import holds
-from calib.frame import Frame, RowBlock
+from calib.frame import Frame, RowBlock, RowSubset
 from calib.kernels.dispatch import score_values
 from calib.kernels.labels import label_points
 from calib.measures import KERNELS, row_local
@@ -162,7 +162,10 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
     sections = found.get(("sections",))
     local = {k: np.empty(frame.n) for k, v in measures.items() if v is None}
     todo = {k: np.empty(frame.n) for k, v in points.items() if v is None}
-    made = {k: np.empty(frame.n) for k in policy.sections} if sections is None else None
+    before = (_last_run(kept, keys) if kept is not None and sections is None
+              and frame.n >= DELTA_ROWS else None)
+    made = ({k: np.empty(frame.n) for k in policy.sections}
+            if sections is None and before is None else None)
     if local or todo or made is not None:
         for block in frame.blocks():
             rows = slice(block.start, block.stop)
@@ -179,13 +182,68 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
                     made[k][rows] = v
     measures.update(local)
     points.update(todo)
-    sections = made if made is not None else sections
+    if before is not None:  # the sections again only where some KPI's points moved
+        sections = _sections_where_moved(frame, points, *before)
+    elif made is not None:
+        sections = made
     if kept is not None:  # only what this run used: a slider would grow it forever
         kept.clear()
         kept.update({keys[("measure", k)]: measures[k] for k in policy.measures})
         kept.update({keys[("kpi", k)]: points[k] for k in policy.kpis})
         kept[keys[("sections",)]] = sections
     return measures, points, sections
+
+
+DELTA_ROWS = 32_768
+"""From this many rows a re-run re-combines only the rows whose points moved (below it, every
+row costs less than finding them)."""
+
+
+def _last_run(kept: dict, keys: dict[tuple, tuple]) -> tuple[dict, dict] | None:
+    """The previous run's sections and KPI points, when its sections had the same policy parts
+    as now (only KPIs changed); None otherwise.
+    """
+    now = keys[("sections",)]
+    sections = next((v for k, v in kept.items() if k[0] == "sections" and k[1] == now[1]
+                     and k[3] == now[3]), None)
+    if sections is None:
+        return None
+    return sections, {k[1]: v for k, v in kept.items() if k[0] == "kpi"}
+
+
+def _sections_where_moved(frame: Frame, points: dict[str, np.ndarray],
+                          sections: dict[str, np.ndarray], old_points: dict[str, np.ndarray]
+                          ) -> dict[str, np.ndarray]:
+    """The sections from ``points``, given the previous run's ``sections`` of ``old_points``:
+    sections are row by row, so only the rows where some KPI's points moved are combined again
+    (a tier slider moves a few hundred of 120,000 rows); every row when many moved.
+    """
+    moved = np.zeros(frame.n, dtype=bool)
+    for name, new in points.items():
+        old = old_points.get(name)
+        if old is None or len(old) != frame.n:
+            return _sections_blocked(frame, points)
+        if old is not new:
+            moved |= (new != old) & ~(np.isnan(new) & np.isnan(old))
+    rows = np.flatnonzero(moved)
+    if len(rows) * 8 >= frame.n:
+        return _sections_blocked(frame, points)
+    out = {k: v.copy() for k, v in sections.items()}
+    if len(rows):
+        subset = RowSubset(frame, rows)
+        for k, v in section_scores(subset, {k: p[rows] for k, p in points.items()}).items():
+            out[k][rows] = v
+    return out
+
+
+def _sections_blocked(frame: Frame, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every section of every row, block by block."""
+    out = {k: np.empty(frame.n) for k in frame.policy.sections}
+    for block in frame.blocks():
+        rows = slice(block.start, block.stop)
+        for k, v in section_scores(block, {k: p[rows] for k, p in points.items()}).items():
+            out[k][rows] = v
+    return out
 
 
 def _part_keys(frame: Frame) -> dict[tuple, tuple]:

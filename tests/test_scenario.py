@@ -269,3 +269,31 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
         c = _Context(frame, pop, last, grades if same else None, scored.values)
         _pool(c, policy.pay.pool, grades if same else None)
         assert c.read_grades == policy.pay.pool.reads_grades
+
+
+@pytest.mark.parametrize("name", ["ecommerce_cs", "gas_cs", "property_cs", "call_centre"])
+def test_sections_recombined_only_where_points_moved(name, monkeypatch) -> None:
+    """A KPI slider on large data re-combines the sections only on the rows whose points moved;
+    forced on for the examples' size, every table after each move equals a fresh run's."""
+    import calib.score
+
+    monkeypatch.setattr(calib.score, "DELTA_ROWS", 0)
+    folder = DATASETS / name
+    policy = calib.load_policy(folder / "policy.yaml")
+    scenario = Scenario(policy, folder)
+    kpi = [p for p in policy.params() if p.path.startswith("kpis.") and p.value][:2]
+    calls = []
+    real = calib.score._sections_where_moved
+    monkeypatch.setattr(calib.score, "_sections_where_moved",
+                        lambda *a: calls.append(1) or real(*a))
+    for i, p in enumerate(kpi * 2):
+        value = p.value * (1 + 0.01 * (i + 1))
+        if p.max is not None and value > p.max:
+            value = p.value * (1 - 0.01 * (i + 1))
+        try:
+            moved = scenario.with_params({p.path: value})
+        except calib.PolicyError:
+            continue  # out of the declared range or breaking an order: another value
+        scenario = moved
+        assert_same(scenario.result, calib.run(scenario.policy, folder), f"{name} {p.path}")
+    assert calls
