@@ -90,9 +90,10 @@ def _adjustments(frame: Frame, adj: Adjustments) -> tuple[np.ndarray, np.ndarray
     return plus, minus, flags
 
 
-def _by_period(frame: Frame, column: str, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
+def _by_period(frame: Frame, column: str, rows: np.ndarray | slice
+               ) -> tuple[np.ndarray, pd.Index]:
     """Code per row of ``rows`` for its (``column``, period) pair, and the pairs: the data's
-    alone, kept for re-runs.
+    alone, kept for re-runs (teams of R19, groups of a group-average cap).
     """
     groups = pd.Series(np.asarray(frame.column(column), dtype=object)[rows]).astype("string")
     return pd.factorize(pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period[rows]]))
@@ -177,18 +178,13 @@ def finish_card(frame: Frame, card: Scorecard, rows: np.ndarray, out: CardOutput
             out.lowest_grade[idx] = True
 
 
-def _team_codes(frame: Frame, column: str) -> np.ndarray:
-    """A code per records row for its team and period (the data's alone: kept for re-runs)."""
-    teams = pd.Series(np.asarray(frame.column(column), dtype=object)).astype("string")
-    return pd.factorize(pd.MultiIndex.from_arrays([teams.to_numpy(), frame.period]))[0]
-
-
 def run_team_card(frame: Frame, card: Scorecard, rows: np.ndarray, member_rows: np.ndarray,
                   out: CardOutput) -> None:
     """R19: lead's score = mean of the rated members' scores in the same team and period × factor."""
     team = card.team
     assert team is not None
-    codes = remember(frame.memo, ("team codes", team.team), lambda: _team_codes(frame, team.team))
+    codes = remember(frame.memo, ("team codes", team.team),
+                     lambda: _by_period(frame, team.team, slice(None))[0])
     members = member_rows[~np.isnan(out.score[member_rows])]
     total = np.bincount(codes[members], weights=out.score[members], minlength=codes.max() + 1)
     count = np.bincount(codes[members], minlength=codes.max() + 1)

@@ -61,9 +61,7 @@ class _Context:
             return np.full(self.pop.n, amount.amount)
         if amount.column is not None:
             return np.nan_to_num(np.asarray(self.pop.column(amount.column), dtype=np.float64))
-        pop = self.pop
-        mapped = remember(pop.memo, ("amount by", json_key(amount), pop.rows_key),
-                          lambda: _amounts_by(pop, amount))  # the data's and the policy's
+        mapped = _by_value(self.pop, amount.by, amount.amounts, None)
         bad = np.isnan(mapped) & self.pop.rated
         if bad.any():
             rows = np.flatnonzero(bad)
@@ -86,11 +84,19 @@ class _Context:
         return lookup[self.grades if rows is None else self.grades[rows]]  # −1 takes the last, 0
 
 
-def _amounts_by(pop: Population, amount: P.Amount) -> np.ndarray:
-    """The amount for each row's value of ``amount.by`` (NaN where the policy names none)."""
-    values = pd.Series(np.asarray(pop.column(amount.by), dtype=object)).astype("string")
-    return values.map(amount.amounts).astype("Float64").to_numpy(dtype=np.float64,
-                                                                  na_value=np.nan)
+def _by_value(pop: Population, column: str, table: dict[str, float], missing: float | None
+              ) -> np.ndarray:
+    """Per row, ``table``'s number for the row's text in ``column`` (``missing`` where the table
+    has none; None: NaN): amounts by level, floors by group. The data's and the policy's alone, so kept
+    for re-runs on the same rows.
+    """
+    def lookup() -> np.ndarray:
+        values = pd.Series(np.asarray(pop.column(column), dtype=object)).astype("string")
+        return values.map(table).astype("Float64").to_numpy(
+            dtype=np.float64, na_value=np.nan if missing is None else missing)
+
+    return remember(pop.memo, ("by value", column, tuple(table.items()), missing, pop.rows_key),
+                    lookup)
 
 
 def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
@@ -98,14 +104,7 @@ def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
     for band in reversed(comp.bands):
         share = np.where(c.pop.score >= band.min - tol(band.min), band.share, share)
     if comp.floor_by is not None:
-        def floors() -> np.ndarray:
-            group = pd.Series(np.asarray(c.pop.column(comp.floor_by), dtype=object)
-                              ).astype("string")
-            return group.map(comp.floors).astype("Float64").to_numpy(dtype=np.float64,
-                                                                     na_value=0.0)
-
-        key = ("band floors", comp.floor_by, tuple(comp.floors.items()), c.pop.rows_key)
-        share = np.maximum(share, remember(c.pop.memo, key, floors))
+        share = np.maximum(share, _by_value(c.pop, comp.floor_by, comp.floors, 0.0))
     return c.amount(comp.base, f"{path}.base") * share
 
 
