@@ -124,8 +124,7 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
                              ) if g.quotas else None
         flags = remember_for(frame.memo, g, ("flags",),
                              lambda: streak_flags(gpop, grading, grades_idx, rank, frame))
-        result.flags = None if flags is None else remember_for(
-            frame.memo, flags, ("flags table",), lambda: Lazy(flags.table))
+        result.flags = None if flags is None else Lazy(flags.table)
         result.arrays.update(grade=grades_idx, grade_names=names, graded_on=grading.on)
     if policy.pay is not None:
         from calib.payout import pay

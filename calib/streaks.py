@@ -16,7 +16,7 @@ from calib.grading import Population, _group_codes
 from calib.kernels._tolerance import tol
 from calib.kernels.ranking import demoted_order
 from calib.memo import remember
-from calib.policy.grading import Grading, StreakWhen
+from calib.policy.grading import Grading, Streak, StreakWhen
 
 
 def ranks(pop: Population, grading: Grading, frame: Frame) -> np.ndarray:
@@ -67,8 +67,7 @@ class Streaks:
 
     pop: Population
     frame: Frame
-    names: list[str]
-    streaks: list
+    streaks: dict[str, Streak]
     order: np.ndarray
     row: np.ndarray
     streak: np.ndarray
@@ -76,22 +75,28 @@ class Streaks:
 
     def amounts(self) -> np.ndarray:
         """The one-off amount of each flag (NaN where its streak carries none)."""
-        per_streak = np.array([np.nan if s.amount is None else s.amount for s in self.streaks],
-                              dtype=np.float64)
+        per_streak = np.array([np.nan if s.amount is None else s.amount
+                               for s in self.streaks.values()], dtype=np.float64)
         return per_streak[self.streak] if len(self.streak) else np.zeros(0)
 
     def table(self) -> pd.DataFrame:
         """One row per flag: id, flag, label, period completing the streak, the periods, and the
-        one-off amount it carries; by id, period and flag.
+        one-off amount it carries; by id, period and flag (built once).
         """
+        if "_table" not in self.__dict__:
+            self.__dict__["_table"] = self._build_table()
+        return self.__dict__["_table"]
+
+    def _build_table(self) -> pd.DataFrame:
         labels = np.asarray(self.pop.period_label, dtype=object)
+        names = list(self.streaks)
         found = []
         for row, k, end in zip(self.row.tolist(), self.streak.tolist(), self.end.tolist(),
                                strict=True):
-            streak = self.streaks[k]
+            streak = self.streaks[names[k]]
             span = self.order[end - streak.periods + 1:end + 1]
-            found.append({"id": str(self.frame.ids[self.pop.person[row]]), "flag": self.names[k],
-                          "label": streak.label or self.names[k], "period": labels[row],
+            found.append({"id": str(self.frame.ids[self.pop.person[row]]), "flag": names[k],
+                          "label": streak.label or names[k], "period": labels[row],
                           "periods": ", ".join(labels[span]), "amount": streak.amount})
         if not found:
             return pd.DataFrame(columns=["id", "flag", "label", "period", "periods", "amount"])
@@ -121,8 +126,8 @@ def streak_flags(pop: Population, grading: Grading, grades: np.ndarray | None,
         rows.append(order[end])
         kinds.append(np.full(len(end), k))
         ends.append(end)
-    return Streaks(pop, frame, list(grading.streaks), list(grading.streaks.values()), order,
-                   np.concatenate(rows), np.concatenate(kinds), np.concatenate(ends))
+    return Streaks(pop, frame, dict(grading.streaks), order, np.concatenate(rows),
+                   np.concatenate(kinds), np.concatenate(ends))
 
 
 def _in_turn(pop: Population) -> tuple[np.ndarray, np.ndarray]:
