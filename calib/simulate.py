@@ -27,7 +27,10 @@ The model, per scenario:
     1.06 × σ × n^(−1/5) (σ: the pooled within-person standard deviation of the scores, after group
     effects; n: the median number of months per person), so a simulated score is not always
     exactly a past one; ``noise=`` a number sets the standard deviation in score points, 0 for
-    none. A simulated month is clipped to the historical range of rated scores.
+    none. A simulated month is clipped to the historical range of rated scores. Each normal
+    draw is one of the standard normal's 65,536 quantiles, picked by 16 random bits (scaled to
+    variance exactly 1; the tails stop at ±4.32 sd): five times faster than a ziggurat draw,
+    and for totals of thousands of people the same distribution.
 
   With ``noise=0`` and ``group_effects=False`` every month is exactly a past score, so on a
   history where each person's months are identical the simulation reproduces the deterministic

@@ -57,18 +57,51 @@ def _uniform_index(rng: np.random.Generator, count: np.ndarray, offset: np.ndarr
     """(rows, len(count)) indices: offset + ⌊u·count/2¹⁶⌋ with u 16 random bits (four to a
     64-bit word of the bit generator, drawn in chunks: the same words as in one call).
     """
-    n = rows * len(count)
     if out is None:
         out = np.empty((rows, len(count)), dtype=np.int64)
+    idx = np.multiply(_random_16(rng, out), count, out=out)
+    np.right_shift(idx, 16, out=idx)
+    np.add(idx, offset, out=idx)
+    return idx
+
+
+def _random_16(rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
+    """Fill the int64 array ``out`` with 16 random bits per element (four to a 64-bit word of
+    the bit generator, drawn in chunks: the same words as in one call).
+    """
     flat = out.reshape(-1)
+    n = len(flat)
     for a in range(0, (n + 3) // 4, _RAW_CHUNK):
         words = min(_RAW_CHUNK, (n + 3) // 4 - a)
         bits = rng.bit_generator.random_raw(words).view(np.uint16)[:n - 4 * a]
         flat[4 * a:4 * a + len(bits)] = bits  # then int64 × int64: faster than mixed types
-    idx = np.multiply(out, count, out=out)
-    np.right_shift(idx, 16, out=idx)
-    np.add(idx, offset, out=idx)
-    return idx
+    return out
+
+
+def _normal_quantiles() -> np.ndarray:
+    """The standard normal's 65,536 quantiles at (i + ½)/65,536, scaled to variance exactly 1:
+    a draw of 16 random bits picks one (the tails stop at ±4.32).
+    """
+    from scipy.special import ndtri
+
+    q = ndtri((np.arange(2**16) + 0.5) / 2**16)
+    q = (q - q[::-1]) / 2  # exactly symmetric: the noise has mean 0 to the last bit
+    return q / math.sqrt(float(np.mean(q * q)))
+
+
+_QUANTILES: np.ndarray | None = None
+
+
+def _noise(rng: np.random.Generator, out: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Standard normal noise into ``out`` (float64), ``index`` an int64 buffer of its shape: one of
+    the normal's 65,536 quantiles per element, picked by 16 random bits — five times faster than
+    ``standard_normal`` (the noise of a monthly simulation is the largest random stream), and
+    the same distribution for a payout simulation (quantiles exact to 2⁻¹⁶, tails cut at ±4.32σ).
+    """
+    global _QUANTILES
+    if _QUANTILES is None:
+        _QUANTILES = _normal_quantiles()
+    return np.take(_QUANTILES, _random_16(rng, index), out=out)
 
 
 def _inverse(order: np.ndarray) -> np.ndarray:
@@ -150,7 +183,7 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
         if gv is not None:
             v += gv.take(m.slot_effect, axis=1, out=tmp, mode="wrap")  # all in range
         if m.sd > 0:
-            z = rng.standard_normal(out=tmp)
+            z = _noise(rng, tmp, idx.reshape(c * M, N))  # the bootstrap is done with idx
             z *= m.sd
             v += z
         np.clip(v, m.lo, m.hi, out=v)
@@ -228,7 +261,7 @@ def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windo
             else:
                 sums += g.reshape(c, P, k, -1).sum(axis=2).take(m.slot_effect, axis=2, out=f)
         if m.sd > 0:
-            z = rng.standard_normal(out=buffer("noise", np.float64))
+            z = _noise(rng, buffer("noise", np.float64), buffer("noise.index", np.int64))
             scale = np.sqrt(counts, out=f)
             scale *= m.sd
             z *= scale
