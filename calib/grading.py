@@ -66,13 +66,23 @@ class Population:
         return self.__dict__["_rows_key"]
 
     @property
+    def status_key(self) -> int:
+        """A fingerprint of who is graded on which scorecard (status, scorecards, vetoes, people,
+        periods), hashed once: what a score change does not move (a KPI slider's re-run finds
+        the rows to grade, their groups and layout under it).
+        """
+        if "_status_key" not in self.__dict__:
+            self.__dict__["_status_key"] = hash((fingerprint(self.rated, self.lowest),
+                                                 array_key(self.card), self.rows_key))
+        return self.__dict__["_status_key"]
+
+    @property
     def key(self) -> int:
-        """A fingerprint of the rows (scores, status, scorecards, vetoes, people, periods),
-        hashed once per population: stage results are remembered under it.
+        """A fingerprint of the rows (scores and ``status_key``), hashed once per population:
+        stage results are remembered under it.
         """
         if "_key" not in self.__dict__:
-            self.__dict__["_key"] = hash((fingerprint(self.score, self.rated, self.lowest),
-                                          array_key(self.card), self.rows_key))
+            self.__dict__["_key"] = hash((fingerprint(self.score), self.status_key))
         return self.__dict__["_key"]
 
 
@@ -180,7 +190,7 @@ def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.n
     Each column is factorized once over all rows and the codes are combined as integers, so a
     1.2M-row population costs a few integer passes, not a factorize of text tuples.
     """
-    return remember(pop.memo, ("groups", tuple(by), fingerprint(rows)),
+    return remember(pop.memo, ("groups", tuple(by), pop.rows_key, array_key(rows)),
                     lambda: _compute_group_codes(pop, rows, by))
 
 
@@ -245,12 +255,15 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
              settings: ForcedDistribution | Cascade) -> _Ranking:
     ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows] for k in settings.ties.by]
     desc = [k.order == "desc" for k in settings.ties.by]
-    # groups, tie columns and people do not move with the scores: laid out once for re-runs
+    # groups, tie columns, people and group sizes do not move with the scores: laid out once
+    # for re-runs (the rows and codes are kept arrays, so their keys are hashed once)
+    rows_key = (json_key(settings.ties), pop.rows_key, array_key(rows), array_key(codes))
     layout = None if pop.memo is None else remember(
-        pop.memo, ("layout", json_key(settings.ties), fingerprint(rows, codes)),
-        lambda: group_layout(codes, ties, desc, pop.person[rows]))
+        pop.memo, ("layout", *rows_key), lambda: group_layout(codes, ties, desc, pop.person[rows]))
+    sizes = remember(pop.memo, ("group sizes", len(names), *rows_key),
+                     lambda: np.bincount(codes, minlength=len(names)))
     ranked = rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows], layout)
-    return _Ranking(ranked, rows[ranked.order], np.bincount(codes, minlength=len(names)))
+    return _Ranking(ranked, rows[ranked.order], sizes)
 
 
 def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarray,
@@ -310,9 +323,13 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
     assert settings is not None
     # which rows, which groups and their order do not depend on the ratios: kept for sliders
     key = ("forced", name, json_key(settings, exclude={"ratios", "method"}),
-           json_key(rule, include={"scorecards"}), pop.key)
-    by_threshold, rows, names, ranking = remember(
+           json_key(rule, include={"scorecards"}), pop.rows_key, array_key(rows))
+    # which rows go by threshold, which groups: the rows' status and columns decide, not
+    # the scores (a KPI slider keeps them); the ranking is kept per scores
+    by_threshold, rows, codes, names = remember(
         pop.memo, key, lambda: _forced_groups(pop, rows, settings))
+    ranking = remember(pop.memo, (*key, pop.key), lambda: (
+        _ranking(pop, rows, codes, names, settings) if len(rows) else None))
     if len(by_threshold):
         _by_threshold(pop, by_threshold, name, scale, out)
     if len(rows) == 0:
@@ -322,9 +339,9 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
 
 
 def _forced_groups(pop: Population, rows: np.ndarray, settings: ForcedDistribution
-                   ) -> tuple[np.ndarray, np.ndarray, list, _Ranking | None]:
-    """Rows of small groups graded by thresholds; the other rows, their groups' names and
-    their ranking.
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """Rows of small groups graded by thresholds; the other rows, their group codes and the
+    groups' names.
     """
     codes, names = _group_codes(pop, rows, settings.by)
     codes, names, by_threshold = _small_groups(pop, rows, codes, names, settings)
@@ -333,9 +350,7 @@ def _forced_groups(pop: Population, rows: np.ndarray, settings: ForcedDistributi
         rows, codes = rows[~by_threshold], codes[~by_threshold]
         codes, uniques = pd.factorize(codes)
         names = [names[u] for u in uniques]
-    if len(rows) == 0:
-        return threshold_rows, rows, names, None
-    return threshold_rows, rows, names, _ranking(pop, rows, codes, names, settings)
+    return threshold_rows, rows, codes, names
 
 
 def _by_threshold(pop: Population, rows: np.ndarray, name: str, scale: GradeScale,
@@ -455,7 +470,7 @@ def _grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
         rule = grading.rules[name]
         cards = [card_index[c] for c in rule.scorecards] if rule.scorecards else list(
             card_index.values())
-        rows = remember(pop.memo, ("rule rows", tuple(cards), pop.key), lambda cards=cards: (
+        rows = remember(pop.memo, ("rule rows", tuple(cards), pop.status_key), lambda cards=cards: (
             np.flatnonzero(pop.rated & ~pop.lowest) if set(cards) == set(card_index.values()) else
             np.flatnonzero(pop.rated & np.isin(pop.card, cards) & ~pop.lowest)))
         if rule.method == "thresholds":
