@@ -124,6 +124,17 @@ def remember(store: dict | None, key: tuple, compute: Callable[[], Any],
     return value
 
 
+def replace(store: dict, key: tuple, value: Any) -> None:
+    """Put ``value`` under ``key`` in place of what was there, counted and bounded as
+    ``remember`` counts (a slot that each re-run overwrites: the last run's result).
+    """
+    if key in store:
+        del store[key]
+        if isinstance(store, Memo):
+            store.bytes -= store.sizes.pop(key, 0)
+    remember(store, key, lambda: value)
+
+
 def remember_for(store: dict | None, owner: object, key: tuple, compute: Callable[[], Any]) -> Any:
     """``remember`` for a result derived from ``owner`` (an object, not an array): kept under
     the owner's identity, and found only while that very owner is the one asked about (an id

@@ -7,6 +7,8 @@ then added: the payout is a sum of integers, so totals are exact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -17,7 +19,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.memo import fingerprint, json_key, remember, remember_for
+from calib.memo import array_key, fingerprint, json_key, remember, remember_for, replace
 from calib.money import (
     PoolError,
     PoolGroups,
@@ -31,6 +33,26 @@ from calib.result import Lazy, Result
 from calib.streaks import Streaks
 
 
+class _RowsOf(Mapping):
+    """``values`` (arrays by name) on ``rows`` only, each taken when first read: a row-wise
+    component reads few or none of them.
+    """
+
+    def __init__(self, values: Mapping[str, np.ndarray], rows: np.ndarray):
+        self._values, self._rows, self._taken = values, rows, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._taken:
+            self._taken[name] = self._values[name][self._rows]
+        return self._taken[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 class _Context:
     """What a component reads: the population, grades, KPI/measure/section values, money unit."""
 
@@ -41,6 +63,26 @@ class _Context:
         self.policy = frame.policy
         self.read_grades = False
         """Set when a component reads the grades (its result then depends on them)."""
+
+    @classmethod
+    def of_rows(cls, c: _Context, rows: np.ndarray) -> _Context:
+        """``c`` on ``rows`` of its population only (a period population, no store): for
+        row-wise components, whose amount on a row depends on that row alone.
+        """
+        pop = c.pop
+        assert c.last is None
+
+        def column(name: str):
+            values = pop.column(name)
+            if isinstance(values, pd.Series):
+                return values.iloc[rows].reset_index(drop=True)
+            return np.asarray(values)[rows]
+
+        sub = Population(pop.person[rows], pop.period[rows], pop.period_label[rows],
+                         pop.score[rows], pop.rated[rows], pop.card[rows], pop.lowest[rows],
+                         pop.ids, column, pop.row_numbers[rows])
+        return cls(c.frame, sub, None, None if c._grades is None else c._grades[rows],
+                   _RowsOf(c.values, rows))
 
     @property
     def grades(self) -> np.ndarray | None:
@@ -317,29 +359,75 @@ def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,
     """One component's signed units per row: amount, condition, proration (``share``; None
     when nobody is prorated), rounding.
     """
-    spec = c.policy.pay
-    pop = c.pop
-
     def units() -> np.ndarray:
         if (isinstance(comp, P.GradeCoefficient) and comp.base.amount is not None
                 and comp.when is None and (share is None or not comp.prorate)):
-            return _grade_units(c, comp)
-        amount = component_amount(c, name, comp, rank)
-        if comp.when is not None:
-            # a condition on the data's columns: the same rows whatever the scores, kept
-            hit = remember(pop.memo, ("holds", json_key(comp.when), pop.rows_key),
-                           lambda: holds(comp.when, pop.column(comp.when.column)))
-            amount = np.where(hit, amount, 0.0)
-        if comp.prorate and share is not None:
-            amount = amount * share
-        applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
-        out = np.where(applies, to_units(amount, spec.unit, spec.rounding), 0)
-        return -out if comp.deduct else out
+            return _grade_units(c, comp)  # a lookup of the grade: nothing to gain below
+        if comp.row_wise and c.last is None and c.pop.memo is not None and c.pop.n >= DELTA_ROWS:
+            return _units_where_moved(c, name, comp, share, fixed_only)
+        return _units(c, name, comp, rank, share, fixed_only)
 
     if isinstance(comp, P.Award):  # reads the ranks
         return units()
+    spec = c.policy.pay
     return _remembered(c, ("component", name, json_key(comp), spec.unit, spec.rounding),
                        units, grades_key, comp.reads_grades)
+
+
+def _units(c: _Context, name: str, comp, rank: np.ndarray | None, share: np.ndarray | None,
+           fixed_only: np.ndarray) -> np.ndarray:
+    """One component's signed units on every row of ``c``'s population."""
+    spec = c.policy.pay
+    pop = c.pop
+    amount = component_amount(c, name, comp, rank)
+    if comp.when is not None:
+        # a condition on the data's columns: the same rows whatever the scores, kept
+        hit = remember(pop.memo, ("holds", json_key(comp.when), pop.rows_key),
+                       lambda: holds(comp.when, pop.column(comp.when.column)))
+        amount = np.where(hit, amount, 0.0)
+    if comp.prorate and share is not None:
+        amount = amount * share
+    applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
+    out = np.where(applies, to_units(amount, spec.unit, spec.rounding), 0)
+    return -out if comp.deduct else out
+
+
+DELTA_ROWS = 32_768
+"""From this many rows a re-run recomputes a row-wise component only on the rows whose score or
+grade moved (below it, every row costs less than finding them)."""
+DELTA_SHARE = 1 / 8
+"""... and when fewer than this share of the rows moved (else every row is computed again)."""
+
+
+def _units_where_moved(c: _Context, name: str, comp, share: np.ndarray | None,
+                       fixed_only: np.ndarray) -> np.ndarray:
+    """A row-wise component's units (``comp.row_wise``), given the last run's on the same rows:
+    only the rows whose score or grade moved are computed again (a KPI slider moves a few
+    hundred scores of 120,000, and the grades of a few hundred more); every row when many moved.
+    The last run's scores, grades and units are kept in one slot per component.
+    """
+    pop = c.pop
+    spec = c.policy.pay
+    grades = c._grades if comp.reads_grades else None
+    slot = ("units before", name, json_key(comp), spec.unit, spec.rounding, pop.status_key,
+            None if share is None else array_key(share), array_key(fixed_only))
+    before = pop.memo.get(slot)
+    out = None
+    if before is not None:
+        old_score, old_grades, old_units = before
+        moved = old_score.view(np.int64) != pop.score.view(np.int64)  # bit for bit: NaN too
+        if grades is not None:
+            moved |= old_grades != grades
+        rows = np.flatnonzero(moved)
+        if len(rows) < DELTA_SHARE * pop.n:
+            out = old_units.copy()
+            if len(rows):
+                out[rows] = _units(_Context.of_rows(c, rows), name, comp, None,
+                                   None if share is None else share[rows], fixed_only[rows])
+    if out is None:
+        out = _units(c, name, comp, None, share, fixed_only)
+    replace(pop.memo, slot, (pop.score, grades, out))
+    return out
 
 
 def _grade_units(c: _Context, comp: P.GradeCoefficient) -> np.ndarray:
@@ -406,6 +494,12 @@ def _pool_order(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray
     return order, group[order]
 
 
+def _score_weight(pop: Population, rows: np.ndarray) -> np.ndarray:
+    """The scores of ``rows`` as pool weights: a missing or negative score weighs 0."""
+    weight = pop.score[rows]  # a fresh array: clipped in place
+    return np.fmax(weight, 0.0, out=weight)  # fmax: NaN → 0
+
+
 def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:
     """R33: the pool shared per period (and per ``by`` group) to the unit, exactly."""
     unit = c.policy.pay.unit
@@ -431,8 +525,7 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
         if pool.coefficients:
             weight = weight * c.grade_table(pool.coefficients, rows)
     if pool.use_score:  # ``weight`` is a fresh array: scaled in place
-        weight *= remember(pop.kept, ("score weight", pool.by),
-                           lambda: np.maximum(np.nan_to_num(pop.score[rows]), 0.0))
+        weight *= remember(pop.kept, ("score weight", pool.by), lambda: _score_weight(pop, rows))
     if pool.cap is None and pool.floor is None:
         out[rows] = allocate_pools(groups, pool_units, weight)
         return out

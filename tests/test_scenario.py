@@ -297,3 +297,35 @@ def test_sections_recombined_only_where_points_moved(name, monkeypatch) -> None:
         scenario = moved
         assert_same(scenario.result, calib.run(scenario.policy, folder), f"{name} {p.path}")
     assert calls
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_pay_recomputed_only_where_scores_or_grades_moved(name, monkeypatch) -> None:
+    """On large data a re-run recomputes a row-wise pay component only on the rows whose score
+    or grade moved; forced on for the examples' size, every table after each move (KPI numbers,
+    grade thresholds and ratios, money) equals a fresh run's."""
+    import calib.payout
+
+    policy = calib.load_policy(DATASETS / name / "policy.yaml")
+    if policy.pay is None or policy.pay.on != "period" or not any(
+            c.row_wise for c in policy.pay.components.values()):
+        pytest.skip("no row-wise pay component on the period rows")
+    monkeypatch.setattr(calib.payout, "DELTA_ROWS", 0)
+    monkeypatch.setattr(calib.payout, "DELTA_SHARE", 1.0)  # even when most rows moved
+    subsets = []
+    real = calib.payout._Context.of_rows
+    monkeypatch.setattr(calib.payout._Context, "of_rows",
+                        classmethod(lambda cls, c, rows: subsets.append(len(rows))
+                                    or real(c, rows)))
+    data = calib.load_data(DATASETS / name, policy)
+    scenario = Scenario(policy, data)
+    kpi = [p for p in policy.params() if p.path.startswith("kpis.") and p.value][:2]
+    moves = [{p.path: p.value * f} for f in (1.01, 1.03) for p in kpi] + _moves(policy)
+    for change in moves:
+        try:
+            moved = scenario.with_params(change)
+        except calib.PolicyError:
+            continue  # out of the declared range or breaking an order: another value
+        assert_same(moved.result, calib.run(moved.policy, data), f"{name} {change}")
+        scenario = moved
+    assert subsets and min(subsets) < scenario._frame.n

@@ -55,15 +55,30 @@ class _Component(Strict):
         """
         return False
 
+    @property
+    def row_wise(self) -> bool:
+        """Whether a row's amount depends on that row alone (its score, grade and data columns,
+        not a KPI's values, other rows or events): a re-run then recomputes it only on the rows
+        whose score or grade moved.
+        """
+        return False
 
-class Fixed(_Component):
+
+class _RowWise(_Component):
+    @property
+    def row_wise(self) -> bool:
+        """A row's own score, grade and data columns decide its amount."""
+        return True
+
+
+class Fixed(_RowWise):
     """R34: a fixed part of pay (base 800, post pay by level, allowance, full attendance 50)."""
 
     kind: Literal["fixed"]
     base: Amount
 
 
-class ScorePercent(_Component):
+class ScorePercent(_RowWise):
     """R11: base × score / 100 (750 × score%: score 50 → 375), optionally capped at ``max_percent``."""
 
     kind: Literal["score_percent"]
@@ -78,7 +93,7 @@ class ScoreBand(Strict):
     share: Ratio
 
 
-class ScoreBands(_Component):
+class ScoreBands(_RowWise):
     """R28: score bands → share of performance pay (100 → 100%, [95, 100) → 95%, …), with a floor
     share per group (frontline never below 75%).
     """
@@ -102,7 +117,7 @@ class ScoreBands(_Component):
         return self
 
 
-class GradeCoefficient(_Component):
+class GradeCoefficient(_RowWise):
     """R27: base × the coefficient of the person's grade (A+ 1.2, A 1.1, B 1.0, C 0.8, C− 0.5)."""
 
     kind: Literal["grade_coefficient"]
@@ -126,7 +141,7 @@ class PerUnit(_Component):
     max: Money | None = None
 
 
-class PointsBelow(_Component):
+class PointsBelow(_RowWise):
     """R29: ``rate`` per score point below ``threshold`` (2 yuan per point below 85)."""
 
     kind: Literal["points_below"]
