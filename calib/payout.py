@@ -76,7 +76,7 @@ class _Context:
             values = pop.column(name)
             if isinstance(values, pd.Series):
                 return values.iloc[rows].reset_index(drop=True)
-            return np.asarray(values)[rows]
+            return values[rows]  # an array or a Categorical, as the whole column is
 
         sub = Population(pop.person[rows], pop.period[rows], pop.period_label[rows],
                          pop.score[rows], pop.rated[rows], pop.card[rows], pop.lowest[rows],
