@@ -265,7 +265,9 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
         pop.memo, ("layout", *rows_key), lambda: group_layout(codes, ties, desc, pop.person[rows]))
     sizes = remember(pop.memo, ("group sizes", len(names), *rows_key),
                      lambda: np.bincount(codes, minlength=len(names)))
-    ranked = rank_in_groups(codes, pop.score[rows], ties, desc, pop.person[rows], layout)
+    # with a layout the people's order is in it: no need to gather them again
+    person = pop.person[rows] if layout is None else layout.person
+    ranked = rank_in_groups(codes, pop.score[rows], ties, desc, person, layout)
     return _Ranking(ranked, rows[ranked.order], sizes)
 
 

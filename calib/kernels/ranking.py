@@ -72,6 +72,8 @@ class Layout:
     line: np.ndarray
     column: np.ndarray
     sizes: np.ndarray
+    person: np.ndarray
+    """The rows' person codes, by row (the last tie-breaker)."""
 
     @property
     def starts(self) -> np.ndarray:
@@ -107,7 +109,7 @@ def group_layout(group: np.ndarray, ties: list[np.ndarray], tie_desc: list[bool]
     order = np.lexsort([*keys, group])
     line = group[order]
     starts = np.cumsum(sizes) - sizes
-    return Layout(order, line, np.arange(len(order)) - starts[line], sizes)
+    return Layout(order, line, np.arange(len(order)) - starts[line], sizes, person)
 
 
 def _ranked_in_layout(layout: Layout, rounded: np.ndarray) -> Ranked:
