@@ -26,9 +26,6 @@ class CardOutput:
 
     n: int
     base: np.ndarray = field(init=False)
-    added: np.ndarray = field(init=False)
-    deducted: np.ndarray = field(init=False)
-    bonus: np.ndarray = field(init=False)
     score: np.ndarray = field(init=False)
     capped: np.ndarray = field(init=False)
     vetoed: LabelColumn = field(init=False)
@@ -37,11 +34,23 @@ class CardOutput:
     adjustment_flags: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
-        for name in ("base", "added", "deducted", "bonus", "score"):
-            setattr(self, name, np.full(self.n, np.nan))
+        self.base = np.full(self.n, np.nan)
+        self.score = np.full(self.n, np.nan)
         self.capped = np.zeros(self.n, dtype=bool)
         self.vetoed = LabelColumn(self.n)
         self.lowest_grade = np.zeros(self.n, dtype=bool)
+
+    def _part(self, name: str) -> np.ndarray:
+        """A part only some scorecards have, all NaN until one writes it (made when first
+        read: a scheme without adjustments or bonus points re-scores without them).
+        """
+        if name not in self.__dict__:
+            self.__dict__[name] = np.full(self.n, np.nan)
+        return self.__dict__[name]
+
+    added = property(lambda self: self._part("added"), doc="Points added by events (R15).")
+    deducted = property(lambda self: self._part("deducted"), doc="Points deducted by events (R15).")
+    bonus = property(lambda self: self._part("bonus"), doc="Bonus points after scoring (R17).")
 
 
 def assign_cards(frame: Frame) -> np.ndarray:
