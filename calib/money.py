@@ -151,7 +151,7 @@ def _extra_units(groups: PoolGroups, key: np.ndarray, left: np.ndarray) -> np.nd
     cut = (cum < left[:, None]).sum(axis=1)  # the bucket where the count reaches left
     before = np.where(cut > 0, cum[np.arange(n_groups), np.maximum(cut - 1, 0)], 0)
     cut = np.where(left > 0, cut, -1)
-    row_cut = cut[group]
+    row_cut = groups.spread(cut)
     extra = bucket < row_cut
     edge = np.flatnonzero(bucket == row_cut)
     if len(edge):
@@ -208,12 +208,19 @@ class PoolGroups:
         return cls(group, n_groups, count, bits, group << bits, starts)
 
     def sums(self, values: np.ndarray) -> np.ndarray:
-        """The sum of ``values`` in each group, for whole numbers (exact in any order): one
-        pass over contiguous groups when the rows come group by group.
+        """The sum of ``values`` in each group: one pass over contiguous groups when the rows
+        come group by group (numpy's blocked summation, as ``values.sum()`` adds a group), else
+        in row order. Whole numbers are exact either way.
         """
         if self.starts is not None:
             return np.add.reduceat(values, self.starts)
         return np.bincount(self.group, weights=values, minlength=self.n_groups)
+
+    def spread(self, values: np.ndarray) -> np.ndarray:
+        """Each group's value (one per group) on each of its rows."""
+        if self.starts is not None:
+            return np.repeat(values, self.count)
+        return values[self.group]
 
 
 def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int, weights: np.ndarray
@@ -225,16 +232,16 @@ def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int, weights: np.
     code per row, or the same prepared by ``PoolGroups.of`` when the rows are shared again.
     """
     groups = group if isinstance(group, PoolGroups) else PoolGroups.of(group)
-    group, n_groups = groups.group, groups.n_groups
+    group = groups.group
     w = np.asarray(weights, dtype=np.float64)
     if len(group) == 0:
         return np.zeros(0, dtype=np.int64)
-    total = np.bincount(group, weights=w, minlength=n_groups)
+    total = groups.sums(w)
     if not (w >= 0).all() or not np.isfinite(total).all():
         raise PoolError("pool weights must be finite and not negative")
     if (total > 0).all():
         share = pool_units * w
-        share /= total[group]
+        share /= groups.spread(total)
     else:
         equal = total[group] == 0  # nobody in the group has weight: equal shares
         share = np.where(equal, pool_units / np.maximum(groups.count[group], 1),

@@ -115,15 +115,13 @@ class _Context:
                 "fix": f"add it under {path}.amounts ({', '.join(amount.amounts)})"}))
         return np.nan_to_num(mapped)
 
-    def grade_table(self, table: dict[str, float], rows: np.ndarray | None = None) -> np.ndarray:
-        """Per row (of ``rows`` only, when given), the table's value for the row's grade (0
-        where not graded).
-        """
+    def grade_table(self, table: dict[str, float]) -> np.ndarray:
+        """Per row, the table's value for the row's grade (0 where not graded); a fresh array."""
         names = self.policy.grading.scale.names() if self.policy.grading else []
         lookup = np.array([table.get(n, 0.0) for n in names] + [0.0])
         if self.grades is None:
-            return np.zeros(self.pop.n if rows is None else len(rows))
-        return lookup[self.grades if rows is None else self.grades[rows]]  # −1 takes the last, 0
+            return np.zeros(self.pop.n)
+        return lookup[self.grades]  # −1 (not graded) takes the last entry, 0
 
 
 def _by_value(pop: Population, column: str, table: dict[str, float], missing: float | None
@@ -494,10 +492,9 @@ def _pool_order(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray
     return order, group[order]
 
 
-def _score_weight(pop: Population, rows: np.ndarray) -> np.ndarray:
-    """The scores of ``rows`` as pool weights: a missing or negative score weighs 0."""
-    weight = pop.score[rows]  # a fresh array: clipped in place
-    return np.fmax(weight, 0.0, out=weight)  # fmax: NaN → 0
+def _score_weight(pop: Population) -> np.ndarray:
+    """The scores as pool weights: a missing or negative score weighs 0."""
+    return np.fmax(pop.score, 0.0)  # fmax: NaN → 0
 
 
 def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:
@@ -513,19 +510,20 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     group = groups.group
     pool_units = int(to_units(np.array([pool.amount]), unit)[0])
     out = np.zeros(pop.n, dtype=np.int64)
-    # each pool row's weight, in the order of ``rows``
+    # each row's weight (base × coefficient × score), in the data's order — passes over the
+    # rows as they lie, then one gather into the order of ``rows``
     if pool.base.amount is not None and pool.coefficients:
-        weight = c.grade_table(pool.coefficients, rows)
+        weight = c.grade_table(pool.coefficients)
         weight *= float(pool.base.amount)
+    elif pool.base.amount is not None:
+        weight = np.full(pop.n, float(pool.base.amount))
+    elif pool.coefficients:
+        weight = c.amount(pool.base, "pay.pool.base") * c.grade_table(pool.coefficients)
     else:
-        if pool.base.amount is not None:
-            weight = np.full(len(rows), float(pool.base.amount))
-        else:
-            weight = c.amount(pool.base, "pay.pool.base")[rows]
-        if pool.coefficients:
-            weight = weight * c.grade_table(pool.coefficients, rows)
+        weight = np.array(c.amount(pool.base, "pay.pool.base"), dtype=np.float64)
     if pool.use_score:  # ``weight`` is a fresh array: scaled in place
-        weight *= remember(pop.kept, ("score weight", pool.by), lambda: _score_weight(pop, rows))
+        weight *= remember(pop.kept, ("score weight",), lambda: _score_weight(pop))
+    weight = weight[rows]
     if pool.cap is None and pool.floor is None:
         out[rows] = allocate_pools(groups, pool_units, weight)
         return out
