@@ -276,8 +276,11 @@ def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarr
             out: Grades, ranking: _Ranking, extra: dict | None = None) -> None:
     """Give ``rows`` (ranked in their groups by ``ranking``) grades by the groups' quotas."""
     ranked, idx, sizes = ranking.ranked, ranking.idx, ranking.sizes
-    quotas = apportion(sizes, ratio_rows, settings.method)
-    plain = quota_grades(ranked, quotas)
+    # the quotas and the grades by place follow from the groups' sizes and the ratios alone
+    # (rows sorted group by group, in code order): kept while a KPI slider moves the scores
+    quotas, plain = remember(
+        pop.memo, ("quotas", settings.method, array_key(sizes), fingerprint(ratio_rows)),
+        lambda: _quotas_and_places(ranked, sizes, ratio_rows, settings.method))
     grade = shared_ties(ranked, plain) if settings.ties.rule == "share_better" else plain
     out.grade[idx] = grade
 
@@ -292,6 +295,15 @@ def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarr
     out.later(details)
     out.quotas.append(Lazy(lambda: _quota_table(pop, idx, ranked.group, grade, sizes, quotas,
                                                 ratio_rows, names, scale, rule_name, extra)))
+
+
+def _quotas_and_places(ranked: Ranked, sizes: np.ndarray, ratio_rows: np.ndarray, method: str
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's quota per grade, and the grade of each place in rank order (ties not
+    shared).
+    """
+    quotas = apportion(sizes, ratio_rows, method)
+    return quotas, quota_grades(ranked, quotas)
 
 
 def _quota_table(pop: Population, idx: np.ndarray, group: np.ndarray, grade: np.ndarray,
