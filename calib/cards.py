@@ -147,7 +147,7 @@ def run_card(frame: Frame, card_name: str, card: Scorecard, rows: np.ndarray, ro
     """Apply one scorecard's steps to its rows (``root`` is the root's value for every row)."""
     base = root[rows]
     out.base[rows] = base
-    score = base.copy()
+    score = base  # the steps below make new arrays (``base`` is not changed)
     if card.adjustments is not None:
         plus, minus, flags = _adjustments(frame, card.adjustments)
         out.added[rows], out.deducted[rows] = plus[rows], minus[rows]

@@ -125,10 +125,12 @@ def score_stage(frame: Frame, rows=None) -> Scored:
     measures, points, sections = (rows or score_rows)(frame)
     out = CardOutput(frame.n)
     names = list(policy.scorecards)
+    card_rows = remember(frame.memo, ("card rows", *key), lambda: [
+        np.flatnonzero((card == i) & eligible) for i in range(len(names))])
     team_cards = []
     for i, name in enumerate(names):
         sc = policy.scorecards[name]
-        rows = np.flatnonzero((card == i) & eligible)
+        rows = card_rows[i]
         if sc.team is not None:
             team_cards.append((i, name, sc, rows))
             continue
