@@ -56,3 +56,24 @@ def _apply() -> bool:
     mallopt.restype = ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+CHUNK = 8 * 2**20
+"""Size of each block ``prefault`` takes (below ``MMAP_THRESHOLD``: from the heap)."""
+
+
+def prefault(nbytes: int) -> None:
+    """Take about ``nbytes`` of memory from the system at once, write it and free it: with the
+    thresholds raised it stays in the process, so the first re-runs of a session (while a
+    scenario's memo of stage results grows to its budget) reuse it instead of faulting in new
+    pages one by one. At most half of ``TRIM_THRESHOLD`` (freed memory past it goes back to the
+    system anyway); does nothing unless ``keep_freed_memory`` is in effect.
+    """
+    if not keep_freed_memory():
+        return
+    import numpy as np
+
+    nbytes = min(max(0, nbytes), TRIM_THRESHOLD // 2)
+    blocks = [np.ones(CHUNK, dtype=np.uint8) for _ in range(nbytes // CHUNK)]
+    del blocks
+

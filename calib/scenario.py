@@ -16,7 +16,7 @@ from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
 from calib.memo import Memo
-from calib.memory import keep_freed_memory
+from calib.memory import keep_freed_memory, prefault
 from calib.policy.model import Policy
 from calib.result import Result
 from calib.score import score_rows
@@ -47,7 +47,8 @@ class Scenario:
             keep_freed_memory()  # re-runs reuse freed memory instead of faulting in new pages
             _frame = build_frame(policy, load_data(data, policy))
         self._frame = _frame.under(policy)
-        if self._frame.memo is None:
+        fresh = self._frame.memo is None
+        if fresh:
             self._frame.memo = Memo.for_rows(self._frame.n)
         self._cache: dict = {} if _cache is None else _cache
         start = time.perf_counter()
@@ -61,6 +62,9 @@ class Scenario:
         self._scored = (parts, scored)
         self.result: Result = grade_and_pay_stage(scored, self._frame)
         self.seconds = time.perf_counter() - start
+        if fresh:  # the memo's budget and a re-run's temporaries, faulted in once now rather
+            # than page by page over the session's first moves
+            prefault(2 * self._frame.memo.budget)
 
     def _rows(self, frame: Frame) -> tuple[dict, dict, dict]:
         return score_rows(frame, self._cache)
