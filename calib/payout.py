@@ -30,6 +30,7 @@ from calib.money import (
 )
 from calib.policy import pay as P
 from calib.result import Lazy, Result
+from calib.score import differ
 from calib.streaks import Streaks
 
 
@@ -413,7 +414,7 @@ def _units_where_moved(c: _Context, name: str, comp, share: np.ndarray | None,
     out = None
     if before is not None:
         old_score, old_grades, old_units = before
-        moved = old_score.view(np.int64) != pop.score.view(np.int64)  # bit for bit: NaN too
+        moved = differ(pop.score, old_score)
         if grades is not None:
             moved |= old_grades != grades
         rows = np.flatnonzero(moved)

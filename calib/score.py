@@ -224,7 +224,7 @@ def _sections_where_moved(frame: Frame, points: dict[str, np.ndarray],
         if old is None or len(old) != frame.n:
             return _sections_blocked(frame, points)
         if old is not new:
-            moved |= _differ(new, old)
+            moved |= differ(new, old)
     rows = np.flatnonzero(moved)
     if len(rows) * 8 >= frame.n:
         return _sections_blocked(frame, points)
@@ -236,7 +236,7 @@ def _sections_where_moved(frame: Frame, points: dict[str, np.ndarray],
     return out
 
 
-def _differ(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+def differ(new: np.ndarray, old: np.ndarray) -> np.ndarray:
     """Where two float columns differ, NaN equal to NaN: bit for bit in one pass (a −0 in place
     of a 0 counts as a change, which only means one more row combined again).
     """
