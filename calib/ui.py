@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from calib import charts
+from calib.columns import coded
 from calib.errors import CalibError, PolicyError
 from calib.memo import array_key, json_key
 from calib.policy.model import Policy
@@ -183,23 +184,12 @@ def moved_table(before: Scenario, after: Scenario, top: int = 15) -> tuple[pd.Da
     """The rows whose grade changed between two scenarios (largest score change first, at most
     ``top``) and the number of rows that moved up, down or kept their grade.
     """
-    b, a = before.result.grades, after.result.grades
-    if b is None or a is None:
-        return pd.DataFrame(), {}
+    if before.result.arrays.get("grade") is None or after.result.arrays.get("grade") is None:
+        return pd.DataFrame(), {}  # a side without grading (read from the arrays: no table built)
     names = after.policy.grading.scale.names() if after.policy.grading else []
-    rank = {g: i for i, g in enumerate(names)}
-    m = b[["id", "period", "score", "grade"]].merge(a[["id", "period", "score", "grade"]],
-                                                   on=["id", "period"], suffixes=(" before", " after"))
-    rb = m["grade before"].astype(object).map(rank)
-    ra = m["grade after"].astype(object).map(rank)
-    up = (ra < rb).to_numpy()
-    down = (ra > rb).to_numpy()
-    other = (rb.isna() != ra.isna()).to_numpy()
-    summary = {"up": int(up.sum()), "down": int(down.sum()), "other": int(other.sum()),
-               "same": int(len(m) - up.sum() - down.sum() - other.sum())}
-    moved = m[up | down | other].copy()
-    moved["move"] = np.select([up[up | down | other], down[up | down | other]], ["↑ up", "↓ down"],
-                              "graded on one side")
+    found = _moves_by_row(before, after, names)
+    moved, up, down, summary = found if found is not None else _moves_by_merge(before, after, names)
+    moved["move"] = np.select([up, down], ["↑ up", "↓ down"], "graded on one side")
     moved["score change"] = (moved["score after"] - moved["score before"]).round(2)
     moved["_size"] = moved["score change"].abs()
     moved = moved.sort_values(["_size", "score after"], ascending=False).head(top).drop(columns="_size")
@@ -209,6 +199,60 @@ def moved_table(before: Scenario, after: Scenario, top: int = 15) -> tuple[pd.Da
     for col in ("score before", "score after"):
         moved[col] = moved[col].round(2)
     return moved.reset_index(drop=True), summary
+
+
+def _moves(rb: np.ndarray, ra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """From each row's grade rank before and after (NaN: not graded): who moved up, down or was
+    graded on one side only, and how many of each (and the same).
+    """
+    up, down = ra < rb, ra > rb
+    other = np.isnan(rb) != np.isnan(ra)
+    summary = {"up": int(up.sum()), "down": int(down.sum()), "other": int(other.sum()),
+               "same": int(len(ra) - up.sum() - down.sum() - other.sum())}
+    return up, down, other, summary
+
+
+def _moves_by_merge(before: Scenario, after: Scenario, names: list[str]) -> tuple:
+    """The moved rows from the two grades tables matched on (id, period)."""
+    rank = {g: i for i, g in enumerate(names)}
+    b, a = before.result.grades, after.result.grades
+    m = b[["id", "period", "score", "grade"]].merge(a[["id", "period", "score", "grade"]],
+                                                   on=["id", "period"], suffixes=(" before", " after"))
+    rb = m["grade before"].astype(object).map(rank).to_numpy(dtype=np.float64, na_value=np.nan)
+    ra = m["grade after"].astype(object).map(rank).to_numpy(dtype=np.float64, na_value=np.nan)
+    up, down, other, summary = _moves(rb, ra)
+    keep = up | down | other
+    return m[keep].copy(), up[keep], down[keep], summary
+
+
+def _moves_by_row(before: Scenario, after: Scenario, names: list[str]) -> tuple | None:
+    """The same from the grading stage's arrays, when both scenarios grade the same period rows
+    of the same data (a slider's scenarios): no table is built or merged, only the moved rows
+    are written out. None otherwise.
+    """
+    b, a = before.result.arrays, after.result.arrays
+    fb, fa = before._frame, after._frame
+    if (b.get("graded_on") != "period" or a.get("graded_on") != "period"
+            or fb.person is not fa.person or fb.period is not fa.period
+            or len(b.get("grade", ())) != fa.n or len(a.get("grade", ())) != fa.n):
+        return None
+    rank = {g: i for i, g in enumerate(names)}
+
+    def ranks(arrays: dict) -> np.ndarray:
+        table = np.array([rank.get(g, np.nan) for g in arrays["grade_names"]] + [np.nan])
+        return table[arrays["grade"]]  # −1 (not graded) takes the last entry, NaN
+
+    up, down, other, summary = _moves(ranks(b), ranks(a))
+    rows = np.flatnonzero(up | down | other)
+    moved = pd.DataFrame({
+        "id": coded(fa.id_categories, fa.person[rows]),
+        "period": fa.period_labels[rows],
+        "score before": before._scored[1].out.score[rows],
+        "grade before": coded(b["grade_names"], b["grade"][rows]),
+        "score after": after._scored[1].out.score[rows],
+        "grade after": coded(a["grade_names"], a["grade"][rows]),
+    })
+    return moved, up[rows], down[rows], summary
 
 
 def quota_table(result: Any, period: str | None = None, rule: str | None = None) -> pd.DataFrame:

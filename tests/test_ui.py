@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 import calib
 from calib import ui
 from calib.policy.paths import Param
+from calib.scenario import Scenario
+
+DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 
 THRESHOLD = "grading.scale.grades[1].min"
 
@@ -157,3 +163,31 @@ def test_suggested_bell_adds_up(gas: calib.Scenario) -> None:
     target = ui.suggest_target(gas.policy)
     assert list(target) == gas.policy.grading.scale.names()
     assert sum(target.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", ["gas_cs", "ecommerce_cs", "safety", "call_centre"])
+def test_who_moved_from_the_arrays_equals_matching_the_tables(name, monkeypatch) -> None:
+    """The slider's "who moved" table, read from the grading stage's arrays, is the one that
+    matching the two grades tables on (id, period) gives: same rows, order, columns and counts."""
+    U = ui
+    policy = calib.load_policy(DATASETS / name / "policy.yaml")
+    start = Scenario(policy, DATASETS / name)
+    params = [p for p in policy.params() if p.role in ("threshold", "points")][:4]
+    assert params
+    shown = 0
+    for p in params:
+        try:
+            moved = start.with_params({p.path: p.value + (5 if p.role == "points" else 0.05)})
+        except calib.PolicyError:
+            continue
+        fast, counts = U.moved_table(start, moved, top=50)
+        names = moved.policy.grading.scale.names()
+        assert U._moves_by_row(start, moved, names) is not None
+        monkeypatch.setattr(U, "_moves_by_row", lambda *a: None)  # the general path
+        slow, slow_counts = U.moved_table(start, moved, top=50)
+        monkeypatch.undo()
+        assert counts == slow_counts, p.path
+        pd.testing.assert_frame_equal(fast.astype(str), slow.astype(str), obj=p.path)
+        assert sum(counts.values()) == len(moved.result.grades)
+        shown += len(fast)
+    assert shown  # some move changed somebody's grade
