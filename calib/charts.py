@@ -238,11 +238,12 @@ def grade_distribution(result: Result, target: Mapping[str, float] | None = None
     """
     policy = result.policy
     scale = _grades(policy)
-    if result.grades is None:
-        raise CalibError("the result has no grades")
-    g = _periods(result.grades, period)
-    graded = g["grade"].dropna().astype(str)
-    counts = graded.value_counts()
+    if period is None and result.arrays.get("grade") is not None:
+        counts = result.grade_counts()  # from the grading stage's arrays: no table built
+    else:
+        if result.grades is None:
+            raise CalibError("the result has no grades")
+        counts = _periods(result.grades, period)["grade"].dropna().astype(str).value_counts()
     data = scale[["grade", "label", "display", "order"]].copy()
     data["count"] = data["grade"].map(counts).fillna(0).astype(int)
     total = int(data["count"].sum())

@@ -24,6 +24,7 @@ import altair as alt
 import ipywidgets as w
 import numpy as np
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from calib import charts
 from calib.columns import coded
@@ -656,11 +657,12 @@ class Dashboard:
 
     def _update(self, scenario: Scenario) -> None:
         drawn, self._drawn = self._drawn, self._chart_inputs(scenario)
-        for name, chart in self._charts(scenario, skip=[
-                k for k in self.charts if drawn.get(k) == self._drawn[k]]).items():
-            if name in self.charts:
-                # the same chart functions already made a valid spec at start-up; a redraw sends
-                # the new spec without Altair's JSON-schema check, which took most of a redraw
-                self.charts[name].spec = chart.to_dict(validate=False)
+        skip = [k for k in self.charts if drawn.get(k) == self._drawn[k]]
+        # the same chart functions already made valid specs at start-up: a redraw builds and
+        # sends the new spec without Altair's JSON-schema checks, which took most of a redraw
+        with debug_mode(False):
+            for name, chart in self._charts(scenario, skip=skip).items():
+                if name in self.charts:
+                    self.charts[name].spec = chart.to_dict(validate=False)
         self._tables(scenario)
 
