@@ -60,7 +60,11 @@ class Population:
 
     @property
     def rows_key(self) -> int:
-        """A fingerprint of who and when the rows are (people, periods), hashed once."""
+        """A fingerprint of who and when the rows are (people, periods), hashed once (0 when
+        there is no store: a plain run remembers nothing, so it hashes nothing).
+        """
+        if self.memo is None:
+            return 0
         if "_rows_key" not in self.__dict__:
             self.__dict__["_rows_key"] = hash((array_key(self.person), array_key(self.period)))
         return self.__dict__["_rows_key"]
@@ -69,8 +73,10 @@ class Population:
     def status_key(self) -> int:
         """A fingerprint of who is graded on which scorecard (status, scorecards, vetoes, people,
         periods), hashed once: what a score change does not move (a KPI slider's re-run finds
-        the rows to grade, their groups and layout under it).
+        the rows to grade, their groups and layout under it). 0 when there is no store.
         """
+        if self.memo is None:
+            return 0
         if "_status_key" not in self.__dict__:
             self.__dict__["_status_key"] = hash((fingerprint(self.rated, self.lowest),
                                                  array_key(self.card), self.rows_key))
@@ -79,8 +85,10 @@ class Population:
     @property
     def key(self) -> int:
         """A fingerprint of the rows (scores and ``status_key``), hashed once per population:
-        stage results are remembered under it.
+        stage results are remembered under it. 0 when there is no store.
         """
+        if self.memo is None:
+            return 0
         if "_key" not in self.__dict__:
             self.__dict__["_key"] = hash((fingerprint(self.score), self.status_key))
         return self.__dict__["_key"]
@@ -187,13 +195,23 @@ def column_codes(values: object) -> tuple[np.ndarray, np.ndarray]:
     return np.where(codes < 0, len(names) - 1, codes).astype(np.int64), names
 
 
+def _key(pop: Population, array: np.ndarray, kept: bool = True) -> int:
+    """A memo key for ``array``'s contents when ``pop`` has a store (0 otherwise: a plain run
+    remembers nothing, so it hashes nothing). ``kept``: the array is never changed in place, so
+    its key is hashed once per array (``array_key``); else the contents are hashed each time.
+    """
+    if pop.memo is None:
+        return 0
+    return array_key(array) if kept else fingerprint(array)
+
+
 def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.ndarray, list]:
     """Group code per row in ``rows`` (period × the ``by`` columns) and each group's name.
 
     Each column is factorized once over all rows and the codes are combined as integers, so a
     1.2M-row population costs a few integer passes, not a factorize of text tuples.
     """
-    return remember(pop.memo, ("groups", tuple(by), pop.rows_key, array_key(rows)),
+    return remember(pop.memo, ("groups", tuple(by), pop.rows_key, _key(pop, rows)),
                     lambda: _compute_group_codes(pop, rows, by))
 
 
@@ -260,7 +278,7 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     desc = [k.order == "desc" for k in settings.ties.by]
     # groups, tie columns, people and group sizes do not move with the scores: laid out once
     # for re-runs (the rows and codes are kept arrays, so their keys are hashed once)
-    rows_key = (json_key(settings.ties), pop.rows_key, array_key(rows), array_key(codes))
+    rows_key = (json_key(settings.ties), pop.rows_key, _key(pop, rows), _key(pop, codes))
     layout = None if pop.memo is None else remember(
         pop.memo, ("layout", *rows_key), lambda: group_layout(codes, ties, desc, pop.person[rows]))
     sizes = remember(pop.memo, ("group sizes", len(names), *rows_key),
@@ -279,7 +297,7 @@ def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarr
     # the quotas and the grades by place follow from the groups' sizes and the ratios alone
     # (rows sorted group by group, in code order): kept while a KPI slider moves the scores
     quotas, plain = remember(
-        pop.memo, ("quotas", settings.method, array_key(sizes), fingerprint(ratio_rows)),
+        pop.memo, ("quotas", settings.method, _key(pop, sizes), _key(pop, ratio_rows, kept=False)),
         lambda: _quotas_and_places(ranked, sizes, ratio_rows, settings.method))
     grade = shared_ties(ranked, plain) if settings.ties.rule == "share_better" else plain
     out.grade[idx] = grade
@@ -340,7 +358,7 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
     assert settings is not None
     # which rows, which groups and their order do not depend on the ratios: kept for sliders
     key = ("forced", name, json_key(settings, exclude={"ratios", "method"}),
-           json_key(rule, include={"scorecards"}), pop.rows_key, array_key(rows))
+           json_key(rule, include={"scorecards"}), pop.rows_key, _key(pop, rows))
     # which rows go by threshold, which groups: the rows' status and columns decide, not
     # the scores (a KPI slider keeps them); the ranking is kept per scores
     by_threshold, rows, codes, names = remember(
@@ -384,7 +402,7 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     leaders = np.flatnonzero((pop.card == card_index[settings.leaders]) & (out.grade >= 0))
     # who leads whom, the teams and their ranking do not depend on the grades: kept for sliders
     key = ("cascade", name, json_key(settings, exclude={"ratios", "method", "ties"}),
-           pop.rows_key, fingerprint(leaders, rows))
+           pop.rows_key, 0 if pop.memo is None else fingerprint(leaders, rows))
     teams = remember(pop.memo, key, lambda: _cascade_teams(pop, rows, leaders, settings))
     ranking = remember(pop.memo, (*key, json_key(settings.ties), pop.key), lambda: (
         _ranking(pop, teams.rows, teams.codes, teams.names, settings)

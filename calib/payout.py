@@ -504,7 +504,8 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     pop = c.pop
     # the rated rows in pool order: the same for every score that rates the same rows
     rows, groups = remember(pop.kept, ("pool rows", pool.by), lambda: remember(
-        pop.memo, ("pool rows", pool.by, pop.rows_key, fingerprint(pop.rated)),
+        pop.memo, ("pool rows", pool.by, pop.rows_key,
+                   0 if pop.memo is None else fingerprint(pop.rated)),
         lambda: _pool_rows(pop, pool.by)))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)

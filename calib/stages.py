@@ -131,6 +131,11 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
 
         ppop, last = population(frame, result, policy.pay.on, card, out, rated, cache)
         same = gpop is not None and policy.pay.on == policy.grading.on
+        if ppop.kept is None:
+            grades_key = None  # no store: nothing is remembered, so the grades are not hashed
+        elif gpop is None:
+            grades_key = "no grading"
+        else:
+            grades_key = g.key if same else "no grades"
         pay(frame, result, ppop, last, grades_idx if same else None, values,
-            rank if same else None, (g.key if same else "no grades") if gpop is not None
-            else "no grading", flags if same else None)
+            rank if same else None, grades_key, flags if same else None)
