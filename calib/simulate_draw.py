@@ -101,7 +101,7 @@ def _noise(rng: np.random.Generator, out: np.ndarray, index: np.ndarray) -> np.n
     global _QUANTILES
     if _QUANTILES is None:
         _QUANTILES = _normal_quantiles()
-    return np.take(_QUANTILES, _random_16(rng, index), out=out)
+    return np.take(_QUANTILES, _random_16(rng, index), out=out, mode="wrap")  # all in range
 
 
 def _inverse(order: np.ndarray) -> np.ndarray:
