@@ -180,31 +180,21 @@ def score_distribution(result: Result, on: str | None = "period", period: str | 
     scores get when the scale has thresholds.
     """
     policy = result.policy
-    table, on = _score_table(result, on)
-    table = _periods(table, period)
-    data = _histogram(table["score"], bins)
+    data, rules, on = score_distribution_data(result, on, period, bins)
     x = alt.X("start:Q", bin="binned", title="Score" if on == "period" else f"Score ({on})")
     encoding: dict[str, Any] = {"x": x, "x2": alt.X2("end:Q"),
                                 "y": alt.Y("count:Q", title="People"),
                                 "tooltip": [alt.Tooltip("start:Q", title="from"),
                                             alt.Tooltip("end:Q", title="to"), alt.Tooltip("count:Q")]}
-    has_thresholds = policy.grading is not None and policy.grading.scale.has_thresholds()
     layers: list[alt.Chart] = []
-    if has_thresholds:
-        scale = _grades(policy)
-        displays = scale["display"].tolist()
-        mins = scale["min"].tolist()
-        data["grade"] = [next((d for d, m in zip(displays, mins, strict=True)
-                               if m is not None and s >= m), displays[-1]) for s in data["start"]]
+    if rules is not None:
+        displays = _grades(policy)["display"].tolist()
         encoding["color"] = alt.Color("grade:O", scale=_grade_scale(displays), sort=displays,
                                       title="Grade")
         encoding["tooltip"].append(alt.Tooltip("grade:N"))
     bars = alt.Chart(data).mark_bar(binSpacing=0).encode(**encoding)
     layers.append(bars)
-    if has_thresholds:
-        rules = scale[scale["min"].notna()].assign(
-            text=lambda d: [f"{disp} ≥ {m:g}" for disp, m in zip(d["display"], d["min"], strict=True)])
-        rules = rules[["display", "min", "text"]]
+    if rules is not None:
         base = alt.Chart(rules)
         layers.append(base.mark_rule(strokeDash=[4, 3], color="#333").encode(
             x=alt.X("min:Q"), tooltip=[alt.Tooltip("text:N", title="threshold")]))
@@ -215,6 +205,29 @@ def score_distribution(result: Result, on: str | None = "period", period: str | 
     chart = layers[0] if len(layers) == 1 else alt.layer(*layers)
     return chart.properties(width=WIDTH, height=HEIGHT,
                             title=_title("Score distribution", policy, note))
+
+
+def score_distribution_data(result: Result, on: str | None = "period",
+                            period: str | Sequence[str] | None = None, bins: int = 40
+                            ) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+    """What ``score_distribution`` draws: the histogram's bins (with the grade of each bin's
+    scores when the scale has thresholds), the threshold rules (None without thresholds) and
+    the name of the scores (``period`` or a roll-up).
+    """
+    policy = result.policy
+    table, on = _score_table(result, on)
+    table = _periods(table, period)
+    data = _histogram(table["score"], bins)
+    if policy.grading is None or not policy.grading.scale.has_thresholds():
+        return data, None, on
+    scale = _grades(policy)
+    displays = scale["display"].tolist()
+    mins = scale["min"].tolist()
+    data["grade"] = [next((d for d, m in zip(displays, mins, strict=True)
+                           if m is not None and s >= m), displays[-1]) for s in data["start"]]
+    rules = scale[scale["min"].notna()].assign(
+        text=lambda d: [f"{disp} ≥ {m:g}" for disp, m in zip(d["display"], d["min"], strict=True)])
+    return data, rules[["display", "min", "text"]], on
 
 
 def _targets(policy: Policy, target: Mapping[str, float] | None) -> dict[str, float]:
@@ -237,24 +250,8 @@ def grade_distribution(result: Result, target: Mapping[str, float] | None = None
     ratios when the policy has a single grading rule (no ticks otherwise).
     """
     policy = result.policy
-    scale = _grades(policy)
-    if period is None and result.arrays.get("grade") is not None:
-        counts = result.grade_counts()  # from the grading stage's arrays: no table built
-    else:
-        if result.grades is None:
-            raise CalibError("the result has no grades")
-        counts = _periods(result.grades, period)["grade"].dropna().astype(str).value_counts()
-    data = scale[["grade", "label", "display", "order"]].copy()
-    data["count"] = data["grade"].map(counts).fillna(0).astype(int)
+    data = grade_distribution_data(result, target, period)
     total = int(data["count"].sum())
-    data["share"] = data["count"] / total if total else 0.0
-    wanted = _targets(policy, target)
-    by_label = dict(zip(scale["label"], scale["grade"], strict=True))
-    wanted = {by_label.get(k, k): v for k, v in wanted.items()}
-    unknown = sorted(set(wanted) - set(scale["grade"]))
-    if unknown:
-        raise CalibError(f"target names grades not in the scale: {', '.join(unknown)}")
-    data["target"] = data["grade"].map(wanted)
     displays = data["display"].tolist()
     x = alt.X("display:O", sort=displays, title="Grade", axis=alt.Axis(labelAngle=0))
     base = alt.Chart(data).encode(x=x)
@@ -273,6 +270,33 @@ def grade_distribution(result: Result, target: Mapping[str, float] | None = None
     note = f"{total} graded rows" + ("; ticks: target shares" if len(layers) == 3 else "")
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT,
                                          title=_title("Grade distribution", policy, note))
+
+
+def grade_distribution_data(result: Result, target: Mapping[str, float] | None = None,
+                            period: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """What ``grade_distribution`` draws: per grade (best first) its name, label, display text,
+    order, count, share of the graded rows and target share (NaN where none).
+    """
+    policy = result.policy
+    scale = _grades(policy)
+    if period is None and result.arrays.get("grade") is not None:
+        counts = result.grade_counts()  # from the grading stage's arrays: no table built
+    else:
+        if result.grades is None:
+            raise CalibError("the result has no grades")
+        counts = _periods(result.grades, period)["grade"].dropna().astype(str).value_counts()
+    data = scale[["grade", "label", "display", "order"]].copy()
+    data["count"] = data["grade"].map(counts).fillna(0).astype(int)
+    total = int(data["count"].sum())
+    data["share"] = data["count"] / total if total else 0.0
+    wanted = _targets(policy, target)
+    by_label = dict(zip(scale["label"], scale["grade"], strict=True))
+    wanted = {by_label.get(k, k): v for k, v in wanted.items()}
+    unknown = sorted(set(wanted) - set(scale["grade"]))
+    if unknown:
+        raise CalibError(f"target names grades not in the scale: {', '.join(unknown)}")
+    data["target"] = data["grade"].map(wanted)
+    return data
 
 
 def group_heatmap(result: Result, by: str | None = None, value: str = "score",
