@@ -251,7 +251,6 @@ def grade_distribution(result: Result, target: Mapping[str, float] | None = None
     """
     policy = result.policy
     data = grade_distribution_data(result, target, period)
-    total = int(data["count"].sum())
     displays = data["display"].tolist()
     x = alt.X("display:O", sort=displays, title="Grade", axis=alt.Axis(labelAngle=0))
     base = alt.Chart(data).encode(x=x)
@@ -267,9 +266,15 @@ def grade_distribution(result: Result, target: Mapping[str, float] | None = None
     if data["target"].notna().any():
         layers.append(base.transform_filter("isValid(datum.target)").mark_tick(
             color="black", thickness=3, size=40).encode(y=alt.Y("target:Q"), tooltip=tooltip))
-    note = f"{total} graded rows" + ("; ticks: target shares" if len(layers) == 3 else "")
     return alt.layer(*layers).properties(width=WIDTH, height=HEIGHT,
-                                         title=_title("Grade distribution", policy, note))
+                                         title=grade_distribution_title(policy, data))
+
+
+def grade_distribution_title(policy: Policy, data: pd.DataFrame) -> alt.TitleParams:
+    """The grade chart's title: the policy, the graded rows and whether ticks show targets."""
+    note = f"{int(data['count'].sum())} graded rows" + (
+        "; ticks: target shares" if data["target"].notna().any() else "")
+    return _title("Grade distribution", policy, note)
 
 
 def grade_distribution_data(result: Result, target: Mapping[str, float] | None = None,

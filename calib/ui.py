@@ -202,6 +202,63 @@ def moved_table(before: Scenario, after: Scenario, top: int = 15) -> tuple[pd.Da
     return moved.reset_index(drop=True), summary
 
 
+class _SpecPatch:
+    """A drawn chart's Vega-Lite spec with, for each of its data frames, the dataset it became:
+    a redraw of the same shape of chart swaps in the new frames' datasets (named as Altair names
+    them, by a hash of their values) and title, instead of building the chart again — most of a
+    redraw's time was Altair building and serialising chart objects.
+    """
+
+    def __init__(self, spec: dict, shape: tuple, names: dict[str, str]):
+        self.spec, self.shape, self.names = spec, shape, names
+
+    @staticmethod
+    def _dataset(frame: pd.DataFrame) -> tuple[str, list]:
+        """The name and values Altair gives ``frame`` inline."""
+        from altair.utils.data import to_values
+        from altair.vegalite.v6.api import _dataset_name
+
+        values = to_values(frame)["values"]
+        return _dataset_name(values), values
+
+    @classmethod
+    def of(cls, spec: dict, shape: tuple, frames: dict[str, pd.DataFrame], title: dict | None
+           ) -> _SpecPatch | None:
+        """The patch of ``spec`` drawn from ``frames``; None when a frame's dataset is not found
+        in it (then the chart is always built again).
+        """
+        try:
+            names = {role: cls._dataset(frame)[0] for role, frame in frames.items()}
+        except Exception:  # an Altair without these helpers: build the charts each time
+            return None
+        if not all(n in spec.get("datasets", {}) for n in names.values()):
+            return None
+        return cls(spec, shape, names)
+
+    def with_data(self, shape: tuple, frames: dict[str, pd.DataFrame], title: dict | None
+                  ) -> dict | None:
+        """The spec with ``frames`` in place of the last ones (None when the shape changed);
+        the patch then describes the new spec.
+        """
+        if shape != self.shape or frames.keys() != self.names.keys():
+            return None
+        renamed, datasets = {}, {}
+        for role, frame in frames.items():
+            name, values = self._dataset(frame)
+            renamed[self.names[role]] = name
+            datasets[name] = values
+        spec = dict(self.spec, datasets=datasets)
+        if "data" in spec:
+            spec["data"] = {"name": renamed[spec["data"]["name"]]}
+        if "layer" in spec:
+            spec["layer"] = [dict(layer, data={"name": renamed[layer["data"]["name"]]})
+                             if "data" in layer else layer for layer in spec["layer"]]
+        if title is not None:
+            spec["title"] = title
+        self.spec, self.names = spec, {role: renamed[self.names[role]] for role in frames}
+        return spec
+
+
 def _moves(rb: np.ndarray, ra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """From each row's grade rank before and after (NaN: not graded): who moved up, down or was
     graded on one side only, and how many of each (and the same).
@@ -589,8 +646,11 @@ class Dashboard:
                                 on_change=self._update)
         self.charts: dict[str, alt.JupyterChart] = {}
         self._drawn: dict[str, tuple] = self._chart_inputs(scenario)
+        self._patches: dict[str, _SpecPatch | None] = {}
         for name, chart in self._charts(scenario).items():
             self.charts[name] = alt.JupyterChart(chart)
+            self._patches[name] = _SpecPatch.of(self.charts[name].spec, *self._chart_data(
+                name, scenario))
         self.counts = w.HTML()
         self.movers = w.HTML()
         self._tables(scenario)
@@ -620,7 +680,7 @@ class Dashboard:
         """
         result = scenario.result
         out: dict[str, alt.TopLevelMixin] = {}
-        graded = result.policy.grading is not None and result.grades is not None
+        graded = result.arrays.get("grade") is not None  # read from the arrays: no table built
         if "scores" not in skip:
             try:
                 out["scores"] = charts.score_distribution(
@@ -655,14 +715,49 @@ class Dashboard:
         return {"scores": (id(scenario._scored[1]), rules),
                 "grades": (None if grade is None else array_key(grade), rules)}
 
+    def _chart_data(self, name: str, scenario: Scenario) -> tuple[tuple, dict, dict | None]:
+        """What chart ``name`` draws: its shape (what decides the spec besides the data), its
+        data frames by role, and its title (None: fixed by the shape).
+        """
+        result = scenario.result
+        if name == "grades":
+            data = charts.grade_distribution_data(result, target=self.target, period=self.period)
+            shape = (tuple(data["display"]), bool(data["target"].notna().any()), self.period)
+            title = charts.grade_distribution_title(result.policy, data).to_dict()
+            return shape, {"grades": data}, title
+        try:
+            on = None if result.arrays.get("grade") is not None else "period"  # no table built
+            bars, rules, on = charts.score_distribution_data(result, on=on, period=self.period)
+        except CalibError:
+            bars, rules, on = charts.score_distribution_data(result, on="period", period=self.period)
+        frames = {"bars": bars} if rules is None else {"bars": bars, "rules": rules}
+        displays = None if rules is None else tuple(charts._grades(result.policy)["display"])
+        return (on, displays, self.period), frames, None
+
     def _update(self, scenario: Scenario) -> None:
         drawn, self._drawn = self._drawn, self._chart_inputs(scenario)
         skip = [k for k in self.charts if drawn.get(k) == self._drawn[k]]
-        # the same chart functions already made valid specs at start-up: a redraw builds and
-        # sends the new spec without Altair's JSON-schema checks, which took most of a redraw
+        redraw = []
+        for name in self.charts:
+            if name in skip:
+                continue
+            patch = self._patches.get(name)
+            if patch is not None:
+                # the same chart with new data: its datasets (and title) swapped in the last
+                # spec, as Altair would name and write them, without building the chart again
+                spec = patch.with_data(*self._chart_data(name, scenario))
+                if spec is not None:
+                    self.charts[name].spec = spec
+                    continue
+            redraw.append(name)
+        # otherwise the same chart functions that already made valid specs at start-up, without
+        # Altair's JSON-schema checks (which took most of a redraw)
         with debug_mode(False):
-            for name, chart in self._charts(scenario, skip=skip).items():
+            for name, chart in self._charts(scenario, skip=[
+                    k for k in self.charts if k not in redraw]).items():
                 if name in self.charts:
                     self.charts[name].spec = chart.to_dict(validate=False)
+                    self._patches[name] = _SpecPatch.of(self.charts[name].spec,
+                                                        *self._chart_data(name, scenario))
         self._tables(scenario)
 

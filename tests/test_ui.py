@@ -191,3 +191,28 @@ def test_who_moved_from_the_arrays_equals_matching_the_tables(name, monkeypatch)
         assert sum(counts.values()) == len(moved.result.grades)
         shown += len(fast)
     assert shown  # some move changed somebody's grade
+
+
+@pytest.mark.parametrize("name", ["gas_cs", "ecommerce_cs", "safety", "call_centre"])
+def test_redrawn_charts_equal_charts_drawn_afresh(name, monkeypatch) -> None:
+    """A redraw swaps the new data into the last spec; after KPI, threshold and ratio moves
+    every chart's spec is exactly the one a fresh dashboard draws (datasets, names, title)."""
+    patched = []
+    real = ui._SpecPatch.with_data
+    monkeypatch.setattr(ui._SpecPatch, "with_data",
+                        lambda self, *a: patched.append(1) or real(self, *a))
+    policy = calib.load_policy(DATASETS / name / "policy.yaml")
+    dash = ui.Dashboard(Scenario(policy, DATASETS / name))
+    params = [p for p in policy.params() if p.role in ("threshold", "points", "ratio")][:6]
+    moved = 0
+    for p in params:
+        value = p.value + (5 if p.role == "points" else 0.05 if p.role == "ratio" else 0.5)
+        if p.max is not None and value > p.max:
+            value = p.value - (value - p.value)
+        if not dash.set({p.path: value}):
+            continue
+        fresh = ui.Dashboard(dash.scenario)
+        for chart in dash.charts:
+            assert dash.charts[chart].spec == fresh.charts[chart].spec, (p.path, chart)
+        moved += 1
+    assert moved and patched
