@@ -16,7 +16,7 @@ from calib.columns import LabelColumn
 from calib.conditions import holds
 from calib.errors import DataError
 from calib.frame import Frame
-from calib.memo import fingerprint, remember
+from calib.memo import remember, stored_key
 from calib.policy.scoring import Adjustments, GroupAverageCap, Scorecard
 
 
@@ -110,7 +110,8 @@ def _by_period(frame: Frame, column: str, rows: np.ndarray | slice
 
 def _group_average(frame: Frame, rows: np.ndarray, out: CardOutput, cap: GroupAverageCap,
                    card_name: str, ceiling: float | None) -> None:
-    codes, uniques = remember(frame.memo, ("cap groups", cap.by, fingerprint(rows)),
+    codes, uniques = remember(frame.memo, ("cap groups", cap.by,
+                                           stored_key(frame.memo, rows, kept=False)),
                               lambda: _by_period(frame, cap.by, rows))
     score = out.score[rows]
     n = np.bincount(codes, minlength=len(uniques))

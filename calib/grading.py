@@ -26,7 +26,7 @@ from calib.kernels.ranking import (
     rank_in_groups,
     shared_ties,
 )
-from calib.memo import array_key, fingerprint, json_key, remember
+from calib.memo import array_key, fingerprint, json_key, remember, stored_key
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, GradingRule
 from calib.result import Lazy
 
@@ -195,23 +195,13 @@ def column_codes(values: object) -> tuple[np.ndarray, np.ndarray]:
     return np.where(codes < 0, len(names) - 1, codes).astype(np.int64), names
 
 
-def _key(pop: Population, array: np.ndarray, kept: bool = True) -> int:
-    """A memo key for ``array``'s contents when ``pop`` has a store (0 otherwise: a plain run
-    remembers nothing, so it hashes nothing). ``kept``: the array is never changed in place, so
-    its key is hashed once per array (``array_key``); else the contents are hashed each time.
-    """
-    if pop.memo is None:
-        return 0
-    return array_key(array) if kept else fingerprint(array)
-
-
 def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.ndarray, list]:
     """Group code per row in ``rows`` (period × the ``by`` columns) and each group's name.
 
     Each column is factorized once over all rows and the codes are combined as integers, so a
     1.2M-row population costs a few integer passes, not a factorize of text tuples.
     """
-    return remember(pop.memo, ("groups", tuple(by), pop.rows_key, _key(pop, rows)),
+    return remember(pop.memo, ("groups", tuple(by), pop.rows_key, stored_key(pop.memo, rows)),
                     lambda: _compute_group_codes(pop, rows, by))
 
 
@@ -278,7 +268,7 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
     desc = [k.order == "desc" for k in settings.ties.by]
     # groups, tie columns, people and group sizes do not move with the scores: laid out once
     # for re-runs (the rows and codes are kept arrays, so their keys are hashed once)
-    rows_key = (json_key(settings.ties), pop.rows_key, _key(pop, rows), _key(pop, codes))
+    rows_key = (json_key(settings.ties), pop.rows_key, stored_key(pop.memo, rows, codes))
     layout = None if pop.memo is None else remember(
         pop.memo, ("layout", *rows_key), lambda: group_layout(codes, ties, desc, pop.person[rows]))
     sizes = remember(pop.memo, ("group sizes", len(names), *rows_key),
@@ -297,7 +287,8 @@ def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarr
     # the quotas and the grades by place follow from the groups' sizes and the ratios alone
     # (rows sorted group by group, in code order): kept while a KPI slider moves the scores
     quotas, plain = remember(
-        pop.memo, ("quotas", settings.method, _key(pop, sizes), _key(pop, ratio_rows, kept=False)),
+        pop.memo, ("quotas", settings.method, stored_key(pop.memo, sizes),
+                   stored_key(pop.memo, ratio_rows, kept=False)),
         lambda: _quotas_and_places(ranked, sizes, ratio_rows, settings.method))
     grade = shared_ties(ranked, plain) if settings.ties.rule == "share_better" else plain
     out.grade[idx] = grade
@@ -358,7 +349,7 @@ def _forced(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sca
     assert settings is not None
     # which rows, which groups and their order do not depend on the ratios: kept for sliders
     key = ("forced", name, json_key(settings, exclude={"ratios", "method"}),
-           json_key(rule, include={"scorecards"}), pop.rows_key, _key(pop, rows))
+           json_key(rule, include={"scorecards"}), pop.rows_key, stored_key(pop.memo, rows))
     # which rows go by threshold, which groups: the rows' status and columns decide, not
     # the scores (a KPI slider keeps them); the ranking is kept per scores
     by_threshold, rows, codes, names = remember(
@@ -402,7 +393,7 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
     leaders = np.flatnonzero((pop.card == card_index[settings.leaders]) & (out.grade >= 0))
     # who leads whom, the teams and their ranking do not depend on the grades: kept for sliders
     key = ("cascade", name, json_key(settings, exclude={"ratios", "method", "ties"}),
-           pop.rows_key, 0 if pop.memo is None else fingerprint(leaders, rows))
+           pop.rows_key, stored_key(pop.memo, leaders, rows, kept=False))
     teams = remember(pop.memo, key, lambda: _cascade_teams(pop, rows, leaders, settings))
     ranking = remember(pop.memo, (*key, json_key(settings.ties), pop.key), lambda: (
         _ranking(pop, teams.rows, teams.codes, teams.names, settings)

@@ -51,6 +51,17 @@ def array_key(array: np.ndarray) -> int:
     return key
 
 
+def stored_key(store: dict | None, *arrays: np.ndarray, kept: bool = True) -> int:
+    """A memo key for the arrays' contents when there is a ``store`` to look them up in (0
+    otherwise: a plain run remembers nothing, so it hashes nothing). ``kept``: the arrays are
+    never changed in place, so each one's key is hashed once (``array_key``); else the contents
+    are hashed on every call (``fingerprint``).
+    """
+    if store is None:
+        return 0
+    return hash(tuple(array_key(a) for a in arrays)) if kept else fingerprint(*arrays)
+
+
 _JSON: dict[int, tuple[weakref.ref, dict[tuple, str]]] = {}
 
 

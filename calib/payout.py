@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import pandas as pd
 
+from calib import score
 from calib.columns import coded
 from calib.conditions import holds
 from calib.eligibility import proration
@@ -19,7 +20,7 @@ from calib.errors import DataError
 from calib.frame import Frame
 from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
-from calib.memo import array_key, fingerprint, json_key, remember, remember_for, replace
+from calib.memo import array_key, json_key, remember, remember_for, replace
 from calib.money import (
     PoolError,
     PoolGroups,
@@ -30,7 +31,6 @@ from calib.money import (
 )
 from calib.policy import pay as P
 from calib.result import Lazy, Result
-from calib.score import differ
 from calib.streaks import Streaks
 
 
@@ -362,7 +362,8 @@ def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,
         if (isinstance(comp, P.GradeCoefficient) and comp.base.amount is not None
                 and comp.when is None and (share is None or not comp.prorate)):
             return _grade_units(c, comp)  # a lookup of the grade: nothing to gain below
-        if comp.row_wise and c.last is None and c.pop.memo is not None and c.pop.n >= DELTA_ROWS:
+        if (comp.row_wise and c.last is None and c.pop.memo is not None
+                and c.pop.n >= score.DELTA_ROWS):
             return _units_where_moved(c, name, comp, share, fixed_only)
         return _units(c, name, comp, rank, share, fixed_only)
 
@@ -391,13 +392,6 @@ def _units(c: _Context, name: str, comp, rank: np.ndarray | None, share: np.ndar
     return -out if comp.deduct else out
 
 
-DELTA_ROWS = 32_768
-"""From this many rows a re-run recomputes a row-wise component only on the rows whose score or
-grade moved (below it, every row costs less than finding them)."""
-DELTA_SHARE = 1 / 8
-"""... and when fewer than this share of the rows moved (else every row is computed again)."""
-
-
 def _units_where_moved(c: _Context, name: str, comp, share: np.ndarray | None,
                        fixed_only: np.ndarray) -> np.ndarray:
     """A row-wise component's units (``comp.row_wise``), given the last run's on the same rows:
@@ -414,11 +408,11 @@ def _units_where_moved(c: _Context, name: str, comp, share: np.ndarray | None,
     out = None
     if before is not None:
         old_score, old_grades, old_units = before
-        moved = differ(pop.score, old_score)
+        moved = score.differ(pop.score, old_score)
         if grades is not None:
             moved |= old_grades != grades
         rows = np.flatnonzero(moved)
-        if len(rows) < DELTA_SHARE * pop.n:
+        if len(rows) < score.DELTA_SHARE * pop.n:
             out = old_units.copy()
             if len(rows):
                 out[rows] = _units(_Context.of_rows(c, rows), name, comp, None,
@@ -504,9 +498,7 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     pop = c.pop
     # the rated rows in pool order: the same for every score that rates the same rows
     rows, groups = remember(pop.kept, ("pool rows", pool.by), lambda: remember(
-        pop.memo, ("pool rows", pool.by, pop.rows_key,
-                   0 if pop.memo is None else fingerprint(pop.rated)),
-        lambda: _pool_rows(pop, pool.by)))
+        pop.memo, ("pool rows", pool.by, pop.status_key), lambda: _pool_rows(pop, pool.by)))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     group = groups.group

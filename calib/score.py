@@ -195,8 +195,11 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
 
 
 DELTA_ROWS = 32_768
-"""From this many rows a re-run re-combines only the rows whose points moved (below it, every
-row costs less than finding them)."""
+"""From this many rows a re-run recomputes a row-wise stage (the sections; row-wise pay
+components) only on the rows whose inputs moved (below it, every row costs less than finding
+them)."""
+DELTA_SHARE = 1 / 8
+"""... and only when fewer than this share of the rows moved (else every row again)."""
 
 
 def _last_run(kept: dict, keys: dict[tuple, tuple]) -> tuple[dict, dict] | None:
@@ -226,7 +229,7 @@ def _sections_where_moved(frame: Frame, points: dict[str, np.ndarray],
         if old is not new:
             moved |= differ(new, old)
     rows = np.flatnonzero(moved)
-    if len(rows) * 8 >= frame.n:
+    if len(rows) >= DELTA_SHARE * frame.n:
         return _sections_blocked(frame, points)
     out = {k: v.copy() for k, v in sections.items()}
     if len(rows):

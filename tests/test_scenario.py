@@ -305,13 +305,14 @@ def test_pay_recomputed_only_where_scores_or_grades_moved(name, monkeypatch) -> 
     or grade moved; forced on for the examples' size, every table after each move (KPI numbers,
     grade thresholds and ratios, money) equals a fresh run's."""
     import calib.payout
+    import calib.score
 
     policy = calib.load_policy(DATASETS / name / "policy.yaml")
     if policy.pay is None or policy.pay.on != "period" or not any(
             c.row_wise for c in policy.pay.components.values()):
         pytest.skip("no row-wise pay component on the period rows")
-    monkeypatch.setattr(calib.payout, "DELTA_ROWS", 0)
-    monkeypatch.setattr(calib.payout, "DELTA_SHARE", 1.0)  # even when most rows moved
+    monkeypatch.setattr(calib.score, "DELTA_ROWS", 0)
+    monkeypatch.setattr(calib.score, "DELTA_SHARE", 1.0)  # even when most rows moved
     subsets = []
     real = calib.payout._Context.of_rows
     monkeypatch.setattr(calib.payout._Context, "of_rows",
