@@ -179,8 +179,14 @@ def score_distribution(result: Result, on: str | None = "period", period: str | 
     policy grades. ``period`` keeps one period (or a list). Bars are coloured by the grade their
     scores get when the scale has thresholds.
     """
-    policy = result.policy
     data, rules, on = score_distribution_data(result, on, period, bins)
+    return score_distribution_chart(result.policy, data, rules, on, period)
+
+
+def score_distribution_chart(policy: Policy, data: pd.DataFrame, rules: pd.DataFrame | None,
+                             on: str, period: str | Sequence[str] | None = None
+                             ) -> alt.LayerChart | alt.Chart:
+    """The score chart drawn from ``score_distribution_data``'s bins, rules and name."""
     x = alt.X("start:Q", bin="binned", title="Score" if on == "period" else f"Score ({on})")
     encoding: dict[str, Any] = {"x": x, "x2": alt.X2("end:Q"),
                                 "y": alt.Y("count:Q", title="People"),
@@ -249,8 +255,11 @@ def grade_distribution(result: Result, target: Mapping[str, float] | None = None
     ``target`` maps grade name (or label) → share; by default it is the forced distribution's
     ratios when the policy has a single grading rule (no ticks otherwise).
     """
-    policy = result.policy
-    data = grade_distribution_data(result, target, period)
+    return grade_distribution_chart(result.policy, grade_distribution_data(result, target, period))
+
+
+def grade_distribution_chart(policy: Policy, data: pd.DataFrame) -> alt.LayerChart:
+    """The grade chart drawn from ``grade_distribution_data``'s table."""
     displays = data["display"].tolist()
     x = alt.X("display:O", sort=displays, title="Grade", axis=alt.Axis(labelAngle=0))
     base = alt.Chart(data).encode(x=x)

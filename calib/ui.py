@@ -647,10 +647,10 @@ class Dashboard:
         self.charts: dict[str, alt.JupyterChart] = {}
         self._drawn: dict[str, tuple] = self._chart_inputs(scenario)
         self._patches: dict[str, _SpecPatch | None] = {}
-        for name, chart in self._charts(scenario).items():
-            self.charts[name] = alt.JupyterChart(chart)
-            self._patches[name] = _SpecPatch.of(self.charts[name].spec, *self._chart_data(
-                name, scenario))
+        for name in self._chart_names(scenario):
+            shape, frames, title = self._chart_data(name, scenario)
+            self.charts[name] = alt.JupyterChart(self._chart(name, scenario.policy, shape, frames))
+            self._patches[name] = _SpecPatch.of(self.charts[name].spec, shape, frames, title)
         self.counts = w.HTML()
         self.movers = w.HTML()
         self._tables(scenario)
@@ -674,22 +674,20 @@ class Dashboard:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
 
-    def _charts(self, scenario: Scenario, skip: Sequence[str] = ()) -> dict[str, alt.TopLevelMixin]:
-        """The charts to draw (not those in ``skip``: their inputs did not change, so a pay
-        slider redraws nothing and a grading slider only what the grades or thresholds moved).
-        """
-        result = scenario.result
-        out: dict[str, alt.TopLevelMixin] = {}
-        graded = result.arrays.get("grade") is not None  # read from the arrays: no table built
-        if "scores" not in skip:
-            try:
-                out["scores"] = charts.score_distribution(
-                    result, on=None if graded else "period", period=self.period)
-            except CalibError:
-                out["scores"] = charts.score_distribution(result, on="period", period=self.period)
-        if graded and "grades" not in skip:
-            out["grades"] = charts.grade_distribution(result, target=self.target, period=self.period)
-        return out
+    @staticmethod
+    def _chart_names(scenario: Scenario) -> list[str]:
+        """The charts drawn: the scores, and the grades when the policy grades."""
+        graded = scenario.result.arrays.get("grade") is not None  # from the arrays: no table
+        return ["scores", "grades"] if graded else ["scores"]
+
+    @staticmethod
+    def _chart(name: str, policy: Policy, shape: tuple, frames: dict) -> alt.TopLevelMixin:
+        """Chart ``name`` drawn from its data (``_chart_data``)."""
+        if name == "grades":
+            return charts.grade_distribution_chart(policy, frames["grades"])
+        on, _, period = shape
+        return charts.score_distribution_chart(policy, frames["bars"], frames.get("rules"), on,
+                                               period)
 
     def _tables(self, scenario: Scenario) -> None:
         counts = grade_counts(scenario, self.start)
@@ -720,7 +718,7 @@ class Dashboard:
         data frames by role, and its title (None: fixed by the shape).
         """
         result = scenario.result
-        if name == "grades":
+        if name == "grades":  # (the policy's scale, the targets and the period decide its shape)
             data = charts.grade_distribution_data(result, target=self.target, period=self.period)
             shape = (tuple(data["display"]), bool(data["target"].notna().any()), self.period)
             title = charts.grade_distribution_title(result.policy, data).to_dict()
@@ -736,28 +734,20 @@ class Dashboard:
 
     def _update(self, scenario: Scenario) -> None:
         drawn, self._drawn = self._drawn, self._chart_inputs(scenario)
-        skip = [k for k in self.charts if drawn.get(k) == self._drawn[k]]
-        redraw = []
         for name in self.charts:
-            if name in skip:
-                continue
+            if drawn.get(name) == self._drawn[name]:
+                continue  # its inputs did not move (a pay slider redraws nothing)
+            shape, frames, title = self._chart_data(name, scenario)
             patch = self._patches.get(name)
-            if patch is not None:
-                # the same chart with new data: its datasets (and title) swapped in the last
-                # spec, as Altair would name and write them, without building the chart again
-                spec = patch.with_data(*self._chart_data(name, scenario))
-                if spec is not None:
-                    self.charts[name].spec = spec
-                    continue
-            redraw.append(name)
-        # otherwise the same chart functions that already made valid specs at start-up, without
-        # Altair's JSON-schema checks (which took most of a redraw)
-        with debug_mode(False):
-            for name, chart in self._charts(scenario, skip=[
-                    k for k in self.charts if k not in redraw]).items():
-                if name in self.charts:
-                    self.charts[name].spec = chart.to_dict(validate=False)
-                    self._patches[name] = _SpecPatch.of(self.charts[name].spec,
-                                                        *self._chart_data(name, scenario))
+            # the same chart with new data: its datasets (and title) swapped in the last spec,
+            # as Altair would name and write them, without building the chart again
+            spec = patch.with_data(shape, frames, title) if patch is not None else None
+            if spec is None:
+                # otherwise the same chart function that made a valid spec at start-up, without
+                # Altair's JSON-schema checks (which took most of a redraw)
+                with debug_mode(False):
+                    spec = self._chart(name, scenario.policy, shape, frames).to_dict(validate=False)
+                self._patches[name] = _SpecPatch.of(spec, shape, frames, title)
+            self.charts[name].spec = spec
         self._tables(scenario)
 
