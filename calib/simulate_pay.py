@@ -191,7 +191,8 @@ def _split_by_grade(plan: _PayPlan) -> None:
         plan.per_rated += table[:, 0]
         steps = (table[:, 1:] - table[:, :1]).T
         plan.per_grade = steps if plan.per_grade is None else plan.per_grade + steps
-    if plan.per_grade is not None:  # made here, before the threads share the plan
+    if plan.per_grade is not None:  # made here, before the threads share the plan: per slot,
+        # 0 (not graded, and not rated), then each grade's step
         plan.step_table = np.c_[np.zeros(N, dtype=np.int64), plan.per_grade.T].ravel()
 
 
@@ -365,9 +366,7 @@ def _grade_steps(plan: _PayPlan, grades: np.ndarray, c: int, ws: _Workspace) -> 
     """Σ per scenario of each graded element's units over the not-graded column, looked up one
     by one (cheaper than from the counts when a scenario has fewer periods than grades).
     """
-    K, N = plan.per_grade.shape
-    if plan.step_table is None:  # not graded (and not rated): 0, then each grade's step
-        plan.step_table = np.c_[np.zeros(N, dtype=np.int64), plan.per_grade.T].ravel()
+    K, N = plan.per_grade.shape  # ``plan.step_table`` was made with ``per_grade``
     idx = np.add(grades, np.arange(N, dtype=np.int64) * (K + 1) + 1,
                  out=ws.get("idx", grades.shape, np.int64))
     units = plan.step_table.take(idx, out=ws.get("pay.units", grades.shape, np.int64),
