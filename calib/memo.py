@@ -74,7 +74,7 @@ def json_key(model: Any, **options: Any) -> str:
         ident = id(model)
         entry = _JSON[ident] = (weakref.ref(model, lambda _, i=ident: _JSON.pop(i, None)), {})
     how = tuple((k, tuple(sorted(v)) if isinstance(v, set | frozenset) else v)
-                for k, v in sorted(options.items()))
+                for k, v in sorted(options.items())) if options else ()
     text = entry[1].get(how)
     if text is None:
         text = entry[1][how] = model.model_dump_json(**options)

@@ -6,6 +6,8 @@ are all excluded is itself excluded. Every exclusion comes from an explicit ``ex
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from calib.conditions import holds
@@ -51,24 +53,17 @@ def kpi_points_one(name: str, kpi: Kpi, frame: Frame | RowBlock, measures: dict[
     return score_values(kpi_value(name, kpi, frame, measures, active), kpi.rule)
 
 
-def _combine(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:
+def _combine(sec: Section, parts: list[np.ndarray], n: int, kept: list[bool] | None = None
+             ) -> np.ndarray:
     if not parts:
         return np.full(n, np.nan)
     if sec.combine in ("weighted", "sum"):
-        return _combine_loop(sec, parts, n)
+        return _combine_loop(sec, parts, n, kept)
     stack = np.column_stack(parts)
     present = ~np.isnan(stack)
     any_present = present.any(axis=1)
     filled = np.where(present, stack, 0.0)
-    if sec.combine == "weighted":
-        w = np.array(list(sec.weights.values()), dtype=np.float64)
-        wp = present @ w
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = (filled @ w) / 100.0 * (sec.total_weight / wp)
-        out = np.where(wp > 0, out, np.nan)
-    elif sec.combine == "sum":
-        out = np.where(any_present, sec.base + filled.sum(axis=1), np.nan)
-    elif sec.combine == "mean":
+    if sec.combine == "mean":
         with np.errstate(invalid="ignore"):
             out = filled.sum(axis=1) / present.sum(axis=1)
     elif sec.combine == "product":
@@ -78,46 +73,90 @@ def _combine(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:
     return np.round(out, 9)
 
 
-def _combine_loop(sec: Section, parts: list[np.ndarray], n: int) -> np.ndarray:
-    """A weighted or summed section, part by part. A part with no excluded row (its sum is a
-    number: no NaN) is added without masking it, and the weights present stay one number until
-    a part excludes some row — the same additions in the same order, in half the passes.
+def _combine_loop(sec: Section, parts: list[np.ndarray], n: int,
+                  kept: list[bool] | None = None) -> np.ndarray:
+    """A weighted or summed section, part by part, in the parts' order. A part's term — its
+    points times the weight, 0 where excluded — and the weight present on each row (None:
+    every row) come from ``_term``; for parts that are ``kept`` (a ``Scenario``'s KPI points,
+    the same arrays on every move) they are remembered, so a KPI slider computes only the moved
+    KPI's term and adds the others'.
     """
+    weighted = sec.combine == "weighted"
     total = np.zeros(n)
-    if sec.combine == "weighted":
-        wp: float | np.ndarray = 0.0
-        for p, w in zip(parts, sec.weights.values(), strict=True):
-            if np.isfinite(p.sum()):
-                total += p * w
-                wp = wp + w
-                continue
-            ok = ~np.isnan(p)
-            total += np.where(ok, p, 0.0) * w
-            wp = (np.full(n, wp) if isinstance(wp, float) else wp) + ok * w
+    present: float | np.ndarray = 0.0
+    anyp: bool | np.ndarray = False
+    for p, w, keep in zip(parts, sec.weights.values() if weighted else [None] * len(parts),
+                          kept or [False] * len(parts), strict=True):
+        term, where = (_kept_term if keep else _term)(p, w)
+        total += term
+        if weighted:
+            if where is None:
+                present = present + w
+            elif isinstance(present, float):
+                present = where + present  # where + 0.0: the same numbers as 0.0 + where
+            else:
+                present += where
+        elif where is None:
+            anyp = True
+        elif anyp is False:
+            anyp = where.copy()
+        elif anyp is not True:
+            anyp |= where
+    if weighted:
+        if isinstance(present, float) and present <= 0:
+            return np.full(n, np.nan)
+        total /= 100.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = total / 100.0 * (sec.total_weight / wp)
-        if isinstance(wp, float):
-            return np.round(out, 9) if wp > 0 else np.full(n, np.nan)
-        out[wp <= 0] = np.nan
+            total *= sec.total_weight / present
+        if not isinstance(present, float):
+            total[present <= 0] = np.nan
     else:
-        anyp: bool | np.ndarray = False
-        for p in parts:
-            if np.isfinite(p.sum()):
-                total += p
-                anyp = True
-                continue
-            ok = ~np.isnan(p)
-            total += np.where(ok, p, 0.0)
-            anyp = ok if anyp is False else (anyp | ok if anyp is not True else True)
-        if anyp is True:
-            out = sec.base + total
-        else:
-            out = np.where(anyp, sec.base + total, np.nan)
-    return np.round(out, 9)
+        total += sec.base
+        if anyp is not True:
+            total[~anyp] = np.nan
+    return np.round(total, 9, out=total)
 
 
-def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every section, children first; clip to [min, max]; a veto sets the section to 0."""
+def _term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``points × weight`` (``points`` when ``weight`` is None), 0 where the points are NaN;
+    and where points are present: the weight there (a float column) or, with no weight, a mask
+    — None when every row is present.
+
+    Adding 0 for an excluded row gives the same total as skipping it: a running total that
+    starts at +0 is never −0.
+    """
+    term = points if weight is None else points * weight
+    if np.isfinite(points.sum()):
+        return term, None
+    ok = np.equal(points, points)
+    term = np.where(ok, term, 0.0)
+    return term, (ok if weight is None else ok * weight)
+
+
+_TERMS: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def _kept_term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``_term``, remembered while that very array of points lives (kept points are never
+    changed in place).
+    """
+    entry = _TERMS.get(id(points))
+    if entry is None or entry[0]() is not points:
+        ident = id(points)
+        entry = _TERMS[ident] = (weakref.ref(points, lambda _, i=ident, terms=_TERMS: terms.pop(i, None)), {})
+    term = entry[1].get(weight)
+    if term is None:
+        term = entry[1][weight] = _term(points, weight)
+    return term
+
+
+def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray], kept: bool = False
+                   ) -> dict[str, np.ndarray]:
+    """Every section, children first; clip to [min, max]; a veto sets the section to 0.
+
+    ``kept``: the arrays of ``points`` are a ``Scenario``'s kept KPI points, which the next
+    move passes again (their terms are remembered, see ``_combine_loop``).
+    """
     policy = frame.policy
     done: dict[str, np.ndarray] = {}
 
@@ -126,7 +165,9 @@ def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray]) -> di
             return points[name]
         if name not in done:
             sec = policy.sections[name]
-            out = _combine(sec, [value(c) for c in sec.children()], frame.n)
+            children = sec.children()
+            out = _combine(sec, [value(c) for c in children], frame.n,
+                           [kept and c in points for c in children])
             if sec.min is not None:
                 out = np.maximum(out, sec.min)
             if sec.max is not None:
@@ -167,19 +208,7 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
     made = ({k: np.empty(frame.n) for k in policy.sections}
             if sections is None and before is None else None)
     if local or todo or made is not None:
-        for block in frame.blocks():
-            rows = slice(block.start, block.stop)
-            values = {k: v[rows] for k, v in measures.items() if v is not None}
-            for k in local:
-                values[k] = local[k][rows] = KERNELS[type(policy.measures[k])](
-                    policy.measures[k], k, block)
-            part = {k: v[rows] for k, v in points.items() if v is not None}
-            for k in todo:
-                part[k] = todo[k][rows] = kpi_points_one(k, policy.kpis[k], block, values,
-                                                         block.active[k])
-            if made is not None:
-                for k, v in section_scores(block, part).items():
-                    made[k][rows] = v
+        _row_local(frame, measures, points, local, todo, made, kept is not None)
     measures.update(local)
     points.update(todo)
     if before is not None:  # the sections again only where some KPI's points moved
@@ -192,6 +221,33 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
         kept.update({keys[("kpi", k)]: points[k] for k in policy.kpis})
         kept[keys[("sections",)]] = sections
     return measures, points, sections
+
+
+def _row_local(frame: Frame, measures: dict, points: dict, local: dict, todo: dict,
+               made: dict | None, scenario: bool) -> None:
+    """Fill the row-local measures (``local``), the KPI points to compute (``todo``) and, when
+    asked (``made``), the sections, block by block. In a ``scenario`` run on one block the KPI
+    points are the kept arrays themselves, which the next move passes again.
+    """
+    policy = frame.policy
+    blocks = frame.blocks()
+    whole = scenario and len(blocks) == 1
+    for block in blocks:
+        rows = slice(block.start, block.stop)
+        values = {k: v[rows] for k, v in measures.items() if v is not None}
+        for k in local:
+            values[k] = local[k][rows] = KERNELS[type(policy.measures[k])](
+                policy.measures[k], k, block)
+        part = {k: v if whole else v[rows] for k, v in points.items() if v is not None}
+        for k in todo:
+            new = kpi_points_one(k, policy.kpis[k], block, values, block.active[k])
+            if whole:
+                part[k] = todo[k] = np.ascontiguousarray(new, dtype=np.float64)
+            else:
+                part[k] = todo[k][rows] = new
+        if made is not None:
+            for k, v in section_scores(block, part, kept=whole).items():
+                made[k][rows] = v
 
 
 DELTA_ROWS = 32_768

@@ -439,6 +439,12 @@ def test_sections_combine_parts_with_and_without_excluded_rows(data):
     with np.errstate(divide="ignore", invalid="ignore"):
         masked = np.round(np.where(wp > 0, total / 100.0 * (sum(weights) / wp), np.nan), 9)
     assert np.array_equal(got_w, masked, equal_nan=True)
+    # a Scenario's kept parts: their terms remembered, the same numbers on the first and the
+    # next use (a KPI slider passes the same arrays again)
+    kept = [True] * k
+    for _ in range(2):
+        assert np.array_equal(_combine_loop(weighted, parts, n, kept), got_w, equal_nan=True)
+        assert np.array_equal(_combine_loop(summed, parts, n, kept), got_s, equal_nan=True)
     for row in range(n):
         present = [(p[row], w) for p, w in zip(parts, weights, strict=True) if not np.isnan(p[row])]
         wp = sum(w for _, w in present)
