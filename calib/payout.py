@@ -231,15 +231,29 @@ def _award(c: _Context, comp: P.Award, rank: np.ndarray | None) -> np.ndarray:
     return np.where(hit, comp.amount, 0.0)
 
 
+def _scores_or_zero(score: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num(score)`` — a missing score pays as 0 — in a third of its time (a slider
+    pays every row again on each move): one pass, and the full conversion only when some
+    score is infinite.
+    """
+    out = np.where(score == score, score, 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf: some score is infinite
+        finite = np.isfinite(out.sum())
+    return out if finite else np.nan_to_num(score)
+
+
 def component_amount(c: _Context, name: str, comp, rank: np.ndarray | None) -> np.ndarray:
     """The float amount of one component per row, before rounding, proration and sign."""
     path = f"pay.components.{name}"
-    score = np.nan_to_num(c.pop.score)
     if isinstance(comp, P.Fixed):
         return c.amount(comp.base, f"{path}.base")
+    score = _scores_or_zero(c.pop.score)
     if isinstance(comp, P.ScorePercent):
         pct = score if comp.max_percent is None else np.minimum(score, comp.max_percent)
-        return c.amount(comp.base, f"{path}.base") * pct / 100.0
+        # a fixed base multiplies as a number: the same products as a column of it
+        base = (comp.base.amount if comp.base.amount is not None
+                else c.amount(comp.base, f"{path}.base"))
+        return base * pct / 100.0
     if isinstance(comp, P.ScoreBands):
         return _score_bands(c, comp, path)
     if isinstance(comp, P.GradeCoefficient):

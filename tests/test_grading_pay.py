@@ -660,3 +660,15 @@ class TestCliFiles:
         values = {(r[0].value, r[1].value): r[header.index("score")] for r in ws.iter_rows(min_row=2)}
         cell = values[("L1", "2025-02")]
         assert (cell.value, cell.number_format) == (94.99, "0.00")
+
+
+def test_missing_scores_pay_as_zero_exactly_as_nan_to_num():
+    """A score-based component reads a missing score as 0 (a fast path for sliders); an
+    infinite score still converts as ``np.nan_to_num`` does, so nothing changes but the time."""
+    from calib.payout import _scores_or_zero
+
+    for score in (np.array([92.0, np.nan, 0.0, -0.0, 107.5, np.nan]),
+                  np.array([np.inf, np.nan, 60.0, -np.inf]), np.array([]), np.array([np.nan])):
+        got, want = _scores_or_zero(score), np.nan_to_num(score)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
