@@ -165,21 +165,54 @@ def footprint(value: Any, depth: int = 0, seen: set[int] | None = None) -> int:
     lists, dicts and the fields of plain objects (a few levels deep; shared arrays once).
 
     What a result refers to but does not own — the data's frame, the policy, other stores,
-    functions — is not counted.
+    functions — is not counted. Every new stage result of a slider's move is measured, so what
+    to do with each type is decided once per type (``_HOW``).
     """
     seen = set() if seen is None else seen
     if id(value) in seen:
         return 0
     seen.add(id(value))
-    if isinstance(value, np.ndarray):
+    how = _HOW.get(type(value))
+    if how is None:
+        how = _HOW[type(value)] = _how(type(value))
+    if how == "array":
         return _array_bytes(value, seen)
-    if isinstance(value, pd.DataFrame):
-        return int(value.memory_usage(index=False, deep=False).sum())
-    if isinstance(value, pd.Series | pd.Index):
-        return int(value.memory_usage(deep=False))
-    if depth >= 4 or isinstance(value, str | bytes | int | float | bool | Memo) or value is None:
+    if how == "skip" or depth >= 4:
         return 0
-    return sum(footprint(v, depth + 1, seen) for v in _parts(value))
+    if how == "frame":
+        return int(value.memory_usage(index=False, deep=False).sum())
+    if how == "series":
+        return int(value.memory_usage(deep=False))
+    return sum(footprint(v, depth + 1, seen) for v in _parts(value, how))
+
+
+_HOW: dict[type, str] = {}
+"""What ``footprint`` does with a value of each type (see ``_how``)."""
+
+
+def _how(kind: type) -> str:
+    """"array", "frame", "series", "items" (a tuple, list or set), "dict", "lazy" (a built
+    ``Lazy``'s value), "fields" (calib's own objects and dataclasses), or "skip": numbers, text,
+    stores, and what is kept elsewhere (a frame, policy or population: the data).
+    """
+    if issubclass(kind, np.ndarray):
+        return "array"
+    if issubclass(kind, pd.DataFrame):
+        return "frame"
+    if issubclass(kind, pd.Series | pd.Index):
+        return "series"
+    if issubclass(kind, str | bytes | int | float | bool | Memo) or kind is type(None):
+        return "skip"
+    if issubclass(kind, tuple | list | set | frozenset):
+        return "items"
+    if issubclass(kind, dict):
+        return "dict"
+    if kind.__name__ == "Lazy":
+        return "lazy"
+    if kind.__name__ in ("Frame", "Policy", "Population") or not (
+            dataclasses.is_dataclass(kind) or kind.__module__.startswith("calib.")):
+        return "skip"
+    return "fields"
 
 
 def _array_bytes(array: np.ndarray, seen: set[int]) -> int:
@@ -193,23 +226,20 @@ def _array_bytes(array: np.ndarray, seen: set[int]) -> int:
     return int(base.nbytes)
 
 
-def _parts(value: Any) -> list:
+def _parts(value: Any, how: str) -> list:
     """What ``footprint`` looks into: items, dict values, a built ``Lazy``'s value, the fields
-    of calib's own objects (not a frame, policy or population — the data, kept elsewhere — nor
-    functions or stores).
+    of calib's own objects (not functions or stores).
     """
-    if isinstance(value, tuple | list | set | frozenset):
+    if how == "items":
         first = next(iter(value), None)
         if callable(first) or (len(value) > 16 and not isinstance(
                 first, np.ndarray | tuple | list | dict)):
             return []  # functions; names, numbers: small beside the arrays, slow to walk
         return list(value)
-    if isinstance(value, dict):
+    if how == "dict":
         return list(value.values())
-    kind = type(value)
-    if kind.__name__ == "Lazy":
+    if how == "lazy":
         return [getattr(value, "_value", None)]
-    if kind.__name__ in ("Frame", "Policy", "Population") or not hasattr(value, "__dict__") or not (
-            dataclasses.is_dataclass(value) or kind.__module__.startswith("calib.")):
+    if not hasattr(value, "__dict__"):
         return []
     return [v for k, v in vars(value).items() if not k.startswith("memo") and not callable(v)]

@@ -133,6 +133,20 @@ def test_memo_forgets_past_its_budget_of_bytes() -> None:
     column = np.zeros(1000)  # 8,000 bytes
     assert footprint((column, column[:10], {"a": [column]})) == 8000
     assert footprint(np.zeros(10, dtype=np.int32)) == 40
+    # calib's own objects are looked into (a built Lazy, a dataclass, a table); numbers, text,
+    # functions, other stores and objects from elsewhere are not; five levels down is not
+    from calib.kernels.ranking import Ranked
+    from calib.result import Lazy
+
+    ranked = Ranked(np.zeros(100, dtype=np.int64), np.zeros(100, dtype=np.int64),
+                    np.zeros(100, dtype=np.int64), column)
+    built = Lazy(lambda: pd.DataFrame({"x": np.zeros(50)}))
+    built()
+    inner = Memo()
+    inner["x"] = np.zeros(500)
+    assert footprint([ranked, built, Lazy(lambda: column), 3.5, "text", np.float64(2.0),
+                      len, inner, object()]) == 3 * 800 + 8000 + 400
+    assert footprint([[[[[column]]]]]) == 0 and footprint([[[[column]]]]) == 8000
     store = Memo(budget=50_000)
     calls = []
     for i in range(40):
