@@ -136,6 +136,13 @@ def _term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np.ndar
 _TERMS: dict[int, tuple[weakref.ref, dict]] = {}
 
 
+def _forget_term(ident: int, terms: dict = _TERMS):
+    """The weakref callback that drops an array's terms when it is gone (``terms`` bound now:
+    at interpreter exit the module's globals may already be cleared).
+    """
+    return lambda _: terms.pop(ident, None)
+
+
 def _kept_term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np.ndarray | None]:
     """``_term``, remembered while that very array of points lives (kept points are never
     changed in place).
@@ -143,7 +150,7 @@ def _kept_term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np
     entry = _TERMS.get(id(points))
     if entry is None or entry[0]() is not points:
         ident = id(points)
-        entry = _TERMS[ident] = (weakref.ref(points, lambda _, i=ident, terms=_TERMS: terms.pop(i, None)), {})
+        entry = _TERMS[ident] = (weakref.ref(points, _forget_term(ident)), {})
     term = entry[1].get(weight)
     if term is None:
         term = entry[1][weight] = _term(points, weight)

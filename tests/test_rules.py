@@ -406,6 +406,24 @@ class TestCurves:
         assert [both(rule, v) for v in (-5, 0.1, 0.5, 7)] == [2, 2, 5, 10]
 
 
+def test_kept_terms_are_dropped_with_their_points():
+    """A kept KPI's remembered terms live as long as its array of points (a slider's old
+    points are freed each move; their terms must go with them, not pile up)."""
+    import gc
+
+    from calib import score
+
+    points = np.array([92.0, np.nan, 107.0])
+    term, where = score._kept_term(points, 15.0)
+    assert score._kept_term(points, 15.0)[0] is term  # remembered, not made again
+    assert term.tolist() == [1380.0, 0.0, 1605.0] and where.tolist() == [15.0, 0.0, 15.0]
+    ident = id(points)
+    assert ident in score._TERMS
+    del points, term, where
+    gc.collect()
+    assert ident not in score._TERMS
+
+
 @given(st.data())
 def test_sections_combine_parts_with_and_without_excluded_rows(data):
     """A weighted or summed section gives, row by row, what the rule says — an excluded item's
