@@ -314,10 +314,7 @@ def differ(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 def _sections_blocked(frame: Frame, points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Every section of every row, block by block."""
     out = {k: np.empty(frame.n) for k in frame.policy.sections}
-    for block in frame.blocks():
-        rows = slice(block.start, block.stop)
-        for k, v in section_scores(block, {k: p[rows] for k, p in points.items()}).items():
-            out[k][rows] = v
+    _row_local(frame, {}, points, {}, {}, out, scenario=False)
     return out
 
 
