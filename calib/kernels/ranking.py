@@ -127,7 +127,9 @@ def _ranked_in_layout(layout: Layout, rounded: np.ndarray) -> Ranked:
         changed = np.flatnonzero(last[0] != rounded)
         if len(changed) * 8 < len(rounded) and np.abs(rounded[changed]).max(initial=0.0) < 1e6:
             order = last[1].copy()
-            lines = np.unique(layout.line_of_row[changed])
+            hit = np.zeros(len(sizes), dtype=bool)  # the lines holding a moved score, in order
+            hit[layout.line_of_row[changed]] = True
+            lines = np.flatnonzero(hit)
             if len(lines):
                 positions, rows = _lines_by_score(layout, rounded, lines, bits)
                 order[positions] = rows
@@ -166,7 +168,7 @@ def _lines_by_score(layout: Layout, rounded: np.ndarray, lines: np.ndarray, bits
     column = layout.column[positions]
     key = (np.rint(rounded[layout.order[positions]] * -1e9).astype(np.int64) << bits) | column
     table = np.full(inside.shape, np.iinfo(np.int64).max)
-    table[np.repeat(np.arange(len(lines)), sizes), column] = key
+    table[inside] = key  # positions run line by line, column by column: the mask's order
     by_score = np.sort(table, axis=1) & ((1 << bits) - 1)
     return positions, layout.order[(starts[:, None] + by_score)[inside]]
 
