@@ -34,7 +34,26 @@ def fingerprint(*arrays: np.ndarray) -> int:
     return hash(tuple((a.shape, a.dtype.str, np.ascontiguousarray(a).tobytes()) for a in arrays))
 
 
-_KEYS: dict[int, tuple[weakref.ref, int]] = {}
+_SLOTS: dict[int, tuple[weakref.ref, dict]] = {}
+
+
+def object_slot(obj: Any) -> dict:
+    """A dict of what was worked out from ``obj`` (by content: its hash, its JSON, its terms),
+    kept while that very object lives and dropped with it: for objects never changed once
+    made (policy parts, the data's columns, a stage's outputs), which many re-runs share.
+    """
+    entry = _SLOTS.get(id(obj))
+    if entry is None or entry[0]() is not obj:
+        ident = id(obj)
+        entry = _SLOTS[ident] = (weakref.ref(obj, _forget_slot(ident)), {})
+    return entry[1]
+
+
+def _forget_slot(ident: int, slots: dict = _SLOTS) -> Callable[[Any], None]:
+    """The weakref callback that drops an object's slot when it is gone (``slots`` bound now:
+    at interpreter exit the module's globals may already be cleared).
+    """
+    return lambda _: slots.pop(ident, None)
 
 
 def array_key(array: np.ndarray) -> int:
@@ -42,12 +61,10 @@ def array_key(array: np.ndarray) -> int:
     never changed in place once made (the data's columns, a stage's outputs), which many
     re-runs share — hashing a million rows again on every re-run costs milliseconds.
     """
-    entry = _KEYS.get(id(array))
-    if entry is not None and entry[0]() is array:
-        return entry[1]
-    key = fingerprint(array)
-    ident = id(array)
-    _KEYS[ident] = (weakref.ref(array, lambda _, i=ident: _KEYS.pop(i, None)), key)
+    slot = object_slot(array)
+    key = slot.get("fingerprint")
+    if key is None:
+        key = slot["fingerprint"] = fingerprint(array)
     return key
 
 
@@ -62,22 +79,16 @@ def stored_key(store: dict | None, *arrays: np.ndarray, kept: bool = True) -> in
     return hash(tuple(array_key(a) for a in arrays)) if kept else fingerprint(*arrays)
 
 
-_JSON: dict[int, tuple[weakref.ref, dict[tuple, str]]] = {}
-
-
 def json_key(model: Any, **options: Any) -> str:
     """``model.model_dump_json(**options)``, remembered while that very model lives: policy
     parts are frozen, and a re-run writes the same parts into its memo keys again and again.
     """
-    entry = _JSON.get(id(model))
-    if entry is None or entry[0]() is not model:
-        ident = id(model)
-        entry = _JSON[ident] = (weakref.ref(model, lambda _, i=ident: _JSON.pop(i, None)), {})
-    how = tuple((k, tuple(sorted(v)) if isinstance(v, set | frozenset) else v)
-                for k, v in sorted(options.items())) if options else ()
-    text = entry[1].get(how)
+    slot = object_slot(model)
+    how = ("json", *((k, tuple(sorted(v)) if isinstance(v, set | frozenset) else v)
+                     for k, v in sorted(options.items())))
+    text = slot.get(how)
     if text is None:
-        text = entry[1][how] = model.model_dump_json(**options)
+        text = slot[how] = model.model_dump_json(**options)
     return text
 
 

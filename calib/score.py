@@ -6,8 +6,6 @@ are all excluded is itself excluded. Every exclusion comes from an explicit ``ex
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from calib.conditions import holds
@@ -15,7 +13,7 @@ from calib.frame import Frame, RowBlock, RowSubset
 from calib.kernels.dispatch import score_values
 from calib.kernels.labels import label_points
 from calib.measures import KERNELS, row_local
-from calib.memo import array_key, json_key
+from calib.memo import array_key, json_key, object_slot
 from calib.missing import apply_missing
 from calib.policy.rules import LabelPoints
 from calib.policy.scoring import Kpi, Section
@@ -133,27 +131,14 @@ def _term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np.ndar
     return term, (ok if weight is None else ok * weight)
 
 
-_TERMS: dict[int, tuple[weakref.ref, dict]] = {}
-
-
-def _forget_term(ident: int, terms: dict = _TERMS):
-    """The weakref callback that drops an array's terms when it is gone (``terms`` bound now:
-    at interpreter exit the module's globals may already be cleared).
-    """
-    return lambda _: terms.pop(ident, None)
-
-
 def _kept_term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np.ndarray | None]:
     """``_term``, remembered while that very array of points lives (kept points are never
     changed in place).
     """
-    entry = _TERMS.get(id(points))
-    if entry is None or entry[0]() is not points:
-        ident = id(points)
-        entry = _TERMS[ident] = (weakref.ref(points, _forget_term(ident)), {})
-    term = entry[1].get(weight)
+    slot = object_slot(points)
+    term = slot.get(("term", weight))
     if term is None:
-        term = entry[1][weight] = _term(points, weight)
+        term = slot[("term", weight)] = _term(points, weight)
     return term
 
 

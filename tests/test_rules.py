@@ -411,17 +411,17 @@ def test_kept_terms_are_dropped_with_their_points():
     points are freed each move; their terms must go with them, not pile up)."""
     import gc
 
-    from calib import score
+    from calib import memo, score
 
     points = np.array([92.0, np.nan, 107.0])
     term, where = score._kept_term(points, 15.0)
     assert score._kept_term(points, 15.0)[0] is term  # remembered, not made again
     assert term.tolist() == [1380.0, 0.0, 1605.0] and where.tolist() == [15.0, 0.0, 15.0]
     ident = id(points)
-    assert ident in score._TERMS
+    assert ident in memo._SLOTS
     del points, term, where
     gc.collect()
-    assert ident not in score._TERMS
+    assert ident not in memo._SLOTS
 
 
 @given(st.data())

@@ -209,7 +209,7 @@ def test_array_keys_are_remembered_while_the_array_lives() -> None:
 
     import numpy as np
 
-    from calib.memo import _KEYS, array_key, fingerprint
+    from calib.memo import _SLOTS, array_key, fingerprint
 
     a = np.arange(1000)
     assert array_key(a) == fingerprint(a) == array_key(a)
@@ -218,7 +218,7 @@ def test_array_keys_are_remembered_while_the_array_lives() -> None:
     ident = id(a)
     del a
     gc.collect()
-    assert ident not in _KEYS
+    assert ident not in _SLOTS
 
 
 def test_a_label_column_copy_is_independent() -> None:
