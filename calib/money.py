@@ -120,6 +120,10 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
     return units
 
 
+SORT_ROWS, SORT_GROUPS = 2**21, 2**18
+"""From this many rows or groups, ``_extra_units`` sorts (its bucket keys would not fit)."""
+
+
 def _extra_units(groups: PoolGroups, key: np.ndarray, left: np.ndarray) -> np.ndarray:
     """Whether each row gets one of its group's ``left`` extra units: the largest remainders,
     then the earlier rows. ``key`` is each remainder as ``_remainder_key`` gives it (largest
@@ -131,13 +135,11 @@ def _extra_units(groups: PoolGroups, key: np.ndarray, left: np.ndarray) -> np.nd
     """
     group = groups.group
     n = len(group)
-    if n >= 2**21 or groups.n_groups > 2**18:
+    if n >= SORT_ROWS or groups.n_groups > SORT_GROUPS:
         order = np.lexsort((np.arange(n), key, group))
         g = group[order]
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        place = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
         extra = np.zeros(n, dtype=bool)
-        extra[order[place < left[g]]] = True
+        extra[order[_places(g, groups.n_groups) < left[g]]] = True
         return extra
     if not (left > 0).any():
         return np.zeros(n, dtype=bool)
@@ -159,10 +161,16 @@ def _extra_units(groups: PoolGroups, key: np.ndarray, left: np.ndarray) -> np.nd
         edge_key = (g << 45) | (key[edge] << 21) | edge
         order = np.argsort(edge_key, kind="stable")  # often long sorted runs (equal weights)
         edge, g = edge[order], g[order]
-        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-        place = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-        extra[edge[place < (left - before)[g]]] = True
+        extra[edge[_places(g, n_groups) < (left - before)[g]]] = True
     return extra
+
+
+def _places(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Each row's place (0, 1, …) within its group, for ``codes`` sorted (0 ≤ code <
+    ``n_groups``): the row's position less where its group starts, found by a binary search.
+    """
+    first = np.searchsorted(codes, np.arange(n_groups))
+    return np.arange(len(codes)) - first[codes]
 
 
 def _remainder_key(share: np.ndarray, units: np.ndarray) -> np.ndarray:
@@ -175,7 +183,8 @@ def _remainder_key(share: np.ndarray, units: np.ndarray) -> np.ndarray:
     np.subtract(1.0, rem, out=rem)
     rem *= 2**24
     np.floor(rem, out=rem)
-    np.clip(rem, 0, 2**24 - 1, out=rem)
+    np.maximum(rem, 0, out=rem)  # two ufuncs: np.clip's checks cost more than the passes
+    np.minimum(rem, 2**24 - 1, out=rem)
     return rem.astype(np.int64)
 
 

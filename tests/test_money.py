@@ -255,11 +255,14 @@ def test_pool_by_grade_coefficients_worked_example():
     assert units.tolist() == [32, 26, 26, 16]
 
 
-@given(st.data())
-def test_pools_match_a_plain_largest_remainder(data):
+@given(st.data(), st.booleans())
+def test_pools_match_a_plain_largest_remainder(data, sort):
     """Many groups at once (in any row order) give what sharing each group alone gives: floors,
-    then one unit each to the largest remainders, earlier rows first on ties."""
-    from calib.money import allocate_pools
+    then one unit each to the largest remainders, earlier rows first on ties. ``sort``: by the
+    sorting path that very large pools take instead of the buckets."""
+    from unittest import mock
+
+    from calib import money
 
     n = data.draw(st.integers(1, 80))
     group = np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)))
@@ -267,7 +270,8 @@ def test_pools_match_a_plain_largest_remainder(data):
     weights = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.6, 1.0, 1.07, 1.2, 2.5, 92.0]),
                                           min_size=n, max_size=n)))
     pool = data.draw(st.sampled_from([1, 3, 100, 12_345, 5_000_000]))
-    got = allocate_pools(group, pool, weights)
+    with mock.patch.object(money, "SORT_ROWS", 0 if sort else money.SORT_ROWS):
+        got = money.allocate_pools(group, pool, weights)
     want = np.zeros(n, dtype=np.int64)
     for g in np.unique(group):
         rows = np.flatnonzero(group == g)
