@@ -85,7 +85,7 @@ def json_key(model: Any, **options: Any) -> str:
     """
     slot = object_slot(model)
     how = ("json", *((k, tuple(sorted(v)) if isinstance(v, set | frozenset) else v)
-                     for k, v in sorted(options.items())))
+                     for k, v in sorted(options.items()))) if options else "json"
     text = slot.get(how)
     if text is None:
         text = slot[how] = model.model_dump_json(**options)
