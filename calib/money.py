@@ -6,6 +6,7 @@ shared by largest remainder on whole units, so the payouts add up to the pool ex
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
@@ -23,9 +24,14 @@ def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.
     amount is first rounded to 6 decimals of a unit, which removes binary noise but never a real
     digit of money computed from typed numbers.
     """
-    x = np.round(np.asarray(amounts, dtype=np.float64) / unit, 6)
+    x = np.asarray(amounts, dtype=np.float64) / unit  # a fresh array: rounded in place below
+    np.round(x, 6, out=x)
     if rounding == "half_up":
-        out = np.sign(x) * np.floor(np.abs(x) + 0.5)
+        if x.size and x.min() >= 0:  # amounts are mostly not negative: half up is x + ½ floored
+            x += 0.5
+            out = np.floor(x, out=x)
+        else:
+            out = np.sign(x) * np.floor(np.abs(x) + 0.5)
     elif rounding == "half_even":
         out = np.round(x)
     elif rounding == "down":
@@ -33,6 +39,14 @@ def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.
     else:
         raise ValueError(f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDING)}")
     return out.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=1024)
+def amount_units(amount: float, unit: float, rounding: str = "half_up") -> int:
+    """One amount (a pool, a payout bound) in whole units, as ``to_units`` rounds it;
+    remembered, as a slider asks for the same few amounts on every move.
+    """
+    return int(to_units(np.array([amount]), unit, rounding)[0])
 
 
 def from_units(units: np.ndarray, unit: float) -> list[Decimal]:

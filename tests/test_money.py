@@ -56,6 +56,26 @@ class TestToUnits:
         want = int((typed * 100).quantize(Decimal(1), rounding=DECIMAL_RULES[rounding]))
         assert to_units(np.array([float(typed)]), 0.01, rounding).tolist() == [want]
 
+    @pytest.mark.parametrize("rounding", list(DECIMAL_RULES))
+    @given(typed=st.lists(st.decimals(min_value=-10_000, max_value=10_000, places=3), max_size=30),
+           signs=st.sampled_from(["any", "not negative"]))
+    def test_arrays_match_decimal(self, rounding, typed, signs):
+        """A whole array rounds each amount as Decimal does: all not negative (one pass) or
+        mixed signs (rounded away from zero by sign)."""
+        if signs == "not negative":
+            typed = [abs(t) for t in typed]
+        want = [int((t * 100).quantize(Decimal(1), rounding=DECIMAL_RULES[rounding]))
+                for t in typed]
+        assert to_units(np.array([float(t) for t in typed]), 0.01, rounding).tolist() == want
+
+    def test_one_amount(self):
+        """``amount_units`` rounds one amount as ``to_units`` does (5,000,000.005 → 500000001)."""
+        from calib.money import amount_units
+
+        assert amount_units(5_000_000.005, 0.01) == 500_000_001
+        assert amount_units(-0.125, 0.01) == -13
+        assert amount_units(2.5, 1.0, "half_even") == 2
+
     def test_vectorised(self):
         """Many amounts at once: 0.125, 2.675, −0.125 → 13, 268, −13 (int64)."""
         out = to_units(np.array([0.125, 2.675, -0.125]), 0.01)
