@@ -78,7 +78,7 @@ class Population:
         if self.memo is None:
             return 0
         if "_status_key" not in self.__dict__:
-            self.__dict__["_status_key"] = hash((fingerprint(self.rated, self.lowest),
+            self.__dict__["_status_key"] = hash((_flags_key(self.rated), _flags_key(self.lowest),
                                                  array_key(self.card), self.rows_key))
         return self.__dict__["_status_key"]
 
@@ -92,6 +92,16 @@ class Population:
         if "_key" not in self.__dict__:
             self.__dict__["_key"] = hash((fingerprint(self.score), self.status_key))
         return self.__dict__["_key"]
+
+
+def _flags_key(flags: np.ndarray) -> int:
+    """``fingerprint`` of a column of flags, hashed as bits (an eighth of the bytes) when it is
+    boolean: a KPI slider makes new flags with every move.
+    """
+    flags = np.asarray(flags)
+    if flags.dtype == np.bool_ and flags.ndim == 1:
+        return hash((len(flags), fingerprint(np.packbits(flags))))
+    return fingerprint(flags)
 
 
 @dataclass

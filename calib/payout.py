@@ -26,6 +26,7 @@ from calib.money import (
     PoolGroups,
     allocate_pool,
     allocate_pools,
+    amount_units,
     to_units,
     units_to_float,
 )
@@ -340,8 +341,8 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
                                  spec.pool.reads_grades)
         columns["pool"] = pool_units
         total += pool_units
-    lo = None if spec.min is None else int(to_units(np.array([spec.min]), spec.unit)[0])
-    hi = None if spec.max is None else int(to_units(np.array([spec.max]), spec.unit)[0])
+    lo = None if spec.min is None else amount_units(spec.min, spec.unit)
+    hi = None if spec.max is None else amount_units(spec.max, spec.unit)
     clipped = np.clip(total, lo, hi) if (lo is not None or hi is not None) else total
     payout = np.where(paid, clipped, 0)
     result.arrays.update(payout_units=payout, unit=spec.unit, paid_on=spec.on)
@@ -511,12 +512,12 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     unit = c.policy.pay.unit
     pop = c.pop
     # the rated rows in pool order: the same for every score that rates the same rows
-    rows, groups = remember(pop.kept, ("pool rows", pool.by), lambda: remember(
-        pop.memo, ("pool rows", pool.by, pop.status_key), lambda: _pool_rows(pop, pool.by)))
+    rows, groups = remember(pop.memo, ("pool rows", pool.by, pop.status_key),
+                            lambda: _pool_rows(pop, pool.by))
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     group = groups.group
-    pool_units = int(to_units(np.array([pool.amount]), unit)[0])
+    pool_units = amount_units(pool.amount, unit)
     out = np.zeros(pop.n, dtype=np.int64)
     # each row's weight (base × coefficient × score), in the data's order — passes over the
     # rows as they lie, then one gather into the order of ``rows``
