@@ -59,15 +59,14 @@ def _combine(sec: Section, parts: list[np.ndarray], n: int, kept: list[bool] | N
         return _combine_loop(sec, parts, n, kept)
     stack = np.column_stack(parts)
     present = ~np.isnan(stack)
-    any_present = present.any(axis=1)
-    filled = np.where(present, stack, 0.0)
-    if sec.combine == "mean":
+    if sec.combine == "mean":  # a row with nothing present is 0 / 0: NaN
         with np.errstate(invalid="ignore"):
-            out = filled.sum(axis=1) / present.sum(axis=1)
-    elif sec.combine == "product":
-        out = np.where(any_present, np.where(present, stack, 1.0).prod(axis=1), np.nan)
+            out = np.where(present, stack, 0.0).sum(axis=1) / present.sum(axis=1)
     else:
-        out = np.where(any_present, np.where(present, stack, np.inf).min(axis=1), np.nan)
+        neutral = 1.0 if sec.combine == "product" else np.inf
+        filled = np.where(present, stack, neutral)
+        out = filled.prod(axis=1) if sec.combine == "product" else filled.min(axis=1)
+        out[~present.any(axis=1)] = np.nan
     return np.round(out, 9)
 
 
@@ -194,7 +193,7 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
     points = {name: found.get(("kpi", name)) for name in policy.kpis}
     sections = found.get(("sections",))
     local = {k: np.empty(frame.n) for k, v in measures.items() if v is None}
-    todo = {k: np.empty(frame.n) for k, v in points.items() if v is None}
+    todo: dict[str, np.ndarray | None] = {k: None for k, v in points.items() if v is None}
     before = (_last_run(kept, keys) if kept is not None and sections is None
               and frame.n >= DELTA_ROWS else None)
     made = ({k: np.empty(frame.n) for k in policy.sections}
@@ -217,9 +216,10 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
 
 def _row_local(frame: Frame, measures: dict, points: dict, local: dict, todo: dict,
                made: dict | None, scenario: bool) -> None:
-    """Fill the row-local measures (``local``), the KPI points to compute (``todo``) and, when
-    asked (``made``), the sections, block by block. In a ``scenario`` run on one block the KPI
-    points are the kept arrays themselves, which the next move passes again.
+    """Fill the row-local measures (``local``), the KPI points to compute (``todo``: made here,
+    from None) and, when asked (``made``), the sections, block by block. In a ``scenario`` run
+    on one block the KPI points are the kept arrays themselves, which the next move passes
+    again.
     """
     policy = frame.policy
     blocks = frame.blocks()
@@ -233,9 +233,11 @@ def _row_local(frame: Frame, measures: dict, points: dict, local: dict, todo: di
         part = {k: v if whole else v[rows] for k, v in points.items() if v is not None}
         for k in todo:
             new = kpi_points_one(k, policy.kpis[k], block, values, block.active[k])
-            if whole:
+            if whole:  # the kernel's own array is kept (no column to copy it into)
                 part[k] = todo[k] = np.ascontiguousarray(new, dtype=np.float64)
             else:
+                if todo[k] is None:
+                    todo[k] = np.empty(frame.n)
                 part[k] = todo[k][rows] = new
         if made is not None:
             for k, v in section_scores(block, part, kept=whole).items():

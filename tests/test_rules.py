@@ -470,3 +470,21 @@ def test_sections_combine_parts_with_and_without_excluded_rows(data):
         want_s = summed.base + sum(v for v, _ in present) if present else np.nan
         assert got_w[row] == pytest.approx(want_w, abs=1e-9, nan_ok=True)  # rounded to 1e-9
         assert got_s[row] == pytest.approx(want_s, abs=1e-9, nan_ok=True)
+
+
+@pytest.mark.parametrize(("combine", "want"), [
+    ("mean", [96.0, 60.0, np.nan, 51.25]),
+    ("min", [92.0, 60.0, np.nan, 2.5]),
+    ("product", [9200.0, 60.0, np.nan, 250.0]),
+])
+def test_mean_min_and_product_sections_skip_excluded_items(combine, want):
+    """A mean, min or product section over what is present on each row (92 and 100; 60 alone,
+    the other excluded; nothing present → excluded; 2.5 and 100): an excluded item is left out,
+    not read as 0 (or 1), and a row with none present is itself excluded."""
+    from calib.policy.scoring import Section
+    from calib.score import _combine
+
+    a = np.array([92.0, 60.0, np.nan, 2.5])
+    b = np.array([100.0, np.nan, np.nan, 100.0])
+    got = _combine(Section(combine=combine, items=["a", "b"]), [a, b], 4)
+    assert np.array_equal(got, np.array(want), equal_nan=True)
