@@ -39,20 +39,24 @@ from calib.scenario import Scenario  # noqa: E402
 
 STEPS = 80  # distinct values per change: no re-run finds its own result already remembered
 FRESH, TABLES, LONG, COLD = 20, 20, 20, 20  # in this order
-CHANGES = {
-    "grade ratios": [{"grading.rules.teams.forced.ratios.A": round(0.10 + 0.003 * i, 3),
-                      "grading.rules.teams.forced.ratios.C": round(0.50 - 0.003 * i, 3)}
-                     for i in range(STEPS)],
-    "pay coefficient": [{"pay.components.bonus.coefficients.A": round(1.11 + 0.003 * i, 3)}
-                        for i in range(STEPS)],
-}
+
+
+def changes(pol) -> dict[str, list[dict]]:
+    """``STEPS`` distinct values of each change, in the order a slider would visit them."""
+    tier = next(p.path for p in pol.params() if p.path.endswith("bands[0].at"))
+    base_value = pol.get(tier)
+    return {
+        "grade ratios": [{"grading.rules.teams.forced.ratios.A": round(0.10 + 0.003 * i, 3),
+                          "grading.rules.teams.forced.ratios.C": round(0.50 - 0.003 * i, 3)}
+                         for i in range(STEPS)],
+        "pay coefficient": [{"pay.components.bonus.coefficients.A": round(1.11 + 0.003 * i, 3)}
+                            for i in range(STEPS)],
+        "one KPI tier bound": [{tier: base_value * (0.99 - 0.0015 * i)} for i in range(STEPS)],
+    }
 
 
 def main() -> None:
     pol = policy()
-    tier = next(p.path for p in pol.params() if p.path.endswith("bands[0].at"))
-    base_value = pol.get(tier)
-    CHANGES["one KPI tier bound"] = [{tier: base_value * (0.99 - 0.0015 * i)} for i in range(STEPS)]
     print("| people | person-months | change | values 1–20: median ms | values 41–60: median ms "
           "| values 21–40 + grades and payouts tables: median ms "
           "| values 61–80, each after a full collection: median ms | first build s |")
@@ -62,9 +66,9 @@ def main() -> None:
         start = time.perf_counter()
         scenario = Scenario(pol, tables)
         build = time.perf_counter() - start
-        for name, changes in CHANGES.items():
+        for name, values in changes(pol).items():
             times = []
-            for i, change in enumerate(changes):
+            for i, change in enumerate(values):
                 with_tables = FRESH <= i < FRESH + TABLES
                 if i >= FRESH + TABLES + LONG:
                     gc.collect()
