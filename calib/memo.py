@@ -146,15 +146,17 @@ def remember(store: dict | None, key: tuple, compute: Callable[[], Any],
     return value
 
 
-def replace(store: dict, key: tuple, value: Any) -> None:
-    """Put ``value`` under ``key`` in place of what was there, counted and bounded as
-    ``remember`` counts (a slot that each re-run overwrites: the last run's result).
+def replace(store: dict, key: tuple, value: Any,
+            size: Callable[[Any], int] | None = None) -> None:
+    """Put ``value`` under ``key`` in place of what was there, counted (by ``size``, else its
+    ``footprint``) and bounded as ``remember`` counts (a slot that each re-run overwrites: the
+    last run's result).
     """
     if key in store:
         del store[key]
         if isinstance(store, Memo):
             store.bytes -= store.sizes.pop(key, 0)
-    remember(store, key, lambda: value)
+    remember(store, key, lambda: value, size)
 
 
 def remember_for(store: dict | None, owner: object, key: tuple, compute: Callable[[], Any]) -> Any:

@@ -13,7 +13,7 @@ from calib.frame import Frame, RowBlock, RowSubset
 from calib.kernels.dispatch import score_values
 from calib.kernels.labels import label_points
 from calib.measures import KERNELS, row_local
-from calib.memo import array_key, json_key, object_slot
+from calib.memo import array_key, footprint, json_key, object_slot, replace
 from calib.missing import apply_missing
 from calib.policy.rules import LabelPoints
 from calib.policy.scoring import Kpi, Section
@@ -194,7 +194,7 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
     sections = found.get(("sections",))
     local = {k: np.empty(frame.n) for k, v in measures.items() if v is None}
     todo: dict[str, np.ndarray | None] = {k: None for k, v in points.items() if v is None}
-    before = (_last_run(kept, keys) if kept is not None and sections is None
+    before = (_last_run(frame, keys) if kept is not None and sections is None
               and frame.n >= DELTA_ROWS else None)
     made = ({k: np.empty(frame.n) for k in policy.sections}
             if sections is None and before is None else None)
@@ -211,6 +211,12 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
         kept.update({keys[("measure", k)]: measures[k] for k in policy.measures})
         kept.update({keys[("kpi", k)]: points[k] for k in policy.kpis})
         kept[keys[("sections",)]] = sections
+        if frame.n >= DELTA_ROWS and frame.memo is not None:
+            # this run's points and sections, for the next run on these rows (which may be
+            # another move of the same slider): counted by its sections, as the points are
+            # the kept arrays
+            replace(frame.memo, ("sections before",), (keys[("sections",)], points, sections),
+                    size=lambda entry: footprint(entry[2]))
     return measures, points, sections
 
 
@@ -252,16 +258,18 @@ DELTA_SHARE = 1 / 8
 """... and only when fewer than this share of the rows moved (else every row again)."""
 
 
-def _last_run(kept: dict, keys: dict[tuple, tuple]) -> tuple[dict, dict] | None:
-    """The previous run's sections and KPI points, when its sections had the same policy parts
-    as now (only KPIs changed); None otherwise.
+def _last_run(frame: Frame, keys: dict[tuple, tuple]) -> tuple[dict, dict] | None:
+    """The sections and KPI points of the last scenario run on ``frame``'s rows — the slider's
+    previous position, whichever scenario it came from — when its sections had the same policy
+    parts as now (only KPIs changed); None otherwise.
     """
-    now = keys[("sections",)]
-    sections = next((v for k, v in kept.items() if k[0] == "sections" and k[1] == now[1]
-                     and k[3] == now[3]), None)
-    if sections is None:
+    last = frame.memo.get(("sections before",)) if frame.memo is not None else None
+    if last is None:
         return None
-    return sections, {k[1]: v for k, v in kept.items() if k[0] == "kpi"}
+    then, now = last[0], keys[("sections",)]
+    if then[1] != now[1] or then[3] != now[3]:
+        return None
+    return last[2], last[1]
 
 
 def _sections_where_moved(frame: Frame, points: dict[str, np.ndarray],

@@ -313,6 +313,48 @@ def test_sections_recombined_only_where_points_moved(name, monkeypatch) -> None:
     assert calls
 
 
+@pytest.mark.parametrize("name", ["ecommerce_cs", "gas_cs"])
+def test_sections_recombined_from_the_last_run_of_any_scenario(name, monkeypatch) -> None:
+    """A slider makes every move from the same starting scenario; the sections are re-combined
+    from the last run on the rows (the slider's previous position), whichever scenario made it:
+    moves from the start, a branch from a moved scenario, a weights change in between (other
+    sections: every row again) and back — every table equals a fresh run's, and after the first
+    move the rows re-combined are the ones that moved since the previous position."""
+    import calib.score
+    from calib.frame import RowSubset
+
+    monkeypatch.setattr(calib.score, "DELTA_ROWS", 0)
+    folder = DATASETS / name
+    policy = calib.load_policy(folder / "policy.yaml")
+    data = calib.load_data(folder, policy)
+    start = Scenario(policy, data)
+    p = next(p for p in policy.params() if p.path.startswith("kpis.")
+             and p.path.endswith("bands[0].at") and p.value)
+    gap = abs(p.value - policy.get(p.path.replace("bands[0]", "bands[1]")))
+    step = -gap / 10 if policy.get(p.path.rsplit(".bands", 1)[0] + ".bound") == "lower" \
+        else gap / 10  # towards the next band, never past it
+    subsets = []
+    monkeypatch.setattr(calib.score, "RowSubset",
+                        lambda frame, rows: subsets.append(len(rows)) or RowSubset(frame, rows))
+    sec, sec_spec = next((k, v) for k, v in policy.sections.items() if len(v.weights or {}) >= 2)
+    first, second = list(sec_spec.weights)[:2]
+    reweigh = {f"sections.{sec}.weights.{first}": sec_spec.weights[first] + 1,
+               f"sections.{sec}.weights.{second}": sec_spec.weights[second] - 1}
+    runs = []
+    for k in (1, 2, 3, 4):
+        runs.append(start.with_params({p.path: p.value + k * step}))
+    runs.append(runs[1].with_params({p.path: p.value + 4.5 * step}))  # a branch off a moved one
+    runs.append(start.with_params(reweigh))  # other sections: every row again
+    runs.append(start.with_params({p.path: p.value + 5.5 * step}))
+    for moved in runs:
+        assert_same(moved.result, calib.run(moved.policy, data), f"{name} {moved.policy}")
+    assert subsets, "the sections were never re-combined on moved rows only"
+    # step 4 from the start differs from step 3's points only where the bound crossed values
+    points = {k: runs[k].result.kpi_points[p.path.split(".")[1]].to_numpy() for k in (2, 3)}
+    between = int((~np.isclose(points[2], points[3], equal_nan=True)).sum())
+    assert between in subsets
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_pay_recomputed_only_where_scores_or_grades_moved(name, monkeypatch) -> None:
     """On large data a re-run recomputes a row-wise pay component only on the rows whose score
