@@ -99,6 +99,8 @@ class Memo(dict):
 
     def __init__(self, budget: int = MIN_BYTES):
         super().__init__()
+        self.users = 0
+        """Scenarios sharing this store (see ``join``)."""
         self.budget = budget
         self.sizes: dict[tuple, int] = {}
         self.bytes = 0
@@ -109,6 +111,22 @@ class Memo(dict):
         ``MIN_BYTES``.
         """
         return cls(max(MIN_BYTES, COLUMNS * 8 * n))
+
+    def join(self, user: object) -> None:
+        """Count ``user`` (a ``Scenario``) among those sharing this store; when the last one is
+        gone, every result is forgotten. Results refer to the frame they came from, and the
+        frame to this store: without that, a dropped scenario's arrays would wait for the
+        garbage collector's next full pass instead of being freed at once.
+        """
+        self.users += 1
+        weakref.finalize(user, self._leave).atexit = False  # nothing to free at exit
+
+    def _leave(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            self.clear()
+            self.sizes.clear()
+            self.bytes = 0
 
     def forget_oldest(self) -> None:
         """Drop the least recently used result."""
@@ -166,10 +184,13 @@ def remember_for(store: dict | None, owner: object, key: tuple, compute: Callabl
     """
     if store is None:
         return compute()
-    entry = remember(store, (*key, id(owner)), lambda: (owner, compute()),
-                     lambda entry: footprint(entry[1]))  # the owner is kept (and counted) elsewhere
-    if entry[0] is not owner:
-        entry = store[(*key, id(owner))] = (owner, compute())
+    # the owner is held weakly: it is kept (and counted) elsewhere, and a result that refers
+    # back to its owner (flags to their population, whose store this may be) would otherwise
+    # make a cycle that only the garbage collector frees
+    entry = remember(store, (*key, id(owner)), lambda: (weakref.ref(owner), compute()),
+                     lambda entry: footprint(entry[1]))
+    if entry[0]() is not owner:
+        entry = store[(*key, id(owner))] = (weakref.ref(owner), compute())
     return entry[1]
 
 

@@ -50,6 +50,7 @@ class Scenario:
         fresh = self._frame.memo is None
         if fresh:
             self._frame.memo = Memo.for_rows(self._frame.n)
+        self._frame.memo.join(self)
         self._cache: dict = {} if _cache is None else _cache
         start = time.perf_counter()
         parts = scoring_parts(policy)

@@ -148,29 +148,33 @@ def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray], kept:
     ``kept``: the arrays of ``points`` are a ``Scenario``'s kept KPI points, which the next
     move passes again (their terms are remembered, see ``_combine_loop``).
     """
-    policy = frame.policy
     done: dict[str, np.ndarray] = {}
-
-    def value(name: str) -> np.ndarray:
-        if name in points:
-            return points[name]
-        if name not in done:
-            sec = policy.sections[name]
-            children = sec.children()
-            out = _combine(sec, [value(c) for c in children], frame.n,
-                           [kept and c in points for c in children])
-            if sec.min is not None:
-                out = np.maximum(out, sec.min)
-            if sec.max is not None:
-                out = np.minimum(out, sec.max)
-            for veto in sec.vetoes:
-                out = np.where(holds(veto.when, frame.column(veto.when.column)), 0.0, out)
-            done[name] = out
-        return done[name]
-
-    for name in policy.sections:
-        value(name)
+    for name in frame.policy.sections:
+        _section(name, frame, points, kept, done)
     return done
+
+
+def _section(name: str, frame: Frame | RowBlock, points: dict[str, np.ndarray], kept: bool,
+             done: dict[str, np.ndarray]) -> np.ndarray:
+    """One section's scores (its children first), remembered in ``done``. A function of its
+    own, not a closure calling itself: that closure would be a reference cycle holding the
+    frame until the garbage collector's next full pass.
+    """
+    if name in points:
+        return points[name]
+    if name not in done:
+        sec = frame.policy.sections[name]
+        children = sec.children()
+        out = _combine(sec, [_section(c, frame, points, kept, done) for c in children], frame.n,
+                       [kept and c in points for c in children])
+        if sec.min is not None:
+            out = np.maximum(out, sec.min)
+        if sec.max is not None:
+            out = np.minimum(out, sec.max)
+        for veto in sec.vetoes:
+            out = np.where(holds(veto.when, frame.column(veto.when.column)), 0.0, out)
+        done[name] = out
+    return done[name]
 
 
 def score_rows(frame: Frame, kept: dict | None = None) -> tuple[

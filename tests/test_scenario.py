@@ -386,3 +386,67 @@ def test_pay_recomputed_only_where_scores_or_grades_moved(name, monkeypatch) -> 
         assert_same(moved.result, calib.run(moved.policy, data), f"{name} {change}")
         scenario = moved
     assert subsets and min(subsets) < scenario._frame.n
+
+
+def test_a_dropped_scenario_family_is_freed_without_the_collector() -> None:
+    """Stage results refer to the frame they came from and the frame to its memo, a cycle: the
+    memo forgets everything when the last scenario sharing it is gone, so the frames and their
+    arrays are freed at once (not at the garbage collector's next full pass). A result kept on
+    its own still builds its tables, equal to a fresh run's, and frees them when dropped."""
+    import gc
+    import weakref
+
+    folder = DATASETS / "ecommerce_cs"
+    policy = calib.load_policy(folder / "policy.yaml")
+    data = calib.load_data(folder, policy)
+    p = next(p for p in policy.params() if p.path.startswith("kpis.") and p.value)
+    gc.collect()
+    gc.disable()
+    try:
+        for keep in (False, True):
+            start = Scenario(policy, data)
+            moved = start.with_params({p.path: p.value * 0.99})
+            memo = start._frame.memo
+            assert memo is moved._frame.memo and memo.users == 2 and len(memo)
+            frames = [weakref.ref(start._frame), weakref.ref(moved._frame)]
+            kept = moved.result if keep else None
+            del start
+            assert len(memo) and memo.users == 1  # the other scenario still uses it
+            del moved
+            assert memo.users == 0 and len(memo) == 0 and memo.bytes == 0
+            if keep:
+                assert_same(kept, calib.run(kept.policy, data), "a result kept on its own")
+                del kept
+            assert [f() for f in frames] == [None, None]  # no collection ran
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("name", ["ecommerce_cs", "property_cs"])
+def test_slider_moves_leave_no_cycles_of_calib_objects(name) -> None:
+    """A slider's moves (tables read each time) leave no frame, population, store or stage
+    result in reference cycles: what a move replaced is freed at once, not at the garbage
+    collector's next full pass (flags refer to their population, which keeps them)."""
+    import gc
+
+    folder = DATASETS / name
+    policy = calib.load_policy(folder / "policy.yaml")
+    data = calib.load_data(folder, policy)
+    p = next(p for p in policy.params() if p.path.startswith("kpis.") and p.value)
+    start = Scenario(policy, data)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for i in range(6):
+            moved = start.with_params({p.path: p.value * (1 - 0.002 * (i + 1))})
+            moved.result.grades, moved.result.payouts  # noqa: B018 - built, as a table view does
+        del moved
+        gc.collect()
+        ours = sorted({type(o).__name__ for o in gc.garbage
+                       if type(o).__module__.startswith("calib.")})
+        assert ours == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
