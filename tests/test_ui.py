@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -216,3 +217,36 @@ def test_redrawn_charts_equal_charts_drawn_afresh(name, monkeypatch) -> None:
             assert dash.charts[chart].spec == fresh.charts[chart].spec, (p.path, chart)
         moved += 1
     assert moved and patched
+
+
+def test_tables_are_written_as_pandas_writes_them() -> None:
+    """The dashboard's HTML tables are exactly ``to_html(border=0, na_rep="")`` with floats as
+    1,234.5: floats and ints, missing cells, text that needs escaping, an index with a name."""
+    frame = pd.DataFrame({"now": [1217.0, 0.125, np.nan, 1764936.05], "count": [3, 0, 12, 7],
+                          "move": ["↑ up", "<b> & co", None, "x"],
+                          "grade": pd.Categorical(["优秀", "A", "B", "A"])},
+                         index=pd.Index(["优秀", "良好", "a<b", "payout total (CNY)"], name="grade"))
+    fmt = lambda v: f"{v:,.2f}".rstrip("0").rstrip(".")  # noqa: E731
+    for table in (frame, frame.reset_index(drop=True), frame.iloc[:0], frame.iloc[:, :0]):
+        assert ui._table_html(table) == table.to_html(border=0, na_rep="", float_format=fmt)
+
+
+def test_grade_counts_add_up_and_movers_come_largest_change_first(gas: calib.Scenario) -> None:
+    """Counts per grade with their shares (of the graded rows, one decimal), the payout total as
+    the last row and the change between the two sides; the movers ordered by the size of their
+    score change, then by the score after, at most ``top`` of them."""
+    moved = gas.with_params({THRESHOLD: 88.0})
+    counts = ui.grade_counts(moved, gas)
+    grades = counts.iloc[:-1]
+    for side, sc in (("start", gas), ("now", moved)):
+        assert grades[side].sum() == len(sc.result.grades.dropna(subset=["grade"]))
+        assert grades[f"{side} %"].tolist() == pytest.approx(
+            (grades[side] / grades[side].sum() * 100).round(1).tolist())
+        assert counts[side].iloc[-1] == sc.total_payout()
+    assert counts["change"].tolist() == (counts["now"] - counts["start"]).tolist()
+    assert np.isnan(counts["now %"].iloc[-1])
+    table, summary = ui.moved_table(gas, moved, top=5)
+    assert len(table) == min(5, summary["up"] + summary["down"] + summary["other"])
+    size = table["score change"].abs().tolist()
+    assert size == sorted(size, reverse=True)
+    assert (table["score change"] == (table["score after"] - table["score before"]).round(2)).all()
