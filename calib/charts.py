@@ -221,9 +221,13 @@ def score_distribution_data(result: Result, on: str | None = "period",
     the name of the scores (``period`` or a roll-up).
     """
     policy = result.policy
-    table, on = _score_table(result, on)
-    table = _periods(table, period)
-    data = _histogram(table["score"], bins)
+    if period is None and (on or (policy.grading.on if policy.grading else "period")) == "period" \
+            and "score" in result.arrays:  # the rated rows' scores, without building the table
+        on, scores = "period", result.arrays["score"][result.arrays["rated"]]
+    else:
+        table, on = _score_table(result, on)
+        scores = _periods(table, period)["score"]
+    data = _histogram(scores, bins)
     if policy.grading is None or not policy.grading.scale.has_thresholds():
         return data, None, on
     scale = _grades(policy)

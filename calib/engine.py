@@ -169,6 +169,7 @@ def score_stage(frame: Frame, rows=None) -> Scored:
         group_caps=pd.DataFrame(out.group_caps) if out.group_caps else None,
         frame=frame,
     )
+    result.arrays.update(score=out.score, rated=rated)  # charts read these without the table
     for name, rollup in policy.rollups.items():
         # rolled up when first read (a table, or grading or pay on the roll-up): a slider whose
         # scheme grades and pays per period does not average every roll-up again

@@ -132,8 +132,9 @@ class Result:
         """The rows of each roll-up (``calib.rollup.RollupRows``), made when first read."""
         self.frame = frame
         self.arrays: dict[str, Any] = {}
-        """Stage outputs as arrays (``grade``, ``grade_names``, ``payout_units``, ``unit``), for
-        code that needs counts and totals without building tables."""
+        """Stage outputs as arrays (``score`` and ``rated`` per records row, ``grade``,
+        ``grade_names``, ``payout_units``, ``unit``), for code that needs counts and totals
+        without building tables."""
 
     def __repr__(self) -> str:
         built = [t for t in TABLES if not isinstance(self.__dict__.get("_" + t), Lazy | None)]
@@ -162,6 +163,7 @@ class Result:
                      frame=self.frame)
         for name in SCORING:
             out.__dict__["_" + name] = self.__dict__.get("_" + name)
+        out.arrays.update({k: self.arrays[k] for k in ("score", "rated") if k in self.arrays})
         return out
 
     def total_payout(self) -> float:

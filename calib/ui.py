@@ -210,6 +210,37 @@ def moved_table(before: Scenario, after: Scenario, top: int = 15) -> tuple[pd.Da
     return moved, summary
 
 
+def _records(frame: pd.DataFrame) -> list[dict] | None:
+    """The rows of a chart's frame as Altair writes them inline (numbers as Python numbers,
+    missing or infinite values and missing text as None), for frames of numbers, flags and
+    text; None for anything else (Altair's own conversion then runs). A redraw writes its
+    frames on every move, and Altair's conversion copies and re-types every column first.
+    """
+    columns = {}
+    for name in frame.columns:
+        if not isinstance(name, str):
+            return None
+        col = frame[name]
+        kind = col.dtype.kind
+        if kind in "iub" and isinstance(col.dtype, np.dtype):
+            columns[name] = col.to_numpy().tolist()
+        elif kind == "f" and isinstance(col.dtype, np.dtype):
+            values = col.to_numpy()
+            columns[name] = [None if bad else v for v, bad in
+                             zip(values.tolist(), ~np.isfinite(values), strict=True)]
+        elif str(col.dtype) in ("str", "string", "category", "object"):
+            values = col.astype(object).tolist()
+            if not all(v is None or isinstance(v, str) or (isinstance(v, float) and v != v)
+                       for v in values):
+                return None
+            columns[name] = [None if not isinstance(v, str) else v for v in values]
+        else:
+            return None
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)] \
+        if names else [{} for _ in range(len(frame))]
+
+
 class _SpecPatch:
     """A drawn chart's Vega-Lite spec with, for each of its data frames, the dataset it became:
     a redraw of the same shape of chart swaps in the new frames' datasets (named as Altair names
@@ -226,7 +257,9 @@ class _SpecPatch:
         from altair.utils.data import to_values
         from altair.vegalite.v6.api import _dataset_name
 
-        values = to_values(frame)["values"]
+        values = _records(frame)
+        if values is None:
+            values = to_values(frame)["values"]
         return _dataset_name(values), values
 
     @classmethod

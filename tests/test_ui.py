@@ -250,3 +250,20 @@ def test_grade_counts_add_up_and_movers_come_largest_change_first(gas: calib.Sce
     size = table["score change"].abs().tolist()
     assert size == sorted(size, reverse=True)
     assert (table["score change"] == (table["score after"] - table["score before"]).round(2)).all()
+
+
+def test_chart_rows_are_written_as_altair_writes_them() -> None:
+    """A redraw writes its frames' rows itself, exactly as Altair would inline them (so the
+    dataset names match): numbers as Python numbers, missing and infinite values as null,
+    text, flags and categories; anything else is left to Altair."""
+    import json
+
+    from altair.utils.data import to_values
+
+    frame = pd.DataFrame({"start": [60.0, 62.5, np.nan, np.inf], "count": [3, 0, 12, 7],
+                          "grade": pd.Series(["优秀", None, "B", "A"], dtype="str"),
+                          "target": [True, False, True, False],
+                          "display": pd.Categorical(["A 良好", None, "B", "A 良好"])})
+    assert json.dumps(ui._records(frame)) == json.dumps(to_values(frame)["values"])
+    assert ui._records(frame.iloc[:0]) == to_values(frame.iloc[:0])["values"]
+    assert ui._records(pd.DataFrame({"when": pd.to_datetime(["2025-01-31"])})) is None
