@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import calib
 from calib.cli import main
 from calib.compare import compare_results, diff_policies, impact, read_results
-from calib.errors import CalibError, PolicyError
+from calib.errors import CalibError, DataError, PolicyError
 from calib.report import results_table
 
 DATA = Path(__file__).parent / "data"
@@ -144,7 +144,10 @@ class TestImpact:
         the distribution changes by exactly the recorded moves."""
         policy, _, _, changed = case
         name = policy.name
-        im = impact(policy, changed, DATASETS / name)
+        try:
+            im = impact(policy, changed, DATASETS / name)
+        except DataError:
+            reject()  # the data breaks the changed policy (bonus points above a lowered maximum)
         row_sum = sum((Decimal(str(d)) for d in im.payouts["delta"]), Decimal(0))
         assert im.total_delta == row_sum == im.total_after - im.total_before
         group_sum = sum((Decimal(str(d)) for d in im.groups["delta"]), Decimal(0))
