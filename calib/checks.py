@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from calib.errors import DataError
+from calib.memo import json_key, remember
 from calib.policy.measures import RatingMeasure, SlaMeasure
 
 if TYPE_CHECKING:
     from calib.frame import Frame
+    from calib.policy.model import Policy
     from calib.validate import Problems
 
 
@@ -47,3 +50,42 @@ def check_rules(frame: Frame, p: Problems) -> None:
             p.rows("records", out & (b != 0), card.bonus.column,
                    f"bonus points outside [{card.bonus.min:g}, {card.bonus.max:g}]",
                    f"commendation points must lie within scorecards.{cname}.bonus", b)
+
+
+def rules_key(policy: Policy) -> tuple:
+    """The policy parts that ``check_rules`` reads: SLA and rating measures, and each scorecard's
+    add/deduct levels and bonus range. Two policies with equal parts accept the same data.
+    """
+    measures = tuple(json_key(m) for m in policy.measures.values()
+                     if m.__class__ in (SlaMeasure, RatingMeasure))
+    cards = tuple((json_key(c.adjustments) if c.adjustments is not None else None,
+                   json_key(c.bonus) if c.bonus is not None else None)
+                  for c in policy.scorecards.values())
+    return measures, cards
+
+
+def check_rules_again(frame: Frame) -> None:
+    """Check the data against the rules of ``frame.policy`` once more, for a policy derived from
+    the one the data was loaded under (``Scenario.with_params``): a lowered bonus maximum or a
+    changed add/deduct level can make recorded values invalid, and the re-run must refuse them
+    as loading the data under the new policy does. Raises DataError naming the rows; the outcome
+    is remembered per rules (a slider on anything else checks nothing again).
+    """
+    from calib.validate import Problems
+
+    ds = frame.dataset
+    if ds is None:
+        return
+
+    def problems() -> object:
+        p = Problems(ds, frame.policy.inputs.id)
+        check_rules(frame, p)
+        try:
+            p.raise_if_any()
+        except DataError as exc:
+            return exc.problems
+        return None
+
+    found = remember(frame.memo, ("rule checks", rules_key(frame.policy)), problems)
+    if found is not None:
+        raise DataError(found)

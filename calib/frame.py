@@ -46,6 +46,8 @@ class Frame:
     """Per measure, the rows that are rated with a scorecard using it (set by the engine)."""
     memo: dict | None = None
     """Stage results kept between a ``Scenario``'s re-runs (None in a plain run)."""
+    dataset: Dataset | None = None
+    """The data set the frame was built from (for checking it against a changed policy)."""
 
     @property
     def id_categories(self) -> pd.Index:
@@ -80,7 +82,7 @@ class Frame:
     def under(self, policy: Policy) -> Frame:
         """The same encoded data for another policy with the same inputs (caches kept)."""
         out = Frame(policy, self.ids, self.person, self.period, self.records, self.people,
-                    self.people_row, self.events, dict(self.active), self.memo)
+                    self.people_row, self.events, dict(self.active), self.memo, self.dataset)
         for key in ("_ids", "_pc", "_pl", "_proration"):
             if key in self.__dict__:
                 out.__dict__[key] = self.__dict__[key]
@@ -241,7 +243,7 @@ def build_frame(policy: Policy, ds: Dataset) -> Frame:
     people = typed.get("people")
     code = np.maximum(person, 0)
     frame = Frame(policy, people_index.to_numpy(dtype=object), code, period, rec, people,
-                  people_pos[code] if len(people_pos) else code, events)
+                  people_pos[code] if len(people_pos) else code, events, dataset=ds)
     check_rules(frame, p)
     p.raise_if_any()
     return frame

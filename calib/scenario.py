@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from calib.checks import check_rules_again
 from calib.data import load_data
 from calib.engine import grade_and_pay_stage, score_stage
 from calib.frame import Frame, build_frame
@@ -50,6 +51,8 @@ class Scenario:
         fresh = self._frame.memo is None
         if fresh:
             self._frame.memo = Memo.for_rows(self._frame.n)
+        else:  # a changed bonus range or add/deduct level may make recorded values invalid
+            check_rules_again(self._frame)
         self._frame.memo.join(self)
         self._cache: dict = {} if _cache is None else _cache
         start = time.perf_counter()

@@ -147,7 +147,7 @@ class TestImpact:
         try:
             im = impact(policy, changed, DATASETS / name)
         except DataError:
-            reject()  # the data breaks the changed policy (bonus points above a lowered maximum)
+            reject()  # the data breaks the changed policy (as loading it under that policy would)
         row_sum = sum((Decimal(str(d)) for d in im.payouts["delta"]), Decimal(0))
         assert im.total_delta == row_sum == im.total_after - im.total_before
         group_sum = sum((Decimal(str(d)) for d in im.groups["delta"]), Decimal(0))

@@ -86,6 +86,44 @@ def test_chain_of_changes_equals_fresh_runs(name: str) -> None:
     assert_same(back.result, calib.run(policy, data), f"{name} back")
 
 
+@pytest.mark.parametrize(("name", "old", "bad", "good"), [
+    # commendations of 10 are recorded; the declared range keeps a slider at 10 or more, but
+    # a policy edited by hand can go lower
+    ("ethics_diligence", "bonus: {column: commendation, min: 0, max: 10}",
+     "bonus: {column: commendation, min: 0, max: 5}",
+     "bonus: {column: commendation, min: 0, max: 12}"),
+    ("property_cs", "levels: [1, 2, 3, 5, 8,", "levels: [4, 2, 3, 5, 8,",  # +1 events recorded
+     "levels: [1, 2, 3, 4, 5, 8,"),  # one level more: every event still allowed
+])
+def test_a_change_the_data_breaks_is_refused_as_loading_refuses_it(name, old, bad, good) -> None:
+    """The data was checked against the rules once, when loaded; a changed policy that makes
+    recorded values invalid (a bonus maximum below a recorded bonus, an add/deduct level that
+    events use) must raise the same DataError as loading the data under it, not score them
+    silently; a valid policy after it runs again."""
+    text = (DATASETS / name / "policy.yaml").read_text(encoding="utf-8")
+    text = text.replace("  scorecards.staff.bonus.max: {min: 10, max: 20}\n", "")  # no range
+    assert old in text
+    policy = calib.parse_policy(text)
+    data = calib.load_data(DATASETS / name, policy)
+    scenario = Scenario(policy, data)
+    changed = calib.parse_policy(text.replace(old, bad))
+    with pytest.raises(calib.DataError) as fresh:
+        calib.run(changed, data)
+    with pytest.raises(calib.DataError) as live:
+        scenario.with_policy(changed)
+    assert len(live.value.problems) > 0
+    pd.testing.assert_frame_equal(live.value.problems, fresh.value.problems)
+    with pytest.raises(calib.DataError):  # remembered, and refused again
+        scenario.with_policy(changed)
+    if name == "property_cs":  # the same through a parameter path (levels have no range)
+        with pytest.raises(calib.DataError):
+            scenario.with_params({"scorecards.staff.adjustments.levels[0]": 4})
+    valid = calib.parse_policy(text.replace(old, good))
+    moved = scenario.with_policy(valid)
+    assert_same(moved.result, calib.run(valid, data), f"{name} {good}")
+    assert_same(scenario.result, calib.run(policy, data), f"{name} unchanged")
+
+
 def test_grading_change_shares_scoring_tables() -> None:
     policy = calib.load_policy(DATASETS / "gas_cs" / "policy.yaml")
     scenario = Scenario(policy, DATASETS / "gas_cs")
