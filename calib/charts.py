@@ -77,7 +77,10 @@ def _nice_step(span: float, bins: int) -> float:
 
 def _histogram(values: Iterable[float], bins: int = 40) -> pd.DataFrame:
     """Counts in bins of a nice width: start, end, count (empty bins kept, so bars line up)."""
-    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        v = values
+    else:
+        v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
         raise CalibError("nothing to chart: no finite values")
@@ -86,8 +89,9 @@ def _histogram(values: Iterable[float], bins: int = 40) -> pd.DataFrame:
     start = math.floor(lo / step) * step
     n = max(1, math.floor((hi - start) / step) + 1)
     edges = start + step * np.arange(n + 1)
+    # each value's bin: edges[i] <= v < edges[i + 1] (np.histogram's rule; its last bin is
+    # closed, but the top edge lies above the highest value, so nobody lands on it)
     counts, _ = np.histogram(v, bins=edges)
-    counts[-1] += int(np.sum(v == edges[-1]))  # np.histogram's last bin is closed; none land there
     return pd.DataFrame({"start": edges[:-1], "end": edges[1:], "count": counts.astype(int)})
 
 

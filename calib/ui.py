@@ -192,14 +192,21 @@ def moved_table(before: Scenario, after: Scenario, top: int = 15) -> tuple[pd.Da
         return pd.DataFrame(), {}  # a side without grading (read from the arrays: no table built)
     names = after.policy.grading.scale.names() if after.policy.grading else []
     found = _moves_by_row(before, after, names)
-    moved, up, down, summary = found if found is not None else _moves_by_merge(before, after, names)
-    score_after = moved["score after"].to_numpy(dtype=np.float64)
-    change = np.round(score_after - moved["score before"].to_numpy(dtype=np.float64), 2)
+    if found is None:
+        table, up, down, summary = _moves_by_merge(before, after, names)
+        score_before = table["score before"].to_numpy(dtype=np.float64)
+        score_after = table["score after"].to_numpy(dtype=np.float64)
+
+        def rows_of(order: np.ndarray) -> pd.DataFrame:
+            return table.iloc[order].reset_index(drop=True)
+    else:
+        rows_of, score_before, score_after, up, down, summary = found
+    change = np.round(score_after - score_before, 2)
     # the top rows picked in numpy, then written out: a dashboard's every move reads this
     size = np.abs(change)
     order = np.lexsort((np.where(np.isnan(score_after), np.inf, -score_after),
                         np.where(np.isnan(size), np.inf, -size)))[:top]  # stable; NaN last
-    moved = moved.iloc[order].reset_index(drop=True)
+    moved = rows_of(order)
     moved["move"] = np.select([up[order], down[order]], ["↑ up", "↓ down"], "graded on one side")
     moved["score change"] = change[order]
     shown = dict(_grade_names(after.policy))
@@ -326,8 +333,9 @@ def _moves_by_merge(before: Scenario, after: Scenario, names: list[str]) -> tupl
 
 def _moves_by_row(before: Scenario, after: Scenario, names: list[str]) -> tuple | None:
     """The same from the grading stage's arrays, when both scenarios grade the same period rows
-    of the same data (a slider's scenarios): no table is built or merged, only the moved rows
-    are written out. None otherwise.
+    of the same data (a slider's scenarios): no table is built or merged. Returns a function
+    writing out the moved rows that an order picks, the moved rows' scores before and after,
+    up, down and the summary; None otherwise.
     """
     b, a = before.result.arrays, after.result.arrays
     fb, fa = before._frame, after._frame
@@ -343,15 +351,24 @@ def _moves_by_row(before: Scenario, after: Scenario, names: list[str]) -> tuple 
 
     up, down, other, summary = _moves(ranks(b), ranks(a))
     rows = np.flatnonzero(up | down | other)
-    moved = pd.DataFrame({
-        "id": coded(fa.id_categories, fa.person[rows]),
-        "period": fa.period_labels[rows],
-        "score before": before._scored[1].out.score[rows],
-        "grade before": coded(b["grade_names"], b["grade"][rows]),
-        "score after": after._scored[1].out.score[rows],
-        "grade after": coded(a["grade_names"], a["grade"][rows]),
-    })
-    return moved, up[rows], down[rows], summary
+    score_before = before._scored[1].out.score
+    score_after = after._scored[1].out.score
+
+    def rows_of(order: np.ndarray) -> pd.DataFrame:
+        """The table of the moved rows picked by ``order`` (only those are written out: a
+        slider far from its start moves thousands of rows, and the table shows a dozen).
+        """
+        picked = rows[order]
+        return pd.DataFrame({
+            "id": coded(fa.id_categories, fa.person[picked]),
+            "period": fa.period_labels[picked],
+            "score before": score_before[picked],
+            "grade before": coded(b["grade_names"], b["grade"][picked]),
+            "score after": score_after[picked],
+            "grade after": coded(a["grade_names"], a["grade"][picked]),
+        })
+
+    return rows_of, score_before[rows], score_after[rows], up[rows], down[rows], summary
 
 
 def quota_table(result: Any, period: str | None = None, rule: str | None = None) -> pd.DataFrame:

@@ -219,3 +219,23 @@ def test_enable_offline():
         assert alt.renderers.active == "jupyter" and alt.renderers.options.get("offline") is True
     finally:
         alt.renderers.enable(before)
+
+
+def test_histogram_bins_put_a_score_on_an_edge_in_the_bin_it_starts() -> None:
+    """Bins are [start, end): a score of exactly 85 or 92.5 is counted in the bin that starts
+    there (so the bar lines up with the threshold drawn at 85); the top score is counted; every
+    finite score once; NaN left out."""
+    scores = np.array([60.0, 84.99, 85.0, 85.0, 92.5, 99.9, 100.0, np.nan])
+    data = charts._histogram(scores, bins=40)
+    step = float(data["end"].iloc[0] - data["start"].iloc[0])
+    assert step == 1.0
+    row = data.set_index("start")["count"]
+    assert row[85.0] == 2 and row[84.0] == 1 and row[92.0] == 1 and row[100.0] == 1
+    assert data["count"].sum() == 7
+    rng = np.random.default_rng(3)
+    for _ in range(50):  # the same counts as np.histogram over the same edges
+        v = np.round(rng.normal(85, 8, int(rng.integers(1, 2000))), int(rng.integers(0, 3)))
+        d = charts._histogram(v)
+        edges = np.r_[d["start"].to_numpy(), d["end"].to_numpy()[-1]]
+        assert (d["count"].to_numpy() == np.histogram(v, bins=edges)[0]).all()
+        assert d["count"].sum() == len(v)
