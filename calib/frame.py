@@ -47,7 +47,8 @@ class Frame:
     memo: dict | None = None
     """Stage results kept between a ``Scenario``'s re-runs (None in a plain run)."""
     dataset: Dataset | None = None
-    """The data set the frame was built from (for checking it against a changed policy)."""
+    """The data set the frame was built from, kept by a ``Scenario`` only (to check it against
+    a changed policy); None in a plain run, which does not hold the raw tables after encoding."""
 
     @property
     def id_categories(self) -> pd.Index:
@@ -243,7 +244,7 @@ def build_frame(policy: Policy, ds: Dataset) -> Frame:
     people = typed.get("people")
     code = np.maximum(person, 0)
     frame = Frame(policy, people_index.to_numpy(dtype=object), code, period, rec, people,
-                  people_pos[code] if len(people_pos) else code, events, dataset=ds)
+                  people_pos[code] if len(people_pos) else code, events)
     check_rules(frame, p)
     p.raise_if_any()
     return frame

@@ -46,7 +46,9 @@ class Scenario:
         self.policy = policy
         if _frame is None:
             keep_freed_memory()  # re-runs reuse freed memory instead of faulting in new pages
-            _frame = build_frame(policy, load_data(data, policy))
+            ds = load_data(data, policy)
+            _frame = build_frame(policy, ds)
+            _frame.dataset = ds  # re-runs check the raw data against changed rules
         self._frame = _frame.under(policy)
         fresh = self._frame.memo is None
         if fresh:
