@@ -53,13 +53,15 @@ class CardOutput:
     bonus = property(lambda self: self._part("bonus"), doc="Bonus points after scoring (R17).")
 
 
-def assign_cards(frame: Frame) -> np.ndarray:
-    """Index of the scorecard whose ``when`` holds, per row; the default card takes the rest
-    (−1: none applies). A row matching two conditions is a data error naming the rows.
+def card_choice(frame: Frame) -> tuple[np.ndarray, list[tuple[str, str, np.ndarray]]]:
+    """Index of the scorecard whose ``when`` holds, per row (the default card takes the rest;
+    −1: none applies), and the clashes: (card, other card, rows matching both) for each card
+    whose condition holds on rows an earlier card's condition already took.
     """
     card = np.full(frame.n, -1, dtype=np.intp)
     names = list(frame.policy.scorecards)
     default = None
+    clashes: list[tuple[str, str, np.ndarray]] = []
     for i, sc in enumerate(frame.policy.scorecards.values()):
         if sc.when is None:
             default = i
@@ -68,15 +70,29 @@ def assign_cards(frame: Frame) -> np.ndarray:
         clash = hit & (card >= 0)
         if clash.any():
             other = names[int(card[np.flatnonzero(clash)[0]])]
-            rows = np.flatnonzero(clash)
-            raise DataError(pd.DataFrame({
-                "table": "records", "row": frame.row_numbers()[rows],
-                "id": frame.record_ids()[rows], "column": sc.when.column,
-                "problem": f"matches both scorecards '{other}' and '{names[i]}'", "value": None,
-                "fix": "make the scorecards' 'when' conditions exclusive"}))
+            clashes.append((names[i], other, clash))
+            hit &= ~clash
         card[hit] = i
     if default is not None:
         card[card < 0] = default
+    return card, clashes
+
+
+def assign_cards(frame: Frame) -> np.ndarray:
+    """Index of the scorecard whose ``when`` holds, per row (see ``card_choice``). A row
+    matching two conditions is a data error naming the rows (the data checks at loading report
+    it first: ``checks.check_rules``).
+    """
+    card, clashes = card_choice(frame)
+    if clashes:
+        name, other, clash = clashes[0]
+        rows = np.flatnonzero(clash)
+        when = frame.policy.scorecards[name].when
+        raise DataError(pd.DataFrame({
+            "table": "records", "row": frame.row_numbers()[rows],
+            "id": frame.record_ids()[rows], "column": when.column,
+            "problem": f"matches both scorecards '{other}' and '{name}'", "value": None,
+            "fix": "make the scorecards' 'when' conditions exclusive"}))
     return card
 
 

@@ -36,6 +36,7 @@ def check_rules(frame: Frame, p: Problems) -> None:
             unknown = ~np.isin(roles, list(m.weights)) & (roles != None)  # noqa: E711
             p.rows(m.table, unknown, m.rater, f"rater role not weighted in measure '{name}'",
                    f"use one of: {', '.join(m.weights)}", roles)
+    _check_cards_exclusive(frame, p)
     for cname, card in policy.scorecards.items():
         adj = card.adjustments
         if adj is not None and adj.levels is not None and adj.table in frame.events:
@@ -52,13 +53,30 @@ def check_rules(frame: Frame, p: Problems) -> None:
                    f"commendation points must lie within scorecards.{cname}.bonus", b)
 
 
+def _check_cards_exclusive(frame: Frame, p: Problems) -> None:
+    """A records row may match one scorecard's ``when`` only (a card without one takes the
+    rest): a row matching two is reported here, when the data are loaded, rather than when the
+    run assigns the cards.
+    """
+    from calib.cards import card_choice
+
+    _, clashes = card_choice(frame)
+    for name, other, rows in clashes:
+        when = frame.policy.scorecards[name].when
+        p.rows("records", rows, when.column, f"matches both scorecards '{other}' and '{name}'",
+               f"make the conditions exclusive (scorecards.{other}.when, scorecards.{name}.when)",
+               frame.column(when.column))
+
+
 def rules_key(policy: Policy) -> tuple:
     """The policy parts that ``check_rules`` reads: SLA and rating measures, and each scorecard's
-    add/deduct levels and bonus range. Two policies with equal parts accept the same data.
+    condition, add/deduct levels and bonus range. Two policies with equal parts accept the same
+    data.
     """
     measures = tuple(json_key(m) for m in policy.measures.values()
                      if m.__class__ in (SlaMeasure, RatingMeasure))
-    cards = tuple((json_key(c.adjustments) if c.adjustments is not None else None,
+    cards = tuple((json_key(c.when) if c.when is not None else None,
+                   json_key(c.adjustments) if c.adjustments is not None else None,
                    json_key(c.bonus) if c.bonus is not None else None)
                   for c in policy.scorecards.values())
     return measures, cards

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import calib
+from calib.data import load_data
 from calib.errors import DataError
+from calib.frame import build_frame
 from calib.policy.load import validate_policy
 
 
@@ -449,10 +451,18 @@ class TestScorecardChoice:
         assert scores["scorecard"].tolist() == ["everyone", "seniors"]
 
     def test_overlapping_conditions_are_a_data_error(self, policy):
-        """A lead matches both 'leads' and 'seniors': DataError naming the row."""
-        rows = pd.DataFrame({"employee_id": ["A", "B"], "period": ["2025-01"] * 2, "a": [1, 2],
-                             "position": ["lead", "staff"]})
+        """A lead matches both 'leads' and 'seniors': DataError naming the row, its value and
+        both conditions; raised when the data are loaded, so `calib validate --data` (which
+        loads and checks without running) refuses it as the run does."""
+        rows = pd.DataFrame({"employee_id": ["A", "B", "C"], "period": ["2025-01"] * 3,
+                             "a": [1, 2, 3], "position": ["staff", "lead", "lead"]})
         with pytest.raises(DataError) as exc:
             calib.run(policy, rows)
-        assert problems(exc) == [("records", 0, "A", "position",
-                                  "matches both scorecards 'leads' and 'seniors'", None)]
+        assert problems(exc) == [
+            ("records", 1, "B", "position", "matches both scorecards 'leads' and 'seniors'", "lead"),
+            ("records", 2, "C", "position", "matches both scorecards 'leads' and 'seniors'", "lead")]
+        assert "scorecards.leads.when, scorecards.seniors.when" in \
+            fixes(exc)["matches both scorecards 'leads' and 'seniors'"]
+        with pytest.raises(DataError) as loading:
+            build_frame(policy, load_data(rows, policy))
+        assert problems(loading) == problems(exc)
