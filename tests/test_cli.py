@@ -33,6 +33,32 @@ class TestValidate:
         assert main(["validate", "nope.yaml"]) == 1
         assert "file not found: nope.yaml" in capsys.readouterr().err
 
+    def test_a_folder_named_as_the_policy_says_which_file_to_name(self, tmp_path, capsys) -> None:
+        """`calib validate datasets/gas_cs` (the data folder, not its policy file) is refused
+        with the files in it that could be the policy."""
+        shutil.copy(DATA / "mini.yaml", tmp_path / "policy.yaml")
+        assert main(["validate", str(tmp_path)]) == 1
+        err = capsys.readouterr().err
+        assert "is a folder, not a policy file" in err and "it holds policy.yaml" in err
+
+    def test_a_policy_not_in_utf8_is_refused_with_a_fix(self, tmp_path, capsys) -> None:
+        """A policy saved in GBK (a Chinese Windows default) is a bad input, not a crash."""
+        bad = tmp_path / "gbk.yaml"
+        bad.write_bytes("name: 燃气客服\n".encode("gbk"))
+        assert main(["validate", str(bad)]) == 1
+        assert "save the policy file as UTF-8" in capsys.readouterr().err
+
+    def test_output_cut_short_by_the_reader_is_not_an_error(self) -> None:
+        """`calib schema | head -1`: the pipe closes early; calib exits 0 and prints nothing
+        on stderr (it said "error: Broken pipe")."""
+        import subprocess
+        import sys
+
+        run = subprocess.run(f'"{sys.executable}" -m calib.cli schema | head -c 10', shell=True,
+                             capture_output=True, text=True, check=False,
+                             executable="/bin/bash")
+        assert run.stdout.startswith("{") and run.stderr == ""
+
     def test_data_problems_written(self, tmp_path, capsys) -> None:
         """With --data, every data problem is listed and written to --problems."""
         folder = tmp_path / "d"

@@ -162,10 +162,18 @@ def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy
 def load_policy(path: str | Path) -> Policy:
     """Load a policy from a ``.yaml``/``.yml`` or ``.json`` file (a frozen file is JSON too)."""
     path = Path(path)
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json"))
+        hint = f"; it holds {', '.join(found)}" if found else ""
+        raise PolicyError([PolicyIssue("", f"{path} is a folder, not a policy file: name the "
+                                           f"policy's .yaml or .json file{hint}")], str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError([PolicyIssue("", f"file not found: {path}")], str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError([PolicyIssue("", f"not UTF-8 text (byte {exc.start}): save the policy "
+                                           "file as UTF-8")], str(path)) from None
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
     return parse_policy(text, str(path), fmt)
 
