@@ -66,7 +66,15 @@ class TestStrictDocument:
         with pytest.raises(PolicyError) as exc:
             calib.parse_policy("[1, 2]")
         assert str(exc.value) == ("policy <text> is invalid (1 problem):\n  - (top level): a policy "
-                                  "document must be a mapping of keys to values, got list")
+                                  "document must be a mapping of keys to values (name: ..., "
+                                  "kpis: ...), got a list")
+
+    def test_an_empty_policy_says_so(self):
+        """An empty file (or one with comments only) is called empty, not 'NoneType'."""
+        for text in ("", "# the 2027 scheme, to be written\n"):
+            with pytest.raises(PolicyError) as exc:
+                calib.parse_policy(text)
+            assert "the policy is empty" in str(exc.value) and "NoneType" not in str(exc.value)
 
     def test_broken_yaml_names_the_line(self):
         """An unclosed list is reported at line 3 with the YAML parser's words."""

@@ -123,9 +123,13 @@ def validate_policy(data: Any, source: str | None = None,
                     lines: dict[str, int] | None = None) -> Policy:
     """Validate plain data as a policy; every problem is collected into one PolicyError."""
     lines = lines or {}
+    if data is None:
+        raise PolicyError([PolicyIssue("", "the policy is empty: start from an example's "
+                                       "policy.yaml (datasets/*/policy.yaml)")], source)
     if not isinstance(data, dict):
+        got = "a list" if isinstance(data, list) else f"a single value ({str(data)[:40]!r})"
         raise PolicyError([PolicyIssue("", "a policy document must be a mapping of keys to "
-                                       f"values, got {type(data).__name__}")], source)
+                                       f"values (name: ..., kpis: ...), got {got}")], source)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
