@@ -6,16 +6,28 @@ A ``Dataset`` keeps each table with the row numbers a person sees (the file's li
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from calib.errors import DataError
 from calib.policy.model import Policy
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+#: Cell texts read as a missing value (pandas' defaults). They stay missing, but the text typed is
+#: kept (``Dataset.typed_missing``) so that a required column's "empty cell" shows it.
+MISSING_MARKERS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                             "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                             "nan", "null"})
+_MANGLED = re.compile(r"\.\d+$")
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 @dataclass
@@ -25,6 +37,29 @@ class Dataset:
     tables: dict[str, pd.DataFrame]
     rows: dict[str, pd.Index] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    #: per table and column, (row positions, texts) of cells typed as a missing marker ("N/A")
+    typed_missing: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+
+    def add(self, table: str, frame: pd.DataFrame, source: str) -> None:
+        """Keep a table read from a file, with its row numbers and the missing markers typed."""
+        self.tables[table] = frame
+        self.rows[table] = frame.index + frame.attrs.get("first_row", 2)
+        self.sources[table] = source
+        typed = frame.attrs.pop("typed_missing", None)
+        if typed:
+            self.typed_missing[table] = typed
+
+    def missing_text(self, table: str, column: str) -> np.ndarray | None:
+        """The text typed in each cell read as missing ("N/A", "NULL", ...), else None per row."""
+        found = self.typed_missing.get(table, {}).get(column)
+        frame = self.tables.get(table)
+        if found is None or frame is None:
+            return None
+        positions, texts = found
+        out = np.full(len(frame), None, dtype=object)
+        keep = positions < len(out)
+        out[positions[keep]] = texts[keep]
+        return out
 
     def row_numbers(self, table: str) -> pd.Index:
         """The row numbers shown to people (file line numbers, or the DataFrame's index)."""
@@ -54,8 +89,20 @@ def _text_columns(policy: Policy, table: str) -> dict[str, str]:
     return out
 
 
+def _expected_columns(policy: Policy, table: str) -> list[str]:
+    spec = policy.inputs.table(table)
+    names = [policy.inputs.id, spec.period, spec.date, *spec.columns]
+    return list(dict.fromkeys(n for n in names if n is not None))
+
+
 def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None) -> pd.DataFrame:
     """Read one table file; text, label and date columns (and the id) are kept as text.
+
+    A CSV file is read as UTF-8 (with or without a BOM), else as GB18030 (GBK, the usual Chinese
+    Excel export); a file that cannot be decoded or parsed, an empty file and a header naming a
+    column twice raise a ``DataError`` naming the file. Cells typed as a missing marker ("N/A",
+    "NULL", "nan", ...) are read as missing; the text typed is kept in
+    ``attrs["typed_missing"]`` (see ``Dataset.typed_missing``).
 
     In a workbook, a row 2 whose first cell starts with ``#`` describes the columns (the input
     template's note row, see ``calib.workbooks``) and is skipped; the frame's
@@ -64,22 +111,27 @@ def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None)
     """
     dtypes = _text_columns(policy, table)
     suffix = path.suffix.lower()
+    header: list | None = None
     if suffix == ".csv":
-        frame = pd.read_csv(path, dtype=dtypes, encoding="utf-8-sig", skipinitialspace=True)
+        frame, header = _read_csv(path, policy, table, dtypes)
     elif suffix == ".xlsx":
         from openpyxl import load_workbook
 
         book = load_workbook(path, read_only=True, data_only=True)
         try:
             ws = book[sheet] if sheet is not None else book.worksheets[0]
-            second = next(ws.iter_rows(min_row=2, max_row=2, max_col=1, values_only=True), (None,))
+            top = list(ws.iter_rows(min_row=1, max_row=2, values_only=True))
         finally:
             book.close()
+        header = list(top[0]) if top else []
+        second = top[1] if len(top) > 1 else (None,)
         first = second[0] if second else None
         note = isinstance(first, str) and first.lstrip().startswith("#")
         frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=dtypes,
-                              skiprows=[1] if note else None)
+                              skiprows=[1] if note else None, keep_default_na=False,
+                              na_values=[""])
         frame.attrs["first_row"] = 3 if note else 2
+        _markers_to_missing(frame, dtypes)
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
         if policy.inputs.id in frame.columns:
@@ -87,12 +139,133 @@ def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None)
     else:
         raise DataError(_problem(table, f"cannot read '{path.name}'",
                                  "use a .csv, .xlsx or .parquet file"))
+    if header is not None:
+        _check_header(header, f"{path}[{sheet}]" if sheet else str(path), table)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
-def _problem(table: str, problem: str, fix: str, column: str | None = None) -> pd.DataFrame:
-    return pd.DataFrame([{"table": table, "row": None, "id": None, "column": column,
+def _read_csv(path: Path, policy: Policy, table: str, dtypes: dict[str, str]
+              ) -> tuple[pd.DataFrame, list | None]:
+    """A CSV file as UTF-8, else GB18030; with the raw header when a column may be repeated."""
+    try:
+        frame = _parse_csv(path, path, policy, table, dtypes, "utf-8-sig")
+        text: str | None = None
+    except UnicodeDecodeError:
+        text = _decode(path, table)
+        frame = _parse_csv(io.StringIO(text), path, policy, table, dtypes, None)
+    header = None
+    names = [str(c).strip() for c in frame.columns]
+    if len(set(names)) < len(names) or any(_MANGLED.search(n) for n in names):
+        source = path if text is None else io.StringIO(text)
+        header = pd.read_csv(source, header=None, nrows=1, dtype=str, keep_default_na=False,
+                             encoding="utf-8-sig" if text is None else None,
+                             skipinitialspace=True).iloc[0].tolist()
+    _markers_to_missing(frame, dtypes)
+    return frame, header
+
+
+def _decode(path: Path, table: str) -> str:
+    """The text of a CSV file that is not UTF-8: GB18030 (GBK), or a DataError naming the byte."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        position = exc.start
+    else:  # pragma: no cover - pandas failed to decode what Python decodes
+        position = 0
+    if not raw.startswith(codecs.BOM_UTF8):  # a BOM says UTF-8: do not guess another encoding
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    line = raw.count(b"\n", 0, position) + 1
+    raise DataError(_problem(
+        table, f"{path} is neither UTF-8 nor GBK/GB18030 text (byte {position}, line {line}: "
+        f"0x{raw[position]:02x})",
+        "save the file as UTF-8 CSV (Excel: File > Save As > 'CSV UTF-8 (Comma delimited)')",
+        row=line))
+
+
+def _parse_csv(source: Path | io.StringIO, path: Path, policy: Policy, table: str,
+               dtypes: dict[str, str], encoding: str | None) -> pd.DataFrame:
+    """pandas.read_csv with its parse errors turned into DataErrors naming the file and line."""
+    try:
+        frame = pd.read_csv(source, dtype=dtypes, encoding=encoding, skipinitialspace=True,
+                            keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        columns = ", ".join(_expected_columns(policy, table))
+        raise DataError(_problem(table, f"the file {path} is empty",
+                                 f"it needs a header row with the columns {columns}, and the "
+                                 "data below it")) from None
+    except pd.errors.ParserError as exc:
+        found = _FIELDS.search(str(exc))
+        if found is None:
+            detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+            raise DataError(_problem(table, f"{path} cannot be read as CSV: {detail}",
+                                     "check for a quote (\") that is not closed")) from None
+        expected, line, saw = (int(g) for g in found.groups())
+        raise DataError(_problem(
+            table, f"line {line} of {path} has {saw} fields, the header has {expected}",
+            "check that line for a stray comma, or text with a comma that is not in double "
+            "quotes", row=line)) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # the first data line has more fields than the header: pandas took the first columns as
+        # the index and shifted every value one column to the right
+        header = len(frame.columns)
+        raise DataError(_problem(
+            table, f"line 2 of {path} has {header + frame.index.nlevels} fields, the header has "
+            f"{header}", "check that line for a stray comma, or text with a comma that is not in "
+            "double quotes", row=2))
+    return frame
+
+
+def _markers_to_missing(frame: pd.DataFrame, dtypes: dict[str, str]) -> None:
+    """Cells typed as a missing marker ("N/A", "NULL", ...) become missing, as pandas reads them
+    by default; the texts are kept in ``attrs["typed_missing"]`` and a column that holds only
+    numbers besides them becomes numeric again.
+    """
+    typed: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in frame.columns:
+        series = frame[name]
+        if not (pd.api.types.is_object_dtype(series.dtype)
+                or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        values = series.to_numpy(dtype=object)
+        if MISSING_MARKERS.isdisjoint(values):  # the usual case, and cheaper than isin
+            continue
+        mask = np.fromiter((v in MISSING_MARKERS for v in values), dtype=bool, count=len(values))
+        positions = np.flatnonzero(mask)
+        typed[str(name).strip()] = (positions, values[positions])
+        cleaned = series.mask(mask)
+        if name not in dtypes:
+            try:
+                cleaned = pd.to_numeric(cleaned)
+            except (ValueError, TypeError):
+                pass
+        frame[name] = cleaned
+    if typed:
+        frame.attrs["typed_missing"] = typed
+
+
+def _check_header(header: list, source: str, table: str) -> None:
+    """A column named twice in the header (pandas would read the second as 'name.1')."""
+    names = [str(h).strip() for h in header if h is not None and str(h).strip() != ""]
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    twice = [n for n, count in seen.items() if count > 1]
+    if twice:
+        raise DataError(pd.concat([
+            _problem(table, f"column '{n}' appears {'twice' if seen[n] == 2 else f'{seen[n]} times'} "
+                     f"in the header of {source}",
+                     "keep one column of that name (delete the copy, or rename it if it holds "
+                     "other data)", column=n) for n in twice], ignore_index=True))
+
+
+def _problem(table: str, problem: str, fix: str, column: str | None = None,
+             row: int | None = None) -> pd.DataFrame:
+    return pd.DataFrame([{"table": table, "row": row, "id": None, "column": column,
                           "problem": problem, "value": None, "fix": fix}],
                         columns=list(DataError.COLUMNS))
 
@@ -133,43 +306,68 @@ def load_data(source: str | Path | pd.DataFrame | dict | Dataset, policy: Policy
     if path.suffix.lower() == ".xlsx":
         return _load_workbook(path, policy)
     frame = read_table(path, policy, "records")
-    return _complete(Dataset({"records": frame}, {"records": frame.index + frame.attrs.get("first_row", 2)},
-                             {"records": str(path)}), policy)
+    ds = Dataset({})
+    ds.add("records", frame, str(path))
+    return _complete(ds, policy)
 
 
 def _load_folder(folder: Path, policy: Policy) -> Dataset:
     ds = Dataset({})
-    missing = []
+    problems = []
     for table in policy.inputs.table_names():
         found = _find_file(folder, policy, table)
         if found is None:
             if table != "people":
                 spec = policy.inputs.table(table)
                 expected = spec.file or f"{table}.csv"
-                missing.append(_problem(table, f"no file for table '{table}' in {folder}",
-                                        f"add {expected} (or .xlsx/.parquet)"))
+                problems.append(_problem(table, f"no file for table '{table}' in {folder}",
+                                         f"add {expected} (or .xlsx/.parquet)"))
             continue
-        frame = read_table(found, policy, table)
-        ds.tables[table] = frame
-        ds.rows[table] = frame.index + frame.attrs.get("first_row", 2)
-        ds.sources[table] = str(found)
-    if missing:
-        raise DataError(pd.concat(missing, ignore_index=True))
+        try:
+            frame = read_table(found, policy, table)
+        except DataError as exc:  # every file's problems at once
+            problems.append(exc.problems)
+            continue
+        ds.add(table, frame, str(found))
+    absent = _people_not_in_records(ds, policy)
+    if absent:
+        expected = policy.inputs.people.file or "people.csv"
+        problems.insert(0, _problem(
+            "people", f"no file for table 'people' in {folder}",
+            f"add {expected} (or .xlsx/.parquet) with the columns "
+            f"{', '.join([policy.inputs.id, *absent])} (or put these columns in records)"))
+    if problems:
+        raise DataError(pd.concat(problems, ignore_index=True))
     return _complete(ds, policy)
+
+
+def _people_not_in_records(ds: Dataset, policy: Policy) -> list[str]:
+    """The people columns the policy declares that records lack, when no people table was read:
+    the people table cannot then be derived from records, so its file is missing.
+    """
+    if "people" in ds.tables or "records" not in ds.tables:
+        return []
+    columns = ds.tables["records"].columns
+    return [c for c in policy.inputs.people.columns if c != policy.inputs.id and c not in columns]
 
 
 def _load_workbook(path: Path, policy: Policy) -> Dataset:
     sheets = pd.ExcelFile(path).sheet_names
     ds = Dataset({})
+    problems = []
     for table in policy.inputs.table_names():
         if table in sheets:
-            frame = read_table(path, policy, table, sheet=table)
-            ds.tables[table] = frame
-            ds.rows[table] = frame.index + frame.attrs.get("first_row", 2)
-            ds.sources[table] = f"{path}[{table}]"
-    if "records" not in ds.tables:
-        raise DataError(_problem("records", f"workbook {path.name} has no sheet 'records'",
-                                 f"name the sheets after the tables: {sheets}"))
+            try:
+                frame = read_table(path, policy, table, sheet=table)
+            except DataError as exc:
+                problems.append(exc.problems)
+                continue
+            ds.add(table, frame, f"{path}[{table}]")
+    if "records" not in sheets:
+        problems.insert(0, _problem("records", f"workbook {path.name} has no sheet 'records'",
+                                    f"name the sheets after the tables: {sheets}"))
+    if problems:
+        raise DataError(pd.concat(problems, ignore_index=True))
     return _complete(ds, policy)
 
 

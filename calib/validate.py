@@ -131,14 +131,23 @@ def _numbers(p: Problems, table: str, name: str, spec: ColumnSpec, series: pd.Se
         bad = np.isnan(num) if empty is None else np.isnan(num) & ~empty
         p.rows(table, bad, name, "not a number", "type a plain number (no units or text)", series)
     whole = pd.api.types.is_integer_dtype(dtype)
+    infinite = None if whole else np.isinf(num)
+    if infinite is not None and infinite.any():
+        typed = (series if not pd.api.types.is_numeric_dtype(dtype)
+                 else np.where(num > 0, "inf", "-inf"))
+        p.rows(table, infinite, name, "not a finite number",
+               "type a plain number (inf and Infinity cannot be scored)", typed)
+        finite = ~infinite
+    else:
+        finite = np.ones(len(num), dtype=bool)
     if spec.type == "int" and not whole:
-        p.rows(table, ~np.isnan(num) & (num != np.round(num)), name, "not a whole number",
-               "counts must be whole numbers", num)
+        p.rows(table, ~np.isnan(num) & finite & (num != np.round(num)), name,
+               "not a whole number", "counts must be whole numbers", num)
     if len(num) and spec.min is not None and np.nanmin(num, initial=np.inf) < spec.min:
-        p.rows(table, num < spec.min, name, f"below the minimum {spec.min:g}",
+        p.rows(table, (num < spec.min) & finite, name, f"below the minimum {spec.min:g}",
                "check the value (a count cannot be negative)", num)
     if len(num) and spec.max is not None and np.nanmax(num, initial=-np.inf) > spec.max:
-        p.rows(table, num > spec.max, name, f"above the maximum {spec.max:g}",
+        p.rows(table, (num > spec.max) & finite, name, f"above the maximum {spec.max:g}",
                "check the value", num)
     return num
 
@@ -166,7 +175,8 @@ def _check_column(p: Problems, policy: Policy, table: str, name: str, spec: Colu
     empty = _empty(typed, name)
     if spec.required and empty is not None:
         p.rows(table, empty, name, "empty cell",
-               "fill it in, or declare the column 'required: false' in the policy")
+               "fill it in, or declare the column 'required: false' in the policy",
+               p.ds.missing_text(table, name))  # what was typed: 'N/A', 'NULL', ...
     if spec.type in ("int", "float"):
         typed.columns[name] = _numbers(p, table, name, spec, series, empty)
     elif spec.type == "bool":
@@ -186,6 +196,17 @@ def _check_column(p: Problems, policy: Policy, table: str, name: str, spec: Colu
         typed.columns[name] = series.astype("string")
 
 
+def _separator_hint(frame: pd.DataFrame) -> str:
+    """A hint when the one column found holds ';' or tabs: the file is not comma-separated."""
+    if len(frame.columns) != 1:
+        return ""
+    name = str(frame.columns[0])
+    for sep, said in ((";", "';'"), ("\t", "tabs")):
+        if sep in name:
+            return f"; the file seems to be separated by {said} — save it as comma-separated CSV"
+    return ""
+
+
 def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problems]:
     """Type-check every declared table and column; returns typed tables and the problems so far."""
     p = Problems(ds, policy.inputs.id)
@@ -200,14 +221,20 @@ def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problem
         frame = ds.tables[table]
         missing = [c for c in [pid, *spec.columns, spec.period, spec.date]
                    if c is not None and c not in frame.columns]
+        hint = _separator_hint(frame)
         for col in dict.fromkeys(missing):
             p.table(table, f"column '{col}' is missing", "add the column (check its spelling; "
-                    f"columns found: {', '.join(map(str, frame.columns[:30]))})", column=col)
+                    f"columns found: {', '.join(map(str, frame.columns[:30]))}){hint}", column=col)
         if missing:
+            continue
+        if table == "records" and len(frame) == 0:
+            where = f"{ds.sources[table]} holds only the header: " if table in ds.sources else ""
+            p.table(table, "records has no rows", f"{where}add a row per person and period")
             continue
         t = Typed(frame, ds.row_numbers(table))
         ids = frame[pid]
-        p.rows(table, ids.isna().to_numpy(), pid, "empty id", "every row needs the person's id")
+        p.rows(table, ids.isna().to_numpy(), pid, "empty id", "every row needs the person's id",
+               ds.missing_text(table, pid))
         for name, col in spec.columns.items():
             _check_column(p, policy, table, name, col, t)
         typed[table] = t
