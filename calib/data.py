@@ -43,7 +43,9 @@ class Dataset:
     def add(self, table: str, frame: pd.DataFrame, source: str) -> None:
         """Keep a table read from a file, with its row numbers and the missing markers typed."""
         self.tables[table] = frame
-        self.rows[table] = frame.index + frame.attrs.get("first_row", 2)
+        lines = frame.attrs.pop("lines", None)  # file lines, when blank lines were skipped
+        self.rows[table] = (pd.Index(lines) if lines is not None
+                            else frame.index + frame.attrs.get("first_row", 2))
         self.sources[table] = source
         typed = frame.attrs.pop("typed_missing", None)
         if typed:
@@ -162,7 +164,26 @@ def _read_csv(path: Path, policy: Policy, table: str, dtypes: dict[str, str]
                              encoding="utf-8-sig" if text is None else None,
                              skipinitialspace=True).iloc[0].tolist()
     _markers_to_missing(frame, dtypes)
+    lines = _data_lines(path.read_bytes() if text is None else text.encode(), len(frame))
+    if lines is not None:
+        frame.attrs["lines"] = lines
     return frame, header
+
+
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*(?:\n|$)")
+
+
+def _data_lines(raw: bytes, rows: int) -> np.ndarray | None:
+    """The file line of each data row when the file has blank lines (pandas skips them, so
+    counting rows from line 2 would name the wrong line after one); None when it has none, or
+    when lines and rows do not match one to one (text with line breaks inside quotes).
+    """
+    body = raw.rstrip(b"\r\n \t")
+    if not _BLANK_LINE.search(body):
+        return None
+    kept = [i for i, line in enumerate(body.split(b"\n"), start=1) if line.strip()]
+    lines = np.array(kept[1:], dtype=np.int64)  # the first kept line is the header
+    return lines if len(lines) == rows else None
 
 
 def _decode(path: Path, table: str) -> str:

@@ -267,3 +267,17 @@ def test_extra_field_on_the_first_data_line(policy, folder):
     problem = only(refused(policy, folder))
     assert problem["row"] == 2
     assert problem["problem"] == f"line 2 of {folder / 'records.csv'} has 9 fields, the header has 8"
+
+
+# --- blank lines --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("blank", ["\n", "   \n", "\r\n"])
+def test_rows_after_a_blank_line_name_their_file_line(policy, folder, blank):
+    """pandas skips blank lines, so counting rows from line 2 named the line before the bad
+    value once a blank line came before it; the problem names the line the person sees."""
+    (folder / "records.csv").write_text(
+        f"{HEADER}\nE1,2025-01,100,70,40,1,优秀,false\n{blank}"
+        "E2,2025-01,100,abc,40,1,良好,false\n\n\nE3,2025-01,10,4,x,0,较差,true\n\n",
+        encoding="utf-8")
+    got = refused(policy, folder)[["row", "id", "column", "value"]].values.tolist()
+    assert got == [[4, "E2", "orders", "abc"], [7, "E3", "response_seconds", "x"]]
