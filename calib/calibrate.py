@@ -216,12 +216,13 @@ def fit_weights(scenario: Scenario, section: str, reference: pd.Series,
     policy = scenario.policy
     sec = policy.sections[section]
     children, points, keys = _section_inputs(scenario, section)
-    ref = reference.copy()
-    ref.index = ref.index.astype(str)
+    ref, left_out = _reference(reference)
     people = keys["id"].to_numpy()
     common = np.isin(people, ref.index)
     if common.sum() < 3:
-        raise CalibrationError("fewer than 3 people appear both in the data and the reference")
+        raise CalibrationError(
+            f"fewer than 3 people appear both in the data and the reference ({len(ref)} people "
+            "in the reference): its index must be the person ids of the data")
     codes, ids = pd.factorize(people[common])
     target = stats.rankdata(ref.reindex(ids).to_numpy(dtype=np.float64))
     counts = np.bincount(codes)
@@ -267,7 +268,30 @@ def fit_weights(scenario: Scenario, section: str, reference: pd.Series,
         "discordant_before": _discordant(before, target),
         "discordant_after": _discordant(after, target),
         "people": len(ids),
+        "reference_left_out": left_out,
     }
+
+
+def _reference(reference: pd.Series) -> tuple[pd.Series, int]:
+    """A reference ranking as numbers by person id (text), and how many people it left without
+    a value (left out of the comparison, and counted in the report, not silently dropped).
+    """
+    if not isinstance(reference, pd.Series):
+        raise CalibrationError(
+            f"the reference must be a pandas Series indexed by person id (higher = better), "
+            f"got {type(reference).__name__}; from a table: table.set_index('id')['score']")
+    if not pd.api.types.is_numeric_dtype(reference.dtype) and \
+            not pd.api.types.is_bool_dtype(reference.dtype):
+        raise CalibrationError(f"the reference must hold numbers (a score or rank per person), "
+                               f"got values of type {reference.dtype}")
+    ref = reference.astype(np.float64)
+    ref.index = ref.index.astype(str)
+    twice = ref.index[ref.index.duplicated()].unique()
+    if len(twice):
+        raise CalibrationError(f"the reference names {len(twice)} people twice "
+                               f"({', '.join(map(str, twice[:5]))}): keep one value per person")
+    missing = int(ref.isna().sum())
+    return ref.dropna(), missing
 
 
 def _random_weights(rng: np.random.Generator, bounds: list[tuple[float, float]],

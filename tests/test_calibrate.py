@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,34 @@ class TestWeights:
         assert report["spearman_after"] >= best - 0.01
         assert report["spearman_after"] >= report["spearman_before"] - 1e-12
         assert sum(report["weights_after"].values()) == pytest.approx(85.0)
+        assert report["reference_left_out"] == 0
+
+    def test_people_without_a_reference_value_are_left_out_and_counted(self) -> None:
+        """A reference with empty values (people not ranked last year) gave NaN for Spearman's
+        rho and left the weights as they were; those people are now left out of the comparison
+        and counted, and the fit is the one on the others."""
+        scenario = Scenario(small_policy(), small_data(n=60, seed=11))
+        points = scenario.result.kpi_points.set_index("id")[["conversion", "response"]]
+        reference = (0.8 * points["conversion"].fillna(0) + 0.2 * points["response"]).rename(
+            index=str) + np.random.default_rng(0).normal(0, 2, len(points))
+        holes = reference.copy()
+        holes.iloc[:5] = np.nan
+        _, report = fit_weights(scenario, "sales", holes)
+        _, plain = fit_weights(scenario, "sales", reference.iloc[5:])
+        assert report["reference_left_out"] == 5 and report["people"] == plain["people"]
+        assert report["spearman_after"] == pytest.approx(plain["spearman_after"])
+        assert report["spearman_after"] == report["spearman_after"]  # not NaN
+
+    @pytest.mark.parametrize("bad, says", [
+        (pd.DataFrame({"id": ["P1"], "score": [1.0]}), "must be a pandas Series indexed by"),
+        (pd.Series(["good", "bad"], index=["P1", "P2"]), "must hold numbers"),
+        (pd.Series([1.0, 2.0, 3.0], index=["P1", "P1", "P2"]), "names 1 people twice (P1)"),
+    ])
+    def test_a_reference_of_the_wrong_shape_is_refused(self, bad, says) -> None:
+        """A table instead of a Series, text values, or a person twice: refused, saying how."""
+        scenario = Scenario(small_policy(), small_data())
+        with pytest.raises(CalibrationError, match=re.escape(says)):
+            fit_weights(scenario, "sales", bad)
 
 
 def test_sensitivity_table() -> None:
