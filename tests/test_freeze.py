@@ -110,3 +110,13 @@ def test_cli_freeze_and_run(tmp_path: Path, capsys) -> None:
     assert main(["run", "--policy", str(out), "--data", str(DATASETS / "gas_cs"),
                  "--out", str(tmp_path / "o")]) == 0
     assert "sha256" in capsys.readouterr().out
+
+
+def test_cli_freeze_note_without_data_is_refused(tmp_path: Path, capsys) -> None:
+    """`--note` is kept in the provenance, which only `--data` makes: without it the note was
+    dropped silently; now it is a usage error (exit 2) saying to add --data, and no file is
+    written."""
+    out = tmp_path / "f.json"
+    assert main(["freeze", str(DATASETS / "gas_cs" / "policy.yaml"), "--out", str(out),
+                 "--note", "tuned by HR, 2027 round"]) == 2
+    assert "add --data" in capsys.readouterr().err and not out.exists()
