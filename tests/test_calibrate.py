@@ -221,3 +221,19 @@ def test_remembered_stages_match_fresh_runs() -> None:
         pd.testing.assert_frame_equal(moved.result.grades, fresh.grades)
         pd.testing.assert_frame_equal(moved.result.payouts, fresh.payouts)
         pd.testing.assert_frame_equal(moved.result.quotas, fresh.quotas)
+
+
+def test_solvers_are_at_the_top_level_without_importing_scipy_up_front() -> None:
+    """`calib.fit_weights` and the other solvers are the calibrate module's own; a plain
+    `import calib` (the command line) does not import scipy for them."""
+    import subprocess
+    import sys
+
+    import calib.calibrate as cal
+
+    for name in ("solve_thresholds", "solve_budget", "fit_weights", "sensitivity",
+                 "CalibrationError"):
+        assert getattr(calib, name) is getattr(cal, name) and name in calib.__all__
+    code = "import sys, calib; print('scipy.optimize' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
