@@ -51,7 +51,7 @@ class Statement:
         d = self.data
         p = d["person"]
         lines = [f"{d['policy']['title']} — {p['id']} — {p['period']}",
-                 f"policy {d['policy']['name']} sha256 {d['policy']['sha256']}",
+                 f"policy {d['policy']['name']} policy_sha256 {d['policy']['sha256']}",
                  f"status: {p['status']}" + (f" ({p['reason']})" if p.get("reason") else "")]
         if d.get("inputs"):
             lines.append("\ninputs:")
