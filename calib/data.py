@@ -387,6 +387,12 @@ def _load_workbook(path: Path, policy: Policy) -> Dataset:
     if "records" not in sheets:
         problems.insert(0, _problem("records", f"workbook {path.name} has no sheet 'records'",
                                     f"name the sheets after the tables: {sheets}"))
+    absent = _people_not_in_records(ds, policy)
+    if absent:
+        problems.insert(0, _problem(
+            "people", f"workbook {path.name} has no sheet 'people'",
+            f"add a sheet 'people' with the columns {', '.join([policy.inputs.id, *absent])} "
+            f"(or put these columns in records; the sheets found: {', '.join(sheets)})"))
     if problems:
         raise DataError(pd.concat(problems, ignore_index=True))
     return _complete(ds, policy)

@@ -241,10 +241,27 @@ class TestRoundTrip:
         path = tmp_path / "plain.xlsx"
         with pd.ExcelWriter(path) as writer:
             records.to_excel(writer, sheet_name="records", index=False)
+            pd.read_csv(DATA / "mini" / "people.csv", dtype=str).to_excel(
+                writer, sheet_name="people", index=False)
         with pytest.raises(calib.DataError) as err:
             calib.run(policy, path)
         problems = err.value.problems
         assert list(problems.loc[problems["column"] == "orders", "row"]) == [2]
+
+    def test_a_workbook_without_its_people_sheet_says_so(self, tmp_path) -> None:
+        """The policy's people columns are not in records and there is no 'people' sheet: the
+        missing sheet is named with the columns it needs (it was a list of missing columns)."""
+        policy = calib.load_policy(DATA / "mini.yaml")
+        path = tmp_path / "records_only.xlsx"
+        with pd.ExcelWriter(path) as writer:
+            pd.read_csv(DATA / "mini" / "records.csv", dtype=str).to_excel(
+                writer, sheet_name="records", index=False)
+        with pytest.raises(calib.DataError) as err:
+            calib.run(policy, path)
+        first = err.value.problems.iloc[0]
+        assert (first["table"], first["problem"]) == (
+            "people", "workbook records_only.xlsx has no sheet 'people'")
+        assert "add a sheet 'people' with the columns employee_id" in first["fix"]
 
     def test_cli_problem_row_is_the_excel_row(self, tmp_path, capsys) -> None:
         """The CLI's problems table names the Excel row of a filled template."""
