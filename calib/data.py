@@ -350,26 +350,28 @@ def _load_folder(folder: Path, policy: Policy) -> Dataset:
             problems.append(exc.problems)
             continue
         ds.add(table, frame, str(found))
-    absent = _people_not_in_records(ds, policy)
-    if absent:
-        expected = policy.inputs.people.file or "people.csv"
-        problems.insert(0, _problem(
-            "people", f"no file for table 'people' in {folder}",
-            f"add {expected} (or .xlsx/.parquet) with the columns "
-            f"{', '.join([policy.inputs.id, *absent])} (or put these columns in records)"))
+    expected = policy.inputs.people.file or "people.csv"
+    problems[:0] = _people_missing(ds, policy, f"no file for table 'people' in {folder}",
+                                   f"add {expected} (or .xlsx/.parquet)", "")
     if problems:
         raise DataError(pd.concat(problems, ignore_index=True))
     return _complete(ds, policy)
 
 
-def _people_not_in_records(ds: Dataset, policy: Policy) -> list[str]:
-    """The people columns the policy declares that records lack, when no people table was read:
-    the people table cannot then be derived from records, so its file is missing.
+def _people_missing(ds: Dataset, policy: Policy, problem: str, add: str, more: str
+                    ) -> list[pd.DataFrame]:
+    """The missing people table as a problem, when none was read and records lack people
+    columns the policy declares (the table cannot then be derived from records); else none.
     """
     if "people" in ds.tables or "records" not in ds.tables:
         return []
     columns = ds.tables["records"].columns
-    return [c for c in policy.inputs.people.columns if c != policy.inputs.id and c not in columns]
+    absent = [c for c in policy.inputs.people.columns if c != policy.inputs.id and c not in columns]
+    if not absent:
+        return []
+    return [_problem("people", problem, f"{add} with the columns "
+                     f"{', '.join([policy.inputs.id, *absent])} (or put these columns in records"
+                     f"{more})")]
 
 
 def _load_workbook(path: Path, policy: Policy) -> Dataset:
@@ -387,12 +389,8 @@ def _load_workbook(path: Path, policy: Policy) -> Dataset:
     if "records" not in sheets:
         problems.insert(0, _problem("records", f"workbook {path.name} has no sheet 'records'",
                                     f"name the sheets after the tables: {sheets}"))
-    absent = _people_not_in_records(ds, policy)
-    if absent:
-        problems.insert(0, _problem(
-            "people", f"workbook {path.name} has no sheet 'people'",
-            f"add a sheet 'people' with the columns {', '.join([policy.inputs.id, *absent])} "
-            f"(or put these columns in records; the sheets found: {', '.join(sheets)})"))
+    problems[:0] = _people_missing(ds, policy, f"workbook {path.name} has no sheet 'people'",
+                                   "add a sheet 'people'", f"; the sheets found: {', '.join(sheets)}")
     if problems:
         raise DataError(pd.concat(problems, ignore_index=True))
     return _complete(ds, policy)
