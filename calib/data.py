@@ -149,22 +149,24 @@ def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None)
 
 def _read_csv(path: Path, policy: Policy, table: str, dtypes: dict[str, str]
               ) -> tuple[pd.DataFrame, list | None]:
-    """A CSV file as UTF-8, else GB18030; with the raw header when a column may be repeated."""
+    """A CSV file as UTF-8, else GB18030; with the raw header when a column may be repeated.
+    The file is read once: parsing, the header and the blank-line scan all use its bytes.
+    """
+    raw = path.read_bytes()
+    encoding = "utf-8-sig"
     try:
-        frame = _parse_csv(path, path, policy, table, dtypes, "utf-8-sig")
-        text: str | None = None
+        frame = _parse_csv(raw, path, policy, table, dtypes, encoding)
     except UnicodeDecodeError:
-        text = _decode(path, table)
-        frame = _parse_csv(io.StringIO(text), path, policy, table, dtypes, None)
+        encoding = _other_encoding(raw, path, table)
+        frame = _parse_csv(raw, path, policy, table, dtypes, encoding)
     header = None
     names = [str(c).strip() for c in frame.columns]
     if len(set(names)) < len(names) or any(_MANGLED.search(n) for n in names):
-        source = path if text is None else io.StringIO(text)
-        header = pd.read_csv(source, header=None, nrows=1, dtype=str, keep_default_na=False,
-                             encoding="utf-8-sig" if text is None else None,
+        header = pd.read_csv(io.BytesIO(raw), header=None, nrows=1, dtype=str,
+                             keep_default_na=False, encoding=encoding,
                              skipinitialspace=True).iloc[0].tolist()
     _markers_to_missing(frame, dtypes)
-    lines = _data_lines(path.read_bytes() if text is None else text.encode(), len(frame))
+    lines = _data_lines(raw, len(frame))
     if lines is not None:
         frame.attrs["lines"] = lines
     return frame, header
@@ -186,9 +188,10 @@ def _data_lines(raw: bytes, rows: int) -> np.ndarray | None:
     return lines if len(lines) == rows else None
 
 
-def _decode(path: Path, table: str) -> str:
-    """The text of a CSV file that is not UTF-8: GB18030 (GBK), or a DataError naming the byte."""
-    raw = path.read_bytes()
+def _other_encoding(raw: bytes, path: Path, table: str) -> str:
+    """The encoding of a CSV file that is not UTF-8: GB18030 (GBK), or a DataError naming the
+    byte.
+    """
     try:
         raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -197,7 +200,8 @@ def _decode(path: Path, table: str) -> str:
         position = 0
     if not raw.startswith(codecs.BOM_UTF8):  # a BOM says UTF-8: do not guess another encoding
         try:
-            return raw.decode("gb18030")
+            raw.decode("gb18030")
+            return "gb18030"
         except UnicodeDecodeError:
             pass
     line = raw.count(b"\n", 0, position) + 1
@@ -208,11 +212,11 @@ def _decode(path: Path, table: str) -> str:
         row=line))
 
 
-def _parse_csv(source: Path | io.StringIO, path: Path, policy: Policy, table: str,
-               dtypes: dict[str, str], encoding: str | None) -> pd.DataFrame:
+def _parse_csv(raw: bytes, path: Path, policy: Policy, table: str, dtypes: dict[str, str],
+               encoding: str) -> pd.DataFrame:
     """pandas.read_csv with its parse errors turned into DataErrors naming the file and line."""
     try:
-        frame = pd.read_csv(source, dtype=dtypes, encoding=encoding, skipinitialspace=True,
+        frame = pd.read_csv(io.BytesIO(raw), dtype=dtypes, encoding=encoding, skipinitialspace=True,
                             keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError:
         columns = ", ".join(_expected_columns(policy, table))
