@@ -78,21 +78,26 @@ def card_choice(frame: Frame) -> tuple[np.ndarray, list[tuple[str, str, np.ndarr
     return card, clashes
 
 
+def clash_problem(name: str, other: str) -> tuple[str, str]:
+    """The problem and fix of a row matching both scorecards' conditions."""
+    return (f"matches both scorecards '{other}' and '{name}'",
+            f"make the conditions exclusive (scorecards.{other}.when, scorecards.{name}.when)")
+
+
 def assign_cards(frame: Frame) -> np.ndarray:
-    """Index of the scorecard whose ``when`` holds, per row (see ``card_choice``). A row
-    matching two conditions is a data error naming the rows (the data checks at loading report
-    it first: ``checks.check_rules``).
+    """Index of the scorecard whose ``when`` holds, per row (see ``card_choice``). The data
+    checks refuse a row matching two conditions when the data are loaded
+    (``checks.check_rules``); a frame that skipped them still gets the DataError here.
     """
     card, clashes = card_choice(frame)
     if clashes:
         name, other, clash = clashes[0]
         rows = np.flatnonzero(clash)
-        when = frame.policy.scorecards[name].when
+        problem, fix = clash_problem(name, other)
         raise DataError(pd.DataFrame({
             "table": "records", "row": frame.row_numbers()[rows],
-            "id": frame.record_ids()[rows], "column": when.column,
-            "problem": f"matches both scorecards '{other}' and '{name}'", "value": None,
-            "fix": "make the scorecards' 'when' conditions exclusive"}))
+            "id": frame.record_ids()[rows], "column": frame.policy.scorecards[name].when.column,
+            "problem": problem, "value": None, "fix": fix}))
     return card
 
 

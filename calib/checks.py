@@ -58,14 +58,12 @@ def _check_cards_exclusive(frame: Frame, p: Problems) -> None:
     rest): a row matching two is reported here, when the data are loaded, rather than when the
     run assigns the cards.
     """
-    from calib.cards import card_choice
+    from calib.cards import card_choice, clash_problem
 
     _, clashes = card_choice(frame)
     for name, other, rows in clashes:
-        when = frame.policy.scorecards[name].when
-        p.rows("records", rows, when.column, f"matches both scorecards '{other}' and '{name}'",
-               f"make the conditions exclusive (scorecards.{other}.when, scorecards.{name}.when)",
-               frame.column(when.column))
+        column = frame.policy.scorecards[name].when.column
+        p.rows("records", rows, column, *clash_problem(name, other), frame.column(column))
 
 
 def rules_key(policy: Policy) -> tuple:
