@@ -189,6 +189,10 @@ def _freeze(args: argparse.Namespace) -> int:
     from calib.freeze import Frozen, is_frozen, load_frozen, provenance, write_frozen
     from calib.policy import load_policy
 
+    if args.note and not args.data:  # the note is part of the provenance, made from the data
+        print("error: --note is kept in the provenance, which is written from the data: add "
+              "--data (the data the policy was calibrated on)", file=sys.stderr)
+        return 2
     source: Frozen | None = None
     if args.policy.endswith(".json"):
         try:
@@ -196,10 +200,6 @@ def _freeze(args: argparse.Namespace) -> int:
                 source = load_frozen(args.policy)
         except (OSError, ValueError):
             source = None
-    if args.note and not args.data:  # the note is part of the provenance, made from the data
-        print("error: --note is kept in the provenance, which is written from the data: add "
-              "--data (the data the policy was calibrated on)", file=sys.stderr)
-        return 2
     policy = source.policy if source else load_policy(args.policy)
     prov = provenance(policy, args.data, args.note) if args.data else None
     digest = write_frozen(source if source and prov is None else policy, args.out,
