@@ -12,10 +12,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from calib.errors import CalibError, DataError
+
+if TYPE_CHECKING:
+    from calib.outputs import RunFolder
+    from calib.policy.model import Policy
+    from calib.result import Result
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,8 +77,11 @@ def _parser() -> argparse.ArgumentParser:
 def _validate(args: argparse.Namespace) -> int:
     from calib.data import load_data
     from calib.frame import build_frame
+    from calib.outputs import refuse_own_input, write_atomic
     from calib.policy import load_policy
 
+    if args.problems:
+        refuse_own_input("--problems", args.problems, {"policy": args.policy, "--data": args.data})
     policy = load_policy(args.policy)
     print(f"policy {args.policy}: ok ({policy.name}; {len(policy.kpis)} KPIs, "
           f"{len(policy.sections)} sections, {len(policy.params())} tunable numbers)")
@@ -81,7 +90,9 @@ def _validate(args: argparse.Namespace) -> int:
             frame = build_frame(policy, load_data(args.data, policy))
         except DataError as exc:
             if args.problems:
-                exc.problems.to_csv(args.problems, index=False, encoding="utf-8-sig")
+                problems = exc.problems
+                write_atomic(args.problems,
+                             lambda p: problems.to_csv(p, index=False, encoding="utf-8-sig"))
                 print(f"problems written to {args.problems}", file=sys.stderr)
             raise
         print(f"data {args.data}: ok ({frame.n} person-periods, {len(frame.ids)} people)")
@@ -89,39 +100,88 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from calib.engine import run
+    from calib.outputs import RunFolder, refuse_out_over_inputs
     from calib.policy import load_policy
+
+    out = Path(args.out)
+    refuse_out_over_inputs(out, {"--policy": args.policy, "--data": args.data})
+    policy = load_policy(args.policy)
+    previous = _read_previous(args.previous)  # before this run replaces the folder it may be in
+    with RunFolder(out, ["calib", *args.argv]) as folder:
+        result, written = _compute_and_write(args, policy, folder, previous)
+    _print_summary(result, policy, out)
+    _print_changes(written, args.previous, out, previous)
+    return 0
+
+
+def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFolder,
+                       previous: pd.DataFrame | None) -> tuple[Result, dict[str, pd.DataFrame]]:
+    """Run the policy and write every output into the run's temporary folder, then commit it.
+
+    A DataError commits a folder holding only problems.csv and a manifest with status "failed"
+    (the previous results are replaced, so they cannot be taken for this run's), then re-raises.
+    """
+    from calib.data import load_data
+    from calib.engine import run
+    from calib.policy.hashing import policy_sha256
+
+    facts = {"policy": {"path": str(args.policy), "sha256": policy_sha256(policy)},
+             "data": {"path": str(args.data), "fingerprint": None}}
+    try:
+        dataset = load_data(args.data, policy)
+        result = run(policy, dataset)
+        facts["data"]["fingerprint"] = dataset.fingerprint()
+        written = _write_run(result, folder, previous)
+    except DataError as exc:
+        problems = exc.problems
+        folder.write("problems.csv", lambda p: problems.to_csv(p, index=False, encoding="utf-8-sig"))
+        folder.commit("failed", facts)
+        print(f"the run failed: the full problems table is in {folder.out / 'problems.csv'} "
+              f"(no results were written; {folder.out} holds only the problems)", file=sys.stderr)
+        raise
+    folder.commit("complete", facts)
+    return result, written
+
+
+def _write_run(result: Result, folder: RunFolder,
+               previous: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """Write results.csv, report.xlsx and the stage tables into ``folder``; returns what was written."""
     from calib.report import results_table, write_report
 
-    policy = load_policy(args.policy)
-    previous = _read_previous(args.previous)  # before this run overwrites results.csv
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        result = run(policy, args.data)
-    except DataError as exc:
-        exc.problems.to_csv(out / "problems.csv", index=False, encoding="utf-8-sig")
-        print(f"the full problems table is in {out / 'problems.csv'}", file=sys.stderr)
-        raise
-    scores = result.scores
-    results_table(result).to_csv(out / "results.csv", index=False, encoding="utf-8")
-    write_report(result, out / "report.xlsx")
-    scores.to_csv(out / "scores.csv", index=False, encoding="utf-8")
+    def csv(name: str, table: pd.DataFrame) -> None:
+        folder.write(name, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
+
+    results = results_table(result)
+    csv("results.csv", results)
+    folder.write("report.xlsx", lambda p: write_report(result, p))
+    csv("scores.csv", result.scores)
     for name in ("grades", "quotas", "flags", "payouts", "merit"):
         table = getattr(result, name)
         if table is not None:
-            table.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
+            csv(f"{name}.csv", table)
     for name in ("measures", "kpi_points", "sections"):
-        getattr(result, name).to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
+        csv(f"{name}.csv", getattr(result, name))
     for name, table in result.rollups.items():
-        table.to_csv(out / f"rollup_{name}.csv", index=False, encoding="utf-8")
+        csv(f"rollup_{name}.csv", table)
     if result.adjustments is not None:
-        result.adjustments.to_csv(out / "adjustments.csv", index=False, encoding="utf-8")
+        csv("adjustments.csv", result.adjustments)
     if result.group_caps is not None:
-        result.group_caps.to_csv(out / "group_caps.csv", index=False, encoding="utf-8")
+        csv("group_caps.csv", result.group_caps)
+    written = {"results": results}
+    if previous is not None:
+        from calib.compare import compare_results
+
+        written["changes"] = compare_results(previous, results)
+        csv("changes.csv", written["changes"])
+    return written
+
+
+def _print_summary(result: Result, policy: Policy, out: Path) -> None:
+    """Say how many rows were rated, the totals, and why the others were not."""
+    scores = result.scores
     rated = int((scores["status"] == "rated").sum())
     print(f"{len(scores)} person-periods: {rated} rated, {len(scores) - rated} not rated "
-          f"(reasons in results.csv); written to {out}/ (results.csv, report.xlsx)")
+          f"(reasons in results.csv); written to {out}/ (results.csv, report.xlsx, manifest.json)")
     if result.payouts is not None:
         print(f"  payout total: {result.payouts['payout'].sum():,.2f} {policy.currency}")
     if result.merit is not None:
@@ -130,8 +190,6 @@ def _run(args: argparse.Namespace) -> int:
     reasons = scores.loc[scores["status"] != "rated", "reason"].value_counts()
     for reason, count in reasons.items():
         print(f"  not rated, {reason}: {count}")
-    _report_changes(previous, results_table(result), args.previous, out)
-    return 0
 
 
 def _read_previous(source: str | None) -> pd.DataFrame | None:
@@ -141,15 +199,12 @@ def _read_previous(source: str | None) -> pd.DataFrame | None:
     return None if source is None else read_results(source)
 
 
-def _report_changes(previous: pd.DataFrame | None, results: pd.DataFrame, source: str | None,
-                    out: Path) -> None:
-    """Write ``changes.csv`` against a previous run and say how many people changed, and why."""
-    from calib.compare import compare_results
-
-    if previous is None:
+def _print_changes(written: dict[str, pd.DataFrame], source: str | None, out: Path,
+                   previous: pd.DataFrame | None) -> None:
+    """Say how many people changed against a previous run, and why (changes.csv is written)."""
+    changes = written.get("changes")
+    if changes is None or previous is None:
         return
-    changes = compare_results(previous, results)
-    changes.to_csv(out / "changes.csv", index=False, encoding="utf-8")
     why = changes["why"].value_counts()
     people = changes["id"].nunique()
     print(f"compared with {source}: {len(changes)} rows changed for {people} "
@@ -159,7 +214,7 @@ def _report_changes(previous: pd.DataFrame | None, results: pd.DataFrame, source
         if reason not in ("input changed", "moved by quota"):
             print(f"  {reason}: {count}")
     if "policy_sha256" in previous and previous["policy_sha256"].nunique() == 1:
-        old, new = previous["policy_sha256"].iloc[0], results["policy_sha256"].iloc[0]
+        old, new = previous["policy_sha256"].iloc[0], written["results"]["policy_sha256"].iloc[0]
         if old != new:
             print(f"  note: the previous results were made with another policy (sha256 {old[:12]}…, "
                   f"now {new[:12]}…): changes may come from the policy, not only the inputs")
@@ -169,6 +224,10 @@ def _diff(args: argparse.Namespace) -> int:
     from calib.compare import diff_policies, diff_to_excel, format_diff, impact
     from calib.policy import load_policy
 
+    if args.out:
+        from calib.outputs import refuse_own_input
+
+        refuse_own_input("--out", args.out, {"old": args.old, "new": args.new, "--data": args.data})
     old, new = load_policy(args.old), load_policy(args.new)
     if args.data:
         result = impact(old, new, args.data, by=args.by)
@@ -193,6 +252,9 @@ def _freeze(args: argparse.Namespace) -> int:
         print("error: --note is kept in the provenance, which is written from the data: add "
               "--data (the data the policy was calibrated on)", file=sys.stderr)
         return 2
+    from calib.outputs import refuse_own_input
+
+    refuse_own_input("--out", args.out, {"policy": args.policy, "--data": args.data})
     source: Frozen | None = None
     if args.policy.endswith(".json"):
         try:
@@ -215,8 +277,11 @@ def _freeze(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from calib.engine import run
+    from calib.outputs import refuse_own_input, write_text_atomic
     from calib.policy import load_policy
 
+    if args.out:
+        refuse_own_input("--out", args.out, {"--policy": args.policy, "--data": args.data})
     statement = run(load_policy(args.policy), args.data).explain(args.id, args.period)
     fmt = args.format
     if args.out and fmt == "text":
@@ -231,7 +296,7 @@ def _explain(args: argparse.Namespace) -> int:
     text = {"text": statement.to_text, "html": statement.to_html,
             "json": statement.to_json}[fmt]()
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_text_atomic(args.out, text)
         print(f"statement written to {args.out}")
     else:
         print(text, end="")
@@ -248,20 +313,23 @@ def _params(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from calib.outputs import write_text_atomic
     from calib.policy import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
     if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        write_text_atomic(args.out, text + "\n")
     else:
         print(text)
     return 0
 
 
 def _template(args: argparse.Namespace) -> int:
+    from calib.outputs import refuse_own_input
     from calib.policy import load_policy
     from calib.workbooks import write_template
 
+    refuse_own_input("--out", args.out, {"--policy": args.policy})
     policy = load_policy(args.policy)
     path = write_template(policy, _xlsx(args.out))
     print(f"input template for {policy.name} written to {path}: fill in one sheet per table "
@@ -271,10 +339,12 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _signoff(args: argparse.Namespace) -> int:
+    from calib.outputs import refuse_own_input
     from calib.policy import load_policy
     from calib.policy.hashing import policy_sha256
     from calib.workbooks import write_signoff
 
+    refuse_own_input("--out", args.out, {"--policy": args.policy, "--data": args.data})
     policy = load_policy(args.policy)
     path = write_signoff(policy, _xlsx(args.out), data=args.data, group_by=args.by)
     print(f"sign-off workbook for {policy.name} (sha256 {policy_sha256(policy)}) written to {path}")
@@ -294,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # for the run's manifest
     except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
         return int(exc.code or 0)
     handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema,

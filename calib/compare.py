@@ -408,7 +408,9 @@ def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> None:
     """Write tables to an .xlsx: headers frozen, numbers as numbers, money as ``#,##0.00``."""
     from openpyxl.utils import get_column_letter
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    from calib.outputs import atomic_path
+
+    with atomic_path(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             out = frame.astype({c: object for c in frame.columns
                                 if not pd.api.types.is_numeric_dtype(frame[c])})

@@ -102,7 +102,9 @@ class Statement:
         """The statement on one worksheet (one line per row)."""
         lines = self.to_text().splitlines()
         frame = pd.DataFrame({"statement": lines})
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        from calib.outputs import atomic_path
+
+        with atomic_path(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as writer:
             frame.to_excel(writer, sheet_name="statement", index=False)
             writer.sheets["statement"].column_dimensions["A"].width = 120
 

@@ -113,8 +113,10 @@ def freeze(policy: Policy | Frozen, provenance: dict[str, Any] | None = None,
 
 def write_frozen(policy: Policy | Frozen, path: str | Path, **kwargs: Any) -> str:
     """Freeze ``policy`` into ``path``; returns the file's sha256."""
+    from calib.outputs import write_text_atomic
+
     text = freeze(policy, **kwargs)
-    Path(path).write_text(text, encoding="utf-8")
+    write_text_atomic(path, text)  # the old file stays whole until the new one is complete
     return json.loads(text)["sha256"]
 
 

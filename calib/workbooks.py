@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from calib.errors import DataError
+from calib.outputs import write_atomic
 from calib.policy.hashing import policy_sha256
 from calib.policy.inputs import ColumnSpec
 from calib.policy.model import Policy
@@ -315,7 +316,7 @@ def write_template(policy: Policy, path: str | Path) -> Path:
     if "ws" in lists:
         book.move_sheet("lists", offset=len(book.sheetnames))
     path = Path(path)
-    book.save(path)
+    write_atomic(path, book.save)  # the old file stays whole until the new one is complete
     return path
 
 
@@ -525,7 +526,7 @@ def write_signoff(policy: Policy, path: str | Path, data: Any = None,
         _fit_widths(sheet, widths)
         sheet.freeze_panes = "B1"
     path = Path(path)
-    book.save(path)
+    write_atomic(path, book.save)  # the old file stays whole until the new one is complete
     return path
 
 
