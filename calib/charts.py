@@ -6,9 +6,11 @@ names and labels (A+ 优秀), group and column labels come from the policy, so a
 shows Chinese labels. The functions take plain tables where they can, so the outputs of a Monte
 Carlo run or a sensitivity sweep chart the same way as a ``Result``.
 
-Charts render without a network: in a notebook call :func:`enable_offline` (the ``jupyter``
-renderer with ``offline=True``) or wrap a chart in ``alt.JupyterChart``; :func:`save` writes PNG,
-SVG, PDF or self-contained HTML with vl-convert. Chinese text in a PNG/SVG needs a CJK font that
+Charts render without a network: in a notebook or app display ``charts.widget(chart)``, or call
+:func:`enable_offline` first (the ``jupyter`` renderer with ``offline=True``, and
+``alt.JupyterChart`` with the Vega libraries bundled by vl-convert; a plain ``alt.JupyterChart``
+loads them from a CDN and stays blank offline). :func:`save` writes PNG, SVG, PDF or
+self-contained HTML with vl-convert. Chinese text in a PNG/SVG needs a CJK font that
 vl-convert can see: pass its folder as ``save(..., font_dir=...)``.
 """
 
@@ -36,7 +38,7 @@ CHANGE_COLOURS = {"up": "#2ca02c", "down": "#d62728", "same": "#b0b0b0", "other"
 
 __all__ = [
     "enable_offline", "fan", "grade_distribution", "group_heatmap", "monte_carlo", "moved",
-    "payout_distribution", "save", "score_distribution", "tornado",
+    "payout_distribution", "save", "score_distribution", "tornado", "widget",
 ]
 
 
@@ -722,7 +724,26 @@ def save(chart: alt.TopLevelMixin, path: str | Path, scale: float = 2.0,
 
 
 def enable_offline() -> None:
-    """Render charts in Jupyter without a CDN: the ``jupyter`` renderer (anywidget) with
-    ``offline=True``, which serves the Vega libraries from the Python package.
+    """Render charts in Jupyter and Voila without a network, both ways Altair shows one.
+
+    A chart displayed as is goes through the ``jupyter`` renderer with ``offline=True``; an
+    ``alt.JupyterChart`` made directly (as the dashboards and :func:`widget` do) gets the Vega
+    libraries bundled by vl-convert. Without this, either loads vega-embed from a CDN and stays
+    blank offline (red JavaScript errors in the app). Safe to call again: the bundle (~2 s) is
+    made once per kernel.
     """
-    alt.renderers.enable("jupyter", offline=True)
+    try:
+        alt.JupyterChart.enable_offline()
+    except ImportError as exc:  # vl-convert is a dependency of calib: this is a broken install
+        raise CalibError(f"charts cannot be drawn offline: {exc}. Fix: install vl-convert-python "
+                         "(pip install vl-convert-python)") from exc
+    if alt.renderers.active != "jupyter" or alt.renderers.options.get("offline") is not True:
+        alt.renderers.enable("jupyter", offline=True)
+
+
+def widget(chart: alt.TopLevelMixin) -> alt.JupyterChart:
+    """``chart`` as an offline ``alt.JupyterChart`` widget (see :func:`enable_offline`): what a
+    notebook or app should display, so that it draws without internet.
+    """
+    enable_offline()
+    return alt.JupyterChart(chart)

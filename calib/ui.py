@@ -5,8 +5,8 @@ scheme: KPI, section or grade label and the short path). Every change goes throu
 ``Scenario.with_params``, so a value the policy does not allow is refused with a plain message in
 the panel and the previous scenario is kept. Moving one share of a ratio row (forced distribution,
 a cascade's leader-grade row) rebalances the row's other shares so it still adds up to 100 %
-(``calib.rebalance``). ``Dashboard`` puts a panel next to live charts
-(``alt.JupyterChart``: offline, no CDN), a table of grade counts and payout total, and a
+(``calib.rebalance``). ``Dashboard`` puts a panel next to live charts (``alt.JupyterChart``
+made by ``charts.widget``: offline, no CDN), a table of grade counts and payout total, and a
 "who moved" table against the starting scenario.
 
 No logic of a scheme lives here: everything is read from the policy, so the same panels work for
@@ -28,7 +28,7 @@ from altair.utils.schemapi import debug_mode
 
 from calib import charts
 from calib.columns import coded
-from calib.errors import CalibError, PolicyError
+from calib.errors import CalibError
 from calib.memo import array_key, json_key
 from calib.policy.model import Policy
 from calib.policy.paths import Param, get_path, split_path
@@ -600,19 +600,36 @@ class ParamPanel:
             return True
         try:
             new = self.scenario.with_params(clean)
-        except PolicyError as exc:
-            self._refuse(exc)
+        except Exception as exc:  # policy and data-dependent rules, bad paths, anything else:
+            self._refuse(exc)  # shown in the panel (a callback's exception reaches no one)
             return False
-        except (CalibError, KeyError, ValueError) as exc:  # data-dependent rules, bad paths
-            self._refuse(exc)
-            return False
-        self.scenario = new
+        old, self.scenario = self.scenario, new
         self.error = None
         self.message.value = ""
         self._sync()
-        if self.on_change is not None:
-            self.on_change(new)
+        if self.on_change is not None and not self._shown(new, old):
+            return False
         return True
+
+    def _shown(self, new: Scenario, old: Scenario) -> bool:
+        """Show ``new`` through ``on_change``; when that fails, go back to ``old`` (sliders and
+        what is shown) and show the error, so that the results on screen always match the
+        sliders. False when it failed.
+        """
+        try:
+            self.on_change(new)
+            return True
+        except Exception as exc:  # the charts or tables could not be drawn for the new numbers
+            self.scenario = old
+            self._refuse(exc)
+            try:
+                self.on_change(old)
+            except Exception:  # nothing shown can be trusted: say so where the error is
+                self.message.value += (
+                    "<div style='background:#fff4e5;border-left:4px solid #ff9800;padding:4px 8px'>"
+                    "<b>Out of date</b>: the charts and tables could not be redrawn; press "
+                    "<i>Back to start</i>.</div>")
+            return False
 
     def move(self, path: str, value: float) -> bool:
         """Move one number as its slider does: True when applied (a share may be clamped).
@@ -656,9 +673,11 @@ class ParamPanel:
         text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
         self.error = text
         lines = "<br>".join(html.escape(line) for line in text.splitlines() if line.strip())
+        why = "the policy does not allow this value" if isinstance(exc, CalibError | KeyError | ValueError) \
+            else f"calib failed on this value ({type(exc).__name__}; please report it)"
         self.message.value = (
             "<div style='background:#fdecea;border-left:4px solid #d62728;padding:4px 8px'>"
-            f"<b>Not applied</b> — the policy does not allow this value:<br>{lines}<br>"
+            f"<b>Not applied</b> — {why}:<br>{lines}<br>"
             "<span style='color:#555'>The previous numbers are kept.</span></div>")
         self._sync()
 
@@ -723,10 +742,7 @@ class Dashboard:
                  roles: Iterable[str] | None = None, under: Iterable[str] | None = None,
                  exclude: Iterable[str] | None = None, target: Mapping[str, float] | None = None,
                  period: str | None = None, top: int = 15):
-        try:
-            alt.JupyterChart.enable_offline()
-        except Exception:  # without the bundle the widget still loads from the kernel
-            pass
+        charts.enable_offline()  # Vega from the Python package: a plain JupyterChart uses a CDN
         self.start = scenario
         self.target = dict(target) if target is not None else None
         self.period = period
@@ -738,7 +754,7 @@ class Dashboard:
         self._patches: dict[str, _SpecPatch | None] = {}
         for name in self._chart_names(scenario):
             shape, frames, title = self._chart_data(name, scenario)
-            self.charts[name] = alt.JupyterChart(self._chart(name, scenario.policy, shape, frames))
+            self.charts[name] = charts.widget(self._chart(name, scenario.policy, shape, frames))
             self._patches[name] = _SpecPatch.of(self.charts[name].spec, shape, frames, title)
         self.counts = w.HTML()
         self.movers = w.HTML()

@@ -5,6 +5,10 @@ record that the person's scorecard reads, and a *Recalculate* button. It re-runs
 copy of the data (the files are never touched) and shows, before and after: the person's score,
 grade, rank and pay, who else moved (a forced distribution can move others), and the person's
 statement. Plain widgets only (no charts redrawn in an ``Output``), so it works in Voilà.
+
+The result on screen is never stale: editing an input greys the last result and marks it out of
+date until *Recalculate*, and an input the scheme refuses (or any error of the re-run) replaces
+the result with the error, so an old answer can never be read as the answer to the new inputs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,20 @@ import calib
 from calib.errors import CalibError
 from calib.policy.model import Policy
 from calib.policy.rules import LabelPoints
+
+ERROR_CLASS = "calib-whatif-error"
+"""The HTML class of the error shown in the result's place."""
+
+STALE_MARK = "calib-stale"
+"""The HTML class of a result marked out of date (its inputs were edited since)."""
+
+
+def _stale(shown: str) -> str:
+    """``shown`` greyed under a banner saying it no longer matches the inputs."""
+    return (f"<div class='{STALE_MARK}'><div style='background:#fff4e5;border-left:4px solid #ff9800;"
+            "padding:4px 8px'><b>Out of date</b>: the inputs changed; press Recalculate for the "
+            "result of these inputs.</div><div style='opacity:0.4;filter:grayscale(1)'>"
+            f"{shown}</div></div>")
 
 
 def _inputs_of(policy: Policy, card: str | None) -> list[str]:
@@ -71,6 +89,7 @@ class WhatIf:
         self.button = w.Button(description="Recalculate", button_style="primary", icon="refresh")
         self.message = w.HTML()
         self.result = w.HTML()
+        self.error: str | None = None  # the last recalculation's error, None when it worked
         self.person.observe(lambda _: self._pick_person(), names="value")
         self.period.observe(lambda _: self._pick_period(), names="value")
         self.button.on_click(lambda _: self.recalculate())
@@ -93,9 +112,12 @@ class WhatIf:
         self._pick_period()
 
     def _pick_period(self) -> None:
+        self.after, self.error = None, None
+        self.message.value = ""
         i = self._row()
         if i is None:
             self.fields.children = ()
+            self.result.value = ""
             return
         card = self._rated.loc[(self._rated["id"] == self.person.value)
                                & (self._rated["period"] == self.period.value), "scorecard"]
@@ -128,7 +150,18 @@ class WhatIf:
             box = w.FloatText(value=float(value) if not pd.isna(value) else 0.0, description=label,
                               style=style)
         box.column = column  # which record column the field writes
+        box.observe(lambda _: self._inputs_changed(), names="value")
         return box
+
+    def _inputs_changed(self) -> None:
+        """An input was edited: what is shown no longer answers the inputs, so grey it and say so
+        (until *Recalculate*). Nothing is shown yet: nothing to mark.
+        """
+        shown = self.result.value
+        if (self.after is None and self.error is None) or STALE_MARK in shown:
+            return
+        self.message.value = ""
+        self.result.value = _stale(shown)
 
     # --- recalculating -------------------------------------------------------------------------
     def changes(self) -> dict[str, Any]:
@@ -149,26 +182,47 @@ class WhatIf:
         return out
 
     def recalculate(self) -> calib.Result | None:
-        """Run the scheme on a copy of the data with the changed fields; show before and after."""
-        change = self.changes()
-        i = self._row()
-        tables = {name: t.copy() for name, t in self.data.tables.items()}
-        for column, value in change.items():
-            tables["records"].loc[tables["records"].index[i], column] = value
+        """Run the scheme on a copy of the data with the changed fields; show before and after.
+
+        Any error (an input the scheme refuses, a value that cannot be stored, a failure of the
+        re-run) is shown in the result's place and the previous result is removed; None is
+        returned. A widget callback's exception would only reach the browser's console.
+        """
+        self.after = None
         try:
-            self.after = calib.run(self.policy, tables)
-        except CalibError as exc:
-            self.message.value = (f"<span style='color:#b00'>Not applied: "
-                                  f"{html.escape(str(exc))}</span>")
+            change = self.changes()
+            tables = {name: t.copy() for name, t in self.data.tables.items()}
+            i = self._row()
+            for column, value in change.items():
+                tables["records"].loc[tables["records"].index[i], column] = value
+            after = calib.run(self.policy, tables)
+            report = self._report(after)
+        except Exception as exc:  # every error is shown: none may leave the old result on screen
+            self._show_error(exc)
             return None
+        self.after, self.error = after, None
         self.message.value = ("<span style='color:#555'>changed: " + html.escape(
             ", ".join(f"{k} → {v}" for k, v in change.items()) or "nothing") + "</span>")
-        self.result.value = self._report()
-        return self.after
+        self.result.value = report
+        return after
 
-    def _report(self) -> str:
+    def _show_error(self, exc: Exception) -> None:
+        """Put the error where the result was: the old result must not stay on screen."""
+        text = str(exc) if isinstance(exc, CalibError) else (
+            f"{type(exc).__name__}: {exc} (not a message calib words for this input: please report it)")
+        self.error = text
+        self.message.value = "<span style='color:#b00'><b>Not applied</b>: see below</span>"
+        lines = "<br>".join(html.escape(line) for line in text.splitlines() if line.strip())
+        self.result.value = (
+            f"<div class='{ERROR_CLASS}' style='background:#fdecea;border-left:4px solid #d62728;"
+            "padding:4px 8px'><b>Not applied: these inputs cannot be calculated</b><br>"
+            f"{lines}<br><span style='color:#555'>No result is shown: fix the input and press "
+            "Recalculate.</span></div>")
+
+    def _report(self, result: calib.Result) -> str:
+        """Before and after for the person, who else moved and the statement after the change."""
         person = str(self.person.value)
-        before, after = _side(self.before, person), _side(self.after, person)
+        before, after = _side(self.before, person), _side(result, person)
         both = before.merge(after, on=["id", "period"], suffixes=(" before", " after"))
         value_cols = [c for c in both.columns if c not in ("id", "period")]
         changed = both[[any(str(r[c.replace(" after", " before")]) != str(r[c])
@@ -176,9 +230,9 @@ class WhatIf:
                         both.iterrows()]]
         parts = ["<b>This person</b>", (changed if len(changed) else both.tail(1)).to_html(
             index=False, border=0, na_rep="")]
-        if self.before.grades is not None and self.after.grades is not None:
+        if self.before.grades is not None and result.grades is not None:
             g0 = self.before.grades.astype({"id": str, "period": str})
-            g1 = self.after.grades.astype({"id": str, "period": str})
+            g1 = result.grades.astype({"id": str, "period": str})
             m = g0[["id", "period", "grade"]].merge(g1[["id", "period", "grade"]],
                                                    on=["id", "period"], suffixes=(" before", " after"))
             a = m["grade before"].astype(object).where(m["grade before"].notna(), "").astype(str)
@@ -187,7 +241,7 @@ class WhatIf:
             parts += [f"<b>Who else moved</b> ({len(others)})",
                       others.head(20).to_html(index=False, border=0) if len(others) else
                       "<div>nobody</div>"]
-        statement = self.after.explain(person, str(self.period.value)).to_text()
+        statement = result.explain(person, str(self.period.value)).to_text()
         parts += ["<b>Statement after the change</b>",
                   f"<pre style='font-size:12px'>{html.escape(statement)}</pre>"]
         return "\n".join(parts)

@@ -24,6 +24,7 @@ import pandas as pd
 import calib
 from calib import charts
 
+charts.enable_offline()  # charts draw without internet: Vega from the Python package, no CDN
 folder = Path("..") / "datasets" / SCHEME
 policy = calib.load_policy(folder / "policy.yaml")
 data = calib.load_data(folder, policy)
@@ -130,7 +131,7 @@ else:
         budget = float(round(per_period.mean(), -3))
     print(f"Budget per pay period: {budget:,.2f} {currency}; "
           f"{int((per_period > budget).sum())} of {len(per_period)} periods went over it.")
-    display(alt.JupyterChart(charts.payout_distribution(result, budget=budget, per="period")))
+    display(charts.widget(charts.payout_distribution(result, budget=budget, per="period")))
 '''),
     md("""
 ## The budget solver
@@ -181,7 +182,7 @@ else:
     figures = pd.Series({**q.round(2).to_dict(), "budget": round(year_budget, 2),
                          "chance over budget": f"{sim.p_over(year_budget):.1%}"}, name=currency)
     display(figures.to_frame())
-    display(alt.JupyterChart(charts.monte_carlo(sim.totals, budget=year_budget, currency=currency)))
+    display(charts.widget(charts.monte_carlo(sim.totals, budget=year_budget, currency=currency)))
 '''),
     code('''
 if pay is None or sim.grade_probabilities.empty:
@@ -204,7 +205,7 @@ if sens.empty:
     print("This scheme has no tunable numbers to test.")
 else:
     # the table also has a `value` column, which tornado() cannot take: pass the three it reads
-    display(alt.JupyterChart(charts.tornado(sens[["parameter", "low", "high"]], policy=policy)))
+    display(charts.widget(charts.tornado(sens[["parameter", "low", "high"]], policy=policy)))
     shown = [c for c in ("parameter", "value", "low_value", "high_value", "low", "high",
                          "moved_low", "moved_high", "note_low", "note_high") if c in sens.columns]
     display(sens[shown])
