@@ -6,6 +6,8 @@ Only the distinct values of a column are parsed, so a 1.2M-row table with 24 mon
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -14,8 +16,17 @@ from calib.policy.inputs import Calendar
 FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q-DEC", "year": "Y-DEC"}
 
 
+#: a date written with day and month as numbers before the year (03/04/2024, 3.4.24, 03-04-2024):
+#: nothing in the value says which is the day
+AMBIGUOUS_DATE = re.compile(r"^\s*\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2}(?:\d{2})?(?:\D|$)")
+#: an ISO date (2024-03-04), also how Excel date cells are read (2024-03-04 00:00:00)
+ISO_DATE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[T ]|$)")
+
+
 def _parse_label(text: str, freq: str) -> pd.Period:
     text = text.strip()
+    if AMBIGUOUS_DATE.match(text):
+        raise ValueError(f"{text!r}: day and month order unknown")
     if freq == "W-SUN" and "-W" in text.upper():
         year, week = text.upper().split("-W")
         monday = pd.Timestamp.fromisocalendar(int(year), int(week), 1)
@@ -61,9 +72,64 @@ def date_period(ts: pd.Timestamp, calendar: Calendar) -> pd.Period:
     return period
 
 
-def dates_to_periods(values: pd.Series, calendar: Calendar) -> tuple[np.ndarray, np.ndarray]:
-    """Period ordinals of a date/timestamp column, vectorised; returns (ordinals, bad)."""
-    ts = pd.to_datetime(values, errors="coerce", format="mixed")
+def parse_dates(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, np.ndarray]:
+    """Timestamps of a column of dates; returns (timestamps, ambiguous).
+
+    Without ``fmt`` a value written day and month before the year (03/04/2024) is not guessed:
+    it is left missing and marked ``ambiguous``. With ``fmt`` (``"%d/%m/%Y"``) such values are
+    read by it; ISO dates and Excel date cells are read as ISO either way. Only the distinct
+    texts are parsed.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values, np.zeros(len(values), dtype=bool)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = pd.Series([str(u).strip() for u in uniques], dtype=object)
+    iso = texts.str.match(ISO_DATE).to_numpy(dtype=bool)
+    unclear = texts.str.match(AMBIGUOUS_DATE).to_numpy(dtype=bool) & ~iso
+    parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us]")
+    if iso.any():
+        parsed[iso] = _naive(texts[iso], "ISO8601")
+    if fmt is not None:
+        rest = ~iso
+        parsed[rest] = _naive(texts[rest], fmt)
+        unclear[:] = False
+    else:
+        rest = ~iso & ~unclear
+        if rest.any():
+            parsed[rest] = _naive(texts[rest], "mixed")
+    pick = np.where(codes < 0, len(uniques), codes)
+    out = pd.Series(np.append(parsed.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT"))[pick],
+                    index=values.index)
+    return out, np.append(unclear, False)[pick]
+
+
+def _naive(texts: pd.Series, fmt: str) -> np.ndarray:
+    """Texts parsed by ``fmt`` as datetime64[us]; a time zone written in a value is dropped (the
+    clock time written is kept), an unreadable value is NaT.
+    """
+    try:
+        ts = pd.to_datetime(texts, errors="coerce", format=fmt)
+    except (ValueError, TypeError, OverflowError):  # mixed time zones, a bad format string
+        ts = pd.Series([_one(t, fmt) for t in texts], index=texts.index)
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_localize(None)
+    return ts.astype("datetime64[us]").to_numpy()
+
+
+def _one(text: str, fmt: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(pd.to_datetime(text, format=fmt))
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def dates_to_periods(values: pd.Series, calendar: Calendar, fmt: str | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Period ordinals of a date/timestamp column, vectorised; returns (ordinals, bad).
+    Dates are read as ``parse_dates`` reads them (an ambiguous 03/04/2024 is bad without ``fmt``).
+    """
+    ts, _ = parse_dates(values, fmt)
     bad = ts.isna().to_numpy()
     freq = FREQ[calendar.frequency]
     filled = ts.fillna(pd.Timestamp("2000-01-01"))

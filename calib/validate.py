@@ -8,17 +8,23 @@ the people table, events with no matching record. They come back as one ``DataEr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from calib.bounds import MAX_INPUT
+from calib.calendar import parse_dates
 from calib.data import Dataset
 from calib.errors import DataError
 from calib.policy.inputs import ColumnSpec
+from calib.policy.measures import RatioMeasure
 from calib.policy.model import Policy
 from calib.policy.rules import LabelPoints
 
+#: the only comma a number may hold: between thousands (1,234 or -12,345,678.5)
+THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
 FALSE = {"false", "0", "no", "n", "f", "否", "0.0"}
 
@@ -121,15 +127,74 @@ def _empty(typed: Typed, name: str) -> np.ndarray | None:
     return series.isna().to_numpy()
 
 
+def _text_numbers(p: Problems, table: str, name: str, series: pd.Series,
+                  empty: np.ndarray | None) -> np.ndarray:
+    """Numbers typed as text. A comma is read only between thousands (1,234.5); any other comma
+    (7,5 — a decimal comma, or 1,23) is refused, since 7,5 may mean 7.5 or 75. Only the distinct
+    texts are looked at.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    texts = pd.Series([str(u).strip() for u in uniques], dtype=object)
+    comma = texts.str.contains(",", regex=False).to_numpy(dtype=bool)
+    thousands = comma & texts.str.match(THOUSANDS).to_numpy(dtype=bool)
+    cleaned = texts.where(~thousands, texts.str.replace(",", "", regex=False))
+    values = pd.to_numeric(cleaned.where(~(comma & ~thousands)), errors="coerce")
+    values = np.append(values.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)
+    pick = np.where(codes < 0, len(uniques), codes)
+    num = values[pick]
+    decimal = np.append(comma & ~thousands, False)
+    for i in np.flatnonzero(decimal[:-1])[:20]:
+        text = texts[i]
+        p.rows(table, codes == i, name, "a comma inside a number (is it a decimal comma?)",
+               f"write {text.replace(',', '.', 1) if text.count(',') == 1 else text} with a "
+               "decimal point, e.g. 7.5 not 7,5 (a comma may only separate thousands: 1,234.5)",
+               series)
+    others = decimal[pick] & ~np.isin(codes, np.flatnonzero(decimal[:-1])[:20])
+    p.rows(table, others, name, "a comma inside a number (is it a decimal comma?)",
+           "write numbers with a decimal point, e.g. 7.5 not 7,5 (a comma may only separate "
+           "thousands: 1,234.5)", series)
+    bad = np.isnan(num) & ~decimal[pick]
+    if empty is not None:
+        bad &= ~empty
+    p.rows(table, bad, name, "not a number", "type a plain number (no units or text)", series)
+    return num
+
+
+def _plausible(p: Problems, table: str, name: str, spec: ColumnSpec, num: np.ndarray,
+               finite: np.ndarray) -> None:
+    """Refuse a size no person's figure has: above ``MAX_INPUT`` (10^12) when the column declares
+    no ``max`` (an ID number pasted into a money column, 1e17, a unit mistake); with a declared
+    ``max`` and no ``min``, a negative value larger in size than ``max``.
+    """
+    with np.errstate(invalid="ignore"):
+        size = np.abs(num)
+    if spec.max is None:
+        upper = MAX_INPUT
+        huge = finite & (size > upper)
+        if spec.min is not None:
+            huge &= num > 0  # below the declared minimum is reported as such
+        fix = (f"check the value (an ID number or a unit mistake?): without a declared 'max' a "
+               f"column holds numbers up to {MAX_INPUT:,.0f} (10^12) in size; if it is right, "
+               f"declare 'max' for column '{name}' in the policy")
+    elif spec.min is None:
+        upper = float(spec.max)
+        huge = finite & (num < -abs(upper))
+        fix = (f"check the value (a sign or unit mistake?): the column's declared max is "
+               f"{spec.max:g}; declare 'min' for column '{name}' if large negative values are right")
+    else:
+        return
+    if huge.any():
+        p.rows(table, huge, name, f"implausibly large number (over {abs(upper):g} in size)", fix,
+               num)
+
+
 def _numbers(p: Problems, table: str, name: str, spec: ColumnSpec, series: pd.Series,
              empty: np.ndarray | None) -> np.ndarray:
     dtype = series.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         num = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
-        num = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isnan(num) if empty is None else np.isnan(num) & ~empty
-        p.rows(table, bad, name, "not a number", "type a plain number (no units or text)", series)
+        num = _text_numbers(p, table, name, series, empty)
     whole = pd.api.types.is_integer_dtype(dtype)
     infinite = None if whole else np.isinf(num)
     if infinite is not None and infinite.any():
@@ -140,6 +205,7 @@ def _numbers(p: Problems, table: str, name: str, spec: ColumnSpec, series: pd.Se
         finite = ~infinite
     else:
         finite = np.ones(len(num), dtype=bool)
+    _plausible(p, table, name, spec, num, finite)
     if spec.type == "int" and not whole:
         p.rows(table, ~np.isnan(num) & finite & (num != np.round(num)), name,
                "not a whole number", "counts must be whole numbers", num)
@@ -150,6 +216,25 @@ def _numbers(p: Problems, table: str, name: str, spec: ColumnSpec, series: pd.Se
         p.rows(table, (num > spec.max) & finite, name, f"above the maximum {spec.max:g}",
                "check the value", num)
     return num
+
+
+def _dates(p: Problems, table: str, name: str, spec: ColumnSpec, series: pd.Series,
+           empty: np.ndarray | None) -> pd.Series:
+    """Dates read as people wrote them: 03/04/2024 (day and month order unknown) is refused
+    unless the column declares its ``format``; ISO dates and Excel date cells are read as such.
+    """
+    ts, unclear = parse_dates(series, spec.format)
+    p.rows(table, unclear, name, "date with day and month order unknown (3 April or March 4?)",
+           f"declare the column's format in the policy (column '{name}': format: '%d/%m/%Y' for "
+           "day/month/year, '%m/%d/%Y' for month/day/year), or write dates as 2024-04-03",
+           series)
+    bad = ts.isna().to_numpy() & ~unclear
+    if empty is not None:
+        bad &= ~empty
+    how = (f"write dates as {spec.format} (the column's declared format) or as 2025-03-31"
+           if spec.format else "write dates as 2025-03-31 (and times as 2025-03-31 14:05)")
+    p.rows(table, bad, name, "not a date", how, series)
+    return ts
 
 
 def _labels(p: Problems, policy: Policy, table: str, name: str, typed: Typed) -> pd.Categorical:
@@ -185,11 +270,7 @@ def _check_column(p: Problems, policy: Policy, table: str, name: str, spec: Colu
                "use true/false, 1/0, yes/no or 是/否", series)
         typed.columns[name] = values
     elif spec.type in ("date", "datetime"):
-        ts = pd.to_datetime(series, errors="coerce", format="mixed")
-        bad = ts.isna().to_numpy()
-        p.rows(table, bad if empty is None else bad & ~empty, name, "not a date",
-               "write dates as 2025-03-31 (and times as 2025-03-31 14:05)", series)
-        typed.columns[name] = ts
+        typed.columns[name] = _dates(p, table, name, spec, series, empty)
     elif spec.type == "label":
         typed.columns[name] = _labels(p, policy, table, name, typed)
     else:
@@ -237,5 +318,45 @@ def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problem
                ds.missing_text(table, pid))
         for name, col in spec.columns.items():
             _check_column(p, policy, table, name, col, t)
+        _dates_as_read(t, spec)
         typed[table] = t
+    _check_ratios(policy, typed, p)
     return typed, p
+
+
+def _dates_as_read(t: Typed, spec) -> None:
+    """The table's ``date`` column, when it has a declared format, is placed in periods from the
+    dates validation read (a copy of the frame holds them; the data set is not changed).
+    """
+    col = spec.date
+    if col is None or col not in spec.columns or spec.columns[col].format is None:
+        return
+    frame = t.frame.copy(deep=False)
+    frame[col] = t.columns[col]
+    t.frame = frame
+    t._factorized.pop(col, None)
+
+
+def _check_ratios(policy: Policy, typed: dict[str, Typed], p: Problems) -> None:
+    """A ratio is a share: a row whose numerator exceeds its denominator (answered > calls)
+    would score above 100 % and is a data error, unless the measure says ``above_one: allow``.
+    """
+    for name, m in policy.measures.items():
+        if not isinstance(m, RatioMeasure) or m.above_one == "allow":
+            continue
+        table = m.table or "records"
+        t = typed.get(table)
+        columns = [*m.numerator, *m.denominator]
+        if t is None or not all(isinstance(t.columns.get(c), np.ndarray) for c in columns):
+            continue  # a column missing or not a number is reported already
+        num = np.sum([t.columns[c] for c in m.numerator], axis=0)
+        den = np.sum([t.columns[c] for c in m.denominator], axis=0)
+        with np.errstate(invalid="ignore"):
+            over = np.isfinite(num) & np.isfinite(den) & (num > den + 1e-9 * np.abs(den))
+        if not over.any():
+            continue
+        top, bottom = " + ".join(m.numerator), " + ".join(m.denominator)
+        shown = np.array([f"{a:g} > {b:g}" for a, b in zip(num, den, strict=True)], dtype=object)
+        p.rows(table, over, top, f"{top} is more than {bottom} (measure '{name}' would be over "
+               "100 %)", f"check both columns ({top} cannot exceed {bottom}); if measure '{name}' "
+               f"may exceed 100 % by nature, set 'above_one: allow' on it in the policy", shown)

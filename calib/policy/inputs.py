@@ -15,7 +15,10 @@ class ColumnSpec(Strict):
     """One input column: its type, allowed range and, for labels, the allowed labels.
 
     ``required: true`` (the default) makes an empty cell a data error; ``required: false`` lets it
-    through as a missing value that the KPI's ``on_missing`` then handles.
+    through as a missing value that the KPI's ``on_missing`` then handles. A number whose size is
+    above ``max`` (or, with no ``max``, above ``calib.bounds.MAX_INPUT``) is refused as implausible.
+    A date column whose values write day and month as numbers before the year (03/04/2024)
+    needs ``format``: calib does not guess which is the day.
     """
 
     type: ColumnType = "float"
@@ -26,6 +29,19 @@ class ColumnSpec(Strict):
     label: str | None = None
     unit: str | None = None
     description: str | None = None
+    #: how a date column's text is written, for dates whose day/month order a value cannot tell
+    #: (``"%d/%m/%Y"`` for 03/04/2024 = 3 April); ISO dates and Excel date cells are read anyway
+    format: str | None = None
+
+    @model_validator(mode="after")
+    def _format_for_dates(self) -> ColumnSpec:
+        if self.format is not None:
+            if self.type not in ("date", "datetime"):
+                raise ValueError("'format' applies to date and datetime columns only")
+            if "%" not in self.format:
+                raise ValueError(f"format {self.format!r} has no %-codes; write e.g. '%d/%m/%Y' "
+                                 "(day/month/year) or '%m/%d/%Y' (month/day/year)")
+        return self
 
 
 class TableSpec(Strict):

@@ -39,6 +39,10 @@ class RatioMeasure(Strict):
     Σ passed / Σ sampled over the reviews). With ``group_by`` the ratio is the group's (Σ over all
     records rows of the group in the period): per-capita output of a department, injuries per
     thousand of a site; every member gets the group's value.
+
+    A ratio is a share: a row whose numerator exceeds its denominator (answered > calls) is a data
+    error, since it would score above 100 %. ``above_one: allow`` accepts it, for ratios that
+    may exceed 1 by nature (spend / budget, minutes / cases).
     """
 
     kind: Literal["ratio"]
@@ -49,6 +53,7 @@ class RatioMeasure(Strict):
     scale: Number = 1.0
     on_zero: MissingPolicy = "exclude"
     neutral: Number = 0.0
+    above_one: Literal["error", "allow"] = "error"
     label: str | None = None
 
     _lists = field_validator("numerator", "denominator", mode="before")(_as_list)
