@@ -117,23 +117,7 @@ def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None)
     if suffix == ".csv":
         frame, header = _read_csv(path, policy, table, dtypes)
     elif suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = book[sheet] if sheet is not None else book.worksheets[0]
-            top = list(ws.iter_rows(min_row=1, max_row=2, values_only=True))
-        finally:
-            book.close()
-        header = list(top[0]) if top else []
-        second = top[1] if len(top) > 1 else (None,)
-        first = second[0] if second else None
-        note = isinstance(first, str) and first.lstrip().startswith("#")
-        frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=dtypes,
-                              skiprows=[1] if note else None, keep_default_na=False,
-                              na_values=[""])
-        frame.attrs["first_row"] = 3 if note else 2
-        _markers_to_missing(frame, dtypes)
+        frame, header = _read_xlsx(path, table, sheet, dtypes)
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
         if policy.inputs.id in frame.columns:
@@ -144,6 +128,99 @@ def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None)
     if header is not None:
         _check_header(header, f"{path}[{sheet}]" if sheet else str(path), table)
     frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_xlsx(path: Path, table: str, sheet: str | None, dtypes: dict[str, str]
+               ) -> tuple[pd.DataFrame, list]:
+    """One sheet of a workbook (the first when ``sheet`` is None), as people see it: a hidden
+    sheet or hidden (or filtered-out) rows with data are refused, never read silently.
+    """
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        hidden = _hidden_sheet(path, ws.title, ws.sheet_state, table)
+        if hidden is not None:
+            raise DataError(hidden)
+        top = list(ws.iter_rows(min_row=1, max_row=2, values_only=True))
+        rows = _hidden_rows(path, getattr(ws, "_worksheet_path", None))
+    finally:
+        book.close()
+    if rows:
+        raise DataError(_hidden_rows_problem(path, ws.title, table, rows))
+    header = list(top[0]) if top else []
+    second = top[1] if len(top) > 1 else (None,)
+    first = second[0] if second else None
+    note = isinstance(first, str) and first.lstrip().startswith("#")
+    frame = pd.read_excel(path, sheet_name=ws.title, dtype=dtypes,
+                          skiprows=[1] if note else None, keep_default_na=False,
+                          na_values=[""])
+    frame.attrs["first_row"] = 3 if note else 2
+    _markers_to_missing(frame, dtypes)
+    return frame, header
+
+
+def _hidden_sheet(path: Path, title: str, state: str, table: str) -> pd.DataFrame | None:
+    """The problem of reading a hidden or very hidden sheet (people do not see its figures)."""
+    if state == "visible":
+        return None
+    how = "very hidden (only visible in the VBA editor)" if state == "veryHidden" else "hidden"
+    return _problem(table, f"sheet '{title}' of {path.name} is {how}: calib does not read "
+                    "figures people cannot see",
+                    "unhide it or delete it (Excel: right-click a sheet tab > Unhide; a very "
+                    "hidden sheet needs the VBA editor)")
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(/?)>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN_ATTR = re.compile(rb'\bhidden="(?:1|true)"|\bht="0(?:\.0*)?"')
+_ROW_END = re.compile(rb"</(?:\w+:)?row>")
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
+
+
+def _hidden_rows(path: Path, member: str | None) -> list[int]:
+    """Excel rows of a sheet that are hidden (by hand, by a filter or a zero height) and hold a
+    value. Read from the sheet's XML, since neither pandas nor openpyxl's read-only mode report
+    them; a plain text scan keeps it cheap on large sheets.
+    """
+    import zipfile
+
+    if not member:
+        return []
+    with zipfile.ZipFile(path) as archive:
+        try:
+            xml = archive.read(member.lstrip("/"))
+        except KeyError:
+            return []
+    if b"hidden=" not in xml and b'ht="0' not in xml:
+        return []
+    found = []
+    for tag in _ROW_TAG.finditer(xml):
+        attrs, empty = tag.group(1), tag.group(2)
+        if empty or not _HIDDEN_ATTR.search(attrs):
+            continue
+        end = _ROW_END.search(xml, tag.end())
+        body = xml[tag.end():end.start() if end else len(xml)]
+        number = _ROW_NUMBER.search(attrs)
+        if number and _VALUE.search(body):
+            found.append(int(number.group(1)))
+    return found
+
+
+def _hidden_rows_problem(path: Path, title: str, table: str, rows: list[int]) -> pd.DataFrame:
+    """One problem per hidden row of a sheet (the first 50, then a count)."""
+    fix = ("unhide the rows (Excel: select all, right-click a row number > Unhide; or clear the "
+           "filter) and check them: delete the rows that should not be read, keep the others")
+    shown = rows[:50]
+    frame = pd.DataFrame({"table": table, "row": shown, "id": None, "column": None,
+                          "problem": f"row hidden or filtered out in sheet '{title}' of {path.name}",
+                          "value": None, "fix": fix}, columns=list(DataError.COLUMNS))
+    if len(rows) > len(shown):
+        frame = pd.concat([frame, _problem(table, f"{len(rows) - len(shown)} more hidden rows in "
+                                           f"sheet '{title}' of {path.name}", fix)],
+                          ignore_index=True)
     return frame
 
 
@@ -296,15 +373,33 @@ def _problem(table: str, problem: str, fix: str, column: str | None = None,
 
 
 def _find_file(folder: Path, policy: Policy, table: str) -> Path | None:
+    """The file of ``table`` in ``folder``: the policy's ``file`` or ``<table>.csv/.xlsx/.parquet``.
+    A file that resolves outside the folder (an absolute path, ``..`` or a link) is refused.
+    """
     spec = policy.inputs.table(table)
     if spec.file:
         candidate = folder / spec.file
-        return candidate if candidate.exists() else None
-    for suffix in SUFFIXES:
-        candidate = folder / f"{table}{suffix}"
-        if candidate.exists():
-            return candidate
-    return None
+        found = candidate if candidate.exists() else None
+    else:
+        found = next((folder / f"{table}{suffix}" for suffix in SUFFIXES
+                      if (folder / f"{table}{suffix}").exists()), None)
+    if found is not None:
+        _inside(folder, found, spec.file or found.name, table)
+    return found
+
+
+def _inside(folder: Path, path: Path, named: str, table: str) -> None:
+    """Refuse a table file that resolves (after links and ``..``) outside the data folder: the
+    data of a run are the folder's files, never a file elsewhere on the machine.
+    """
+    real, root = path.resolve(), folder.resolve()
+    if real.is_relative_to(root):
+        return
+    raise DataError(_problem(
+        table, f"the file '{named}' of table '{table}' is outside the data folder {folder} "
+        f"(it leads to {real})",
+        f"copy the file into {folder} and name it there (e.g. 'file: {real.name}'); absolute "
+        "paths, '..' and links out of the data folder are not read"))
 
 
 def load_data(source: str | Path | pd.DataFrame | dict | Dataset, policy: Policy) -> Dataset:
@@ -340,7 +435,11 @@ def _load_folder(folder: Path, policy: Policy) -> Dataset:
     ds = Dataset({})
     problems = []
     for table in policy.inputs.table_names():
-        found = _find_file(folder, policy, table)
+        try:
+            found = _find_file(folder, policy, table)
+        except DataError as exc:
+            problems.append(exc.problems)
+            continue
         if found is None:
             if table != "people":
                 spec = policy.inputs.table(table)
@@ -378,11 +477,26 @@ def _people_missing(ds: Dataset, policy: Policy, problem: str, add: str, more: s
                      f"{more})")]
 
 
+def _sheet_states(path: Path) -> dict[str, str]:
+    """Each sheet of a workbook and its state: visible, hidden or veryHidden."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return {ws.title: ws.sheet_state for ws in book.worksheets}
+    finally:
+        book.close()
+
+
 def _load_workbook(path: Path, policy: Policy) -> Dataset:
-    sheets = pd.ExcelFile(path).sheet_names
+    states = _sheet_states(path)
+    sheets = [title for title, state in states.items() if state == "visible"]
     ds = Dataset({})
     problems = []
     for table in policy.inputs.table_names():
+        if table in states and states[table] != "visible":
+            problems.append(_hidden_sheet(path, table, states[table], table))
+            continue
         if table in sheets:
             try:
                 frame = read_table(path, policy, table, sheet=table)
@@ -390,7 +504,7 @@ def _load_workbook(path: Path, policy: Policy) -> Dataset:
                 problems.append(exc.problems)
                 continue
             ds.add(table, frame, f"{path}[{table}]")
-    if "records" not in sheets:
+    if "records" not in states:
         problems.insert(0, _problem("records", f"workbook {path.name} has no sheet 'records'",
                                     f"name the sheets after the tables: {sheets}"))
     problems[:0] = _people_missing(ds, policy, f"workbook {path.name} has no sheet 'people'",
