@@ -70,13 +70,46 @@ class Dataset:
         return self.tables[table].index
 
     def fingerprint(self) -> str:
-        """sha256 of the tables' contents, for provenance (same data → same hash)."""
+        """sha256 of the tables' contents, for provenance: the same content gives the same hash
+        whatever the order of the rows (tables are kept in canonical order, ``calib.canonical``)
+        and of the columns (hashed by name, in name order).
+        """
         h = hashlib.sha256()
         for name in sorted(self.tables):
-            h.update(name.encode())
-            h.update(pd.util.hash_pandas_object(self.tables[name], index=False).to_numpy()
-                     .tobytes())
+            frame = self.tables[name]
+            h.update(f"table {name} {len(frame)}\n".encode())
+            for column in sorted(frame.columns, key=str):
+                h.update(f"column {column}\n".encode())
+                h.update(pd.util.hash_pandas_object(frame[column], index=False).to_numpy().tobytes())
         return h.hexdigest()
+
+    def file_hashes(self) -> dict[str, str]:
+        """sha256 of each file the tables were read from, by file (for provenance)."""
+        out = {}
+        for source in sorted(set(self.sources.values())):
+            path = Path(source.split("[", 1)[0]) if source.endswith("]") else Path(source)
+            if path.is_file():
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return out
+
+    def reorder(self, table: str, rows: np.ndarray | None, columns: list[str]) -> None:
+        """Put ``table`` in the given row order (a permutation, None to keep it) and column
+        order; its row numbers and typed-missing markers move with the rows."""
+        frame = self.tables[table]
+        numbers = self.row_numbers(table)
+        if rows is not None:
+            frame = frame.take(rows).reset_index(drop=True)
+            numbers = numbers.take(rows)
+            where = np.empty(len(rows), dtype=np.int64)
+            where[rows] = np.arange(len(rows))
+            for column, (positions, texts) in self.typed_missing.get(table, {}).items():
+                moved = where[positions]
+                keep = np.argsort(moved, kind="stable")
+                self.typed_missing[table][column] = (moved[keep], texts[keep])
+        if list(frame.columns) != columns:
+            frame = frame[columns]
+        self.tables[table] = frame
+        self.rows[table] = pd.Index(numbers)
 
 
 def _text_columns(policy: Policy, table: str) -> dict[str, str]:
@@ -515,7 +548,9 @@ def _load_workbook(path: Path, policy: Policy) -> Dataset:
 
 
 def _complete(ds: Dataset, policy: Policy) -> Dataset:
-    """Derive the people table from records when it was not given."""
+    """Put every table in canonical order (``calib.canonical``), then derive the people table
+    from records when it was not given (each person's columns from their last period)."""
+    _canonical(ds, policy)
     if "people" in ds.tables or "records" not in ds.tables:
         return ds
     records = ds.tables["records"]
@@ -527,3 +562,13 @@ def _complete(ds: Dataset, policy: Policy) -> Dataset:
     ds.tables["people"] = people
     ds.sources["people"] = "(derived from records)"
     return ds
+
+
+def _canonical(ds: Dataset, policy: Policy) -> None:
+    """Every table in canonical row and column order, so input order never changes a result."""
+    from calib.canonical import column_order, row_order, table_keys
+
+    for table in list(ds.tables):
+        frame = ds.tables[table]
+        keys, first = table_keys(policy, table)
+        ds.reorder(table, row_order(frame, keys), column_order(frame, first))
