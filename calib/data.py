@@ -84,13 +84,14 @@ class Dataset:
         return h.hexdigest()
 
     def file_hashes(self) -> dict[str, str]:
-        """sha256 of each file the tables were read from, by file (for provenance)."""
+        """sha256 of the bytes of each file the tables were read from, by file name (for
+        provenance: the exact files, where ``fingerprint`` is their content in any order)."""
         out = {}
         for source in sorted(set(self.sources.values())):
-            path = Path(source.split("[", 1)[0]) if source.endswith("]") else Path(source)
+            path = Path(source.rsplit("[", 1)[0]) if source.endswith("]") else Path(source)
             if path.is_file():
-                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-        return out
+                out[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return dict(sorted(out.items()))
 
     def reorder(self, table: str, rows: np.ndarray | None, columns: list[str]) -> None:
         """Put ``table`` in the given row order (a permutation, None to keep it) and column

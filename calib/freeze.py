@@ -56,7 +56,8 @@ class Frozen:
 
 
 def provenance(policy: Policy, data: Any, note: str | None = None) -> dict[str, Any]:
-    """The data set's fingerprint and the calibration figures (rows, rated, grade distribution,
+    """The data set's fingerprint (its content, whatever the order of rows and columns), each
+    file's sha256 (the bytes, by file name) and the calibration figures (rows, rated, grade distribution,
     payout total) of ``policy`` on it: what the policy was signed off with.
     """
     from calib.data import load_data
@@ -77,7 +78,8 @@ def provenance(policy: Policy, data: Any, note: str | None = None) -> dict[str, 
         units = np.round(result.payouts["payout"].to_numpy(dtype=float) / policy.pay.unit)
         total = Decimal(int(units.sum())) * Decimal(str(policy.pay.unit))
         figures["payout_total"] = f"{total:.2f}"
-    out: dict[str, Any] = {"data_sha256": ds.fingerprint(), "figures": figures}
+    out: dict[str, Any] = {"data_sha256": ds.fingerprint(), "data_files": ds.file_hashes(),
+                           "figures": figures}
     if note:
         out["note"] = note
     return out
