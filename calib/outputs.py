@@ -184,6 +184,29 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data
 
 
+def verify_run(folder: str | Path) -> list[str]:
+    """What is wrong with a run folder against its manifest ([] when every file is whole and listed).
+
+    For an auditor (and the tests): a missing manifest, a listed file missing or changed (sha256),
+    or a file the manifest does not list.
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return [f"{folder} has no calib manifest.json"]
+    problems = []
+    for name, facts in manifest["files"].items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is listed but missing")
+        elif file_facts(path) != facts:
+            problems.append(f"{name} differs from the manifest (size or sha256)")
+    listed = set(manifest["files"]) | {MANIFEST}
+    problems += [f"{p.name} is not in the manifest" for p in sorted(folder.iterdir())
+                 if p.name not in listed]
+    return problems
+
+
 def foreign_files(folder: Path) -> list[str]:
     """The entries of ``folder`` calib did not write (per its manifest: name and size); [] if all are."""
     entries = sorted(p.name for p in folder.iterdir())
