@@ -29,10 +29,10 @@ from calib.money import to_units, units_to_float
 from calib.policy.model import Policy
 from calib.policy.paths import join_path
 from calib.result import Result
+from calib.xlsx import MONEY, SCORE, SHARE, Table, write_tables
 
 KEYS = ["id", "period"]
 NOT_GRADED = "(not graded)"
-SHARE = "0.0%"
 
 
 # --- policy diff ------------------------------------------------------------------------------------
@@ -393,8 +393,6 @@ MONEY_COLUMNS = {"before", "after", "delta", "payout_old", "payout_new", "payout
 
 
 def _cell_formats(name: str, sheet: str) -> str | None:
-    from calib.report import MONEY, SCORE
-
     if name.startswith("share") or name == "delta_share":
         return SHARE
     if name.startswith("score"):
@@ -405,25 +403,16 @@ def _cell_formats(name: str, sheet: str) -> str | None:
 
 
 def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """Write tables to an .xlsx: headers frozen, numbers as numbers, money as ``#,##0.00``."""
-    from openpyxl.utils import get_column_letter
-
+    """Write tables to an .xlsx: headers frozen, numbers as numbers, money as ``#,##0.00``, text
+    (ids, groups, policy paths and values) always as text, never a formula (``calib.xlsx``).
+    """
     from calib.outputs import atomic_path
 
-    with atomic_path(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            out = frame.astype({c: object for c in frame.columns
-                                if not pd.api.types.is_numeric_dtype(frame[c])})
-            out.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            sheet.freeze_panes = "A2"
-            for i, col in enumerate(out.columns, start=1):
-                letter = get_column_letter(i)
-                sheet.column_dimensions[letter].width = min(max(len(str(col)) * 1.6, 10) + 2, 40)
-                fmt = _cell_formats(str(col), name)
-                if fmt:
-                    for cell in sheet[letter][1:]:
-                        cell.number_format = fmt
+    tables = {name: Table(frame, {str(c): f for c in frame.columns
+                                  if (f := _cell_formats(str(c), name))})
+              for name, frame in sheets.items()}
+    with atomic_path(path) as temp:
+        write_tables(temp, tables)
 
 
 def diff_to_excel(diff: pd.DataFrame, path: str | Path) -> None:

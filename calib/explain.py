@@ -103,10 +103,10 @@ class Statement:
         lines = self.to_text().splitlines()
         frame = pd.DataFrame({"statement": lines})
         from calib.outputs import atomic_path
+        from calib.xlsx import Table, write_tables
 
-        with atomic_path(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as writer:
-            frame.to_excel(writer, sheet_name="statement", index=False)
-            writer.sheets["statement"].column_dimensions["A"].width = 120
+        with atomic_path(path) as temp:  # ids, labels and reasons stay text, never formulas
+            write_tables(temp, {"statement": Table(frame, widths={"statement": 120})})
 
     def to_json(self) -> str:
         """The statement as JSON."""

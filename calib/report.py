@@ -15,9 +15,17 @@ import pandas as pd
 
 from calib.policy.hashing import policy_sha256
 from calib.result import Result
+from calib.xlsx import MONEY, SCORE, Table, write_tables
 
-MONEY = "#,##0.00"
-SCORE = "0.00"
+__all__ = [
+    "MONEY",
+    "SCORE",
+    "exceptions",
+    "grade_distribution",
+    "group_summary",
+    "results_table",
+    "write_report",
+]
 
 
 def _levels(result: Result) -> list[str]:
@@ -125,18 +133,13 @@ def exceptions(result: Result) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _format(sheet, frame: pd.DataFrame, money: set[str]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    sheet.freeze_panes = "A2"
-    for i, name in enumerate(frame.columns, start=1):
-        letter = get_column_letter(i)
-        width = max(len(str(name)) * 1.6, 10)
-        sheet.column_dimensions[letter].width = min(width + 2, 40)
-        fmt = MONEY if name in money else (SCORE if name in ("score", "mean_score") else None)
-        if fmt:
-            for cell in sheet[letter][1:]:
-                cell.number_format = fmt
+def _sheet(frame: pd.DataFrame, money: set[str]) -> Table:
+    """A report table as a sheet: yes/blank for flags, money and score formats by column name."""
+    flags = {c: np.where(frame[c], "yes", "") for c in frame.columns if frame[c].dtype == bool}
+    out = frame.assign(**flags) if flags else frame
+    formats = {str(c): MONEY for c in out.columns if c in money}
+    formats |= {c: SCORE for c in ("score", "mean_score") if c in out.columns}
+    return Table(out, formats)
 
 
 def _calib_version() -> str:
@@ -159,8 +162,14 @@ def _data_hash(result: Result) -> str:
     return Dataset(tables).fingerprint()
 
 
-def write_report(result: Result, path: str | Path) -> None:
-    """Write ``report.xlsx``: one sheet per table, headers frozen, money as money."""
+def write_report(result: Result, path: str | Path, results: pd.DataFrame | None = None) -> list[str]:
+    """Write ``report.xlsx``: one sheet per table, headers frozen, money as money; returns the sheets.
+
+    Streamed (``calib.xlsx.write_tables``), so a million person-months take seconds; text is
+    always text (never a formula); a table longer than a worksheet holds is split into
+    ``results``, ``results (2)``, ... ``results`` is the results table when the caller already
+    has it (``calib run`` wrote it to results.csv), else it is built here.
+    """
     policy = result.policy
     money = set(policy.pay.components) | {"pool", "payout", "payout total", "raise"} \
         if policy.pay else set()
@@ -171,7 +180,7 @@ def write_report(result: Result, path: str | Path) -> None:
                                     _data_hash(result)]})
     sheets: dict[str, pd.DataFrame | None] = {
         "about": about,
-        "results": results_table(result),
+        "results": results_table(result) if results is None else results,
         "KPI points": result.kpi_points.rename(columns=policy.labels()),
         "group summaries": group_summary(result),
         "grade distribution": grade_distribution(result),
@@ -180,15 +189,5 @@ def write_report(result: Result, path: str | Path) -> None:
         "merit": result.merit,
         "exceptions": exceptions(result),
     }
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            if frame is None:
-                continue
-            out = frame.copy()
-            for col in out.columns:
-                if isinstance(out[col].dtype, pd.CategoricalDtype):
-                    out[col] = out[col].astype(object)
-                elif out[col].dtype == bool:
-                    out[col] = np.where(out[col], "yes", "")
-            out.to_excel(writer, sheet_name=name, index=False)
-            _format(writer.sheets[name], out, money)
+    tables = {name: _sheet(frame, money) for name, frame in sheets.items() if frame is not None}
+    return write_tables(path, tables)

@@ -34,9 +34,8 @@ from calib.policy.model import Policy
 from calib.policy.paths import join_path, split_path
 from calib.policy.rules import LabelPoints
 from calib.result import Result
+from calib.xlsx import DATE, DATETIME, DECIMAL, MONEY, PERCENT, SCORE, TEXT, WHOLE, put
 
-MONEY = "#,##0.00"
-PERCENT = "0.0%"
 NOTE_MARK = "#"
 LAST_ROW = 1048576
 
@@ -54,8 +53,8 @@ TYPE_WORDS = {
     "bool": "是/否 yes/no", "label": "选项 label", "date": "日期 date (yyyy-mm-dd)",
     "datetime": "日期时间 date-time (yyyy-mm-dd hh:mm)",
 }
-CELL_FORMATS = {"int": "0", "float": "0.00##", "text": "@", "label": "@", "bool": "@",
-                "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
+CELL_FORMATS = {"int": WHOLE, "float": DECIMAL, "text": TEXT, "label": TEXT, "bool": TEXT,
+                "date": DATE, "datetime": DATETIME}
 PERIOD_EXAMPLES = {"month": "2025-03", "quarter": "2025-Q1", "week": "2025-W07"}
 ROLE_FORMATS = {"ratio": PERCENT, "money": MONEY}
 
@@ -78,7 +77,7 @@ def _fit_widths(sheet: Worksheet, widths: dict[int, int], low: int = 8, high: in
 
 def _header(sheet: Worksheet, row: int, names: list[str]) -> None:
     for col, name in enumerate(names, start=1):
-        cell = sheet.cell(row=row, column=col, value=name)
+        cell = put(sheet, row, col, name)
         cell.font = BOLD
         cell.fill = HEADER_FILL
         cell.border = BOX
@@ -168,7 +167,7 @@ def _list_source(sheet: Worksheet, labels: list[str], lists: dict[str, Any]) -> 
     lists["col"] += 1
     ws, col = lists["ws"], lists["col"]
     for row, label in enumerate(labels, start=1):
-        ws.cell(row=row, column=col, value=label)
+        put(ws, row, col, label)
     letter = get_column_letter(col)
     return f"lists!${letter}$1:${letter}${len(labels)}"
 
@@ -214,7 +213,7 @@ def _validation(policy: Policy, table: str, name: str, spec: ColumnSpec | None,
 
 def _cell_format(policy: Policy, spec: ColumnSpec | None, role: str) -> str:
     if role in ("id", "period") or spec is None:
-        return "@"
+        return TEXT
     return CELL_FORMATS[spec.type]
 
 
@@ -225,7 +224,7 @@ def _table_sheet(book: Workbook, policy: Policy, table: str, lists: dict[str, An
     widths = {}
     for col, (name, spec, role) in enumerate(columns, start=1):
         text = describe_column(policy, table, name, spec, role)
-        cell = sheet.cell(row=2, column=col, value=text)
+        cell = put(sheet, 2, col, text)
         cell.font, cell.fill, cell.alignment = NOTE_FONT, NOTE_FILL, WRAP
         letter = get_column_letter(col)
         sheet.column_dimensions[letter].number_format = _cell_format(policy, spec, role)
@@ -292,11 +291,10 @@ def _instruction_lines(policy: Policy) -> list[tuple[str, str]]:
 def _instructions(book: Workbook, policy: Policy) -> None:
     sheet = book.active
     sheet.title = "instructions"
-    sheet["A1"] = f"填写说明 Instructions: {policy.title or policy.name}"
-    sheet["A1"].font = TITLE
+    put(sheet, 1, 1, f"填写说明 Instructions: {policy.title or policy.name}").font = TITLE
     for row, (key, text) in enumerate(_instruction_lines(policy), start=3):
-        sheet.cell(row=row, column=1, value=key).font = BOLD
-        sheet.cell(row=row, column=2, value=text).alignment = WRAP
+        put(sheet, row, 1, key).font = BOLD
+        put(sheet, row, 2, text).alignment = WRAP
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 100
 
@@ -382,7 +380,7 @@ def _write_block(sheet: Worksheet, row: int, title: str | None, frame: pd.DataFr
                  formats: dict[str, str], widths: dict[int, int]) -> int:
     """Write a titled table at ``row``; returns the next free row (one blank row after)."""
     if title:
-        sheet.cell(row=row, column=1, value=title).font = Font(bold=True, size=12)
+        put(sheet, row, 1, title).font = Font(bold=True, size=12)
         row += 1
     names = [str(c) for c in frame.columns]
     _header(sheet, row, names)
@@ -395,10 +393,8 @@ def _write_block(sheet: Worksheet, row: int, title: str | None, frame: pd.DataFr
                 continue
             if hasattr(value, "item"):
                 value = value.item()
-            cell = sheet.cell(row=row, column=col, value=value)
             fmt = formats.get(name)
-            if fmt and isinstance(value, int | float):
-                cell.number_format = fmt
+            put(sheet, row, col, value, fmt if isinstance(value, int | float) else None)
             widths[col] = max(widths[col], min(_display_width(value), 60))
     return row + 2
 
@@ -461,25 +457,25 @@ def _parameters_sheet(book: Workbook, policy: Policy) -> None:
 def _cover(book: Workbook, policy: Policy, facts: list[tuple[str, Any]], today: dt.date) -> None:
     sheet = book.active
     sheet.title = "cover"
-    sheet["A1"] = f"绩效方案审批 Sign-off: {policy.title or policy.name}"
-    sheet["A1"].font = TITLE
+    put(sheet, 1, 1, f"绩效方案审批 Sign-off: {policy.title or policy.name}").font = TITLE
     rows = [("policy title 方案", policy.title or policy.name), ("policy name", policy.name),
             ("version 版本", policy.version or "(none)"), ("currency 币种", policy.currency),
             ("policy sha256", policy_sha256(policy)), ("date 日期", today), *facts]
     r = 3
     for key, value in rows:
-        sheet.cell(row=r, column=1, value=key).font = BOLD
-        cell = sheet.cell(row=r, column=2, value=value)
+        put(sheet, r, 1, key).font = BOLD
         if isinstance(value, dt.date):
-            cell.number_format = "yyyy-mm-dd"
+            put(sheet, r, 2, value, DATE)
         elif isinstance(value, Decimal):
-            cell.value, cell.number_format = float(value), MONEY
+            put(sheet, r, 2, float(value), MONEY)
+        else:
+            put(sheet, r, 2, value)
         r += 1
     r += 1
-    sheet.cell(row=r, column=1, value="审批 Approval").font = Font(bold=True, size=12)
+    put(sheet, r, 1, "审批 Approval").font = Font(bold=True, size=12)
     _header(sheet, r + 1, ["role 职责", "name 姓名", "title 职务", "date 日期", "signature 签名"])
     for i, role in enumerate(["prepared by 编制", "reviewed by 审核", "approved by 批准"], start=2):
-        sheet.cell(row=r + i, column=1, value=role).border = BOX
+        put(sheet, r + i, 1, role).border = BOX
         for col in range(2, 6):
             sheet.cell(row=r + i, column=col).border = BOX
         sheet.row_dimensions[r + i].height = 30
@@ -641,7 +637,7 @@ def calibration_figures(policy: Policy, data: Any, group_by: str | None = None) 
         ("rated 参评", int((s["status"] == "rated").sum())),
     ]
     blocks: list[tuple[str, pd.DataFrame, dict[str, str]]] = [
-        ("rows per period 各期人数", _period_block(result), {"mean score": "0.00"})]
+        ("rows per period 各期人数", _period_block(result), {"mean score": SCORE})]
     reasons = s.loc[s["status"] != "rated", "reason"].value_counts().rename_axis("reason")
     if len(reasons):
         blocks.append(("not rated, by reason 未参评原因", reasons.rename("rows").reset_index(), {}))
