@@ -85,7 +85,8 @@ class Dataset:
 
     def file_hashes(self) -> dict[str, str]:
         """sha256 of the bytes of each file the tables were read from, by file name (for
-        provenance: the exact files, where ``fingerprint`` is their content in any order)."""
+        provenance: the exact files, where ``fingerprint`` is their content in any order).
+        """
         out = {}
         for source in sorted(set(self.sources.values())):
             path = Path(source.rsplit("[", 1)[0]) if source.endswith("]") else Path(source)
@@ -95,7 +96,8 @@ class Dataset:
 
     def reorder(self, table: str, rows: np.ndarray | None, columns: list[str]) -> None:
         """Put ``table`` in the given row order (a permutation, None to keep it) and column
-        order; its row numbers and typed-missing markers move with the rows."""
+        order; its row numbers and typed-missing markers move with the rows.
+        """
         frame = self.tables[table]
         numbers = self.row_numbers(table)
         if rows is not None:
@@ -550,7 +552,8 @@ def _load_workbook(path: Path, policy: Policy) -> Dataset:
 
 def _complete(ds: Dataset, policy: Policy) -> Dataset:
     """Put every table in canonical order (``calib.canonical``), then derive the people table
-    from records when it was not given (each person's columns from their last period)."""
+    from records when it was not given (each person's columns from their last period).
+    """
     _canonical(ds, policy)
     if "people" in ds.tables or "records" not in ds.tables:
         return ds

@@ -21,6 +21,7 @@ import numpy as np
 from calib.errors import PolicyError, PolicyIssue
 from calib.policy.hashing import policy_sha256
 from calib.policy.load import validate_policy
+from calib.policy.reader import read_json
 from calib.policy.model import Policy
 
 FORMAT_VERSION = 1
@@ -165,12 +166,10 @@ def load_frozen(path: str | Path) -> Frozen:
     """Load and verify a frozen policy file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise _refuse(str(path), f"file not found: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyError([PolicyIssue("", f"not valid JSON: {exc.msg}", exc.lineno)],
-                          str(path)) from None
+    data = read_json(text, str(path))  # a key given twice is refused, like in a policy
     if not is_frozen(data):
         raise _refuse(str(path), "not a frozen policy (no format_version and policy); freeze it "
                       "with `calib freeze`")

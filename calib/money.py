@@ -12,22 +12,43 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from calib.bounds import MAX_TOTAL_UNITS, MAX_UNITS
 from calib.errors import CalibError
 
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
+
+
+class MoneyError(CalibError, ValueError):
+    """An amount calib cannot pay exactly: beyond ``calib.bounds.MAX_UNITS``, infinite, or a
+    total past 64-bit integers. ``rows`` are the positions (in the array given) of the amounts
+    at fault, so that the caller can name the people and the rule.
+    """
+
+    def __init__(self, message: str, rows: np.ndarray | None = None, size: int | None = None):
+        super().__init__(message)
+        self.rows = np.zeros(0, dtype=np.int64) if rows is None else rows
+        self.size = size  # the length of the array ``rows`` index, when known
 
 
 def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.ndarray:
     """Amounts (float, in currency) → whole units (int64), rounded by ``rounding``.
 
     A float that is a hair below a half (693.7449999999 for 693.745) is treated as the half: the
-    amount is first rounded to 6 decimals of a unit, which removes binary noise but never a real
-    digit of money computed from typed numbers.
+    amount is first rounded to 6 decimals of a unit (fewer above 10^9 units, keeping 15
+    significant digits), which removes binary noise but never a real digit of money computed from
+    typed numbers. A missing amount (NaN) gives 0 units: it is left to the caller, which pays
+    only rows that have an amount. An amount beyond ``MAX_UNITS`` whole units, or infinite,
+    raises ``MoneyError`` (with the rows at fault) instead of wrapping around int64.
     """
     x = np.asarray(amounts, dtype=np.float64) / unit  # a fresh array: rounded in place below
-    np.round(x, 6, out=x)
+    if x.size:
+        _check_bound(x, unit)
+        if not (np.abs(np.nan_to_num(x)) < 1e9).all():
+            _round_noise_wide(x)
+        else:
+            np.round(x, 6, out=x)
     if rounding == "half_up":
-        if x.size and x.min() >= 0:  # amounts are mostly not negative: half up is x + ½ floored
+        if x.size and np.nanmin(x, initial=0.0) >= 0:  # mostly not negative: x + ½ floored
             x += 0.5
             out = np.floor(x, out=x)
         else:
@@ -38,7 +59,45 @@ def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.
         out = np.trunc(x)
     else:
         raise ValueError(f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDING)}")
-    return out.astype(np.int64)
+    return np.nan_to_num(out, nan=0.0).astype(np.int64)
+
+
+def _check_bound(x: np.ndarray, unit: float) -> None:
+    """Refuse amounts (in units) beyond ``MAX_UNITS`` or infinite, naming the largest."""
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(x) > MAX_UNITS  # NaN compares False; ±inf True
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        worst = float(np.max(np.abs(x[rows]))) * unit
+        raise MoneyError(
+            f"{len(rows)} amount(s) too large to pay exactly (the largest {worst:,.2f}; calib pays "
+            f"at most {MAX_UNITS * unit:,.0f} per amount, calib.bounds.MAX_UNITS units of "
+            f"{unit:g}): check the numbers that make it (a column or coefficient typed "
+            "in the wrong unit, an ID number in a money column)", rows, len(x))
+
+
+def _round_noise_wide(x: np.ndarray) -> None:
+    """Round binary noise off amounts of up to ``MAX_UNITS`` units, in place, keeping 15
+    significant digits (at least one decimal of a unit, so a half is still a half).
+    """
+    a = np.abs(np.nan_to_num(x))
+    digits = np.floor(np.log10(np.maximum(a, 1.0))) + 1
+    scale = 10.0 ** np.clip(15 - digits, 1, 6)
+    np.multiply(x, scale, out=x)
+    np.round(x, 0, out=x)
+    np.divide(x, scale, out=x)
+
+
+def total_units(units: np.ndarray) -> int:
+    """The exact sum of whole units; refused (``MoneyError``) when it could pass 64-bit
+    integers, instead of wrapping around to a wrong (even negative) total.
+    """
+    u = np.asarray(units, dtype=np.int64)
+    if u.size and float(np.abs(u).sum(dtype=np.float64)) >= MAX_TOTAL_UNITS:
+        raise MoneyError(f"the total of {u.size} amounts is too large to add exactly "
+                         f"(over {MAX_TOTAL_UNITS:,} units): check for amounts typed in the "
+                         "wrong unit")
+    return int(u.sum())
 
 
 @functools.lru_cache(maxsize=1024)

@@ -8,6 +8,7 @@ then added: the payout is a sum of integers, so totals are exact.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from calib.grading import Population, column_codes
 from calib.kernels._tolerance import tol
 from calib.memo import array_key, json_key, remember, remember_for, replace
 from calib.money import (
+    MoneyError,
     PoolError,
     PoolGroups,
     allocate_pool,
@@ -328,21 +330,25 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     total = np.zeros(pop.n, dtype=np.int64)
     columns: dict[str, np.ndarray] = {}
     for name, comp in spec.components.items():
-        columns[name] = _component_units(c, name, comp, rank, share if prorated else None,
-                                         fixed_only, grades_key)
+        with _money_at(c, f"pay.components.{name}"):
+            columns[name] = _component_units(c, name, comp, rank, share if prorated else None,
+                                             fixed_only, grades_key)
         total += columns[name]
     if grades is not None and streaks is not None and (~np.isnan(streaks.amounts())).any():
-        columns["streaks"] = remember_for(pop.kept, streaks, ("streak units", spec.unit),
-                                          lambda: _streak_units(pop, streaks, spec.unit))
+        with _money_at(c, "grading.streaks"):
+            columns["streaks"] = remember_for(pop.kept, streaks, ("streak units", spec.unit),
+                                              lambda: _streak_units(pop, streaks, spec.unit))
         total += columns["streaks"]
     if spec.pool is not None:
-        pool_units = _remembered(c, ("pool", json_key(spec.pool), spec.unit),
-                                 lambda: _pool(c, spec.pool, grades), grades_key,
-                                 spec.pool.reads_grades)
+        with _money_at(c, "pay.pool"):
+            pool_units = _remembered(c, ("pool", json_key(spec.pool), spec.unit),
+                                     lambda: _pool(c, spec.pool, grades), grades_key,
+                                     spec.pool.reads_grades)
         columns["pool"] = pool_units
         total += pool_units
-    lo = None if spec.min is None else amount_units(spec.min, spec.unit)
-    hi = None if spec.max is None else amount_units(spec.max, spec.unit)
+    with _money_at(c, "pay.min / pay.max"):
+        lo = None if spec.min is None else amount_units(spec.min, spec.unit)
+        hi = None if spec.max is None else amount_units(spec.max, spec.unit)
     clipped = np.clip(total, lo, hi) if (lo is not None or hi is not None) else total
     payout = np.where(paid, clipped, 0)
     result.arrays.update(payout_units=payout, unit=spec.unit, paid_on=spec.on)
@@ -365,6 +371,24 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     result.payouts = Lazy(table)
     if spec.merit is not None:
         result.merit = Lazy(lambda: _merit(c, spec.merit, grades, spec.unit))
+
+
+@contextmanager
+def _money_at(c: _Context, path: str) -> Iterator[None]:
+    """Name the policy part (and, where known, the people) of an amount calib cannot pay
+    exactly (``MoneyError`` from ``to_units``).
+    """
+    try:
+        yield
+    except MoneyError as exc:
+        rows = exc.rows[exc.rows < c.pop.n] if len(exc.rows) else exc.rows
+        who = ""
+        if len(rows) and getattr(exc, "size", None) == c.pop.n:
+            ids = coded(c.frame.id_categories, c.pop.person[rows[:3]])
+            periods = np.asarray(c.pop.period_label)[rows[:3]]
+            who = " for " + ", ".join(f"{i} in {p}" for i, p in zip(ids, periods, strict=True)) + (
+                f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+        raise MoneyError(f"{path}{who}: {exc}", exc.rows) from None
 
 
 def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,

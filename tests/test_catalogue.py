@@ -6,11 +6,11 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-import pytest
-
 import catalogue
-from calib.cli import main
+import pytest
 from catalogue import Case, Outcome
+
+from calib.cli import main
 
 
 def _cases() -> list[Case]:
