@@ -326,13 +326,16 @@ def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problem
 
 def _dates_as_read(t: Typed, spec) -> None:
     """The table's ``date`` column, when it has a declared format, is placed in periods from the
-    dates validation read (a copy of the frame holds them; the data set is not changed).
+    dates validation read: a copy of the frame holds them as ISO text (what messages then show);
+    the data set is not changed.
     """
     col = spec.date
     if col is None or col not in spec.columns or spec.columns[col].format is None:
         return
+    ts = t.columns[col]
+    clock = bool((ts.notna() & ts.dt.normalize().ne(ts)).any())
     frame = t.frame.copy(deep=False)
-    frame[col] = t.columns[col]
+    frame[col] = ts.dt.strftime("%Y-%m-%d %H:%M:%S" if clock else "%Y-%m-%d").astype("string")
     t.frame = frame
     t._factorized.pop(col, None)
 
