@@ -21,8 +21,8 @@ import numpy as np
 from calib.errors import PolicyError, PolicyIssue
 from calib.policy.hashing import policy_sha256
 from calib.policy.load import validate_policy
-from calib.policy.reader import read_json
 from calib.policy.model import Policy
+from calib.policy.reader import read_json
 
 FORMAT_VERSION = 1
 KEYS = {"format_version", "calib_version", "frozen_at", "policy", "policy_sha256", "provenance",

@@ -81,7 +81,7 @@ class TestStrictDocument:
         with pytest.raises(PolicyError) as exc:
             calib.parse_policy("name: x\ninputs: [1\n")
         assert str(exc.value) == ("policy <text> is invalid (1 problem):\n  - (top level) (line 3): "
-                                  "not valid YAML: expected ',' or ']', but got '<stream end>'")
+                                  "not valid YAML: did not find expected ',' or ']'")
 
     def test_broken_json_names_the_line(self):
         """A trailing comma in JSON is reported at line 1."""
@@ -273,14 +273,15 @@ class TestFormats:
         assert "询单转化率" in calib.dump_policy(mini_policy)
 
     def test_percent_and_permille_strings(self):
-        """threshold '2.5%' → 0.025, step '2‰' → 0.002, otherwise '1,000' → 1000."""
+        """threshold '2.5%' → 0.025, step '2‰' → 0.002, '250_000' → 250000 ('1,000' is refused:
+        tests/test_policy_reader.py)."""
         rule = {"kind": "step", "direction": "max", "threshold": "2.5%", "step": "2‰", "deduct": 1,
                 "points": 10}
         policy = validate_policy(policy_dict({"k": rule}))
         assert policy.kpis["k"].rule.threshold == 0.025
         assert policy.kpis["k"].rule.step == 0.002
-        tiers = {"kind": "tiers", "bound": "lower", "bands": [{"at": "1,000", "points": 1}]}
-        assert validate_policy(policy_dict({"k": tiers})).kpis["k"].rule.bands[0].at == 1000
+        tiers = {"kind": "tiers", "bound": "lower", "bands": [{"at": "250_000", "points": 1}]}
+        assert validate_policy(policy_dict({"k": tiers})).kpis["k"].rule.bands[0].at == 250000
 
     def test_pure_deduction_without_floor_round_trips(self):
         """A pure deduction (points 0, floor null: each complaint −5) dumps and loads back equal."""

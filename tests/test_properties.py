@@ -136,11 +136,11 @@ def test_parse_number_percent_and_permille(d):
 
 
 @pytest.mark.parametrize(("text", "value"), [
-    ("2.5%", 0.025), ("2‰", 0.002), ("0.92", 0.92), ("92%", 0.92), ("1,000", 1000.0),
+    ("2.5%", 0.025), ("2‰", 0.002), ("0.92", 0.92), ("92%", 0.92),
     ("250_000", 250000.0), (" 75% ", 0.75), ("-0.5%", -0.005), ("0.5%", 0.005), ("100%", 1.0),
 ])
 def test_parse_number_examples(text, value):
-    """The strings HR types: '2.5%' == 0.025, '2‰' == 0.002, '1,000' == 1000, ..."""
+    """The strings HR types: '2.5%' == 0.025, '2‰' == 0.002, '250_000' == 250000, ..."""
     assert parse_number(text) == value
 
 

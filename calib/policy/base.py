@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, model_validator
 
+from calib.bounds import MAX_INPUT
+
 
 class Strict(BaseModel):
     """A policy part: unknown keys are refused (a typo must not pass silently) and values are frozen."""
@@ -16,23 +18,67 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def out_of_bounds(value: float) -> str | None:
+    """Why a number is too large for a policy (README, "Decisions"), or None when it is not.
+
+    Every number typed in a policy is at most ``MAX_INPUT`` (10^12) in size: nothing a scheme pays,
+    counts or compares is that large, and a larger one is a stray exponent (1e308), an ID number
+    pasted in or a unit mistake that would overflow exact money arithmetic.
+    """
+    if abs(value) > MAX_INPUT:
+        return (f"{value:g} is larger than any number calib accepts in a policy (at most "
+                f"{MAX_INPUT:,.0f} = 10^12 either way); no amount, threshold or count is that "
+                "large: check for a stray exponent (1e308), an ID number pasted in or a unit "
+                "mistake, and write the intended value")
+    return None
+
+
+def comma_problem(text: str) -> str:
+    """Why a number written with a comma is refused, with the two readings as the fix.
+
+    ``7,5`` is 7.5 where the comma is the decimal mark and 75 where it groups thousands; calib does
+    not guess (README, "Decisions").
+    """
+    body = text.strip()
+    suffix = body[-1] if body.endswith(("%", "‰")) else ""
+    digits = body[:len(body) - len(suffix)].replace("，", ",")
+    plain = digits.replace(",", "") + suffix
+    if digits.count(",") == 1:
+        decimal = digits.replace(",", ".") + suffix
+        readings = f"a decimal comma ({decimal}) or a thousands separator ({plain})"
+        fix = f"write {decimal} or {plain}"
+    else:
+        readings = f"thousands separators ({plain})"
+        fix = f"write {plain}"
+    return (f"'{text}' has a comma, which could be {readings}; calib does not guess: {fix} "
+            "(a point for decimals, no separators)")
+
+
 def parse_number(value: Any) -> Any:
-    """Accept the numbers HR types: ``0.92``, ``"2.5%"`` (= 0.025), ``"2‰"`` (= 0.002), ``"1,000"``.
+    """Accept the numbers HR types: ``0.92``, ``"2.5%"`` (= 0.025), ``"2‰"`` (= 0.002), ``"250_000"``.
 
     Percent and per-mille strings are converted through ``Decimal`` so that ``"2.5%"`` becomes the
-    float nearest to 0.025, exactly as if ``0.025`` had been typed.
+    float nearest to 0.025, exactly as if ``0.025`` had been typed. A comma is refused as ambiguous
+    (``"7,5"``: 7.5 or 75?) and a number beyond ``MAX_INPUT`` as implausible; both raise ValueError,
+    which pydantic reports at the number's path (and line).
     """
     if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "")
+        if "," in value or "，" in value:
+            raise ValueError(comma_problem(value))
+        text = value.strip().replace("_", "")
         scale = Decimal(1)
         if text.endswith("%"):
             text, scale = text[:-1], Decimal(100)
         elif text.endswith("‰"):
             text, scale = text[:-1], Decimal(1000)
         try:
-            return float(Decimal(text.strip()) / scale)
+            value = float(Decimal(text.strip()) / scale)
         except InvalidOperation:
             return value  # let pydantic report "not a number" with the path
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        problem = out_of_bounds(value)
+        if problem is not None:
+            raise ValueError(problem)
     return value
 
 

@@ -1,65 +1,25 @@
-"""Reading and writing policy documents: YAML (safe loading only) or JSON, with line numbers.
+"""Reading and writing policy documents: YAML (plain data only) or JSON, with line numbers.
 
-Errors from pydantic are rewritten as ``PolicyIssue`` objects whose path uses the same addressing
-as ``Policy.params()`` and, for YAML, carry the line of the offending key.
+The text is read by ``calib.policy.reader``, which refuses what it cannot read exactly (duplicate
+keys, aliases, tags, deep nesting). Every number is then checked against the bounds, and errors
+from pydantic are rewritten as ``PolicyIssue`` objects whose path uses the same addressing as
+``Policy.params()`` and, for YAML, carry the line of the offending key.
 """
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
+from ruamel.yaml import YAML
 
 from calib.errors import PolicyError, PolicyIssue
 from calib.policy.model import Policy
 from calib.policy.paths import join_path
-
-
-class PolicyLoader(yaml.SafeLoader):
-    """Safe YAML loading where only true/false are booleans (as in YAML 1.2).
-
-    YAML 1.1 reads ``on``, ``off``, ``yes``, ``no`` as booleans, so a key ``on: year`` would turn
-    into ``True: year``; HR should not have to quote words.
-    """
-
-
-PolicyLoader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-PolicyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
-def _line_map(text: str) -> dict[str, int]:
-    """Path → 1-based line of every key and list item of a YAML document."""
-    lines: dict[str, int] = {}
-    try:
-        root = yaml.compose(text, Loader=PolicyLoader)
-    except yaml.YAMLError:
-        return lines
-
-    def walk(node: yaml.Node, prefix: list[str | int]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                path = [*prefix, key_node.value]
-                lines[join_path(path)] = key_node.start_mark.line + 1
-                walk(value_node, path)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                path = [*prefix, i]
-                lines[join_path(path)] = item.start_mark.line + 1
-                walk(item, path)
-
-    if root is not None:
-        walk(root, [])
-    return lines
+from calib.policy.reader import read_json, read_yaml
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any, missing: bool = False) -> list[str | int]:
@@ -143,24 +103,14 @@ def validate_policy(data: Any, source: str | None = None,
 def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy:
     """Build a policy from YAML or JSON text."""
     if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PolicyError([PolicyIssue("", f"not valid JSON: {exc.msg}", exc.lineno)],
-                              source) from None
+        data = read_json(text, source)
         from calib.freeze import is_frozen, read_frozen
 
         if is_frozen(data):  # a frozen file: its hash is checked before anything is used
             return read_frozen(data, source).policy
         return validate_policy(data, source)
-    try:
-        data = yaml.load(text, Loader=PolicyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError([PolicyIssue("", f"not valid YAML: {problem}", line)], source) from None
-    return validate_policy(data, source, _line_map(text))
+    data, lines = read_yaml(text, source)
+    return validate_policy(data, source, lines)
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -189,7 +139,14 @@ def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
     data = policy.to_dict(minimal=True)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    out = io.StringIO()
+    writer = YAML(typ="safe", pure=True)
+    writer.default_flow_style = False
+    writer.allow_unicode = True
+    writer.width = 100
+    writer.sort_base_mapping_type_on_output = False
+    writer.dump(data, out)
+    return out.getvalue()
 
 
 def save_policy(policy: Policy, path: str | Path) -> None:
