@@ -79,6 +79,7 @@ def _validate(args: argparse.Namespace) -> int:
     from calib.frame import build_frame
     from calib.outputs import refuse_own_input, write_atomic
     from calib.policy import load_policy
+    from calib.xlsx import write_csv
 
     if args.problems:
         refuse_own_input("--problems", args.problems, {"policy": args.policy, "--data": args.data})
@@ -91,8 +92,7 @@ def _validate(args: argparse.Namespace) -> int:
         except DataError as exc:
             if args.problems:
                 problems = exc.problems
-                write_atomic(args.problems,
-                             lambda p: problems.to_csv(p, index=False, encoding="utf-8-sig"))
+                write_atomic(args.problems, lambda p: write_csv(problems, p, encoding="utf-8-sig"))
                 print(f"problems written to {args.problems}", file=sys.stderr)
             raise
         print(f"data {args.data}: ok ({frame.n} person-periods, {len(frame.ids)} people)")
@@ -124,6 +124,7 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
     from calib.data import load_data
     from calib.engine import run
     from calib.policy.hashing import policy_sha256
+    from calib.xlsx import write_csv
 
     facts = {"policy": {"path": str(args.policy), "sha256": policy_sha256(policy)},
              "data": {"path": str(args.data), "fingerprint": None}}
@@ -134,7 +135,7 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
         written = _write_run(result, folder, previous)
     except DataError as exc:
         problems = exc.problems
-        folder.write("problems.csv", lambda p: problems.to_csv(p, index=False, encoding="utf-8-sig"))
+        folder.write("problems.csv", lambda p: write_csv(problems, p, encoding="utf-8-sig"))
         folder.commit("failed", facts)
         print(f"the run failed: the full problems table is in {folder.out / 'problems.csv'} "
               f"(no results were written; {folder.out} holds only the problems)", file=sys.stderr)
@@ -147,13 +148,14 @@ def _write_run(result: Result, folder: RunFolder,
                previous: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """Write results.csv, report.xlsx and the stage tables into ``folder``; returns what was written."""
     from calib.report import results_table, write_report
+    from calib.xlsx import write_csv
 
     def csv(name: str, table: pd.DataFrame) -> None:
-        folder.write(name, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
+        folder.write(name, lambda p: write_csv(table, p))  # text safe for Excel (calib.xlsx)
 
     results = results_table(result)
     csv("results.csv", results)
-    folder.write("report.xlsx", lambda p: write_report(result, p))
+    folder.write("report.xlsx", lambda p: write_report(result, p, results))
     csv("scores.csv", result.scores)
     for name in ("grades", "quotas", "flags", "payouts", "merit"):
         table = getattr(result, name)

@@ -29,7 +29,7 @@ from calib.money import to_units, units_to_float
 from calib.policy.model import Policy
 from calib.policy.paths import join_path
 from calib.result import Result
-from calib.xlsx import MONEY, SCORE, SHARE, Table, write_tables
+from calib.xlsx import MONEY, SCORE, SHARE, Table, csv_unsafe, write_tables
 
 KEYS = ["id", "period"]
 NOT_GRADED = "(not graded)"
@@ -430,7 +430,8 @@ def read_results(source: str | Path) -> pd.DataFrame:
         raise CalibError(f"previous results not found: {path} does not exist; give the --out folder of "
                          f"an earlier run or the results.csv it wrote")
     text = {c: str for c in ("id", "period", "level", "status", "grade", "grade_label")}
-    return pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
+    # calib wrote it with csv_safe (a leading ' before text Excel would take for a formula): undone
+    return csv_unsafe(pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""]))
 
 
 def _side(table: pd.DataFrame, key: list[str]) -> pd.DataFrame:

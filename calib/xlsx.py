@@ -112,8 +112,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
-        first = col.astype(object).map(lambda v: v[:1] if isinstance(v, str) else "")
-        risky = first.isin([*CSV_TRIGGERS, "'"]).to_numpy()
+        risky = _starts_risky(col)
         if risky.any():
             if out is frame:
                 out = frame.copy()
@@ -121,6 +120,20 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
             fixed[risky] = [csv_cell(v) for v in fixed[risky]]
             out[name] = fixed
     return out
+
+
+def _starts_risky(col: pd.Series) -> np.ndarray:
+    """Which values of a column are text starting with a CSV trigger or a quote (vectorised)."""
+    try:
+        arr = pa.array(col, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed values: look at each
+        return col.map(lambda v: isinstance(v, str) and v[:1] in (*CSV_TRIGGERS, "'")).to_numpy(bool)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return np.zeros(len(col), dtype=bool)
+    hit = pc.match_substring_regex(arr, r"^[=+\-@\t\r']")
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
 
 
 def csv_unsafe(frame: pd.DataFrame) -> pd.DataFrame:
