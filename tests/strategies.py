@@ -106,7 +106,7 @@ def piecewises(draw) -> dict[str, Any]:
 
 
 NUMERIC_RULES = {
-    "tiers": tier_tables(),
+    "tiers": tier_tables(monotone=True),  # a table whose points run against its bound is refused
     "step": step_deductions(),
     "per_incident": per_incidents(),
     "linear": linears(),

@@ -174,7 +174,7 @@ def test_with_params_outside_declared_range_refused(mini_policy, value):
         (path, f"{value} is outside the range [0.6, 0.9] declared for it under 'ranges'")]
 
 
-@given(st.floats(max_value=0, allow_nan=False, allow_infinity=False))
+@given(st.floats(min_value=-1e12, max_value=0, allow_nan=False, allow_infinity=False))
 def test_with_params_outside_rule_constraint_refused(value):
     """A step of 0 or less is refused by with_params with the rule's own constraint message."""
     rule = {"kind": "step", "direction": "max", "threshold": 0.02, "step": 0.005, "deduct": 2,

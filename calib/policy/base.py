@@ -54,6 +54,13 @@ def comma_problem(text: str) -> str:
             "(a point for decimals, no separators)")
 
 
+def check_min_max(low: float | None, high: float | None, what: str = "") -> None:
+    """Refuse a ``min`` above its ``max``: nothing could satisfy both, so one of them is a typo."""
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{what}min ({low:g}) is above max ({high:g}), so no value could lie "
+                         "between them; swap them or correct the one that is wrong")
+
+
 def parse_number(value: Any) -> Any:
     """Accept the numbers HR types: ``0.92``, ``"2.5%"`` (= 0.025), ``"2‰"`` (= 0.002), ``"250_000"``.
 

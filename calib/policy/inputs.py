@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from calib.policy.base import Number, Strict
+from calib.policy.base import Number, Strict, check_min_max
 
 ColumnType = Literal["int", "float", "text", "bool", "label", "date", "datetime"]
 
@@ -29,6 +29,11 @@ class ColumnSpec(Strict):
     label: str | None = None
     unit: str | None = None
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> ColumnSpec:
+        check_min_max(self.min, self.max, "the column's ")
+        return self
     #: how a date column's text is written, for dates whose day/month order a value cannot tell
     #: (``"%d/%m/%Y"`` for 03/04/2024 = 3 April); ISO dates and Excel date cells are read anyway
     format: str | None = None

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from calib.errors import PolicyError
-from calib.policy.base import Number, Strict
+from calib.policy.base import Number, Strict, check_min_max
 from calib.policy.grading import Grading
 from calib.policy.inputs import Calendar, Inputs
 from calib.policy.measures import Measure
@@ -23,6 +23,11 @@ class Range(Strict):
 
     min: Number | None = None
     max: Number | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> Range:
+        check_min_max(self.min, self.max, "the range's ")
+        return self
 
 
 class Policy(Strict):

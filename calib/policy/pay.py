@@ -13,7 +13,16 @@ from typing import Annotated, Literal
 from annotated_types import Ge
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from calib.policy.base import Condition, Finite, Number, Strict, Threshold, Tunable, parse_number
+from calib.policy.base import (
+    Condition,
+    Finite,
+    Number,
+    Strict,
+    Threshold,
+    Tunable,
+    check_min_max,
+    parse_number,
+)
 from calib.policy.grading import Ratio
 
 Money = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("money")]
@@ -188,6 +197,11 @@ class Workload(_Component):
     min: Money | None = None
     max: Money | None = None
 
+    @model_validator(mode="after")
+    def _range(self) -> Workload:
+        check_min_max(self.min, self.max, "the bonus's ")
+        return self
+
 
 class PieceRate(_Component):
     """R31: Σ rate × count over the piece columns, scaled down per group so that the group's
@@ -325,6 +339,7 @@ class Pay(Strict):
     def _something(self) -> Pay:
         if not self.components and self.pool is None and self.merit is None:
             raise ValueError("pay needs components, a pool or a merit matrix")
+        check_min_max(self.min, self.max, "the payout's ")
         return self
 
 

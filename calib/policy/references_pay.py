@@ -20,6 +20,19 @@ def _grades(c: _Checker, path: str, names: list[str]) -> None:
                   + (", ".join(scale) or "none (no grading section)"))
 
 
+def _priced(c: _Checker, path: str, priced: list[str], what: str) -> None:
+    """Every grade of the scale has a price in a grade table of pay: a grade left out would be
+    paid 0 without a word (a grade the pay cannot price is a contradiction, not a default).
+    """
+    if c.p.grading is None:
+        return
+    missing = [n for n in c.p.grading.scale.names() if n not in priced]
+    if missing:
+        c.add(path, f"grade(s) {', '.join(missing)} of grading.scale have no {what}, so people "
+              f"graded so would be paid nothing by it without a word; give every grade a {what} "
+              "(0 if that grade really gets nothing)")
+
+
 def _on(c: _Checker, path: str, on: str) -> None:
     if on != "period" and on not in c.p.rollups:
         c.add(path, f"'{on}' is neither 'period' nor a roll-up; roll-ups: "
@@ -135,6 +148,7 @@ def _check_component(c: _Checker, path: str, comp) -> None:
         c.condition(f"{path}.when", comp.when)
     if isinstance(comp, GradeCoefficient):
         _grades(c, f"{path}.coefficients", list(comp.coefficients))
+        _priced(c, f"{path}.coefficients", list(comp.coefficients), "coefficient")
     for key in ("column", "floor_by", "mean_by"):
         col = getattr(comp, key, None)
         if col is not None:
@@ -165,12 +179,15 @@ def _check_pool_merit(c: _Checker) -> None:
         _amount(c, "pay.pool.cap", pay.pool.cap)
         _amount(c, "pay.pool.floor", pay.pool.floor)
         _grades(c, "pay.pool.coefficients", list(pay.pool.coefficients))
+        if pay.pool.coefficients:
+            _priced(c, "pay.pool.coefficients", list(pay.pool.coefficients), "coefficient")
         if pay.pool.by is not None:
             c.row_column("pay.pool.by", pay.pool.by)
     if pay.merit is not None:
         c.row_column("pay.merit.pay", pay.merit.pay)
         _amount(c, "pay.merit.midpoint", pay.merit.midpoint)
         _grades(c, "pay.merit.rows", [r.grade for r in pay.merit.rows])
+        _priced(c, "pay.merit.rows", [r.grade for r in pay.merit.rows], "merit row")
 
 
 def _value(c: _Checker, path: str, name: str) -> None:

@@ -62,7 +62,30 @@ class TierTable(Strict):
                     f"bands overlap: with bound '{self.bound}' the bands' 'at' values must be "
                     f"strictly {order}, but band {i} has at={ats[i]} after at={ats[i - 1]}"
                 )
+        self._points_follow_direction()
         return self
+
+    def _points_follow_direction(self) -> None:
+        """The bands run from the best values to the worst (``bound: lower``: higher is better,
+        ``upper``: lower is better), so their points never rise down the list and ``otherwise``
+        (the worst values) is at most the last band's. Deduction brackets follow the same rule:
+        the worse the value, the more is deducted (0, −2, −4, …).
+        """
+        better, worse = ("higher", "lower") if self.bound == "lower" else ("lower", "higher")
+        pts = [b.points for b in self.bands]
+        for i in range(1, len(pts)):
+            if pts[i] > pts[i - 1]:
+                raise ValueError(
+                    f"band {i} (at={self.bands[i].at:g}) gives {pts[i]:g} points, more than band "
+                    f"{i - 1} (at={self.bands[i - 1].at:g}, {pts[i - 1]:g} points), but with bound "
+                    f"'{self.bound}' a {better} value is better: give the bands points that never "
+                    f"rise down the list, or change 'bound' if {worse} values are the better ones")
+        if self.otherwise > pts[-1]:
+            raise ValueError(
+                f"'otherwise' gives {self.otherwise:g} points, more than the last band "
+                f"(at={self.bands[-1].at:g}, {pts[-1]:g} points), but values that reach no band are "
+                f"the worst ones (bound '{self.bound}': {better} is better): make 'otherwise' at most "
+                f"{pts[-1]:g}, or change 'bound'")
 
     def max_points(self) -> float:
         """Best points the table can give."""
