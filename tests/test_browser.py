@@ -1,10 +1,15 @@
-"""The sliders in a real browser: Voila and JupyterLab served on 127.0.0.1, driven by Chromium.
+"""The apps in a real browser: Voila and JupyterLab served on 127.0.0.1, driven by Chromium, offline.
 
-Both tests open ``notebooks/02_tune_scoring.ipynb`` (scheme ``gas_cs``, the notebook with a
-``Dashboard``), move the first slider with the keyboard and check that the grade-count table and
-the charts change. Screenshots go to ``out/screenshots/`` (not tracked), or to the folder named
-by ``CALIB_SCREENSHOTS`` (``CALIB_SCREENSHOTS=docs/screenshots`` refreshes the README's). Chromium is Debian's
-(``/usr/bin/chromium``; ``./dev test`` installs it when missing), driven by Playwright.
+Every page blocks all requests that do not go to 127.0.0.1 (the machines calib runs on are often
+offline: a chart that loads Vega from a CDN is blank there) and fails on any such request or any
+JavaScript error. The slider tests open ``notebooks/02_tune_scoring.ipynb`` (scheme ``gas_cs``,
+the notebook with a ``Dashboard``), move the first slider with the keyboard and check that the
+grade-count table and the charts change; the apps of ``./dev app`` (05 what-if, 04 finance) are
+checked to draw every chart and never to show a stale result.
+
+Screenshots go to ``out/screenshots/`` (not tracked), or to the folder named by
+``CALIB_SCREENSHOTS`` (``CALIB_SCREENSHOTS=docs/screenshots`` refreshes the README's). Chromium is
+Debian's (``/usr/bin/chromium``; ``./dev test`` installs it when missing), driven by Playwright.
 Deselect with ``-m "not browser"``.
 """
 
@@ -124,6 +129,97 @@ _COUNTS = """() => { const t = Array.from(document.querySelectorAll('.widget-htm
   return t ? t.textContent : null; }"""
 
 
+class _Offline:
+    """A page that may only reach 127.0.0.1: other requests are aborted and recorded, as are
+    JavaScript errors (console errors and uncaught exceptions)."""
+
+    LOCAL = ("http://127.0.0.1:", "http://localhost:", "ws://127.0.0.1:", "ws://localhost:",
+             "data:", "blob:", "about:")
+    # Voila's "lab" template links Font Awesome's CSS from jsdelivr, although Voila's own bundle
+    # holds Font Awesome 5.15.4 with its fonts served locally: offline the links fail and the
+    # icons still show (``_icons_drawn`` checks). These two are blocked like the rest, not failed.
+    VOILA_FONT_AWESOME = ("https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@%5E5/css/",)
+
+    def __init__(self, browser) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def _console(self, message) -> None:
+        url = (message.location or {}).get("url", "")
+        if message.type == "error" and not url.startswith(self.VOILA_FONT_AWESOME):
+            self.errors.append(f"console: {message.text} ({url})")
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(self.LOCAL):
+            route.continue_()
+            return
+        if not url.startswith(self.VOILA_FONT_AWESOME):
+            self.blocked.append(url)
+        route.abort("internetdisconnected")
+
+    def check(self) -> None:
+        """Nothing tried to leave the machine and no JavaScript error happened."""
+        assert not self.blocked, f"requests to the internet: {self.blocked}"
+        assert not self.errors, f"JavaScript errors: {self.errors}"
+
+
+@contextmanager
+def _offline_page(browser) -> Iterator:
+    """An offline page (see ``_Offline``), checked and closed at the end."""
+    offline = _Offline(browser)
+    try:
+        yield offline.page
+        offline.check()
+    finally:
+        offline.page.close()
+
+
+_DRAWN = """() => Array.from(document.querySelectorAll('.vega-embed')).map(e => {
+  const c = e.querySelector('canvas');
+  if (c) {
+    if (!c.width || !c.height) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;  // coloured pixels: the marks (axes, grid and text are grey or black)
+    for (let i = 0; i < d.length; i += 4) {
+      const hi = Math.max(d[i], d[i + 1], d[i + 2]), lo = Math.min(d[i], d[i + 1], d[i + 2]);
+      if (d[i + 3] > 0 && hi - lo > 60) n++;
+    }
+    return n;
+  }
+  const s = e.querySelector('svg');
+  return s ? s.querySelectorAll('.role-mark > *').length : 0;
+})"""
+
+
+_ICON_FONTS = """() => Array.from(document.querySelectorAll('button i.fa'))
+  .map(i => getComputedStyle(i).fontFamily)"""
+
+
+def _icons_drawn(page) -> None:
+    """The buttons' icons use Font Awesome from Voila's own bundle (the CDN copy is blocked)."""
+    fonts = page.evaluate(_ICON_FONTS)
+    assert fonts and all("Font Awesome" in f or "FontAwesome" in f for f in fonts), fonts
+
+
+def _wait_for_charts(page, count: int, timeout: int = RENDER_MS) -> list[int]:
+    """Wait until ``count`` charts have drawn marks; the marks (coloured pixels or SVG marks)
+    per chart. Fewer charts than expected, or one without marks, fails."""
+    try:
+        page.wait_for_function(f"([n]) => {{ const d = ({_DRAWN})(); return d.length >= n && "
+                               "d.every(m => m > 0); }", arg=[count], timeout=timeout)
+    except Exception as exc:
+        raise AssertionError(f"charts drawn (marks per chart): {page.evaluate(_DRAWN)}, "
+                             f"expected {count} with marks") from exc
+    drawn = page.evaluate(_DRAWN)
+    assert len(drawn) == count and all(drawn), drawn
+    return drawn
+
+
 def _dashboard_state(page) -> tuple[str, list[str]]:
     return page.evaluate(_COUNTS), page.evaluate(_CHART_STATE)
 
@@ -180,16 +276,14 @@ def test_voila_app_slider_changes_counts_and_chart(browser, workdir: Path) -> No
     cmd = [str(BIN / "voila"), NOTEBOOK, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
            "--VoilaExecutor.timeout=120"]
     with _server(cmd, workdir / "notebooks", workdir / "home", port, workdir / "voila.log") as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        try:
+        with _offline_page(browser) as page:
             page.goto(url + "/", timeout=RENDER_MS)
             _wait_for_dashboard(page)
+            _wait_for_charts(page, 2)  # drawn offline: Vega from the kernel, not a CDN
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SHOTS / "app_before.png", full_page=True)
             _move_slider_and_check(page)
             page.screenshot(path=SHOTS / "app_after.png", full_page=True)
-        finally:
-            page.close()
 
 
 def test_jupyterlab_run_all_then_slider(browser, workdir: Path) -> None:
@@ -205,8 +299,7 @@ def test_jupyterlab_run_all_then_slider(browser, workdir: Path) -> None:
         '{"fetchNews": "false"}')
     with _server(cmd, workdir / "notebooks", workdir / "home", port, workdir / "lab.log",
                  env={"JUPYTERLAB_SETTINGS_DIR": str(settings)}) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        try:
+        with _offline_page(browser) as page:
             page.goto(f"{url}/lab/tree/{NOTEBOOK}", timeout=RENDER_MS)
             page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RENDER_MS)
             # the kernel is idle before running all cells
@@ -218,39 +311,72 @@ def test_jupyterlab_run_all_then_slider(browser, workdir: Path) -> None:
             page.locator(".widget-html", has_text="Grades and payout").last.scroll_into_view_if_needed()
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=SHOTS / "lab.png")
-        finally:
-            page.close()
 
 
 _REPORT = """() => { const t = Array.from(document.querySelectorAll('.widget-html'))
   .filter(e => e.textContent.includes('This person')).pop();
   return t ? t.textContent : null; }"""
 
+_SHOWN = """([text]) => Array.from(document.querySelectorAll('.widget-html'))
+  .some(e => e.textContent.includes(text))"""
 
-def test_voila_what_if_app_recalculates(browser, workdir: Path) -> None:
-    """The managers' app (`./dev app`, notebook 05): change an input, press Recalculate, and the
-    person's before/after row, who else moved and the statement appear."""
-    shutil.copy(ROOT / "notebooks" / "05_what_if.ipynb", workdir / "notebooks")
+
+def _start_voila(notebook: str, workdir: Path, log: str):
+    """``./dev app``'s command on a copy of ``notebook`` in ``workdir``."""
+    shutil.copy(ROOT / "notebooks" / notebook, workdir / "notebooks")
     port = _free_port()
-    cmd = [str(BIN / "voila"), "05_what_if.ipynb", "--no-browser", "--Voila.ip=127.0.0.1",
-           f"--port={port}", "--VoilaExecutor.timeout=120"]
-    with _server(cmd, workdir / "notebooks", workdir / "home", port, workdir / "voila.log") as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        try:
-            page.goto(url + "/", timeout=RENDER_MS)
-            button = page.locator("button", has_text="Recalculate").first
-            button.wait_for(state="attached", timeout=RENDER_MS)
-            field = page.locator(".widget-text input[type='number']").last
-            field.wait_for(state="attached", timeout=RENDER_MS)
-            field.scroll_into_view_if_needed()
-            field.fill(str(float(field.input_value() or 0) + 3))
-            field.press("Enter")
-            button.click()
-            page.wait_for_function(f"() => ({_REPORT})() !== null", timeout=CHANGE_MS)
-            report = page.evaluate(_REPORT)
-            assert "score after" in report and "Who else moved" in report
-            assert "Statement after the change" in report
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=SHOTS / "what_if.png", full_page=True)
-        finally:
-            page.close()
+    cmd = [str(BIN / "voila"), notebook, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
+           "--VoilaExecutor.timeout=300"]
+    return _server(cmd, workdir / "notebooks", workdir / "home", port, workdir / log)
+
+
+def _recalculate(page, value: str, expect: str) -> None:
+    """Type ``value`` into the last number field, press Recalculate, wait for ``expect``."""
+    field = page.locator(".widget-text input[type='number']").last
+    field.scroll_into_view_if_needed()
+    field.fill(value)
+    field.press("Enter")
+    page.locator("button", has_text="Recalculate").first.click()
+    page.wait_for_function(_SHOWN, arg=[expect], timeout=CHANGE_MS)
+
+
+def test_voila_what_if_app_recalculates_offline_and_never_stale(browser, workdir: Path) -> None:
+    """The managers' app (`./dev app`, notebook 05), offline: change an input, press Recalculate,
+    and the person's before/after row, who else moved and the statement appear. Editing an input
+    marks that result out of date; a refused input (a negative count) replaces it with the error;
+    a good input again brings a result back."""
+    with _start_voila("05_what_if.ipynb", workdir, "voila.log") as url, \
+            _offline_page(browser) as page:
+        page.goto(url + "/", timeout=RENDER_MS)
+        page.locator("button", has_text="Recalculate").first.wait_for(state="attached",
+                                                                        timeout=RENDER_MS)
+        field = page.locator(".widget-text input[type='number']").last
+        field.wait_for(state="attached", timeout=RENDER_MS)
+        good = field.input_value() or "0"
+        _recalculate(page, str(float(good) + 3), "This person")
+        report = page.evaluate(_REPORT)
+        assert "score after" in report and "Who else moved" in report
+        assert "Statement after the change" in report
+        _icons_drawn(page)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "what_if.png", full_page=True)
+        field.fill("-5")
+        field.press("Enter")
+        page.wait_for_function(_SHOWN, arg=["Out of date"], timeout=CHANGE_MS)
+        _recalculate(page, "-5", "Not applied: these inputs cannot be calculated")
+        assert page.evaluate(_REPORT) is None  # the old result is gone, not left beside the error
+        page.screenshot(path=SHOTS / "what_if_error.png", full_page=True)
+        _recalculate(page, good, "This person")
+        assert not page.evaluate(_SHOWN, ["Not applied"])
+
+
+def test_voila_finance_app_draws_every_chart_offline(browser, workdir: Path) -> None:
+    """The finance app (`./dev app finance`, notebook 04 on gas_cs), offline: its three charts
+    (payout per period against the budget, the Monte Carlo of next year, the sensitivity
+    tornado) all draw marks, with no request leaving the machine and no JavaScript error."""
+    with _start_voila("04_payouts_and_budget.ipynb", workdir, "voila.log") as url, \
+            _offline_page(browser) as page:
+        page.goto(url + "/", timeout=3 * RENDER_MS)
+        _wait_for_charts(page, 3, timeout=3 * RENDER_MS)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / "finance.png", full_page=True)
