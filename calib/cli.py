@@ -166,7 +166,8 @@ def _write_run(result: Result, folder: RunFolder,
     for name, table in result.rollups.items():
         csv(f"rollup_{name}.csv", table)
     if result.adjustments is not None:
-        csv("adjustments.csv", result.adjustments)
+        # without the events' file lines: outputs never depend on the input's row order
+        csv("adjustments.csv", result.adjustments.drop(columns="row", errors="ignore"))
     if result.group_caps is not None:
         csv("group_caps.csv", result.group_caps)
     written = {"results": results}

@@ -123,10 +123,15 @@ def exceptions(result: Result) -> pd.DataFrame:
         need = adj[adj["needs_approval"]]
         points = result.policy.scorecards
         col = next((c.adjustments.points for c in points.values() if c.adjustments), "points")
-        parts.append(pd.DataFrame({"id": need[pid].astype(str), "period": None,
+        table = next((c.adjustments.table for c in points.values() if c.adjustments), None)
+        spec = result.policy.inputs.events.get(table) if table else None
+        period = None if spec is None else (spec.period or spec.date)
+        period = period if period in need else None
+        # no file line here: outputs do not depend on the order of the input's rows
+        parts.append(pd.DataFrame({"id": need[pid].astype(str),
+                                   "period": None if period is None else need[period].astype(str),
                                    "exception": "approval needed",
-                                   "detail": [f"row {r}: {p:+g} points" for r, p in
-                                              zip(need["row"], need[col], strict=True)]}))
+                                   "detail": [f"{p:+g} points" for p in need[col]]}))
     if result.payouts is not None and "clipped" in result.payouts:
         p = result.payouts[result.payouts["clipped"]].astype({"id": str, "period": str})
         parts.append(p[["id", "period"]].assign(exception="payout clipped", detail=""))
