@@ -149,6 +149,9 @@ def refuse_own_input(option: str, out: str | Path, inputs: Mapping[str, str | Pa
 def refuse_out_over_inputs(out: str | Path, inputs: Mapping[str, str | Path | None]) -> None:
     """Refuse a run ``--out`` folder that is, or holds, one of the run's inputs (it is replaced whole)."""
     folder = Path(out)
+    if _inside(Path.cwd(), folder):
+        raise OutputError(f"--out {out} is the folder you are working in (or holds it): the run "
+                          f"replaces --out whole. Give a folder of its own, e.g. --out results")
     for name, given in inputs.items():
         if given is None:
             continue
@@ -251,7 +254,8 @@ class RunLock:
 
     def __init__(self, out: Path):
         self.out = out
-        self.path = out.parent / f".{out.name}{LOCK_MARK}"
+        real = Path(os.path.abspath(out))  # "." and "out/" have a name and a parent too
+        self.path = real.parent / f".{real.name}{LOCK_MARK}"
         self.fd: int | None = None
 
     def acquire(self) -> None:
@@ -319,20 +323,20 @@ class RunFolder:
     """
 
     def __init__(self, out: str | Path, command: list[str]):
-        self.out = Path(out)
+        self.out = Path(out)  # as the user gave it, for messages
+        self.real = Path(os.path.abspath(out))  # for the names beside it and the renames
         self.command = command
         self.started = _now()
-        self.temp = self.out.parent / f".{self.out.name}{TEMP_MARK}{os.getpid()}"
+        self.temp = self.real.parent / f".{self.real.name}{TEMP_MARK}{os.getpid()}"
         self.lock = RunLock(self.out)
         self.committed = False
 
     def __enter__(self) -> RunFolder:
-        if not self.out.parent.is_dir():
-            self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.real.parent.mkdir(parents=True, exist_ok=True)
         self.lock.acquire()
         try:
             check_out_folder(self.out)
-            clean_stale(self.out)
+            clean_stale(self.real)
             self.temp.mkdir()
         except BaseException:
             self.lock.release()
@@ -378,14 +382,14 @@ class RunFolder:
         return manifest
 
     def _swap(self) -> None:
-        old = self.out.parent / f".{self.out.name}{OLD_MARK}{os.getpid()}"
-        if self.out.exists():
-            os.rename(self.out, old)
+        old = self.real.parent / f".{self.real.name}{OLD_MARK}{os.getpid()}"
+        if self.real.exists():
+            os.rename(self.real, old)
             kill_hook("between:renames")
-            os.rename(self.temp, self.out)
+            os.rename(self.temp, self.real)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.rename(self.temp, self.out)
+            os.rename(self.temp, self.real)
 
 
 def _version() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -99,6 +100,18 @@ class TestRun:
         main([*args, "--out", str(tmp_path / "b")])
         assert (tmp_path / "a" / "results.csv").read_bytes() == \
             (tmp_path / "b" / "results.csv").read_bytes()
+
+    def test_run_writes_manifest_last_and_refuses_foreign_folder(self, tmp_path, capsys) -> None:
+        """The run folder has a manifest of every file; a folder with other files is refused (exit 1)."""
+        args = ["run", "--policy", str(DATA / "mini.yaml"), "--data", str(DATA / "mini")]
+        out = tmp_path / "out"
+        assert main([*args, "--out", str(out)]) == 0
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        assert set(manifest["files"]) == {p.name for p in out.iterdir()} - {"manifest.json"}
+        assert main([*args, "--out", str(out)]) == 0  # its own previous run: replaced
+        (out / "mine.txt").write_text("x", encoding="utf-8")
+        assert main([*args, "--out", str(out)]) == 1
+        assert "holds files calib did not write (mine.txt)" in capsys.readouterr().err
 
 
 class TestUsage:

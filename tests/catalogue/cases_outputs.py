@@ -85,6 +85,11 @@ def out_holds_data(work: Path) -> list[str]:
     return _run(policy, work / "out" / "grade_pay")
 
 
+def out_is_working_folder(work: Path) -> list[str]:
+    policy, data = copy_example(work, "grade_pay")
+    return _run(policy, data, ".")
+
+
 def empty_folder(work: Path) -> list[str]:
     policy, data = copy_example(work, "grade_pay")
     (work / "out").mkdir()
@@ -295,6 +300,8 @@ CASES: list[Case] = [
          ("--policy", "is inside --out out", "move it out of out"), ("out/results.csv",)),
     Case("outputs-out-holds-data", out_holds_data, 1,
          ("--data", "is inside --out out", "would delete your input"), ("out/results.csv",)),
+    Case("outputs-out-is-working-folder", out_is_working_folder, 1,
+         ("--out . is the folder you are working in", "--out results"), ("results.csv", "manifest.json")),
     Case("outputs-empty-folder-used", empty_folder, 0, ("written to out",), check=_whole),
     Case("outputs-nested-new-folder", nested_new_folder, 0, ("written to a/b/out",),
          check=lambda work, outcome: _whole(work / "a/b", outcome)),
