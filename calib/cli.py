@@ -3,6 +3,11 @@
 
 Exit codes (a contract): 0 ok, 1 bad input (a message says what and where), 2 usage.
 Messages are written for an HR officer: what is wrong, where, and what to do.
+
+Outputs (calib.outputs): ``run`` writes its folder aside and moves it in whole with manifest.json
+last; a failed run (bad data) leaves ``--out`` holding only problems.csv and a manifest with status
+"failed". Single files are written to a temporary file and moved in. No command writes over one of
+its inputs, into a folder holding files calib did not write, or beside a run in progress.
 """
 
 from __future__ import annotations
