@@ -77,6 +77,7 @@ class _YamlReader:
         self.constructors = {t: f for t, f in type(self.constructor).yaml_constructors.items()
                              if t in _SCALAR_TAGS}
         self.lines: dict[str, int] = {}
+        self.tags: dict[str, str] = {}
         self.duplicates: list[PolicyIssue] = []
         self.stack: list[_Frame] = []
         self.root: Any = None
@@ -137,8 +138,7 @@ class _YamlReader:
         """The scalar's value, typed by the YAML 1.2 rules (only true/false are booleans)."""
         if event.tag == "!":
             return event.value
-        tag = str(event.tag if event.tag is not None
-                  else self.resolver.resolve(ScalarNode, event.value, event.implicit))
+        tag = str(event.tag) if event.tag is not None else self.resolve(event)
         if tag == f"{_CORE}str":
             return event.value
         if tag == f"{_CORE}merge":
@@ -148,6 +148,18 @@ class _YamlReader:
             return event.value
         return build(self.constructor, ScalarNode(tag, event.value, event.start_mark, event.end_mark,
                                                   style=event.style))
+
+    def resolve(self, event: Any) -> str:
+        """The implicit tag of an untagged scalar (quoted: text; plain: by the YAML 1.2 rules),
+        remembered per text because a policy repeats the same words and numbers many times.
+        """
+        if not event.implicit[0]:
+            return f"{_CORE}str"
+        tag = self.tags.get(event.value)
+        if tag is None:
+            tag = str(self.resolver.resolve(ScalarNode, event.value, event.implicit))
+            self.tags[event.value] = tag
+        return tag
 
     def open(self, event: Any, line: int | None) -> None:
         """A mapping or list starts: place it in its parent, then read into it."""
