@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from calib.errors import PolicyError, PolicyIssue
 from calib.policy.model import Policy
 from calib.policy.paths import join_path
-from calib.policy.reader import read_json, read_yaml
+from calib.policy.reader import check_values, read_json, read_yaml
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any, missing: bool = False) -> list[str | int]:
@@ -90,6 +90,9 @@ def validate_policy(data: Any, source: str | None = None,
         got = "a list" if isinstance(data, list) else f"a single value ({str(data)[:40]!r})"
         raise PolicyError([PolicyIssue("", "a policy document must be a mapping of keys to "
                                        f"values (name: ..., kpis: ...), got {got}")], source)
+    problems = check_values(data)  # every number bounded and finite, nesting shallow: before the model
+    if problems:
+        raise PolicyError(_issues_with_lines(problems, lines), source)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
