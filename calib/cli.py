@@ -191,7 +191,7 @@ def _print_summary(result: Result, policy: Policy, out: Path) -> None:
     print(f"{len(scores)} person-periods: {rated} rated, {len(scores) - rated} not rated "
           f"(reasons in results.csv); written to {out}/ (results.csv, report.xlsx, manifest.json)")
     if result.payouts is not None:
-        print(f"  payout total: {result.payouts['payout'].sum():,.2f} {policy.currency}")
+        print(f"  payout total: {result.payout_total():,.2f} {policy.currency}")
     if result.merit is not None:
         print(f"  raise budget (merit matrix): {result.merit['raise'].sum():,.2f} "
               f"{policy.currency}")

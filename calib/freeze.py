@@ -12,11 +12,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from calib.errors import PolicyError, PolicyIssue
 from calib.policy.hashing import policy_sha256
@@ -76,9 +73,7 @@ def provenance(policy: Policy, data: Any, note: str | None = None) -> dict[str, 
             policy.grading.scale.names(), fill_value=0)
         figures["grade_distribution"] = {str(k): int(v) for k, v in counts.items()}
     if result.payouts is not None:
-        units = np.round(result.payouts["payout"].to_numpy(dtype=float) / policy.pay.unit)
-        total = Decimal(int(units.sum())) * Decimal(str(policy.pay.unit))
-        figures["payout_total"] = f"{total:.2f}"
+        figures["payout_total"] = f"{result.payout_total():.2f}"
     out: dict[str, Any] = {"data_sha256": ds.fingerprint(), "data_files": ds.file_hashes(),
                            "figures": figures}
     if note:

@@ -40,7 +40,8 @@ def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.
     only rows that have an amount. An amount beyond ``MAX_UNITS`` whole units, or infinite,
     raises ``MoneyError`` (with the rows at fault) instead of wrapping around int64.
     """
-    x = np.asarray(amounts, dtype=np.float64) / unit  # a fresh array: rounded in place below
+    with np.errstate(over="ignore"):  # an overflow to inf is refused just below
+        x = np.asarray(amounts, dtype=np.float64) / unit  # a fresh array: rounded in place below
     if x.size:
         _check_bound(x, unit)
         if not (np.abs(np.nan_to_num(x)) < 1e9).all():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -170,12 +171,18 @@ class Result:
         """The sum of every payout, exact to the pay unit (0 when the policy does not pay);
         read from the pay stage's integer units, so no table is built.
         """
+        return float(self.payout_total())
+
+    def payout_total(self) -> Decimal:
+        """The sum of every payout as an exact Decimal (for printing and sign-off); added as
+        integers with an overflow check (``MoneyError`` rather than a wrapped-around total).
+        """
         units = self.arrays.get("payout_units")
         if units is None:
-            return 0.0
-        from calib.money import units_to_float
+            return Decimal(0)
+        from calib.money import total_units
 
-        return float(units_to_float(np.array([int(units.sum())]), self.arrays["unit"])[0])
+        return Decimal(total_units(units)) * Decimal(str(self.arrays["unit"]))
 
     def grade_counts(self) -> pd.Series:
         """How many graded rows got each grade (every grade of the scale, 0 where none), from
