@@ -454,6 +454,7 @@ def load_data(source: str | Path | pd.DataFrame | dict | Dataset, policy: Policy
     if isinstance(source, dict):
         return _complete(Dataset(dict(source)), policy)
     path = Path(source)
+    _fits_in_memory(path)
     if path.is_dir():
         return _load_folder(path, policy)
     if not path.exists():
@@ -465,6 +466,22 @@ def load_data(source: str | Path | pd.DataFrame | dict | Dataset, policy: Policy
     ds = Dataset({})
     ds.add("records", frame, str(path))
     return _complete(ds, policy)
+
+
+def _fits_in_memory(path: Path) -> None:
+    """Refuse at once an input too large for the memory available (``calib.footprint``)."""
+    from calib.footprint import too_large
+
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+    else:
+        files = [path] if path.is_file() else []
+    problem = too_large(files)
+    if problem is not None:
+        raise DataError(_problem("(input)", problem,
+                                 "run it in parts (by period or department), close other programs, "
+                                 "or use a machine with more memory; Parquet files read leaner "
+                                 "than CSV"))
 
 
 def _load_folder(folder: Path, policy: Policy) -> Dataset:

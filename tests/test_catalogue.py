@@ -31,6 +31,8 @@ def test_case(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str],
               monkeypatch: pytest.MonkeyPatch) -> None:
     """The case's exit code, message (place and fix) and outputs."""
     monkeypatch.chdir(tmp_path)
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
     argv = case.setup(tmp_path)
     code = main(argv)
     captured = capsys.readouterr()

@@ -51,6 +51,8 @@ class Case:
     absent: tuple[str, ...] = ()
     check: Callable[[Path, Outcome], None] | None = None
     marks: tuple = field(default_factory=tuple)
+    env: dict[str, str] = field(default_factory=dict)
+    """Environment variables set for the call (e.g. a small ``CALIB_AVAILABLE_MEMORY``)."""
 
 
 def copy_example(work: Path, name: str = "grade_pay") -> tuple[Path, Path]:
