@@ -175,6 +175,11 @@ def _offline_page(browser) -> Iterator:
     try:
         yield offline.page
         offline.check()
+    except Exception as exc:  # what the page tried and said helps to read any failure
+        dialog = offline.page.evaluate("() => document.querySelector('.jp-Dialog')?.innerText")
+        exc.add_note(f"blocked requests: {offline.blocked}\nJavaScript errors: {offline.errors}"
+                     + (f"\ndialog on screen: {dialog}" if dialog else ""))
+        raise
     finally:
         offline.page.close()
 
