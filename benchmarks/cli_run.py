@@ -56,8 +56,12 @@ def measure(policy: Path, data: Path, out: Path) -> dict[str, float]:
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"calib run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    return {"wall": wall, "peak_mb": int(peak.group(1)) / 1024 if peak else float("nan")}
+    def field(name: str) -> float:
+        found = re.search(rf"{name}: ([\d.]+)", proc.stderr)
+        return float(found.group(1)) if found else float("nan")
+
+    return {"wall": wall, "peak_mb": field(r"Maximum resident set size \(kbytes\)") / 1024,
+            "cpu": field(r"User time \(seconds\)") + field(r"System time \(seconds\)")}
 
 
 def main() -> None:
@@ -76,7 +80,9 @@ def main() -> None:
         out = work / "out"
         figures = measure(policy, work / "data", out)
         sizes = {p.name: p.stat().st_size / 1e6 for p in sorted(out.iterdir()) if p.is_file()}
-        print(f"| {args.size:,} | {figures['wall']:.1f} | {figures['peak_mb']:,.0f} | "
+        print("| person-months | wall (s) | CPU user+sys (s) | peak RSS (MB) | results.csv (MB) | "
+              "report.xlsx (MB) |")
+        print(f"| {args.size:,} | {figures['wall']:.1f} | {figures['cpu']:.1f} | {figures['peak_mb']:,.0f} | "
               f"{sizes.get('results.csv', 0):.0f} | {sizes.get('report.xlsx', 0):.0f} |")
     finally:
         if not args.keep and not args.work:

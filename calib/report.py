@@ -140,7 +140,8 @@ def exceptions(result: Result) -> pd.DataFrame:
 
 def _sheet(frame: pd.DataFrame, money: set[str]) -> Table:
     """A report table as a sheet: yes/blank for flags, money and score formats by column name."""
-    flags = {c: np.where(frame[c], "yes", "") for c in frame.columns if frame[c].dtype == bool}
+    flags = {c: pd.Categorical.from_codes(np.where(frame[c], 0, -1), ["yes"])  # blank when false
+             for c in frame.columns if frame[c].dtype == bool}
     out = frame.assign(**flags) if flags else frame
     formats = {str(c): MONEY for c in out.columns if c in money}
     formats |= {c: SCORE for c in ("score", "mean_score") if c in out.columns}

@@ -20,6 +20,7 @@ The number formats (money, scores, shares, dates) are defined here once and used
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -154,8 +155,98 @@ def csv_unsafe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, encoding: str = "utf-8") -> None:
-    """Write a table as CSV for people (and Excel): text neutralised by ``csv_safe``, no index."""
-    csv_safe(frame).to_csv(path, index=False, encoding=encoding)
+    """Write a table as CSV for people (and Excel): text neutralised by ``csv_safe``, no index.
+
+    The bytes are those of ``csv_safe(frame).to_csv(path, index=False)``; tables of numbers,
+    booleans, text and categories (all of calib's stage tables) are written by a vectorised
+    Arrow writer (a million rows in about a second, not ten), anything else by pandas.
+    """
+    columns = _csv_formatters(frame) if frame.shape[1] > 1 else None
+    if columns is None:
+        csv_safe(frame).to_csv(path, index=False, encoding=encoding)
+        return
+    import csv
+
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([str(c) for c in frame.columns])
+    with open(path, "wb") as out:
+        out.write(header.getvalue().encode(encoding))  # utf-8-sig: the BOM comes with the header
+        for lo in range(0, len(frame), BLOCK_ROWS):
+            block = frame.iloc[lo:lo + BLOCK_ROWS]
+            cells = [fmt(block.iloc[:, i]) for i, fmt in enumerate(columns)]
+            rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, ","), "\n", "")
+            out.write(_utf8(rows))
+
+
+_RISKY = r"^[=+\-@\t\r']"
+_NUMBER_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _csv_text(arr: pa.Array) -> pa.Array:
+    """Text as pandas writes it in a CSV field, neutralised (``csv_cell``); missing values empty."""
+    arr = arr.cast(pa.string())
+    risky = pc.and_(pc.match_substring_regex(arr, _RISKY),
+                    pc.invert(pc.match_substring_regex(arr, _NUMBER_RE2)))
+    risky = pc.or_(risky, pc.starts_with(arr, "'"))
+    arr = pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+    quote = pc.match_substring_regex(arr, '[,"\n]')
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
+    return pc.fill_null(pc.if_else(quote, quoted, arr), "")
+
+
+def _csv_float(values: np.ndarray) -> pa.Array:
+    """Floats as Python's repr writes them (pandas' CSV format); NaN empty.
+
+    Arrow's shortest round-trip digits are Python's; its notation differs outside
+    1e-4 <= |x| < 1e9 and for whole numbers (no ``.0``), so those are mended or written by repr.
+    """
+    arr = pa.array(values, type=pa.float64(), from_pandas=True)
+    text = pc.cast(arr, pa.string())
+    size = np.abs(values)
+    plain = (size == 0) | ((size >= 1e-4) & (size < 1e9))
+    whole = plain & (values == np.floor(values))
+    text = pc.if_else(pa.array(whole), pc.binary_join_element_wise(text, ".0", ""), text)
+    odd = ~plain & ~np.isnan(values)
+    if odd.any():
+        text = pc.replace_with_mask(text, pa.array(odd), pa.array([repr(float(v)) for v in values[odd]]))
+    return pc.fill_null(text, "")
+
+
+def _csv_formatters(frame: pd.DataFrame) -> list | None:
+    """One function per column making its CSV fields from a block of rows, or None when a column
+    holds something only pandas formats (dates, mixed objects, nullable integers).
+    """
+    out = []
+    for name in frame.columns:
+        fmt = _csv_formatter(frame[name])
+        if fmt is None:
+            return None
+        out.append(fmt)
+    return out
+
+
+def _csv_formatter(col: pd.Series) -> Any:
+    dtype = col.dtype
+    is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = dtype.categories
+        if not (pd.api.types.is_string_dtype(cats.dtype)
+                and pd.api.types.infer_dtype(cats, skipna=True) in ("string", "empty")):
+            return None
+        texts = _csv_text(pa.array(cats.to_numpy(object), pa.string()))
+        return lambda c: pc.fill_null(pc.take(texts, pa.array(c.cat.codes.to_numpy(),
+                                                                mask=c.isna().to_numpy())), "")
+    if dtype == np.bool_:
+        return lambda c: pa.array(np.where(c.to_numpy(), "True", "False"), pa.string())
+    if dtype == np.float64:
+        return lambda c: _csv_float(c.to_numpy())
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return lambda c: pc.cast(pa.array(c.to_numpy()), pa.string())
+    if not is_object and pd.api.types.is_string_dtype(dtype):
+        return lambda c: _csv_text(_arrow_text(c))
+    if is_object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+        return lambda c: _csv_text(pa.array(c.to_numpy(object), pa.string(), from_pandas=True))
+    return None
 
 
 # --- whole tables, streamed -------------------------------------------------------------------------
@@ -173,10 +264,23 @@ class _Strings:
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
+        self._categories: dict[int, tuple[pd.CategoricalDtype, np.ndarray | None]] = {}
 
     def code(self, text: str) -> int:
         """The shared-string index of a text, added when new."""
         return self.index.setdefault(text, len(self.index))
+
+    def categories(self, dtype: pd.CategoricalDtype) -> np.ndarray | None:
+        """Shared-string indices of a categorical's categories when they are all text (once per
+        dtype: calib's tables hold ids, periods and grades as categoricals), else None.
+        """
+        key = id(dtype)
+        if key not in self._categories:
+            cats = dtype.categories
+            text = pd.api.types.infer_dtype(cats, skipna=True) in ("string", "empty")
+            lookup = np.array([self.code(c) for c in cats], dtype=np.int64) if text else None
+            self._categories[key] = (dtype, lookup)  # the dtype is kept so that its id is not reused
+        return self._categories[key][1]
 
     def xml(self) -> Iterator[bytes]:
         """The sharedStrings part, in blocks."""
@@ -318,6 +422,12 @@ def _column_cells(col: pd.Series, strings: _Strings, styles: _Styles, fmt: str |
     """The cells of one column of a block of rows, as an Arrow array of XML fragments."""
     dtype = col.dtype
     if isinstance(dtype, pd.CategoricalDtype):
+        lookup = strings.categories(dtype)
+        if lookup is not None:
+            codes = col.cat.codes.to_numpy()
+            shared = pa.array(lookup[codes], mask=codes < 0)
+            cells = pc.binary_join_element_wise('<c t="s"><v>', pc.cast(shared, pa.string()), "</v></c>", "")
+            return pc.fill_null(cells, "<c/>")
         col, dtype = col.astype(object), np.dtype(object)
     if pd.api.types.is_bool_dtype(dtype):
         cells = _bool_cells(col)
