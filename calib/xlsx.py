@@ -316,7 +316,7 @@ class _Styles:
         xfs = "".join(f'<xf numFmtId="{164 + i}" fontId="0" fillId="0" borderId="0" xfId="0" '
                       f'applyNumberFormat="1"/>' for i in range(len(self.formats)))
         return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_NS}">'
-                f'<numFmts count="{len(self.formats)}">{fmts}</numFmts>'
+                + (f'<numFmts count="{len(self.formats)}">{fmts}</numFmts>' if fmts else "") +
                 '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
                 '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
                 '<fills count="2"><fill><patternFill patternType="none"/></fill>'
