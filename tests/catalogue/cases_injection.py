@@ -65,6 +65,11 @@ def put_reason(policy: Path, data: Path, text: str) -> None:
     replace_in(policy, "reason: probation,", f"reason: {json.dumps(text)},")
 
 
+def put_name(policy: Path, data: Path, text: str) -> None:
+    """The policy's name (its pattern allows a leading minus: ``-A1`` is ``=-A1`` to Excel)."""
+    replace_in(policy, "name: grade_pay", f"name: {json.dumps(text)}")
+
+
 def put_kpi_label(policy: Path, data: Path, text: str) -> None:
     """The KPI's label (a column header of the KPI points sheet)."""
     replace_in(policy, "kpis:\n  points:\n", f"kpis:\n  points:\n    label: {json.dumps(text)}\n")
@@ -185,6 +190,9 @@ CASES += [
          check=workbook_check("diff.xlsx", "=cmd|' /C calc'!A0")),
     Case("injection-impact-team", _setup(put_team, '=HYPERLINK("http://x","y")', _diff_data), exit=0,
          check=workbook_check("impact.xlsx", '=HYPERLINK("http://x","y")')),
+    Case("injection-run-policy-name", _setup(put_name, "-A1", _run), exit=0, check=run_check("-A1")),
+    Case("injection-signoff-policy-name", _setup(put_name, "-A1", _signoff), exit=0,
+         check=workbook_check("signoff.xlsx", "-A1")),
     Case("injection-template-kpi-label", _setup(put_kpi_label, "+SUM(1)", _template), exit=0,
          check=workbook_check("template.xlsx", None)),
 ]
