@@ -50,6 +50,7 @@ CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ILLEGAL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
+_EXCEL_ESCAPE = "_x[0-9A-Fa-f]{4}_"
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _EPOCH = np.datetime64("1899-12-30", "ns")
 _DAY_NS = 86_400 * 10**9
@@ -345,7 +346,9 @@ def _escape(arr: pa.Array) -> pa.Array:
     arr = pc.replace_substring(arr, "&", "&amp;")
     arr = pc.replace_substring(arr, "<", "&lt;")
     arr = pc.replace_substring(arr, ">", "&gt;")
-    return pc.replace_substring_regex(arr, _ILLEGAL_PATTERN, "\ufffd")
+    arr = pc.replace_substring_regex(arr, _ILLEGAL_PATTERN, "\ufffd")
+    # Excel reads _xHHHH_ in a string as the character HHHH; its own escape keeps such text verbatim
+    return pc.replace_substring_regex(arr, "_(" + _EXCEL_ESCAPE[1:] + ")", "_x005F_\\1")
 
 
 def _number_cells(values: np.ndarray, style: int) -> pa.Array:
@@ -373,7 +376,8 @@ def _text_cells(values: pa.Array, strings: _Strings) -> pa.Array:
     """
     encoded = pc.dictionary_encode(values)
     uniques = encoded.dictionary
-    if len(uniques) * 4 > len(values):
+    escaped = pc.any(pc.match_substring_regex(uniques, _EXCEL_ESCAPE)).as_py()
+    if len(uniques) * 4 > len(values) and not escaped:
         lead = '<c t="inlineStr"><is><t xml:space="preserve">'
         return pc.binary_join_element_wise(lead, _escape(values), "</t></is></c>", "")
     index = strings.index

@@ -238,3 +238,13 @@ def test_fast_csv_is_pandas_csv(tmp_path: Path) -> None:
         write_csv(frame, tmp_path / "fast.csv", encoding=encoding)
         csv_safe(frame).to_csv(tmp_path / "slow.csv", index=False, encoding=encoding)
         assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+
+
+def test_excel_escapes_kept_verbatim(tmp_path: Path) -> None:
+    """Text such as ``_x0041_`` (which Excel would show as 'A') is written with Excel's own
+    escape for the underscore, so it reads back, and shows, as typed."""
+    frame = pd.DataFrame({"id": ["_x0041_", "a_x00e9_b", "E1", "E2"], "n": [1, 2, 3, 4]})
+    write_tables(tmp_path / "x.xlsx", {"t": frame})
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as zf:
+        assert b"_x005F_x0041_" in zf.read("xl/sharedStrings.xml")
+    assert pd.read_excel(tmp_path / "x.xlsx")["id"].tolist() == frame["id"].tolist()
