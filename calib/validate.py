@@ -8,7 +8,6 @@ the people table, events with no matching record. They come back as one ``DataEr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,9 +21,8 @@ from calib.policy.inputs import ColumnSpec
 from calib.policy.measures import RatioMeasure
 from calib.policy.model import Policy
 from calib.policy.rules import LabelPoints
+from calib.written_numbers import THOUSANDS
 
-#: the only comma a number may hold: between thousands (1,234 or -12,345,678.5)
-THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
 FALSE = {"false", "0", "no", "n", "f", "否", "0.0"}
 

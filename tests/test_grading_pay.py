@@ -270,7 +270,8 @@ class TestPolicyErrors:
         ("-5", "the pool amount must not be negative; got -5"),
         ("x", "Input should be a valid number, unable to parse string as a number; got 'x'"),
         ("'-1,000'", "the pool amount must not be negative; got -1000"),
-        (".nan", "Input should be a finite number; got nan"),
+        (".nan", "nan is not a number calib can use (NaN and infinity are refused); write the "
+                 "intended number"),
     ])
     def test_pool_amount_not_a_money_amount(self, typed, message):
         """A pool of -5, 'x', '-1,000' or YAML .nan is refused at pay.pool.amount with its line."""

@@ -273,8 +273,8 @@ class TestFormats:
         assert "询单转化率" in calib.dump_policy(mini_policy)
 
     def test_percent_and_permille_strings(self):
-        """threshold '2.5%' → 0.025, step '2‰' → 0.002, '250_000' → 250000 ('1,000' is refused:
-        tests/test_policy_reader.py)."""
+        """threshold '2.5%' → 0.025, step '2‰' → 0.002, '250_000' → 250000 ('7,5' is refused,
+        '1,000' read as 1000: tests/test_policy_reader.py)."""
         rule = {"kind": "step", "direction": "max", "threshold": "2.5%", "step": "2‰", "deduct": 1,
                 "points": 10}
         policy = validate_policy(policy_dict({"k": rule}))

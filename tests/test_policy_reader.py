@@ -118,13 +118,21 @@ class TestJson:
 
 class TestNumbers:
     @pytest.mark.parametrize(("typed", "fix"), [("7,5", "write 7.5 or 75"), ("7,5%", "write 7.5% or 75%"),
-                                                ("1,000", "write 1.000 or 1000"),
-                                                ("1,000,000", "write 1000000")])
+                                                ("1,00", "write 1.00 or 100"),
+                                                ("1,00,000", "no separators (100000?)"),
+                                                ("12,5000", "write 12.5000 or 125000")])
     def test_comma_refused(self, typed, fix):
         text = GRADE_PAY.replace("    amount: 10000\n", f"    amount: '{typed}'\n")
         (issue,) = issues(text)
-        assert issue.startswith(f"pay.pool.amount (line 86): '{typed}' has a comma")
+        assert issue.startswith(f"pay.pool.amount (line 86): '{typed}' has comma")
         assert fix in issue
+
+    @pytest.mark.parametrize(("typed", "value"), [("1,000", 1000), ("10,000.50", 10000.5),
+                                                  ("1,000,000", 1000000), ("'1，000'", 1000)])
+    def test_thousands_read(self, typed, value):
+        """A comma between thousands is read as people mean it, in a policy as in data."""
+        text = GRADE_PAY.replace("    amount: 10000\n", f"    amount: '{typed.strip(chr(39))}'\n")
+        assert parse_policy(text).pay.pool.amount == value
 
     @pytest.mark.parametrize("typed", ["1e17", "-2e12", "110101199001011234", "'1e20'", "1e308"])
     def test_beyond_bound_refused(self, typed):

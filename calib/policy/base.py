@@ -10,6 +10,7 @@ from annotated_types import Ge
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from calib.bounds import MAX_INPUT
+from calib.written_numbers import without_thousands
 
 
 class Strict(BaseModel):
@@ -34,10 +35,8 @@ def out_of_bounds(value: float) -> str | None:
 
 
 def comma_problem(text: str) -> str:
-    """Why a number written with a comma is refused, with the two readings as the fix.
-
-    ``7,5`` is 7.5 where the comma is the decimal mark and 75 where it groups thousands; calib does
-    not guess (README, "Decisions").
+    """Why a number written with a comma calib will not read is refused, with the readings as
+    the fix (``calib.written_numbers``: a comma is read only between thousands).
     """
     body = text.strip()
     suffix = body[-1] if body.endswith(("%", "‰")) else ""
@@ -45,13 +44,11 @@ def comma_problem(text: str) -> str:
     plain = digits.replace(",", "") + suffix
     if digits.count(",") == 1:
         decimal = digits.replace(",", ".") + suffix
-        readings = f"a decimal comma ({decimal}) or a thousands separator ({plain})"
-        fix = f"write {decimal} or {plain}"
-    else:
-        readings = f"thousands separators ({plain})"
-        fix = f"write {plain}"
-    return (f"'{text}' has a comma, which could be {readings}; calib does not guess: {fix} "
-            "(a point for decimals, no separators)")
+        return (f"'{text}' has a comma that is not between thousands, so it could be a decimal "
+                f"comma ({decimal}) or a slip ({plain}); calib does not guess: write {decimal} "
+                f"or {plain} (a point for decimals; a comma only between thousands, 1,234.5)")
+    return (f"'{text}' has commas that are not between thousands; calib does not guess: write "
+            f"it with a point for decimals and no separators ({plain}?)")
 
 
 def check_min_max(low: float | None, high: float | None, what: str = "") -> None:
@@ -65,14 +62,16 @@ def parse_number(value: Any) -> Any:
     """Accept the numbers HR types: ``0.92``, ``"2.5%"`` (= 0.025), ``"2‰"`` (= 0.002), ``"250_000"``.
 
     Percent and per-mille strings are converted through ``Decimal`` so that ``"2.5%"`` becomes the
-    float nearest to 0.025, exactly as if ``0.025`` had been typed. A comma is refused as ambiguous
+    float nearest to 0.025, exactly as if ``0.025`` had been typed. A comma is read only between
+    thousands (``"1,000,000.00"``, ``calib.written_numbers``); any other is refused as ambiguous
     (``"7,5"``: 7.5 or 75?) and a number beyond ``MAX_INPUT`` as implausible; both raise ValueError,
     which pydantic reports at the number's path (and line).
     """
     if isinstance(value, str):
-        if "," in value or "，" in value:
+        plain = without_thousands(value)
+        if plain is None:
             raise ValueError(comma_problem(value))
-        text = value.strip().replace("_", "")
+        text = plain.replace("_", "")
         scale = Decimal(1)
         if text.endswith("%"):
             text, scale = text[:-1], Decimal(100)
