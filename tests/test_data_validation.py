@@ -351,7 +351,8 @@ class TestScorecards:
         assert (s.loc["A", "score"], s.loc["A", "added"], bool(s.loc["A", "capped"])) == (110, 13, True)
         assert (s.loc["B", "score"], s.loc["B", "deducted"]) == (80, -20)
         adj = result.adjustments  # in canonical order (id, period, points), whatever the input's
-        assert dict(zip(zip(adj["employee_id"], adj["points"]), adj["needs_approval"])) == {
+        keys = zip(adj["employee_id"], adj["points"], strict=True)
+        assert dict(zip(keys, adj["needs_approval"], strict=True)) == {
             ("A", 8): True, ("A", 5): False, ("B", -20): True}
 
     def test_group_average_report(self, golden):

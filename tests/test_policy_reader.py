@@ -124,7 +124,8 @@ class TestNumbers:
     def test_comma_refused(self, typed, fix):
         text = GRADE_PAY.replace("    amount: 10000\n", f"    amount: '{typed}'\n")
         (issue,) = issues(text)
-        assert issue.startswith(f"pay.pool.amount (line 86): '{typed}' has comma")
+        assert issue.startswith(f"pay.pool.amount (line 86): '{typed}' has ")
+        assert "not between thousands" in issue
         assert fix in issue
 
     @pytest.mark.parametrize(("typed", "value"), [("1,000", 1000), ("10,000.50", 10000.5),
