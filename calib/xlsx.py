@@ -114,7 +114,7 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
-        risky = _starts_risky(col)
+        risky = _starts(col, r"^[=+\-@\t\r']")
         if risky.any():
             if out is frame:
                 out = frame.copy()
@@ -124,17 +124,18 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _starts_risky(col: pd.Series) -> np.ndarray:
-    """Which values of a column are text starting with a CSV trigger or a quote (vectorised)."""
+def _starts(col: pd.Series, pattern: str) -> np.ndarray:
+    """Which values of a column are text matching ``pattern`` (an RE2 regex), vectorised."""
     try:
         arr = pa.array(col, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed values: look at each
-        return col.map(lambda v: isinstance(v, str) and v[:1] in (*CSV_TRIGGERS, "'")).to_numpy(bool)
+    except pa.ArrowException:  # mixed values: look at each
+        found = re.compile(pattern).search
+        return col.map(lambda v: isinstance(v, str) and bool(found(v))).to_numpy(bool)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return np.zeros(len(col), dtype=bool)
-    hit = pc.match_substring_regex(arr, r"^[=+\-@\t\r']")
+    hit = pc.match_substring_regex(arr, pattern)
     return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
 
 
@@ -145,7 +146,7 @@ def csv_unsafe(frame: pd.DataFrame) -> pd.DataFrame:
         col = frame[name]
         if col.dtype != object and not pd.api.types.is_string_dtype(col.dtype):
             continue
-        quoted = col.map(lambda v: isinstance(v, str) and v[:1] == "'").to_numpy(bool)
+        quoted = _starts(col, "^'")
         if quoted.any():
             if out is frame:
                 out = frame.copy()
