@@ -289,15 +289,17 @@ class TestDiskFull:
         out = tmp_path / "out"
         assert run(policy, data, out) == 0
         before = snapshot(out)
-        real = pd.DataFrame.to_csv
+        import calib.xlsx
 
-        def full(self, path=None, *args, **kwargs):
-            if path is not None and Path(path).name == "scores.csv":
+        real = calib.xlsx.write_csv
+
+        def full(frame, path, *args, **kwargs):
+            if Path(path).name == "scores.csv":
                 Path(path).write_text("id,per", encoding="utf-8")  # cut mid-line
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
-            return real(self, path, *args, **kwargs)
+            return real(frame, path, *args, **kwargs)
 
-        monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+        monkeypatch.setattr(calib.xlsx, "write_csv", full)  # every CSV of a run is written by it
         assert run(policy, data, out) == 1
         err = capsys.readouterr().err
         assert f"could not write {out / 'scores.csv'}: the disk is full" in err
