@@ -1,4 +1,5 @@
-"""Write notebooks 02 and 03 from the cells below (run: ``python notebooks/_build.py``).
+"""Notebooks 02 and 03 (tune the scoring, grades and distribution): their cells (build them with
+``.venv/bin/python -m tools.notebooks``).
 
 The notebooks stay thin: a plain-language introduction, ``SCHEME = ...`` as the first code cell,
 and a few lines calling ``calib.ui``.
@@ -6,14 +7,7 @@ and a few lines calling ``calib.ui``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-HERE = Path(__file__).resolve().parent
-SCHEMES = ("`logistics_cs`, `gas_cs`, `ecommerce_cs`, `property_cs`, `support_team`, `call_centre`, "
-           "`ethics_diligence`, `safety`")
+from tools.notebooks.common import SCHEMES, code, md
 
 SETUP = """from pathlib import Path
 
@@ -27,7 +21,7 @@ print(policy.title or policy.name)
 print(f"{len(scenario.result.rated())} rated rows; one re-run takes {scenario.seconds * 1000:.0f} ms")"""
 
 TUNE = [
-    new_markdown_cell(f"""# 02 · Tune the scoring
+    md(f"""# 02 · Tune the scoring
 
 This notebook lets you try out the numbers that turn results into scores: the **thresholds** of each \
 KPI's bands, the **points** of each tier or step, and the **weights** of each KPI in its section.
@@ -39,24 +33,24 @@ example a grade minimum above the grade above it) is refused with a message; not
 
 Nothing here is specific to one scheme: the sliders are read from the scheme's `policy.yaml`. \
 Change `SCHEME` below to any of: {SCHEMES}."""),
-    new_code_cell('SCHEME = "gas_cs"  # which example scheme to open'),
-    new_code_cell(SETUP),
-    new_markdown_cell("""## Sliders and live results
+    code('SCHEME = "gas_cs"  # which example scheme to open'),
+    code(SETUP),
+    md("""## Sliders and live results
 
 The sliders are grouped by KPI, section and grade scale (click a heading to open it). Each slider's \
 range is the range HR declared in the policy (`ranges:`); where none is declared it is ±50 % of \
 the current value. **Back to start** restores the policy as loaded."""),
-    new_code_cell("""dash = ui.Dashboard(scenario, roles=ui.SCORING_ROLES, exclude=["pay."])
+    code("""dash = ui.Dashboard(scenario, roles=ui.SCORING_ROLES, exclude=["pay."])
 dash"""),
-    new_markdown_cell("""## What you changed
+    md("""## What you changed
 
 Run this cell after moving sliders: the numbers that differ from the policy as loaded. To keep them, \
 save the tuned policy with `Path("tuned.yaml").write_text(calib.dump_policy(dash.scenario.policy))`."""),
-    new_code_cell("dash.panel.changes()"),
+    code("dash.panel.changes()"),
 ]
 
 GRADES = [
-    new_markdown_cell(f"""# 03 · Grades and the distribution
+    md(f"""# 03 · Grades and the distribution
 
 Grades come from scores in one of three ways, and a scheme can mix them:
 
@@ -71,38 +65,38 @@ the quotas each group gets, what rounding does to small teams, and finds the gra
 a target distribution.
 
 Change `SCHEME` below to any of: {SCHEMES}."""),
-    new_code_cell('SCHEME = "gas_cs"  # which example scheme to open'),
-    new_code_cell(SETUP + "\nui.grading_overview(policy)"),
-    new_markdown_cell("""## Grade minimums and ratios
+    code('SCHEME = "gas_cs"  # which example scheme to open'),
+    code(SETUP + "\nui.grading_overview(policy)"),
+    md("""## Grade minimums and ratios
 
 Sliders for the grade minimums (when grades come from scores) and the ratios of the forced \
 distribution or the cascade (shares per grade; the shares of one row must add up to 100 %, so move \
 one share down before moving another up). The bars show each grade's share; the black ticks the \
 target shares."""),
-    new_code_cell("""dash = ui.Dashboard(scenario, roles=["threshold", "ratio"], under=["grading."])
+    code("""dash = ui.Dashboard(scenario, roles=["threshold", "ratio"], under=["grading."])
 dash"""),
-    new_markdown_cell("""## Quotas per group
+    md("""## Quotas per group
 
 With a forced distribution or cascade each group gets a whole number of people per grade. The table \
 shows the quotas of the first period (pass `period="2024-06"` for another)."""),
-    new_code_cell("""quotas = ui.quota_table(dash.scenario.result)
+    code("""quotas = ui.quota_table(dash.scenario.result)
 quotas if len(quotas) else print("this scheme grades by score thresholds only: no quotas")"""),
-    new_markdown_cell("""## Small teams
+    md("""## Small teams
 
 A 20 % share gives a team of 10 exactly 2 top grades, but a team of 3 gets 0.6 people: rounded to 1 \
 (33 %) or to nobody. Per team size: the intended and actual top-grade share, how often a team got \
 no top grade at all, and the share of the team whose grade is set by rounding."""),
-    new_code_cell("""from calib.diagnostics import small_teams
+    code("""from calib.diagnostics import small_teams
 
 teams = small_teams(dash.scenario.result)
 teams.round(3) if len(teams) else print("no forced distribution or cascade: team size plays no part")"""),
-    new_markdown_cell("""## Grade minimums for a target distribution
+    md("""## Grade minimums for a target distribution
 
 When grades come from scores, the solver finds the grade minimums that give a target share per grade \
 on last year's data (within the ranges the policy declares) and moves the sliders above to them. Edit \
 `target` to the distribution you want. When a forced distribution sets the grades, the ratios \
 already are the shares: there is nothing to solve."""),
-    new_code_cell("""target = ui.suggest_target(policy)
+    code("""target = ui.suggest_target(policy)
 print("target:", target)
 if policy.grading.scale.has_thresholds() and any(
         r.method == "thresholds" for r in policy.grading.rules.values()):
@@ -114,16 +108,3 @@ if policy.grading.scale.has_thresholds() and any(
 else:
     print("grades come from a forced distribution: its ratios already set the shares")"""),
 ]
-
-
-def build(cells: list, name: str) -> None:
-    """Write one notebook with a Python 3 kernel."""
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"}})
-    nbformat.write(nb, HERE / name)
-
-
-if __name__ == "__main__":
-    build(TUNE, "02_tune_scoring.ipynb")
-    build(GRADES, "03_grades_and_distribution.ipynb")

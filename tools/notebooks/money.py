@@ -1,19 +1,14 @@
-"""Write notebooks 04–06 (payouts and budget, what-if, freeze and export) from their cells.
+"""Notebooks 04–06 (payouts and budget, what-if, freeze and export): their cells.
 
-Run ``.venv/bin/python notebooks/_build_456.py`` after editing a cell here; the notebooks are
-written without outputs.
+Edit a cell here, then run ``.venv/bin/python -m tools.notebooks``; the notebooks are written
+without outputs.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-HERE = Path(__file__).resolve().parent
-SCHEMES = ("`logistics_cs`, `gas_cs`, `ecommerce_cs`, `property_cs`, `support_team`, `call_centre`, "
-           "`ethics_diligence`, `safety`")
+from tools.notebooks.common import SCHEMES, code, md
 
 SETUP = '''\
 from pathlib import Path
@@ -29,14 +24,6 @@ folder = Path("..") / "datasets" / SCHEME
 policy = calib.load_policy(folder / "policy.yaml")
 data = calib.load_data(folder, policy)
 '''
-
-
-def md(text: str) -> nbformat.NotebookNode:
-    return new_markdown_cell(text.strip())
-
-
-def code(text: str) -> nbformat.NotebookNode:
-    return new_code_cell(text.strip())
 
 
 def scheme_cell() -> nbformat.NotebookNode:
@@ -532,17 +519,3 @@ print("Sheets:", ", ".join(openpyxl.load_workbook(signoff, read_only=True).sheet
 print("Folder:", ", ".join(sorted(p.name for p in out.iterdir())))
 '''),
 ]
-
-
-def write(name: str, cells: list) -> None:
-    for i, cell in enumerate(cells):  # stable ids, so that rebuilding changes nothing
-        cell.id = f"c{name[:2]}-{i:02d}"
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}})
-    nbformat.write(nb, HERE / name)
-
-
-if __name__ == "__main__":
-    write("04_payouts_and_budget.ipynb", NB04)
-    write("05_what_if.ipynb", NB05)
-    write("06_freeze_and_export.ipynb", NB06)
