@@ -70,3 +70,9 @@ class DataError(CalibError):
         if n > len(shown):
             lines.append(f"  ... and {n - len(shown)} more (see the problems table)")
         super().__init__("\n".join(lines))
+
+
+class SimulationError(CalibError, ValueError):
+    """A Monte Carlo simulation that cannot be run as asked (its settings, or a history with
+    nothing to simulate from); a ``ValueError`` too, as it was before it was a calib error.
+    """

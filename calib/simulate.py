@@ -93,6 +93,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from calib.errors import SimulationError
 from calib.money import units_to_float
 from calib.policy.model import Policy
 from calib.result import Result
@@ -265,9 +266,9 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
     from calib.engine import run
 
     if n < 1 or months < 1:
-        raise ValueError("n and months must be at least 1")
+        raise SimulationError("n and months must be at least 1")
     if method not in ("vectorised", "loop"):
-        raise ValueError("method is 'vectorised' or 'loop'")
+        raise SimulationError("method is 'vectorised' or 'loop'")
     result = data_or_result if isinstance(data_or_result, Result) else run(policy, data_or_result)
     build_ss, run_ss = np.random.SeedSequence(seed).spawn(2)
     m = _fit(policy, result, months, noise, group_effects, joiners, group_by,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from calib.errors import SimulationError
 from calib.grading import column_codes
 from calib.policy.model import Policy
 from calib.result import Result
@@ -169,7 +170,7 @@ def _rollup_pop(policy: Policy, result: Result, name: str, slot_person: np.ndarr
     rollup = policy.rollups[name]
     k = _ROLLUP_MONTHS.get((policy.calendar.frequency, rollup.to))
     if k is None or months % k:
-        raise ValueError(f"the policy grades or pays on '{name}' ({rollup.to} of "
+        raise SimulationError(f"the policy grades or pays on '{name}' ({rollup.to} of "
                          f"{policy.calendar.frequency}s); months={months} must be a whole number "
                          f"of them ({k} per {rollup.to})")
     w_score = sum(p.weight for p in rollup.parts if p.source == "score")
@@ -198,13 +199,13 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
     """Fit the model to the history of ``result``."""
     frame = result.frame
     if frame is None:
-        raise ValueError("simulate needs a Result from calib.run (with its frame)")
+        raise SimulationError("simulate needs a Result from calib.run (with its frame)")
     scores = result.scores
     notes: list[str] = []
     y = scores["score"].to_numpy(dtype=np.float64)
     rated = (scores["status"] == "rated").to_numpy() & ~np.isnan(y)
     if not rated.any():
-        raise ValueError("nobody is rated in the history: there is nothing to simulate from")
+        raise SimulationError("nobody is rated in the history: there is nothing to simulate from")
     card_row = np.asarray(scores["scorecard"].cat.codes, dtype=np.int64)
     veto_row = (scores["lowest_grade"].to_numpy(dtype=bool) & rated
                 if "lowest_grade" in scores else None)
