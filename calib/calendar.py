@@ -31,7 +31,25 @@ def _parse_label(text: str, freq: str) -> pd.Period:
         year, week = text.upper().split("-W")
         monday = pd.Timestamp.fromisocalendar(int(year), int(week), 1)
         return pd.Period(monday, freq)
+    if _span(text) > _SPAN[freq[0]]:
+        raise ValueError(f"{text!r} spans more than one period of {freq}")
     return pd.Period(text, freq)
+
+
+#: the length order of period kinds, by the first letter of pandas' frequency (A: old annual)
+_SPAN = {"D": 0, "W": 1, "M": 2, "Q": 3, "Y": 4, "A": 4}
+
+
+def _span(text: str) -> int:
+    """How long the period a label names is (``_SPAN``), or -1 when the label has no span of its own.
+
+    A coarser label than the calendar's (``2025Q1`` or ``2025`` where the calendar counts months)
+    would otherwise be read as its first month, silently; it is refused as not a period instead.
+    """
+    try:
+        return _SPAN.get(pd.Period(text).freqstr[0], -1)
+    except (ValueError, TypeError, OverflowError):
+        return -1
 
 
 def parse_periods(values: pd.Series, calendar: Calendar,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from calib.calendar import dates_to_periods, parse_periods
 from calib.data import Dataset
+from calib.lookalike import id_fixes
 from calib.policy.model import Policy
 from calib.validate import Problems, Typed, check_tables
 
@@ -205,6 +206,25 @@ def _people_codes(policy: Policy, typed: dict[str, Typed], p: Problems
     return np.flatnonzero(valid), pd.Index(col[valid])
 
 
+def _unknown_people(p: Problems, table: str, ids: pd.Series, person: np.ndarray,
+                    people_index: pd.Index, most: int = 1000) -> None:
+    """Rows whose id is not in the people table; when a spreadsheet changed the id (1001.0, 123
+    for 00123, e3 for E3, 1.1E+17) the fix names the id to write (``calib.lookalike``).
+    """
+    unknown = (person < 0) & ids.notna().to_numpy()
+    if not unknown.any():
+        return
+    text = ids.astype("string").str.strip()
+    distinct = pd.unique(text[unknown].dropna())
+    fixes = id_fixes([str(v) for v in distinct[:most]], people_index)
+    for value, fix in fixes.items():
+        rows = unknown & (text == value).fillna(False).to_numpy(dtype=bool)
+        p.rows(table, rows, ids.name, "person not in the people table", fix, ids)
+        unknown &= ~rows
+    p.rows(table, unknown, ids.name, "person not in the people table",
+           "add the person to people.csv or fix the id", ids)
+
+
 def _lookup(ids: pd.Series, index: pd.Index) -> np.ndarray:
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
     found = index.get_indexer(pd.Series(uniques).astype("string").str.strip())
@@ -214,15 +234,14 @@ def _lookup(ids: pd.Series, index: pd.Index) -> np.ndarray:
 def build_frame(policy: Policy, ds: Dataset) -> Frame:
     """Validate ``ds`` against ``policy`` and encode it; raises DataError listing every problem."""
     typed, p = check_tables(policy, ds)
-    if "records" not in typed:
-        p.raise_if_any()
+    if "records" not in typed or any(t in ds.tables and t not in typed
+                                     for t in policy.inputs.table_names()):
+        p.raise_if_any()   # a table refused whole (no rows, a missing column): nothing to encode
     pid = policy.inputs.id
     people_pos, people_index = _people_codes(policy, typed, p)
     rec = typed["records"]
     person = _lookup(rec.frame[pid], people_index)
-    p.rows("records", (person < 0) & rec.frame[pid].notna().to_numpy(), pid,
-           "person not in the people table", "add the person to people.csv or fix the id",
-           rec.frame[pid])
+    _unknown_people(p, "records", rec.frame[pid], person, people_index)
     spec = policy.inputs.records
     period, bad = _periods(rec, spec.period, spec.date, policy)
     source = spec.period or spec.date
@@ -251,8 +270,9 @@ def build_frame(policy: Policy, ds: Dataset) -> Frame:
 
 
 def _period_fix(policy: Policy) -> str:
-    examples = {"week": "2025-W07", "month": "2025-03", "quarter": "2025Q1"}
-    return f"write the period as {examples[policy.calendar.frequency]} or as a date"
+    examples = {"week": "2025-W07", "month": "2025-03", "quarter": "2025Q1", "year": "2025"}
+    freq = policy.calendar.frequency
+    return f"write the period as {examples[freq]} (one {freq}, as the calendar counts) or as a date"
 
 
 def _periods(t: Typed, period_col: str | None, date_col: str | None, policy: Policy
@@ -268,9 +288,7 @@ def _events(name: str, t: Typed, policy: Policy, people_index: pd.Index, key_ind
     pid = policy.inputs.id
     spec = policy.inputs.events[name]
     person = _lookup(t.frame[pid], people_index)
-    p.rows(name, (person < 0) & t.frame[pid].notna().to_numpy(), pid,
-           "person not in the people table", "add the person to people.csv or fix the id",
-           t.frame[pid])
+    _unknown_people(p, name, t.frame[pid], person, people_index)
     period, bad = _periods(t, spec.period, spec.date, policy)
     source = spec.period or spec.date
     p.rows(name, bad, source, "not a period or date", _period_fix(policy), t.frame[source])

@@ -17,9 +17,11 @@ from calib.bounds import MAX_INPUT
 from calib.calendar import parse_dates
 from calib.data import Dataset
 from calib.errors import DataError
+from calib.lookalike import lookalike_rows
 from calib.policy.inputs import ColumnSpec
 from calib.policy.measures import RatioMeasure
 from calib.policy.model import Policy
+from calib.policy.references import read_columns
 from calib.policy.rules import LabelPoints
 from calib.written_numbers import THOUSANDS
 
@@ -271,8 +273,8 @@ def _check_column(p: Problems, policy: Policy, table: str, name: str, spec: Colu
         typed.columns[name] = _dates(p, table, name, spec, series, empty)
     elif spec.type == "label":
         typed.columns[name] = _labels(p, policy, table, name, typed)
-    else:
-        typed.columns[name] = series.astype("string")
+    else:   # edges trimmed as for ids and labels: a space nobody sees must not make a new group
+        typed.columns[name] = series.astype("string").str.strip()
 
 
 def _separator_hint(frame: pd.DataFrame) -> str:
@@ -291,6 +293,7 @@ def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problem
     p = Problems(ds, policy.inputs.id)
     typed: dict[str, Typed] = {}
     pid = policy.inputs.id
+    read = read_columns(policy)
     for table in policy.inputs.table_names():
         spec = policy.inputs.table(table)
         if table not in ds.tables:
@@ -306,9 +309,8 @@ def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problem
                     f"columns found: {', '.join(map(str, frame.columns[:30]))}){hint}", column=col)
         if missing:
             continue
-        if table == "records" and len(frame) == 0:
-            where = f"{ds.sources[table]} holds only the header: " if table in ds.sources else ""
-            p.table(table, "records has no rows", f"{where}add a row per person and period")
+        if table in ("records", "people") and len(frame) == 0:
+            _no_rows(p, ds, table)
             continue
         t = Typed(frame, ds.row_numbers(table))
         ids = frame[pid]
@@ -316,10 +318,45 @@ def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problem
                ds.missing_text(table, pid))
         for name, col in spec.columns.items():
             _check_column(p, policy, table, name, col, t)
+        _check_lookalikes(p, policy, table, t, read, people_ids=table == "people" or (
+            table == "records" and "people" not in ds.tables))
         _dates_as_read(t, spec)
         typed[table] = t
     _check_ratios(policy, typed, p)
     return typed, p
+
+
+def _check_lookalikes(p: Problems, policy: Policy, table: str, t: Typed,
+                      read: dict[str, frozenset[str]], people_ids: bool) -> None:
+    """Text the policy reads (and the people's ids) spelt two ways that differ only in case, width
+    or spaces (``East``/``east``, ``Lead`` against the policy's ``eq: lead``): calib compares
+    text exactly, so they would silently be two groups or miss a condition (``calib.lookalike``).
+    """
+    spec = policy.inputs.table(table)
+    names = [n for n, c in spec.columns.items() if c.type in ("text", "label") and n in read]
+    for name in ([policy.inputs.id] if people_ids else []) + names:
+        literals = set(read.get(name, ()))
+        if name in spec.columns and spec.columns[name].type == "label":
+            literals |= allowed_labels(policy, table, name)[0] or set()
+        rows, found = lookalike_rows(t.frame[name], literals)
+        if not found:
+            continue
+        text = t.frame[name].astype("string").str.strip()
+        for spelling, keep in sorted(found.items()):
+            where = "the policy" if keep in literals and keep not in set(text.dropna()) else "this column"
+            p.rows(table, rows & (text == spelling).fillna(False).to_numpy(dtype=bool), name,
+                   f"'{spelling}' differs from '{keep}' (in {where}) only in case, width or spaces",
+                   f"write it as '{keep}' (calib compares text exactly; they would count as "
+                   "different)", t.frame[name])
+
+
+def _no_rows(p: Problems, ds: Dataset, table: str) -> None:
+    """Records or people holding only a header: nobody could be graded or paid (an empty people
+    table left every id unknown and broke the later checks).
+    """
+    where = f"{ds.sources[table]} holds only the header: " if table in ds.sources else ""
+    what = "a row per person and period" if table == "records" else "a row per person"
+    p.table(table, f"{table} has no rows", f"{where}add {what}")
 
 
 def _dates_as_read(t: Typed, spec) -> None:

@@ -275,3 +275,40 @@ def check_references(policy: Policy) -> list[PolicyIssue]:
                  _check_ranges, check_grading, check_pay):
         step(c)
     return c.issues
+
+
+class _Recorder(_Checker):
+    """A checker that also notes every column the policy reads and the text it compares them with."""
+
+    def __init__(self, policy: Policy):
+        super().__init__(policy)
+        self.columns: dict[str, set[str]] = {}
+
+    def column(self, path: str, table: str, column: str, numeric: bool = False) -> None:
+        self.columns.setdefault(column, set())
+        super().column(path, table, column, numeric)
+
+    def row_column(self, path: str, column: str) -> None:
+        self.columns.setdefault(column, set())
+        super().row_column(path, column)
+
+    def condition(self, path: str, cond: Condition) -> None:
+        items = cond.operand if cond.op in ("in", "not_in") else [cond.operand]
+        self.columns.setdefault(cond.column, set()).update(
+            x for x in items if isinstance(x, str))
+        super().condition(path, cond)
+
+
+def read_columns(policy: Policy) -> dict[str, frozenset[str]]:
+    """Every column the policy reads (groups, conditions, measures, ...), with the text values its
+    conditions compare the column with (``when: {column: position, eq: lead}`` gives
+    ``{'position': {'lead'}}``). The data checks use it to find values that differ from one
+    another or from the policy only in case, width or spaces.
+    """
+    c = _Recorder(policy)
+    from calib.policy.references_pay import check_grading, check_pay
+
+    for step in (_check_inputs, _check_measures, _check_kpis, _check_tree, _check_periods,
+                 _check_ranges, check_grading, check_pay):
+        step(c)
+    return {k: frozenset(v) for k, v in c.columns.items()}
