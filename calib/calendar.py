@@ -33,7 +33,10 @@ def _parse_label(text: str, freq: str) -> pd.Period:
         return pd.Period(monday, freq)
     if _span(text) > _SPAN[freq[0]]:
         raise ValueError(f"{text!r} spans more than one period of {freq}")
-    return pd.Period(text, freq)
+    period = pd.Period(text, freq)
+    if period is pd.NaT:   # blank or 'NaT': pandas gives no period rather than an error
+        raise ValueError(f"{text!r} is not a period")
+    return period
 
 
 #: the length order of period kinds, by the first letter of pandas' frequency (A: old annual)
@@ -47,9 +50,10 @@ def _span(text: str) -> int:
     would otherwise be read as its first month, silently; it is refused as not a period instead.
     """
     try:
-        return _SPAN.get(pd.Period(text).freqstr[0], -1)
+        period = pd.Period(text)
     except (ValueError, TypeError, OverflowError):
         return -1
+    return -1 if period is pd.NaT else _SPAN.get(period.freqstr[0], -1)
 
 
 def parse_periods(values: pd.Series, calendar: Calendar,

@@ -10,6 +10,7 @@ import codecs
 import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +148,49 @@ def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None)
     ``attrs["first_row"]`` then says that the data start at Excel row 3, so errors name the row
     people see.
     """
+    try:
+        return _read_file(path, policy, table, sheet)
+    except UNREADABLE as exc:
+        raise DataError(_unreadable(path, table, exc)) from None
+
+
+#: what the readers raise on a file that is not what its name says, or is cut short
+UNREADABLE = (zipfile.BadZipFile, KeyError, EOFError, OSError, ValueError)
+
+
+def _unreadable(path: Path, table: str, exc: BaseException) -> pd.DataFrame:
+    """A file that cannot be opened as its suffix says (a CSV renamed .xlsx, a truncated
+    download, a corrupt Parquet file) as a problem naming the file, instead of a traceback.
+    """
+    if isinstance(exc, DataError):
+        return exc.problems
+    suffix = path.suffix.lower()
+    kind = {".xlsx": "an Excel workbook", ".parquet": "a Parquet file"}.get(suffix, "a CSV file")
+    real = _real_kind(path)
+    hint = f" (it holds {real[1]}: name it {real[0]})" if real and real[0] != suffix else ""
+    why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return _problem(table, f"{path} cannot be read as {kind}{hint}: {why}",
+                    "open it in the program that made it and save it again in that format "
+                    "(a copy cut short: copy the file again)")
+
+
+def _real_kind(path: Path) -> tuple[str, str] | None:
+    """(suffix, what) of what a file holds by its first bytes, when that is recognisable."""
+    try:
+        head = path.open("rb").read(4096)
+    except OSError:
+        return None
+    if head.startswith(b"PK\x03\x04"):
+        return ".xlsx", "a zip archive, perhaps a workbook"
+    if head.startswith(b"PAR1"):
+        return ".parquet", "Parquet data"
+    if head and b"\x00" not in head and b"," in head:
+        return ".csv", "comma-separated text"
+    return None
+
+
+def _read_file(path: Path, policy: Policy, table: str, sheet: str | None) -> pd.DataFrame:
+    """``read_table`` for a file of a known kind; the errors of a bad file are left to the caller."""
     dtypes = _text_columns(policy, table)
     suffix = path.suffix.lower()
     header: list | None = None
@@ -194,8 +238,29 @@ def _read_xlsx(path: Path, table: str, sheet: str | None, dtypes: dict[str, str]
                           skiprows=[1] if note else None, keep_default_na=False,
                           na_values=[""])
     frame.attrs["first_row"] = 3 if note else 2
+    frame = _without_blank_rows(frame)
     _markers_to_missing(frame, dtypes)
     return frame, header
+
+
+def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """A sheet's rows that hold something a person can see; rows of empty or only-space cells
+    (formatting left far below the table, a blank line between blocks) are skipped as blank lines
+    of a CSV are, and the rows kept keep their Excel row numbers (``attrs["lines"]``).
+    """
+    if frame.empty:
+        return frame
+    seen = frame.notna()
+    for name in frame.columns:
+        if pd.api.types.is_object_dtype(frame[name]) or pd.api.types.is_string_dtype(frame[name]):
+            seen[name] &= frame[name].astype("string").str.strip().ne("").fillna(False).to_numpy()
+    keep = seen.any(axis=1).to_numpy()
+    if keep.all():
+        return frame
+    first = frame.attrs.get("first_row", 2)
+    out = frame.loc[keep].reset_index(drop=True)
+    out.attrs = {**frame.attrs, "lines": np.flatnonzero(keep) + first}
+    return out
 
 
 def _hidden_sheet(path: Path, title: str, state: str, table: str) -> pd.DataFrame | None:
@@ -534,7 +599,10 @@ def _sheet_states(path: Path) -> dict[str, str]:
     """Each sheet of a workbook and its state: visible, hidden or veryHidden."""
     from openpyxl import load_workbook
 
-    book = load_workbook(path, read_only=True)
+    try:
+        book = load_workbook(path, read_only=True)
+    except UNREADABLE as exc:
+        raise DataError(_unreadable(path, "(input)", exc)) from None
     try:
         return {ws.title: ws.sheet_state for ws in book.worksheets}
     finally:
