@@ -389,6 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:   # Path.resolve() on a link that points back to itself
+        if "Symlink loop" not in str(exc):
+            raise
+        print(f"error: {str(exc).removeprefix('Symlink loop from ')} is a symbolic link that leads back "
+              "to itself (a loop). Fix: give the real file or folder, or repair the link",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -222,10 +222,31 @@ def read_yaml(text: str, source: str = "<text>") -> tuple[Any, dict[str, int]]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or str(exc)
+        problem = (exc.problem or exc.context or str(exc)) + _yaml_hint(text, line)
         raise PolicyError([PolicyIssue("", f"not valid YAML: {problem}", line)], source) from None
     except YAMLError as exc:
         raise PolicyError([PolicyIssue("", f"not valid YAML: {exc}")], source) from None
+
+
+#: characters a Chinese input method types in place of YAML's own, with what YAML needs
+_LOOKALIKE_SYNTAX = {"：": "':' and a space", "，": "','", "－": "'-'", "　": "plain spaces",
+                     "\t": "spaces (YAML indents with spaces, not tabs)"}
+
+
+def _yaml_hint(text: str, line: int | None) -> str:
+    """What to change when the lines around a YAML error hold look-alike syntax (a full-width
+    colon from a Chinese input method, a tab), which the parser reports only as a bare error.
+    """
+    if line is None:
+        return ""
+    lines = text.splitlines()
+    for n in (line, line - 1, line + 1):
+        if 1 <= n <= len(lines):
+            for char, need in _LOOKALIKE_SYNTAX.items():
+                if char in lines[n - 1]:
+                    return (f"; line {n} has {'a tab' if char == chr(9) else repr(char)}: "
+                            f"write {need} instead")
+    return ""
 
 
 def read_json(text: str, source: str = "<text>") -> Any:
