@@ -27,18 +27,23 @@ import pandas as pd
 from calib.policy.model import Policy
 
 _DIGITS = re.compile(r"\d+")
+_SEPARATORS = re.compile(r"[\s\-/._:]+")
 
 
 def natural_ranks(values: pd.Series) -> np.ndarray:
     """Each value's rank in the order people read (missing last); equal values share a rank.
 
     Text is compared as it is when all values have one length (``A0012`` < ``A0100``); otherwise
-    digit runs compare as numbers, so ``E2`` comes before ``E10``.
+    digit runs compare as numbers and separators as one, so ``E2`` comes before ``E10`` and
+    ``2025/1`` before ``2025-02``.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = [str(u).strip() for u in uniques]
     if len({len(t) for t in texts}) > 1:
-        keys = [_DIGITS.sub(lambda m: m.group().lstrip("0").zfill(24) + m.group(), t) for t in texts]
+        # digit runs as numbers, any run of separators as one ("2025/1" before "2025-02"); the
+        # text itself last, so that two spellings never tie
+        keys = [_DIGITS.sub(lambda m: m.group().lstrip("0").zfill(24), _SEPARATORS.sub(" ", t))
+                + "\x00" + t for t in texts]
     else:
         keys = texts
     order = sorted(range(len(keys)), key=keys.__getitem__)
