@@ -197,11 +197,11 @@ def _read_file(path: Path, policy: Policy, table: str, sheet: str | None) -> pd.
     if suffix == ".csv":
         frame, header = _read_csv(path, policy, table, dtypes)
     elif suffix == ".xlsx":
-        from calib.percent_cells import check_percent_cells
+        from calib.sheet_cells import check_sheet_cells
 
         frame, header = _read_xlsx(path, table, sheet, dtypes)
         member, title = frame.attrs.pop("xlsx")
-        check_percent_cells(path, member, header, policy, table, title)
+        check_sheet_cells(path, member, header, policy, table, title)
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
         if policy.inputs.id in frame.columns:
@@ -243,7 +243,7 @@ def _read_xlsx(path: Path, table: str, sheet: str | None, dtypes: dict[str, str]
                           skiprows=[1] if note else None, keep_default_na=False,
                           na_values=[""])
     frame.attrs["first_row"] = 3 if note else 2
-    frame.attrs["xlsx"] = (member, ws.title)  # for the cells' formats (percent_cells)
+    frame.attrs["xlsx"] = (member, ws.title)  # for the cells' formats (sheet_cells)
     frame = _without_blank_rows(frame)
     _markers_to_missing(frame, dtypes)
     return frame, header

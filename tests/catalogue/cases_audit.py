@@ -264,7 +264,11 @@ FILE_CASES = [
          says=("records row 12", "points", "abc"), absent=NO_RESULTS),
     Case("audit-xlsx-formula-without-value",
          _records_file(_as_workbook(lambda ws: ws.__setitem__("C2", "=90+5"))),
-         says=("records row 2", "points", "empty cell"), absent=NO_RESULTS),
+         says=("records row 2", "points", "formula with no computed value", "open the workbook in "
+               "excel"), absent=NO_RESULTS),
+    Case("audit-xlsx-formula-in-optional-column",
+         _records_file(_as_workbook(lambda ws: ws.__setitem__("F3", "=FALSE()"))),
+         says=("records row 3", "leak", "formula with no computed value"), absent=NO_RESULTS),
     Case("audit-xlsx-merged-team-cells",
          _records_file(_as_workbook(lambda ws: ws.merge_cells("B2:B4"), table="people")),
          says=("people row 3", "team", "empty cell"), absent=NO_RESULTS),
