@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas._libs.tslibs.nattype import NaTType
 
 from calib.policy.inputs import Calendar
 
@@ -138,7 +139,7 @@ def _naive(texts: pd.Series, fmt: str) -> np.ndarray:
     return ts.astype("datetime64[us]").to_numpy()
 
 
-def _one(text: str, fmt: str) -> pd.Timestamp:
+def _one(text: str, fmt: str) -> pd.Timestamp | NaTType:
     try:
         ts = pd.Timestamp(pd.to_datetime(text, format=fmt))
     except (ValueError, TypeError, OverflowError):

@@ -117,7 +117,8 @@ def from_units(units: np.ndarray, unit: float) -> list[Decimal]:
 
 def units_to_float(units: np.ndarray, unit: float) -> np.ndarray:
     """Whole units → the nearest float amount, for tables (exact to the cent when printed)."""
-    decimals = max(0, -Decimal(str(unit)).as_tuple().exponent)
+    exponent = Decimal(str(unit)).as_tuple().exponent
+    decimals = max(0, -exponent) if isinstance(exponent, int) else 0
     return np.round(np.asarray(units, dtype=np.float64) * unit, decimals)
 
 

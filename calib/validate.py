@@ -9,6 +9,7 @@ the people table, events with no matching record. They come back as one ``DataEr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,10 +36,11 @@ class Typed:
 
     frame: pd.DataFrame
     rows: pd.Index
-    columns: dict[str, np.ndarray | pd.Series] = field(default_factory=dict)
-    _factorized: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
+    """Typed columns: float64 arrays, boolean arrays, datetime or text Series, label Categoricals."""
+    _factorized: dict[str, tuple[np.ndarray, Any]] = field(default_factory=dict)
 
-    def factorize(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+    def factorize(self, name: str) -> tuple[np.ndarray, Any]:
         """(code per row, distinct values) of a raw column; −1 for empty. Computed once."""
         if name not in self._factorized:
             self._factorized[name] = pd.factorize(self.frame[name], use_na_sentinel=True)
@@ -138,8 +140,8 @@ def _text_numbers(p: Problems, table: str, name: str, series: pd.Series,
     comma = texts.str.contains(",", regex=False).to_numpy(dtype=bool)
     thousands = comma & texts.str.match(THOUSANDS).to_numpy(dtype=bool)
     cleaned = texts.where(~thousands, texts.str.replace(",", "", regex=False))
-    values = pd.to_numeric(cleaned.where(~(comma & ~thousands)), errors="coerce")
-    values = np.append(values.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)
+    parsed = pd.to_numeric(cleaned.where(~(comma & ~thousands)), errors="coerce")
+    values = np.append(parsed.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)
     pick = np.where(codes < 0, len(uniques), codes)
     num = values[pick]
     decimal = np.append(comma & ~thousands, False)
@@ -304,9 +306,10 @@ def check_tables(policy: Policy, ds: Dataset) -> tuple[dict[str, Typed], Problem
         missing = [c for c in [pid, *spec.columns, spec.period, spec.date]
                    if c is not None and c not in frame.columns]
         hint = _separator_hint(frame)
-        for col in dict.fromkeys(missing):
-            p.table(table, f"column '{col}' is missing", "add the column (check its spelling; "
-                    f"columns found: {', '.join(map(str, frame.columns[:30]))}){hint}", column=col)
+        for absent in dict.fromkeys(missing):
+            p.table(table, f"column '{absent}' is missing", "add the column (check its spelling; "
+                    f"columns found: {', '.join(map(str, frame.columns[:30]))}){hint}",
+                    column=absent)
         if missing:
             continue
         if table in ("records", "people") and len(frame) == 0:

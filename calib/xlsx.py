@@ -293,7 +293,7 @@ class _Strings:
             arr = pa.array(strings[start:start + BLOCK_ROWS], pa.string())
             arr = _escape(arr)
             items = pc.binary_join_element_wise('<si><t xml:space="preserve">', arr, "</t></si>", "")
-            yield _utf8(items)
+            yield bytes(_utf8(items))
         yield b"</sst>"
 
 
@@ -491,7 +491,7 @@ def _sheet_xml(table: Table, start: int, stop: int, strings: _Strings,
                  for i, name in enumerate(names)]
         numbers = pa.array(np.arange(lo - start + 2, hi - start + 2)).cast(pa.string())
         rows = pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", "")
-        yield _utf8(rows)
+        yield bytes(_utf8(rows))
     yield b"</sheetData></worksheet>"
 
 

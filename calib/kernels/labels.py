@@ -24,7 +24,8 @@ def label_points(values: pd.Series, rule: LabelPoints) -> tuple[np.ndarray, np.n
         cat = pd.Categorical(values)
         codes, uniques = cat.codes.astype(np.intp), list(cat.categories)
     else:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes, found = pd.factorize(values, use_na_sentinel=True)
+        uniques = list(found)
     table = np.array([rule.points.get(str(u).strip(), np.nan) for u in uniques] + [np.nan],
                      dtype=np.float64)
     out = table[np.where(codes < 0, len(uniques), codes)]

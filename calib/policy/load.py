@@ -96,8 +96,8 @@ def validate_policy(data: Any, source: str | None = None,
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        issues = [PolicyIssue(join_path(_clean_loc(e["loc"], data, e.get("type") == "missing")), _message(e))
-                  for e in exc.errors()]
+        issues = [PolicyIssue(join_path(_clean_loc(e["loc"], data, e.get("type") == "missing")),
+                              _message(dict(e))) for e in exc.errors()]
         raise PolicyError(_issues_with_lines(issues, lines), source) from None
     except PolicyError as exc:
         raise PolicyError(_issues_with_lines(exc.issues, lines), source) from None
@@ -147,7 +147,7 @@ def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
     writer.default_flow_style = False
     writer.allow_unicode = True
     writer.width = 100
-    writer.sort_base_mapping_type_on_output = False
+    writer.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # ruamel types it None
     writer.dump(data, out)
     return out.getvalue()
 

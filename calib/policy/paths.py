@@ -122,7 +122,8 @@ def _inner_metadata(annotation: Any) -> list[Any]:
 
 
 def _field_bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool, bool]:
-    lo = hi = None
+    lo: Any = None
+    hi: Any = None
     lo_x = hi_x = False
     for meta in metadata:
         if isinstance(meta, at.Ge):
@@ -242,7 +243,7 @@ def _adapter(field_name: str, item: bool) -> TypeAdapter:
         annotation = Policy.model_fields[field_name].annotation
         if item:
             annotation = typing.get_args(annotation)[1]
-        _ADAPTERS[key] = TypeAdapter(annotation)
+        _ADAPTERS[key] = TypeAdapter(annotation)  # type: ignore[arg-type]  # a field always has one
     return _ADAPTERS[key]
 
 

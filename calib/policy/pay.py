@@ -327,7 +327,7 @@ class Pay(Strict):
     """
 
     on: str = "period"
-    unit: Literal[0.01, 1.0] = 0.01
+    unit: Literal[0.01, 1.0] = 0.01  # type: ignore[valid-type]  # pydantic reads float literals
     rounding: Literal["half_up", "half_even", "down"] = "half_up"
     components: dict[str, PayComponent] = Field(default_factory=dict)
     min: Money | None = None
