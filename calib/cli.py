@@ -383,6 +383,11 @@ def main(argv: list[str] | None = None) -> int:
     except CalibError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except MemoryError:  # numpy's, pandas' or pyarrow's (ArrowMemoryError): the input needs more
+        from calib.footprint import FIX, out_of_memory
+
+        print(f"error: {out_of_memory(getattr(args, 'data', None))}. Fix: {FIX}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader stopped early (``calib schema | head``): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0

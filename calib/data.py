@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from calib.errors import DataError
 from calib.policy.model import Policy
@@ -150,8 +151,32 @@ def read_table(path: Path, policy: Policy, table: str, sheet: str | None = None)
     """
     try:
         return _read_file(path, policy, table, sheet)
+    except (MemoryError, pa.ArrowCapacityError) as exc:  # ArrowMemoryError is a MemoryError
+        raise DataError(_too_big(path, table, exc)) from None
     except UNREADABLE as exc:
+        if _OVERFLOW.search(str(exc)):
+            raise DataError(_too_big(path, table, exc)) from None
         raise DataError(_unreadable(path, table, exc)) from None
+
+
+#: what pandas' C parser and pyarrow say when a buffer cannot be allocated or an array outgrows
+#: its 32-bit offsets: the file is too large for this machine (or for one column), not malformed
+_OVERFLOW = re.compile(r"Calling read\(nbytes\) on source failed|out of memory|offset overflow|"
+                       r"array too large|cannot contain more than", re.IGNORECASE)
+
+
+def _too_big(path: Path, table: str, exc: BaseException) -> pd.DataFrame:
+    """A file too large to read in the memory available (or for pyarrow's 2 GB string arrays)
+    as a problem naming the file, the memory it needs and what to do, instead of a traceback.
+    """
+    from calib.footprint import FIX, out_of_memory
+
+    if isinstance(exc, MemoryError) or "memory" in str(exc).lower() or "read(nbytes)" in str(exc):
+        return _problem(table, out_of_memory(path, reading=True), FIX)
+    why = str(exc).splitlines()[0][:200]
+    return _problem(table, f"{path} is too large to read in one piece ({why})",
+                    "split the file in parts (by period or department) and run each, or save it as "
+                    "Parquet")
 
 
 #: what the readers raise on a file that is not what its name says, or is cut short
@@ -409,6 +434,8 @@ def _parse_csv(raw: bytes, path: Path, policy: Policy, table: str, dtypes: dict[
                                  "data below it")) from None
     except pd.errors.ParserError as exc:
         found = _FIELDS.search(str(exc))
+        if _OVERFLOW.search(str(exc)):
+            raise MemoryError(str(exc)) from None  # a buffer the parser could not allocate
         if found is None:
             detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
             raise DataError(_problem(table, f"{path} cannot be read as CSV: {detail}",
@@ -541,18 +568,11 @@ def load_data(source: str | Path | pd.DataFrame | dict | Dataset, policy: Policy
 
 def _fits_in_memory(path: Path) -> None:
     """Refuse at once an input too large for the memory available (``calib.footprint``)."""
-    from calib.footprint import too_large
+    from calib.footprint import FIX, input_files, too_large
 
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
-    else:
-        files = [path] if path.is_file() else []
-    problem = too_large(files)
+    problem = too_large(input_files(path))
     if problem is not None:
-        raise DataError(_problem("(input)", problem,
-                                 "run it in parts (by period or department), close other programs, "
-                                 "or use a machine with more memory; Parquet files read leaner "
-                                 "than CSV"))
+        raise DataError(_problem("(input)", problem, FIX))
 
 
 def _load_folder(folder: Path, policy: Policy) -> Dataset:
