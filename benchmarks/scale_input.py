@@ -8,9 +8,13 @@ the wall time, the peak resident memory and the peak per byte of input files (wh
 ``calib.footprint.BYTES_PER_FILE_BYTE`` estimates) are printed as a markdown table, with the last
 line calib printed (the refusal message when it refused).
 
-Usage: ``.venv/bin/python benchmarks/scale_input.py [--mb 50,250,1000] [--work /tmp/calib-scale]
-[--commands validate,run] [--keep]``. A 1 GB input takes about 3 minutes to write; keep one such
-run at a time on a shared machine.
+``--shape gas_cs`` copies ``datasets/gas_cs`` instead (people, records and ratings; about 55 bytes
+a row, each copy its own ids and teams).
+
+Usage: ``.venv/bin/python benchmarks/scale_input.py [--mb 50,250,1000] [--shape bench|gas_cs]
+[--work /tmp/calib-scale] [--commands validate,run] [--keep]``. A 1 GB input takes about 2 minutes
+to write (seconds for gas_cs) and 7 minutes and 14–17 GB to run: one such run at a time on a
+shared machine.
 """
 
 from __future__ import annotations

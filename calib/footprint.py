@@ -17,7 +17,7 @@ Measured (``benchmarks/scale_input.py``, ``calib run`` in a fresh process under 
 shape                      input MB  rows    peak MiB   peak / byte  estimate MiB
 =========================  ========  ======  =========  ===========  ===============
 10 KPIs + grades + pay          52   0.54M       881         17.8        1,242
-10 KPIs + grades + pay          96   1.0M      1,396         15.2        2,040
+10 KPIs + grades + pay          96   1.0M      1,396         15.3        2,040
 10 KPIs + grades + pay         259   2.7M      3,498         14.2        4,993
 10 KPIs + grades + pay       1,037   10.7M    13,618         13.8       19,090
 gas_cs (copies)                 32   0.46M       730         23.9          880
@@ -30,8 +30,8 @@ for gas_cs (55 bytes a row, a ratings table, grades by team): the cost goes with
 columns more than bytes, so short rows cost more per byte; the intercepts are 210–220 MiB. The
 CSV factor is the heavier slope with a 14 % margin (19), on a base of 300 MiB: the estimate is
 14–40 % above every peak measured, and the million-person-month benchmark (96 MB) is estimated
-at 2.0 GB. ``calib validate`` peaks at about half of ``run`` (6.3–8.7 bytes per byte) but is held
-to the same estimate: an input that validates and then cannot run helps nobody. The Parquet
+at 2.0 GB. ``calib validate`` peaks at about half of ``run`` (6.6–8.7 bytes per byte from 50 MB
+up) but is held to the same estimate: an input that validates and then cannot run helps nobody. The Parquet
 (30) and .xlsx (60) factors are not measured at scale: Parquet is typed and compressed (a few
 times smaller than the CSV of the same table), an .xlsx is zipped XML read cell by cell.
 
