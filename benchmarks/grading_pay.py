@@ -17,8 +17,8 @@ import numpy as np
 import yaml
 
 import calib
-from calib.engine import score_frame
-from calib.frame import build_frame
+from calib.engine.frame import build_frame
+from calib.engine.pipeline import score_frame
 
 HERE = Path(__file__).resolve().parent
 TEAMS = 2_000

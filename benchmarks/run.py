@@ -6,7 +6,8 @@ Usage (from the repo root): ``./dev bench`` or ``.venv/bin/python benchmarks/run
   --no-write             do not rewrite benchmarks/RESULTS.md
 
 Per size it times calib from the DataFrames (load + validate + encode with
-``calib.frame.build_frame``, then scoring + roll-ups with ``calib.engine.score_frame``), measures
+``calib.engine.frame.build_frame``, then scoring + roll-ups with
+``calib.engine.pipeline.score_frame``), measures
 peak memory in a fresh subprocess, and times ``baseline.run_baseline`` (``df.apply(axis=1)``).
 """
 
@@ -34,9 +35,9 @@ from baseline import compare, run_baseline  # noqa: E402
 from data import make_data  # noqa: E402
 
 import calib  # noqa: E402
-from calib.data import load_data  # noqa: E402
-from calib.engine import score_frame  # noqa: E402
-from calib.frame import build_frame  # noqa: E402
+from calib.data.read import load_data  # noqa: E402
+from calib.engine.frame import build_frame  # noqa: E402
+from calib.engine.pipeline import score_frame  # noqa: E402
 
 POLICY = HERE / "policy_10kpi.yaml"
 BASELINE_LIMIT = 60.0  # seconds: above this the 1.2M baseline is extrapolated, not run

@@ -5,7 +5,7 @@ Writes the scheme of ``cli_run.py`` (10 KPIs, forced distribution, pay) with ``p
 in chunks of 1,000,008 person-months so that a 1 GB file is written without holding it in memory.
 Each size is run once per command, in a fresh process under ``/usr/bin/time -v``: the exit code,
 the wall time, the peak resident memory and the peak per byte of input files (what
-``calib.footprint.BYTES_PER_FILE_BYTE`` estimates) are printed as a markdown table, with the last
+``calib.data.footprint.BYTES_PER_FILE_BYTE`` estimates) are printed as a markdown table, with the last
 line calib printed (the refusal message when it refused).
 
 ``--shape gas_cs`` copies ``datasets/gas_cs`` instead (people, records and ratings; about 55 bytes

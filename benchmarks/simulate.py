@@ -1,4 +1,4 @@
-"""Benchmark: Monte Carlo of next year's payouts (``calib.simulate``) on a synthetic history.
+"""Benchmark: Monte Carlo of next year's payouts (``calib.simulate.monte_carlo``) on a synthetic history.
 
 History: ``people`` people in teams of 50 over 24 months (a points column scored by a linear KPI,
 so the score is the typed points), run once through the engine. Two schemes on it:
@@ -13,8 +13,8 @@ so the score is the typed points), run once through the engine. Two schemes on i
 Each is simulated with group effects, noise, leavers and joiners; the table gives the median of
 ``--repeat`` runs after one warm-up, wall-clock and CPU seconds of the process (all threads: about
 twice the wall time when both cores are free, near it when another process holds one). The plain
-loop (``method="loop"``: each scenario-period graded by ``calib.grading.grade`` and paid by
-``calib.payout.component_amount``, from the same draws) is timed at a small size for comparison,
+loop (``method="loop"``: each scenario-period graded by ``calib.engine.grading.grade`` and paid by
+``calib.engine.payout.component_amount``, from the same draws) is timed at a small size for comparison,
 and checked equal to the vectorised totals. With ``--dask``
 the largest run of each scheme is also timed on a Dask ``LocalCluster`` of one single-threaded
 worker process per CPU (``simulate(client=...)``; needs ``distributed``), checked equal to the
@@ -37,7 +37,7 @@ import pandas as pd
 
 import calib
 from calib.policy.load import validate_policy
-from calib.simulate import simulate
+from calib.simulate.monte_carlo import simulate
 
 GRADES = [{"name": "A+", "min": 95}, {"name": "A", "min": 90}, {"name": "B", "min": 85},
           {"name": "C", "min": 80}, {"name": "C-"}]

@@ -10,15 +10,19 @@ The Python API (a contract, see DESIGN.md):
   (``solve_thresholds``, ``solve_budget``, ``fit_weights``) and ``sensitivity`` work on one.
 """
 
-from calib.data import Dataset, load_data
-from calib.engine import run
+from calib._compat import install as _install_compat
+from calib._util.version import __version__
+from calib.data.read import Dataset, load_data
+from calib.engine.pipeline import run
+from calib.engine.result import Result
 from calib.errors import CalibError, DataError, PolicyError, PolicyIssue
-from calib.freeze import Frozen, freeze, load_frozen, provenance, write_frozen
+from calib.io.provenance import provenance
 from calib.policy import Policy, dump_policy, json_schema, load_policy, parse_policy, save_policy
-from calib.result import Result
+from calib.policy.frozen import Frozen, freeze, load_frozen, write_frozen
 from calib.scenario import Scenario
 
-__version__ = "0.1.0"
+_install_compat()
+
 
 _SOLVERS = frozenset({"CalibrationError", "fit_weights", "sensitivity", "solve_budget",
                       "solve_thresholds"})
@@ -29,7 +33,7 @@ def __getattr__(name: str):
     line and a plain run need not pay).
     """
     if name in _SOLVERS:
-        from calib import calibrate
+        from calib.analysis import calibrate
 
         return getattr(calibrate, name)
     raise AttributeError(f"module 'calib' has no attribute {name!r}")

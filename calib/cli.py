@@ -4,7 +4,7 @@
 Exit codes (a contract): 0 ok, 1 bad input (a message says what and where), 2 usage.
 Messages are written for an HR officer: what is wrong, where, and what to do.
 
-Outputs (calib.outputs): ``run`` writes its folder aside and moves it in whole with manifest.json
+Outputs (calib._util.outputs): ``run`` writes its folder aside and moves it in whole with manifest.json
 last; a failed run (bad data) leaves ``--out`` holding only problems.csv and a manifest with status
 "failed". Single files are written to a temporary file and moved in. No command writes over one of
 its inputs, into a folder holding files calib did not write, or beside a run in progress.
@@ -24,9 +24,9 @@ import pandas as pd
 from calib.errors import CalibError, DataError
 
 if TYPE_CHECKING:
-    from calib.outputs import RunFolder
+    from calib._util.outputs import RunFolder
+    from calib.engine.result import Result
     from calib.policy.model import Policy
-    from calib.result import Result
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,11 +80,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from calib.data import load_data
-    from calib.frame import build_frame
-    from calib.outputs import refuse_own_input, write_atomic
+    from calib._util.outputs import refuse_own_input, write_atomic
+    from calib._util.xlsx import write_csv
+    from calib.data.read import load_data
+    from calib.engine.frame import build_frame
     from calib.policy import load_policy
-    from calib.xlsx import write_csv
 
     if args.problems:
         refuse_own_input("--problems", args.problems, {"policy": args.policy, "--data": args.data})
@@ -105,7 +105,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from calib.outputs import RunFolder, refuse_out_over_inputs
+    from calib._util.outputs import RunFolder, refuse_out_over_inputs
     from calib.policy import load_policy
 
     out = Path(args.out)
@@ -126,10 +126,10 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
     A DataError commits a folder holding only problems.csv and a manifest with status "failed"
     (the previous results are replaced, so they cannot be taken for this run's), then re-raises.
     """
-    from calib.data import load_data
-    from calib.engine import run
+    from calib._util.xlsx import write_csv
+    from calib.data.read import load_data
+    from calib.engine.pipeline import run
     from calib.policy.hashing import policy_sha256
-    from calib.xlsx import write_csv
 
     facts = {"policy": {"path": str(args.policy), "sha256": policy_sha256(policy)},
              "data": {"path": str(args.data), "fingerprint": None}}
@@ -152,11 +152,11 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
 def _write_run(result: Result, folder: RunFolder,
                previous: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """Write results.csv, report.xlsx and the stage tables into ``folder``; returns what was written."""
-    from calib.report import results_table, write_report
-    from calib.xlsx import write_csv
+    from calib._util.xlsx import write_csv
+    from calib.io.report import results_table, write_report
 
     def csv(name: str, table: pd.DataFrame) -> None:
-        folder.write(name, lambda p: write_csv(table, p))  # text safe for Excel (calib.xlsx)
+        folder.write(name, lambda p: write_csv(table, p))  # text safe for Excel (calib._util.xlsx)
 
     results = results_table(result)
     csv("results.csv", results)
@@ -177,7 +177,7 @@ def _write_run(result: Result, folder: RunFolder,
         csv("group_caps.csv", result.group_caps)
     written = {"results": results}
     if previous is not None:
-        from calib.compare import compare_results
+        from calib.analysis.compare import compare_results
 
         written["changes"] = compare_results(previous, results)
         csv("changes.csv", written["changes"])
@@ -202,7 +202,7 @@ def _print_summary(result: Result, policy: Policy, out: Path) -> None:
 
 def _read_previous(source: str | None) -> pd.DataFrame | None:
     """The results.csv of a previous run (``--previous``), or None without one."""
-    from calib.compare import read_results
+    from calib.analysis.compare import read_results
 
     return None if source is None else read_results(source)
 
@@ -229,11 +229,11 @@ def _print_changes(written: dict[str, pd.DataFrame], source: str | None, out: Pa
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from calib.compare import diff_policies, diff_to_excel, format_diff, impact
+    from calib.analysis.compare import diff_policies, diff_to_excel, format_diff, impact
     from calib.policy import load_policy
 
     if args.out:
-        from calib.outputs import refuse_own_input
+        from calib._util.outputs import refuse_own_input
 
         refuse_own_input("--out", args.out, {"old": args.old, "new": args.new, "--data": args.data})
     old, new = load_policy(args.old), load_policy(args.new)
@@ -253,14 +253,15 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _freeze(args: argparse.Namespace) -> int:
-    from calib.freeze import Frozen, is_frozen, load_frozen, provenance, write_frozen
+    from calib.io.provenance import provenance
     from calib.policy import load_policy
+    from calib.policy.frozen import Frozen, is_frozen, load_frozen, write_frozen
 
     if args.note and not args.data:  # the note is part of the provenance, made from the data
         print("error: --note is kept in the provenance, which is written from the data: add "
               "--data (the data the policy was calibrated on)", file=sys.stderr)
         return 2
-    from calib.outputs import refuse_own_input
+    from calib._util.outputs import refuse_own_input
 
     refuse_own_input("--out", args.out, {"policy": args.policy, "--data": args.data})
     source: Frozen | None = None
@@ -284,8 +285,8 @@ def _freeze(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from calib.engine import run
-    from calib.outputs import refuse_own_input, write_text_atomic
+    from calib._util.outputs import refuse_own_input, write_text_atomic
+    from calib.engine.pipeline import run
     from calib.policy import load_policy
 
     if args.out:
@@ -321,7 +322,7 @@ def _params(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from calib.outputs import write_text_atomic
+    from calib._util.outputs import write_text_atomic
     from calib.policy import json_schema
 
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
@@ -333,9 +334,9 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from calib.outputs import refuse_own_input
+    from calib._util.outputs import refuse_own_input
+    from calib.io.workbooks import write_template
     from calib.policy import load_policy
-    from calib.workbooks import write_template
 
     refuse_own_input("--out", args.out, {"--policy": args.policy})
     policy = load_policy(args.policy)
@@ -347,10 +348,10 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _signoff(args: argparse.Namespace) -> int:
-    from calib.outputs import refuse_own_input
+    from calib._util.outputs import refuse_own_input
+    from calib.io.workbooks import write_signoff
     from calib.policy import load_policy
     from calib.policy.hashing import policy_sha256
-    from calib.workbooks import write_signoff
 
     refuse_own_input("--out", args.out, {"--policy": args.policy, "--data": args.data})
     policy = load_policy(args.policy)
@@ -384,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except MemoryError:  # numpy's, pandas' or pyarrow's (ArrowMemoryError): the input needs more
-        from calib.footprint import FIX, out_of_memory
+        from calib.data.footprint import FIX, out_of_memory
 
         print(f"error: {out_of_memory(getattr(args, 'data', None))}. Fix: {FIX}", file=sys.stderr)
         return 1

@@ -4,7 +4,7 @@ The data is checked and encoded once. Measures and KPI points are kept by the po
 come from (``score_rows``), so moving a grade threshold reuses every KPI's points, and changing
 one KPI's tier re-scores that KPI only; the later stages (sections, scorecards, grades, pay) run
 again, reusing what depends on the data alone. Stage results are remembered in a ``Memo``
-bounded by bytes, and the scenario keeps freed memory in the process (``calib.memory``).
+bounded by bytes, and the scenario keeps freed memory in the process (``calib._util.memory``).
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from calib.checks import check_rules_again
-from calib.data import load_data
-from calib.engine import grade_and_pay_stage, score_stage
-from calib.frame import Frame, build_frame
-from calib.memo import Memo
-from calib.memory import keep_freed_memory, prefault
+from calib._util.memo import Memo
+from calib._util.memory import keep_freed_memory, prefault
+from calib.data.read import load_data
+from calib.engine.checks import check_rules_again
+from calib.engine.frame import Frame, build_frame
+from calib.engine.pipeline import grade_and_pay_stage, score_stage
+from calib.engine.result import Result
+from calib.engine.score import score_rows
 from calib.policy.model import Policy
-from calib.result import Result
-from calib.score import score_rows
 
 _NOT_SCORING = frozenset({"grading", "pay", "ranges", "name", "title", "description", "version"})
 

@@ -14,7 +14,7 @@ import yaml
 from scipy import stats
 
 import calib
-from calib.calibrate import (
+from calib.analysis.calibrate import (
     CalibrationError,
     fit_weights,
     sensitivity,
@@ -229,7 +229,7 @@ def test_solvers_are_at_the_top_level_without_importing_scipy_up_front() -> None
     import subprocess
     import sys
 
-    import calib.calibrate as cal
+    import calib.analysis.calibrate as cal
 
     for name in ("solve_thresholds", "solve_budget", "fit_weights", "sensitivity",
                  "CalibrationError"):

@@ -1,4 +1,4 @@
-"""calib.charts: every chart on every example is a valid, offline, small, policy-labelled Vega-Lite spec."""
+"""calib.lab.charts: every chart of every example is a valid, offline, small, labelled Vega-Lite spec."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 alt = pytest.importorskip("altair")
 
 import calib  # noqa: E402
-from calib import charts  # noqa: E402
 from calib.errors import CalibError  # noqa: E402
+from calib.lab import charts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1] / "datasets"
 EXAMPLES = sorted(p.parent.name for p in ROOT.glob("*/policy.yaml"))

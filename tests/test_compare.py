@@ -15,10 +15,10 @@ from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 import calib
+from calib.analysis.compare import compare_results, diff_policies, impact, read_results
 from calib.cli import main
-from calib.compare import compare_results, diff_policies, impact, read_results
 from calib.errors import CalibError, DataError, PolicyError
-from calib.report import results_table
+from calib.io.report import results_table
 
 DATA = Path(__file__).parent / "data"
 VARIANTS = DATA / "compare"

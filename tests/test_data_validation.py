@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import calib
-from calib.data import load_data
+from calib.data.read import load_data
+from calib.engine.frame import build_frame
 from calib.errors import DataError
-from calib.frame import build_frame
 from calib.policy.load import validate_policy
 
 

@@ -1,4 +1,4 @@
-"""Diagnostics (calib.diagnostics): planted lenient rater and group, targets, parity, small teams,
+"""Diagnostics (calib.analysis.diagnostics): planted lenient rater and group, targets, parity, small teams,
 inflation; and what the examples' data cards say."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import calib
-from calib import diagnostics as d
+from calib.analysis import diagnostics as d
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASETS = ROOT / "datasets"

@@ -9,7 +9,7 @@ import pytest
 
 import calib
 from calib.cli import main
-from calib.explain import NotFound
+from calib.engine.explain import NotFound
 
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 

@@ -9,7 +9,7 @@ import pytest
 
 import calib
 from calib.cli import main
-from calib.freeze import FORMAT_VERSION
+from calib.policy.frozen import FORMAT_VERSION
 
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 SCHEMES = sorted(p.parent.name for p in DATASETS.glob("*/policy.yaml"))

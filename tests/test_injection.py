@@ -18,11 +18,21 @@ import pandas as pd
 import pytest
 
 import calib
-import calib.xlsx
-from calib.compare import diff_policies, diff_to_excel, impact, read_results
-from calib.report import write_report
-from calib.workbooks import write_signoff, write_template
-from calib.xlsx import MONEY, Table, csv_cell, csv_safe, csv_unsafe, put, sheet_parts, write_csv, write_tables
+import calib._util.xlsx
+from calib._util.xlsx import (
+    MONEY,
+    Table,
+    csv_cell,
+    csv_safe,
+    csv_unsafe,
+    put,
+    sheet_parts,
+    write_csv,
+    write_tables,
+)
+from calib.analysis.compare import diff_policies, diff_to_excel, impact, read_results
+from calib.io.report import write_report
+from calib.io.workbooks import write_signoff, write_template
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)"]
@@ -100,7 +110,7 @@ def test_write_tables_text_numbers_formats(tmp_path: Path) -> None:
     assert back["pay"].tolist()[:2] == [1.5, -5.0] and back["pay"].isna().tolist()[2:4] == [True, True]
     ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["t"]
     assert ws["B2"].number_format == MONEY and ws["C2"].value is True
-    assert ws["D2"].number_format == calib.xlsx.DATE and ws.freeze_panes == "A2"
+    assert ws["D2"].number_format == calib._util.xlsx.DATE and ws.freeze_panes == "A2"
 
 
 def test_report(hostile_data: Path, tmp_path: Path) -> None:
@@ -180,8 +190,8 @@ def test_sheet_parts() -> None:
 def test_report_split_at_row_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Over the row limit the results are split into results, results (2), ... with every row kept
     once and each part headed; the limit is made small here (a real one needs a million rows)."""
-    monkeypatch.setattr(calib.xlsx, "EXCEL_MAX_ROWS", 8)
-    monkeypatch.setattr(calib.xlsx, "BLOCK_ROWS", 3)  # blocks inside a part, too
+    monkeypatch.setattr(calib._util.xlsx, "EXCEL_MAX_ROWS", 8)
+    monkeypatch.setattr(calib._util.xlsx, "BLOCK_ROWS", 3)  # blocks inside a part, too
     result = calib.run(calib.load_policy(DATA / "grade_pay.yaml"), str(DATA / "grade_pay"))
     sheets = write_report(result, tmp_path / "r.xlsx")
     parts = [s for s in sheets if s.startswith("results")]
@@ -190,7 +200,7 @@ def test_report_split_at_row_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     frames = [pd.read_excel(tmp_path / "r.xlsx", sheet_name=p, dtype={"period": str}) for p in parts]
     assert all(book[p].max_row <= 8 and book[p].freeze_panes == "A2" for p in parts)
     whole = pd.concat(frames, ignore_index=True)
-    from calib.report import results_table
+    from calib.io.report import results_table
 
     expected = results_table(result)
     assert whole[["id", "period"]].values.tolist() == expected[["id", "period"]].values.tolist()
@@ -200,7 +210,7 @@ def test_cli_run_with_small_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     """The CLI finishes (exit 0) when a sheet passes the limit, report.xlsx and results.csv whole."""
     from calib.cli import main
 
-    monkeypatch.setattr(calib.xlsx, "EXCEL_MAX_ROWS", 6)
+    monkeypatch.setattr(calib._util.xlsx, "EXCEL_MAX_ROWS", 6)
     out = tmp_path / "out"
     assert main(["run", "--policy", str(DATA / "grade_pay.yaml"), "--data", str(DATA / "grade_pay"),
                  "--out", str(out)]) == 0

@@ -17,10 +17,10 @@ import pytest
 from pydantic import ValidationError
 
 from calib.bounds import MAX_INPUT
-from calib.calendar import dates_to_periods, parse_dates, parse_periods
-from calib.data import _hidden_rows, load_data
+from calib.data.calendar import dates_to_periods, parse_dates, parse_periods
+from calib.data.read import _hidden_rows, load_data
+from calib.engine.frame import build_frame
 from calib.errors import DataError
-from calib.frame import build_frame
 from calib.policy.inputs import Calendar, ColumnSpec
 from calib.policy.load import load_policy, parse_policy
 from calib.policy.measures import RatioMeasure

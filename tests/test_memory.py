@@ -1,4 +1,4 @@
-"""The allocator setting that interactive re-runs turn on (``calib.memory``)."""
+"""The allocator setting that interactive re-runs turn on (``calib._util.memory``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 
-CHECK = ("import calib.memory as m, sys; ok = m.keep_freed_memory(); "
+CHECK = ("import calib._util.memory as m, sys; ok = m.keep_freed_memory(); "
          "again = m.keep_freed_memory(); print(ok, again)")
 
 
@@ -36,7 +36,7 @@ def test_environment_turns_it_off():
 def test_a_scenario_turns_it_on_and_a_plain_run_does_not():
     """A plain run leaves the allocator alone; building a Scenario from data applies it."""
     folder = DATASETS / "gas_cs"
-    code = (f"import calib, calib.memory as m; from pathlib import Path; p = Path({str(folder)!r}); "
+    code = (f"import calib, calib._util.memory as m; from pathlib import Path; p = Path({str(folder)!r}); "
             "pol = calib.load_policy(p / 'policy.yaml'); calib.run(pol, p); "
             "before = m._applied; calib.Scenario(pol, p); print(before, m._applied)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -45,7 +45,7 @@ def test_a_scenario_turns_it_on_and_a_plain_run_does_not():
     assert out.stdout.strip() == "None True"
 
 
-PREFAULT = ("import resource, numpy as np, calib.memory as m; m.keep_freed_memory(); "
+PREFAULT = ("import resource, numpy as np, calib._util.memory as m; m.keep_freed_memory(); "
             "{prefault}; f = resource.getrusage(resource.RUSAGE_SELF).ru_minflt; "
             "a = [np.ones(125_000) for _ in range(48)]; "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f)")
@@ -68,7 +68,7 @@ def test_prefaulted_memory_is_reused_without_new_page_faults():
 
 def test_prefault_does_nothing_when_turned_off():
     """With CALIB_KEEP_FREED_MEMORY=0 nothing is taken (it would go back to the system)."""
-    code = ("import resource, calib.memory as m; f = resource.getrusage(resource.RUSAGE_SELF)"
+    code = ("import resource, calib._util.memory as m; f = resource.getrusage(resource.RUSAGE_SELF)"
             ".ru_minflt; m.prefault(64 * 2**20); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from calib.money import PoolError, allocate_pool, from_units, to_units, units_to_float
+from calib.kernels.money import PoolError, allocate_pool, from_units, to_units, units_to_float
 
 DECIMAL_RULES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
 
@@ -70,7 +70,7 @@ class TestToUnits:
 
     def test_one_amount(self):
         """``amount_units`` rounds one amount as ``to_units`` does (5,000,000.005 → 500000001)."""
-        from calib.money import amount_units
+        from calib.kernels.money import amount_units
 
         assert amount_units(5_000_000.005, 0.01) == 500_000_001
         assert amount_units(-0.125, 0.01) == -13
@@ -269,7 +269,7 @@ class TestPoolErrors:
 def test_pool_by_grade_coefficients_worked_example():
     """100 units over A, B, B, C (1.2, 1.0, 1.0, 0.6): 31.58 / 26.32 ×2 / 15.79 → the two units
     left go to C (.79) then A (.58)."""
-    from calib.money import allocate_pools
+    from calib.kernels.money import allocate_pools
 
     units = allocate_pools(np.zeros(4, dtype=np.int64), 100, np.array([1.2, 1.0, 1.0, 0.6]))
     assert units.tolist() == [32, 26, 26, 16]
@@ -282,7 +282,7 @@ def test_pools_match_a_plain_largest_remainder(data, sort):
     sorting path that very large pools take instead of the buckets."""
     from unittest import mock
 
-    from calib import money
+    from calib.kernels import money
 
     n = data.draw(st.integers(1, 80))
     group = np.array(data.draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)))

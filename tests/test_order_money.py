@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import calib
 from calib.bounds import MAX_TOTAL_UNITS, MAX_UNITS
-from calib.canonical import natural_ranks
-from calib.money import MoneyError, to_units, total_units
-from calib.report import results_table
+from calib.data.canonical import natural_ranks
+from calib.io.report import results_table
+from calib.kernels.money import MoneyError, to_units, total_units
 
 
 class TestToUnits:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from calib import outputs
+from calib._util import outputs
+from calib._util.outputs import RunLock, atomic_path, verify_run
 from calib.cli import main
-from calib.outputs import RunLock, atomic_path, verify_run
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -50,7 +50,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 class TestRunFolder:
     def test_manifest_lists_every_file_with_hashes(self, example, tmp_path) -> None:
         """manifest.json is written last and lists every file (size, sha256), the policy and data hashes."""
-        from calib.data import load_data
+        from calib.data.read import load_data
         from calib.policy import load_policy
         from calib.policy.hashing import policy_sha256
 
@@ -289,9 +289,9 @@ class TestDiskFull:
         out = tmp_path / "out"
         assert run(policy, data, out) == 0
         before = snapshot(out)
-        import calib.xlsx
+        import calib._util.xlsx
 
-        real = calib.xlsx.write_csv
+        real = calib._util.xlsx.write_csv
 
         def full(frame, path, *args, **kwargs):
             if Path(path).name == "scores.csv":
@@ -299,7 +299,7 @@ class TestDiskFull:
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
             return real(frame, path, *args, **kwargs)
 
-        monkeypatch.setattr(calib.xlsx, "write_csv", full)  # every CSV of a run is written by it
+        monkeypatch.setattr(calib._util.xlsx, "write_csv", full)  # every CSV of a run is written by it
         assert run(policy, data, out) == 1
         err = capsys.readouterr().err
         assert f"could not write {out / 'scores.csv'}: the disk is full" in err

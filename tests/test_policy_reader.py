@@ -12,7 +12,7 @@ import pytest
 
 import calib
 from calib.errors import PolicyError
-from calib.freeze import load_frozen, write_frozen
+from calib.policy.frozen import load_frozen, write_frozen
 from calib.policy.load import dump_policy, parse_policy, validate_policy
 from calib.policy.reader import MAX_DEPTH, read_json, read_yaml
 

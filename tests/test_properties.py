@@ -21,12 +21,12 @@ from strategies import (
 )
 
 import calib
+from calib.engine.score import _combine
 from calib.errors import PolicyError
 from calib.kernels.dispatch import score_values
 from calib.policy.base import parse_number
 from calib.policy.load import validate_policy
 from calib.policy.scoring import Section
-from calib.score import _combine
 
 points_in = st.floats(min_value=-50, max_value=150, allow_nan=False)
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calib.grading import thresholds
+from calib.engine.grading import thresholds
 from calib.kernels.ranking import demoted_order, grade_by_quota, rank_in_groups
 from calib.policy.grading import GradeScale
 

@@ -411,7 +411,8 @@ def test_kept_terms_are_dropped_with_their_points():
     points are freed each move; their terms must go with them, not pile up)."""
     import gc
 
-    from calib import memo, score
+    from calib._util import memo
+    from calib.engine import score
 
     points = np.array([92.0, np.nan, 107.0])
     term, where = score._kept_term(points, 15.0)
@@ -429,8 +430,8 @@ def test_sections_combine_parts_with_and_without_excluded_rows(data):
     """A weighted or summed section gives, row by row, what the rule says — an excluded item's
     weight shared among the others, an excluded item adding 0, no item at all excluded — whether
     its parts have excluded rows or not (parts without any are added unmasked)."""
+    from calib.engine.score import _combine_loop
     from calib.policy.scoring import Section
-    from calib.score import _combine_loop
 
     n = data.draw(st.integers(1, 12))
     k = data.draw(st.integers(1, 4))
@@ -481,8 +482,8 @@ def test_mean_min_and_product_sections_skip_excluded_items(combine, want):
     """A mean, min or product section over what is present on each row (92 and 100; 60 alone,
     the other excluded; nothing present → excluded; 2.5 and 100): an excluded item is left out,
     not read as 0 (or 1), and a row with none present is itself excluded."""
+    from calib.engine.score import _combine
     from calib.policy.scoring import Section
-    from calib.score import _combine
 
     a = np.array([92.0, 60.0, np.nan, 2.5])
     b = np.array([100.0, np.nan, np.nan, 100.0])

@@ -15,9 +15,9 @@ import pyarrow as pa
 import pytest
 
 import calib
-from calib import footprint
 from calib.cli import main
-from calib.data import load_data, read_table
+from calib.data import footprint
+from calib.data.read import load_data, read_table
 from calib.errors import DataError
 
 DATA = Path(__file__).parent / "data"
@@ -136,8 +136,8 @@ def test_out_of_memory_part_way_is_a_message_not_a_traceback(folder, tmp_path, c
         raise MemoryError(
             "Unable to allocate 81.7 MiB for an array with shape (10706628,) and data type int64")
 
-    monkeypatch.setattr("calib.frame.build_frame", fail)
-    monkeypatch.setattr("calib.engine.run", fail)
+    monkeypatch.setattr("calib.engine.frame.build_frame", fail)
+    monkeypatch.setattr("calib.engine.pipeline.run", fail)
     out = tmp_path / "out"
     argv = (["validate", str(DATA / "mini.yaml"), "--data", str(folder)] if command == "validate" else
             ["run", "--policy", str(DATA / "mini.yaml"), "--data", str(folder), "--out", str(out)])

@@ -149,7 +149,7 @@ def test_results_pickle_with_every_table() -> None:
 
 def test_memo_keeps_what_is_used_and_forgets_the_rest() -> None:
     """The store stays bounded; a result read on every re-run survives any number of others."""
-    from calib.memo import STORE_SIZE, remember
+    from calib._util.memo import STORE_SIZE, remember
 
     store: dict = {}
     calls = []
@@ -166,15 +166,15 @@ def test_memo_forgets_past_its_budget_of_bytes() -> None:
     recently used past its budget; what every re-run reads stays."""
     import numpy as np
 
-    from calib.memo import Memo, footprint, remember
+    from calib._util.memo import Memo, footprint, remember
 
     column = np.zeros(1000)  # 8,000 bytes
     assert footprint((column, column[:10], {"a": [column]})) == 8000
     assert footprint(np.zeros(10, dtype=np.int32)) == 40
     # calib's own objects are looked into (a built Lazy, a dataclass, a table); numbers, text,
     # functions, other stores and objects from elsewhere are not; five levels down is not
+    from calib.engine.result import Lazy
     from calib.kernels.ranking import Ranked
-    from calib.result import Lazy
 
     ranked = Ranked(np.zeros(100, dtype=np.int64), np.zeros(100, dtype=np.int64),
                     np.zeros(100, dtype=np.int64), column)
@@ -200,15 +200,15 @@ def test_memo_forgets_past_its_budget_of_bytes() -> None:
 def test_a_long_slider_session_stays_within_the_budget(monkeypatch) -> None:
     """Many distinct values of a KPI slider under a small budget: the scenario's store stays
     within it (forgetting), and a value visited long ago, computed again, equals a fresh run."""
-    import calib.memo
+    import calib._util.memo
 
-    monkeypatch.setattr(calib.memo, "MIN_BYTES", 300_000)  # about half of one run's results
-    monkeypatch.setattr(calib.memo, "COLUMNS", 1)
+    monkeypatch.setattr(calib._util.memo, "MIN_BYTES", 300_000)  # about half of one run's results
+    monkeypatch.setattr(calib._util.memo, "COLUMNS", 1)
     folder = DATASETS / "ecommerce_cs"
     policy = calib.load_policy(folder / "policy.yaml")
     scenario = Scenario(policy, folder)
     memo = scenario._frame.memo
-    assert isinstance(memo, calib.memo.Memo) and memo.budget == 300_000
+    assert isinstance(memo, calib._util.memo.Memo) and memo.budget == 300_000
     path = next(p.path for p in policy.params() if p.path.startswith("kpis."))
     start = policy.get(path)
     forgot = 0
@@ -225,7 +225,7 @@ def test_a_long_slider_session_stays_within_the_budget(monkeypatch) -> None:
 def test_roll_ups_wait_until_read(shops) -> None:
     """A re-run of a scheme graded and paid per month leaves its roll-ups to be averaged when a
     table (or code) reads them; then they equal a fresh run's."""
-    from calib.result import Lazy
+    from calib.engine.result import Lazy
 
     path = next(p.path for p in shops.policy.params() if p.path.startswith("kpis."))
     moved = shops.with_params({path: shops.policy.get(path) * 1.01}).result
@@ -247,7 +247,7 @@ def test_array_keys_are_remembered_while_the_array_lives() -> None:
 
     import numpy as np
 
-    from calib.memo import _SLOTS, array_key, fingerprint
+    from calib._util.memo import _SLOTS, array_key, fingerprint
 
     a = np.arange(1000)
     assert array_key(a) == fingerprint(a) == array_key(a)
@@ -263,7 +263,7 @@ def test_a_label_column_copy_is_independent() -> None:
     """Reasons kept for re-runs are copied before a run adds its own."""
     import numpy as np
 
-    from calib.columns import LabelColumn
+    from calib._util.columns import LabelColumn
 
     kept = LabelColumn(4)
     kept.set(np.array([True, False, False, False]), "left")
@@ -276,7 +276,7 @@ def test_a_label_column_copy_is_independent() -> None:
 def test_json_keys_follow_the_very_policy_part() -> None:
     """``json_key`` answers like ``model_dump_json`` (with options too), and a changed policy
     (a new part object) gets its own text."""
-    from calib.memo import json_key
+    from calib._util.memo import json_key
 
     policy = calib.load_policy(DATASETS / "ecommerce_cs" / "policy.yaml")
     forced = policy.grading.rules["shops"].forced
@@ -298,8 +298,8 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
     """A re-run keeps a component (or the pool) across grading changes only when it declares it
     does not read grades: on every example, computing each one reads the grades exactly when its
     ``reads_grades`` says so."""
-    from calib.payout import _Context, _pool, component_amount
-    from calib.stages import population
+    from calib.engine.payout import _Context, _pool, component_amount
+    from calib.engine.stages import population
 
     folder = DATASETS / name
     policy = calib.load_policy(folder / "policy.yaml")
@@ -327,16 +327,16 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
 def test_sections_recombined_only_where_points_moved(name, monkeypatch) -> None:
     """A KPI slider on large data re-combines the sections only on the rows whose points moved;
     forced on for the examples' size, every table after each move equals a fresh run's."""
-    import calib.score
+    import calib.engine.score
 
-    monkeypatch.setattr(calib.score, "DELTA_ROWS", 0)
+    monkeypatch.setattr(calib.engine.score, "DELTA_ROWS", 0)
     folder = DATASETS / name
     policy = calib.load_policy(folder / "policy.yaml")
     scenario = Scenario(policy, folder)
     kpi = [p for p in policy.params() if p.path.startswith("kpis.") and p.value][:2]
     calls = []
-    real = calib.score._sections_where_moved
-    monkeypatch.setattr(calib.score, "_sections_where_moved",
+    real = calib.engine.score._sections_where_moved
+    monkeypatch.setattr(calib.engine.score, "_sections_where_moved",
                         lambda *a: calls.append(1) or real(*a))
     for i, p in enumerate(kpi * 2):
         value = p.value * (1 + 0.01 * (i + 1))
@@ -358,10 +358,10 @@ def test_sections_recombined_from_the_last_run_of_any_scenario(name, monkeypatch
     moves from the start, a branch from a moved scenario, a weights change in between (other
     sections: every row again) and back — every table equals a fresh run's, and after the first
     move the rows re-combined are the ones that moved since the previous position."""
-    import calib.score
-    from calib.frame import RowSubset
+    import calib.engine.score
+    from calib.engine.frame import RowSubset
 
-    monkeypatch.setattr(calib.score, "DELTA_ROWS", 0)
+    monkeypatch.setattr(calib.engine.score, "DELTA_ROWS", 0)
     folder = DATASETS / name
     policy = calib.load_policy(folder / "policy.yaml")
     data = calib.load_data(folder, policy)
@@ -372,7 +372,7 @@ def test_sections_recombined_from_the_last_run_of_any_scenario(name, monkeypatch
     step = -gap / 10 if policy.get(p.path.rsplit(".bands", 1)[0] + ".bound") == "lower" \
         else gap / 10  # towards the next band, never past it
     subsets = []
-    monkeypatch.setattr(calib.score, "RowSubset",
+    monkeypatch.setattr(calib.engine.score, "RowSubset",
                         lambda frame, rows: subsets.append(len(rows)) or RowSubset(frame, rows))
     sec, sec_spec = next((k, v) for k, v in policy.sections.items() if len(v.weights or {}) >= 2)
     first, second = list(sec_spec.weights)[:2]
@@ -398,18 +398,18 @@ def test_pay_recomputed_only_where_scores_or_grades_moved(name, monkeypatch) -> 
     """On large data a re-run recomputes a row-wise pay component only on the rows whose score
     or grade moved; forced on for the examples' size, every table after each move (KPI numbers,
     grade thresholds and ratios, money) equals a fresh run's."""
-    import calib.payout
-    import calib.score
+    import calib.engine.payout
+    import calib.engine.score
 
     policy = calib.load_policy(DATASETS / name / "policy.yaml")
     if policy.pay is None or policy.pay.on != "period" or not any(
             c.row_wise for c in policy.pay.components.values()):
         pytest.skip("no row-wise pay component on the period rows")
-    monkeypatch.setattr(calib.score, "DELTA_ROWS", 0)
-    monkeypatch.setattr(calib.score, "DELTA_SHARE", 1.0)  # even when most rows moved
+    monkeypatch.setattr(calib.engine.score, "DELTA_ROWS", 0)
+    monkeypatch.setattr(calib.engine.score, "DELTA_SHARE", 1.0)  # even when most rows moved
     subsets = []
-    real = calib.payout._Context.of_rows
-    monkeypatch.setattr(calib.payout._Context, "of_rows",
+    real = calib.engine.payout._Context.of_rows
+    monkeypatch.setattr(calib.engine.payout._Context, "of_rows",
                         classmethod(lambda cls, c, rows: subsets.append(len(rows))
                                     or real(c, rows)))
     data = calib.load_data(DATASETS / name, policy)

@@ -1,4 +1,4 @@
-"""Monte Carlo of next year's payouts (calib.simulate): reproducible with a seed, exact on a
+"""Monte Carlo of next year's payouts (calib.simulate.monte_carlo): reproducible with a seed, exact on a
 noise-free history, the vectorised grading and pay equal to the engine's one scenario at a time,
 and runs on the example schemes.
 """
@@ -15,7 +15,7 @@ import pytest
 
 import calib
 from calib.policy.load import validate_policy
-from calib.simulate import Simulation, simulate
+from calib.simulate.monte_carlo import Simulation, simulate
 
 DATA = Path(__file__).parent / "data"
 DATASETS = Path(__file__).parents[1] / "datasets"

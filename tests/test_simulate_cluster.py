@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import calib
-import calib.simulate
-from calib.simulate import Simulation, simulate
+import calib.simulate.monte_carlo
+from calib.simulate.monte_carlo import Simulation, simulate
 
 DATASETS = Path(__file__).parents[1] / "datasets"
 
@@ -38,7 +38,7 @@ def assert_same(a: Simulation, b: Simulation) -> None:
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of a few scenarios, so a small run has many blocks and several go in one task."""
-    monkeypatch.setattr(calib.simulate, "_BLOCK_ELEMENTS", 40_000)
+    monkeypatch.setattr(calib.simulate.monte_carlo, "_BLOCK_ELEMENTS", 40_000)
 
 
 def test_dask_local_cluster_gives_the_local_result(small_blocks, capsys):
@@ -98,7 +98,7 @@ def test_calib_simulates_without_dask_installed():
     """Dask is optional: with ``distributed`` unimportable, simulate still runs locally."""
     code = (
         "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
-        "import calib; from calib.simulate import simulate\n"
+        "import calib; from calib.simulate.monte_carlo import simulate\n"
         f"p = calib.load_policy(r'{DATASETS / 'safety' / 'policy.yaml'}')\n"
         f"s = simulate(p, r'{DATASETS / 'safety'}', n=20, seed=0, progress=False)\n"
         "assert len(s.totals) == 20\n"

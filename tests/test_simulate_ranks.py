@@ -14,16 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calib.kernels.apportion import apportion
-from calib.simulate_blocks import _grade_counts
-from calib.simulate_draw import _Workspace
-from calib.simulate_grade import (
+from calib.simulate.blocks import _grade_counts
+from calib.simulate.draw import _Workspace
+from calib.simulate.grade import (
     _forced_counts,
     _forced_rows,
     _rank_grades,
     _rank_padded,
     _Rule,
 )
-from calib.simulate_pay import (
+from calib.simulate.pay import (
     _fold_const,
     _pay_rows,
     _pay_totals,
@@ -225,7 +225,7 @@ def test_noise_is_the_normal_to_its_quantiles():
     """
     from scipy.special import ndtr
 
-    from calib.simulate_draw import _noise, _normal_quantiles
+    from calib.simulate.draw import _noise, _normal_quantiles
 
     q = _normal_quantiles()
     assert len(q) == 2**16 and (np.diff(q) > 0).all()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import calib
-from calib import ui
+from calib.lab import ui
 from calib.policy.paths import Param
 from calib.scenario import Scenario
 
@@ -137,7 +137,7 @@ def test_dashboard_redraws_only_the_charts_whose_inputs_moved(gas: calib.Scenari
 
 def test_dashboard_applies_a_solved_policy(gas: calib.Scenario) -> None:
     """``apply`` moves the sliders to another policy's numbers (a solver's answer)."""
-    from calib.calibrate import solve_thresholds
+    from calib.analysis.calibrate import solve_thresholds
 
     dash = ui.Dashboard(gas, roles=["threshold"], under=["grading.scale"])
     solved, _ = solve_thresholds(gas, ui.suggest_target(gas.policy))

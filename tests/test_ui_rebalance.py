@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import calib
-from calib import ui
+from calib.analysis.rebalance import ratio_row, rebalance, rebalance_note, row_changes
+from calib.lab import ui
 from calib.policy.grading import TOLERANCE
 from calib.policy.load import validate_policy
-from calib.rebalance import ratio_row, rebalance, rebalance_note, row_changes
 
 SHOPS = "grading.rules.shops.forced.ratios"
 TEAMS = "grading.rules.teams.cascade.ratios"

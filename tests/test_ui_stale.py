@@ -12,8 +12,8 @@ import altair as alt
 import pytest
 
 import calib
-from calib import charts, ui
-from calib.whatif import ERROR_CLASS, STALE_MARK, WhatIf
+from calib.lab import charts, ui
+from calib.lab.whatif import ERROR_CLASS, STALE_MARK, WhatIf
 
 GAS = Path(__file__).resolve().parent.parent / "datasets" / "gas_cs"
 THRESHOLD = "grading.scale.grades[1].min"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import calib
-from calib.whatif import WhatIf
+from calib.lab.whatif import WhatIf
 
 GAS = Path(__file__).resolve().parent.parent / "datasets" / "gas_cs"
 

@@ -12,8 +12,8 @@ import pytest
 
 import calib
 from calib.cli import main
+from calib.io.workbooks import money_total, template_columns, write_signoff, write_template
 from calib.policy.hashing import policy_sha256
-from calib.workbooks import money_total, template_columns, write_signoff, write_template
 
 ROOT = Path(__file__).parent.parent
 DATASETS = ROOT / "datasets"

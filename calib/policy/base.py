@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, model_validator
 
+from calib._util.written_numbers import without_thousands
 from calib.bounds import MAX_INPUT
-from calib.written_numbers import without_thousands
 
 
 class Strict(BaseModel):
@@ -36,7 +36,7 @@ def out_of_bounds(value: float) -> str | None:
 
 def comma_problem(text: str) -> str:
     """Why a number written with a comma calib will not read is refused, with the readings as
-    the fix (``calib.written_numbers``: a comma is read only between thousands).
+    the fix (``calib._util.written_numbers``: a comma is read only between thousands).
     """
     body = text.strip()
     suffix = body[-1] if body.endswith(("%", "‰")) else ""
@@ -63,7 +63,7 @@ def parse_number(value: Any) -> Any:
 
     Percent and per-mille strings are converted through ``Decimal`` so that ``"2.5%"`` becomes the
     float nearest to 0.025, exactly as if ``0.025`` had been typed. A comma is read only between
-    thousands (``"1,000,000.00"``, ``calib.written_numbers``); any other is refused as ambiguous
+    thousands (``"1,000,000.00"``, ``calib._util.written_numbers``); any other is refused as ambiguous
     (``"7,5"``: 7.5 or 75?) and a number beyond ``MAX_INPUT`` as implausible; both raise ValueError,
     which pydantic reports at the number's path (and line).
     """

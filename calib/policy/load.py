@@ -107,7 +107,7 @@ def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy
     """Build a policy from YAML or JSON text."""
     if fmt == "json":
         data = read_json(text, source)
-        from calib.freeze import is_frozen, read_frozen
+        from calib.policy.frozen import is_frozen, read_frozen
 
         if is_frozen(data):  # a frozen file: its hash is checked before anything is used
             return read_frozen(data, source).policy

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from calib._util.outputs import LOCK_MARK, OLD_MARK, TEMP_MARK, RunLock, file_facts, verify_run
 from calib.cli import main
-from calib.outputs import LOCK_MARK, OLD_MARK, TEMP_MARK, RunLock, file_facts, verify_run
 from catalogue import Case, Outcome, copy_example, replace_in
 
 DEAD_PID = "999999"  # above the usual pid_max: no such process

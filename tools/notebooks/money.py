@@ -17,7 +17,7 @@ import altair as alt
 import pandas as pd
 
 import calib
-from calib import charts
+from calib.lab import charts
 
 charts.enable_offline()  # charts draw without internet: Vega from the Python package, no CDN
 folder = Path("..") / "datasets" / SCHEME
@@ -50,9 +50,9 @@ Change `SCHEME` below to any of: {SCHEMES}. Every rule comes from the scheme's `
 """),
     scheme_cell(),
     code(SETUP + '''
-from calib.calibrate import sensitivity, solve_budget
-from calib.simulate import simulate
-from calib.workbooks import group_column, params_table
+from calib.analysis.calibrate import sensitivity, solve_budget
+from calib.simulate.monte_carlo import simulate
+from calib.io.workbooks import group_column, params_table
 
 scenario = calib.Scenario(policy, data)
 result = scenario.result
@@ -220,7 +220,7 @@ Change `SCHEME` below to any of: {SCHEMES}.
     code(SETUP + '''
 import ipywidgets as widgets
 
-from calib.workbooks import group_column
+from calib.io.workbooks import group_column
 
 result = calib.run(policy, data)
 id_col, period_col = policy.inputs.id, policy.inputs.records.period
@@ -242,7 +242,7 @@ Pick a person and a period, change any of the inputs their score is made of, and
 statement after the change. Nothing is saved; the data files are not touched.
 """),
     code('''
-from calib.whatif import WhatIf
+from calib.lab.whatif import WhatIf
 
 what_if = WhatIf(policy, data)
 what_if.person.value = first
@@ -421,8 +421,8 @@ from decimal import Decimal
 
 import openpyxl
 
-from calib.compare import diff_policies, impact
-from calib.workbooks import money_total, write_signoff
+from calib.analysis.compare import diff_policies, impact
+from calib.io.workbooks import money_total, write_signoff
 
 result = calib.run(policy, data)
 params = {p.path: p for p in policy.params()}

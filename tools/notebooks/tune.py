@@ -2,7 +2,7 @@
 ``.venv/bin/python -m tools.notebooks``).
 
 The notebooks stay thin: a plain-language introduction, ``SCHEME = ...`` as the first code cell,
-and a few lines calling ``calib.ui``.
+and a few lines calling ``calib.lab.ui``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tools.notebooks.common import SCHEMES, code, md
 SETUP = """from pathlib import Path
 
 import calib
-from calib import ui
+from calib.lab import ui
 
 folder = Path("..") / "datasets" / SCHEME
 policy = calib.load_policy(folder / "policy.yaml")
@@ -86,7 +86,7 @@ quotas if len(quotas) else print("this scheme grades by score thresholds only: n
 A 20 % share gives a team of 10 exactly 2 top grades, but a team of 3 gets 0.6 people: rounded to 1 \
 (33 %) or to nobody. Per team size: the intended and actual top-grade share, how often a team got \
 no top grade at all, and the share of the team whose grade is set by rounding."""),
-    code("""from calib.diagnostics import small_teams
+    code("""from calib.analysis.diagnostics import small_teams
 
 teams = small_teams(dash.scenario.result)
 teams.round(3) if len(teams) else print("no forced distribution or cascade: team size plays no part")"""),
@@ -100,7 +100,7 @@ already are the shares: there is nothing to solve."""),
 print("target:", target)
 if policy.grading.scale.has_thresholds() and any(
         r.method == "thresholds" for r in policy.grading.rules.values()):
-    from calib.calibrate import solve_thresholds
+    from calib.analysis.calibrate import solve_thresholds
 
     solved, report = solve_thresholds(dash.scenario, target)
     dash.apply(solved)

@@ -1,0 +1,201 @@
+"""Engine side of the measures (SCHEMES.md R1–R4, R10, R18): one value per person-period row.
+
+Event tables are reduced to their record row with ``np.bincount``, so a log of a million requests
+costs a few array passes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calib.engine.frame import Frame, RowBlock
+from calib.engine.missing import apply_missing
+from calib.kernels.conditions import holds
+from calib.policy.measures import (
+    AggregateMeasure,
+    ChecklistMeasure,
+    ColumnMeasure,
+    RatingMeasure,
+    RatioMeasure,
+    SlaMeasure,
+    TargetMeasure,
+)
+
+UNIT_SECONDS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
+
+
+def _num(frame: Frame, column: str) -> np.ndarray:
+    return np.asarray(frame.column(column), dtype=np.float64)
+
+
+def _sum(frame: Frame, columns: list[str]) -> np.ndarray:
+    if len(columns) == 1:
+        return _num(frame, columns[0])
+    total = _num(frame, columns[0]) + _num(frame, columns[1])
+    for col in columns[2:]:
+        total += _num(frame, col)
+    return total
+
+
+def _divide(num: np.ndarray, den: np.ndarray, m, name: str, frame: Frame) -> np.ndarray:
+    zero = den == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / np.where(zero, 1.0, den)
+    return apply_missing(out, zero & ~np.isnan(num), m.on_zero, m.neutral,
+                         f"measure '{name}'", "zero denominator", frame, frame.active.get(name),
+                         copy=False)
+
+
+def _event_sum(frame: Frame, table: str, columns: list[str]) -> np.ndarray:
+    ev = frame.events[table]
+    values = np.zeros(len(ev.row))
+    for col in columns:
+        values = values + np.asarray(ev.column(col), dtype=np.float64)
+    return _grouped(frame, table, values)
+
+
+def _group_total(frame: Frame, by: str, values: np.ndarray) -> np.ndarray:
+    """Σ values over each group and period, given back to every row of the group."""
+    groups = pd.Series(np.asarray(frame.column(by), dtype=object)).astype("string")
+    key = pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period])
+    codes, _ = pd.factorize(key)
+    total = np.bincount(codes, weights=np.nan_to_num(values), minlength=codes.max() + 1)
+    return total[codes]
+
+
+def ratio(m: RatioMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R1/R2: Σ numerators / Σ denominators × scale (per row, per event table, or per group)."""
+    if m.table is not None:
+        num = _event_sum(frame, m.table, m.numerator)
+        den = _event_sum(frame, m.table, m.denominator)
+    else:
+        num, den = _sum(frame, m.numerator), _sum(frame, m.denominator)
+        if m.group_by is not None:
+            num, den = _group_total(frame, m.group_by, num), _group_total(frame, m.group_by, den)
+    out = _divide(num, den, m, name, frame)
+    return out * m.scale if m.scale != 1.0 else out
+
+
+def target(m: TargetMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R4: actual / target (or target / actual when lower is better)."""
+    actual = _num(frame, m.actual)
+    goal = _num(frame, m.target) if m.target else np.full(frame.n, m.target_value)
+    num, den = (actual, goal) if m.direction == "higher" else (goal, actual)
+    return _divide(num, den, m, name, frame)
+
+
+def _grouped(frame: Frame, table: str, weights: np.ndarray | None) -> np.ndarray:
+    ev = frame.events[table]
+    ok = ev.row >= 0
+    w = None if weights is None else weights[ok]
+    return np.bincount(ev.row[ok], weights=w, minlength=frame.n).astype(np.float64)
+
+
+def aggregate(m: AggregateMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R2: sum/mean/count/min/max, of an event table's rows or across records columns."""
+    if m.table is None:
+        stack = np.column_stack([_num(frame, c) for c in m.columns_])
+        reducer = {"sum": np.sum, "mean": np.mean, "min": np.min, "max": np.max}[m.how]
+        return reducer(stack, axis=1)
+    ev = frame.events[m.table]
+    keep = np.ones(len(ev.row), dtype=np.float64)
+    if m.where is not None:
+        keep = holds(m.where, ev.column(m.where.column)).astype(np.float64)
+    count = _grouped(frame, m.table, keep)
+    if m.how == "count":
+        return count
+    values = np.asarray(ev.column(m.columns_[0]), dtype=np.float64)
+    for col in m.columns_[1:]:
+        values = values + np.asarray(ev.column(col), dtype=np.float64)
+    if m.how in ("sum", "mean"):
+        total = _grouped(frame, m.table, values * keep)
+        if m.how == "sum":
+            return total
+        return _divide(total, count, m, name, frame)
+    ok = (ev.row >= 0) & (keep > 0)
+    series = pd.Series(values[ok]).groupby(ev.row[ok])
+    red = series.min() if m.how == "min" else series.max()
+    out = np.full(frame.n, np.nan)
+    out[red.index.to_numpy()] = red.to_numpy()
+    return apply_missing(out, count == 0, m.on_zero, m.neutral, f"measure '{name}'",
+                         "no events", frame, frame.active.get(name))
+
+
+def sla(m: SlaMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R3: on-time requests / all requests; answered exactly at the limit is on time."""
+    ev = frame.events[m.table]
+    received = pd.to_datetime(ev.column(m.received), errors="coerce")
+    answered = pd.to_datetime(ev.column(m.answered), errors="coerce")
+    elapsed = ((answered - received).dt.total_seconds() / UNIT_SECONDS[m.unit]).to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    cats = ev.typed.frame[m.category].astype("string").str.strip()
+    limits = cats.map(m.limits).astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    if m.default_limit is not None:
+        limits = np.where(np.isnan(limits), m.default_limit, limits)
+    on_time = (elapsed <= limits + 1e-9 * np.maximum(1.0, limits)).astype(np.float64)
+    return _divide(_grouped(frame, m.table, on_time), _grouped(frame, m.table, None), m, name,
+                   frame)
+
+
+def rating(m: RatingMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R18: mean score per rater role, then the roles' weighted mean over the roles present."""
+    ev = frame.events[m.table]
+    roles = list(m.weights)
+    role = pd.Index(roles).get_indexer(ev.typed.frame[m.rater].astype("string").str.strip())
+    score = np.asarray(ev.column(m.score), dtype=np.float64)
+    ok = (ev.row >= 0) & (role >= 0) & ~np.isnan(score)
+    cell = ev.row[ok].astype(np.int64) * len(roles) + role[ok]
+    size = frame.n * len(roles)
+    total = np.bincount(cell, weights=score[ok], minlength=size).reshape(frame.n, len(roles))
+    count = np.bincount(cell, minlength=size).reshape(frame.n, len(roles))
+    weights = np.array([m.weights[r] for r in roles])
+    present = count > 0
+    if m.missing == "error":
+        some = present.any(axis=1) & ~present.all(axis=1)
+        apply_missing(np.zeros(frame.n), some, "error", 0.0, f"measure '{name}'",
+                      "a rater's score is missing", frame, frame.active.get(name))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(present, total / np.maximum(count, 1), 0.0)
+        wsum = (present * weights).sum(axis=1)
+        out = (mean * weights).sum(axis=1) / np.where(wsum == 0, 1.0, wsum)
+    return apply_missing(np.round(out, 9), wsum == 0, m.on_zero, m.neutral,
+                         f"measure '{name}'", "no ratings", frame, frame.active.get(name))
+
+
+def checklist(m: ChecklistMeasure, name: str, frame: Frame) -> np.ndarray:
+    """R10: Σ points of the items that are met."""
+    out = np.zeros(frame.n)
+    for col, points in m.items.items():
+        out += np.asarray(frame.column(col), dtype=np.float64) * points
+    return out
+
+
+def column(m: ColumnMeasure, name: str, frame: Frame) -> np.ndarray:
+    """The records column as it is."""
+    return _num(frame, m.column)
+
+
+KERNELS = {RatioMeasure: ratio, TargetMeasure: target, AggregateMeasure: aggregate,
+           SlaMeasure: sla, RatingMeasure: rating, ChecklistMeasure: checklist,
+           ColumnMeasure: column}
+
+
+def row_local(m: object) -> bool:
+    """Whether a measure reads only its own row (so it can be computed block by block)."""
+    if isinstance(m, RatioMeasure):
+        return m.table is None and m.group_by is None
+    if isinstance(m, AggregateMeasure):
+        return m.table is None
+    return isinstance(m, ColumnMeasure | TargetMeasure | ChecklistMeasure)
+
+
+def compute_measures(frame: Frame | RowBlock, local: bool | None = None) -> dict[str, np.ndarray]:
+    """Measures of the policy as arrays aligned to the rows (NaN = excluded).
+
+    ``local=True`` computes only the row-local ones, ``False`` only those that read event tables
+    or groups, ``None`` all of them.
+    """
+    return {name: KERNELS[type(m)](m, name, frame)
+            for name, m in frame.policy.measures.items()
+            if local is None or row_local(m) == local}

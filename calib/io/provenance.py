@@ -1,0 +1,37 @@
+"""A frozen policy's provenance: the data it was calibrated on and the figures it was signed
+off with (runs the engine, so it lives above it, not in the policy layer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calib.policy.model import Policy
+
+
+def provenance(policy: Policy, data: Any, note: str | None = None) -> dict[str, Any]:
+    """The data set's fingerprint (its content, whatever the order of rows and columns), each
+    file's sha256 (the bytes, by file name) and the calibration figures (rows, rated, grade distribution,
+    payout total) of ``policy`` on it: what the policy was signed off with.
+    """
+    from calib.data.read import load_data
+    from calib.engine.pipeline import run
+
+    ds = load_data(data, policy)
+    result = run(policy, ds)
+    figures: dict[str, Any] = {
+        "rows": len(result.scores),
+        "rated": int((result.scores["status"] == "rated").sum()),
+        "mean_score": round(float(result.scores["score"].mean()), 6),
+    }
+    if result.grades is not None:
+        counts = result.grades["grade"].value_counts().reindex(
+            policy.grading.scale.names(), fill_value=0)
+        figures["grade_distribution"] = {str(k): int(v) for k, v in counts.items()}
+    if result.payouts is not None:
+        figures["payout_total"] = f"{result.payout_total():.2f}"
+    out: dict[str, Any] = {"data_sha256": ds.fingerprint(), "data_files": ds.file_hashes(),
+                           "figures": figures}
+    if note:
+        out["note"] = note
+    return out

@@ -1,0 +1,199 @@
+"""The files a run writes for people: ``results.csv`` (the contract) and ``report.xlsx``.
+
+``results.csv`` has one row per person and period (and per roll-up row that is graded or paid):
+id, period, level, scorecard, status, reason, score, grade, payout, the policy's name and sha256.
+``report.xlsx`` puts the results, KPI points, group summaries, the grade distribution, flags and
+exceptions on sheets with frozen headers, numbers as numbers and money formatted as money.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from calib._util.xlsx import MONEY, SCORE, Table, write_tables
+from calib.engine.result import Result
+from calib.policy.hashing import policy_sha256
+
+__all__ = [
+    "MONEY",
+    "SCORE",
+    "exceptions",
+    "grade_distribution",
+    "group_summary",
+    "results_table",
+    "write_report",
+]
+
+
+def _levels(result: Result) -> list[str]:
+    policy = result.policy
+    levels = []
+    for section in (policy.grading, policy.pay):
+        if section is not None and section.on != "period" and section.on not in levels:
+            levels.append(section.on)
+    return levels
+
+
+def results_table(result: Result) -> pd.DataFrame:
+    """The contract's results: period rows, then the roll-up rows that are graded or paid."""
+    policy = result.policy
+    base = ["id", "period", "status", "reason", "score"]
+    parts = [result.scores[["id", "period", "scorecard", *base[2:]]].assign(level="period")]
+    for level in _levels(result):
+        parts.append(result.rollups[level][base].assign(level=level, scorecard=None))
+    table = pd.concat([p.astype({"id": str, "period": str}) for p in parts], ignore_index=True)
+    if result.grades is not None:
+        on = policy.grading.on if policy.grading else "period"
+        cols = ["id", "period", "grade", "grade_label"]
+        if "note" in result.grades and result.grades["note"].notna().any():
+            cols.append("note")
+        g = result.grades[cols].astype({"id": str, "period": str}).assign(level=on).rename(
+            columns={"note": "grade_note"})
+        table = table.merge(g, on=["id", "period", "level"], how="left")
+    if result.payouts is not None:
+        on = policy.pay.on if policy.pay else "period"
+        p = result.payouts[["id", "period", "payout"]].astype({"id": str, "period": str}).assign(
+            level=on)
+        table = table.merge(p, on=["id", "period", "level"], how="left")
+    table["policy"] = policy.name
+    table["policy_sha256"] = policy_sha256(policy)
+    order = ["id", "period", "level", "scorecard", "status", "reason", "score", "grade",
+             "grade_label", "grade_note", "payout", "policy", "policy_sha256"]
+    return table[[c for c in order if c in table.columns]]
+
+
+def group_summary(result: Result) -> pd.DataFrame | None:
+    """Per quota group and period: size, mean score, grade counts against quotas, payout total."""
+    if result.grades is None:
+        return None
+    g = result.grades[result.grades["grade"].notna()].astype({"period": str})
+    group = g["group"].astype(object)
+    group = group.where(group.notna(), np.where(g["vetoed"], "(vetoed)", "(thresholds)"))
+    g = g.assign(group=group)
+    out = g.groupby(["period", "group"], observed=True).agg(
+        size=("id", "size"), mean_score=("score", "mean")).reset_index()
+    counts = g.pivot_table(index=["period", "group"], columns="grade", values="id",
+                           aggfunc="count", observed=False, fill_value=0)
+    counts.columns = [f"count {c}" for c in counts.columns]
+    out = out.merge(counts.reset_index(), on=["period", "group"], how="left")
+    if result.quotas is not None:
+        q = result.quotas.pivot_table(index=["period", "group"], columns="grade", values="quota",
+                                      aggfunc="sum")
+        q = q.reindex(columns=result.policy.grading.scale.names())
+        q.columns = [f"quota {c}" for c in q.columns]
+        out = out.merge(q.reset_index(), on=["period", "group"], how="left")
+    if result.payouts is not None and result.policy.pay.on == result.policy.grading.on:
+        pay = result.payouts.astype({"id": str, "period": str})[["id", "period", "payout"]]
+        merged = g.astype({"id": str}).merge(pay, on=["id", "period"], how="left")
+        totals = merged.groupby(["period", "group"], observed=True)["payout"].sum()
+        out = out.merge(totals.rename("payout total").reset_index(), on=["period", "group"],
+                        how="left")
+    return out
+
+
+def grade_distribution(result: Result) -> pd.DataFrame | None:
+    """Per period: how many people got each grade, and the share."""
+    if result.grades is None:
+        return None
+    g = result.grades[result.grades["grade"].notna()].astype({"period": str})
+    counts = g.groupby(["period", "grade", "grade_label"], observed=True).size().rename("count")
+    out = counts.reset_index()
+    out["share"] = out["count"] / out.groupby("period")["count"].transform("sum")
+    return out
+
+
+def exceptions(result: Result) -> pd.DataFrame:
+    """Rows HR must look at: not rated, vetoed, capped, adjustments needing approval."""
+    s = result.scores.astype({"id": str, "period": str})
+    parts = [s.loc[s["status"] != "rated", ["id", "period"]].assign(
+        exception="not rated", detail=s.loc[s["status"] != "rated", "reason"].astype(str))]
+    if "veto" in s:
+        vetoed = s["veto"].notna()
+        parts.append(s.loc[vetoed, ["id", "period"]].assign(
+            exception="vetoed", detail=s.loc[vetoed, "veto"].astype(str)))
+    if "capped" in s:
+        parts.append(s.loc[s["capped"], ["id", "period"]].assign(exception="capped",
+                                                                 detail="score capped"))
+    adj = result.adjustments
+    if adj is not None and "needs_approval" in adj:
+        pid = result.policy.inputs.id
+        need = adj[adj["needs_approval"]]
+        points = result.policy.scorecards
+        col = next((c.adjustments.points for c in points.values() if c.adjustments), "points")
+        table = next((c.adjustments.table for c in points.values() if c.adjustments), None)
+        spec = result.policy.inputs.events.get(table) if table else None
+        period = None if spec is None else (spec.period or spec.date)
+        period = period if period in need else None
+        # no file line here: outputs do not depend on the order of the input's rows
+        parts.append(pd.DataFrame({"id": need[pid].astype(str),
+                                   "period": None if period is None else need[period].astype(str),
+                                   "exception": "approval needed",
+                                   "detail": [f"{p:+g} points" for p in need[col]]}))
+    if result.payouts is not None and "clipped" in result.payouts:
+        p = result.payouts[result.payouts["clipped"]].astype({"id": str, "period": str})
+        parts.append(p[["id", "period"]].assign(exception="payout clipped", detail=""))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _sheet(frame: pd.DataFrame, money: set[str]) -> Table:
+    """A report table as a sheet: yes/blank for flags, money and score formats by column name."""
+    flags = {c: pd.Categorical.from_codes(np.where(frame[c], 0, -1), ["yes"])  # blank when false
+             for c in frame.columns if frame[c].dtype == bool}
+    out = frame.assign(**flags) if flags else frame
+    formats = {str(c): MONEY for c in out.columns if c in money}
+    formats |= {c: SCORE for c in ("score", "mean_score") if c in out.columns}
+    return Table(out, formats)
+
+
+def _calib_version() -> str:
+    from calib._util.version import __version__
+
+    return __version__
+
+
+def _data_hash(result: Result) -> str:
+    frame = result.frame
+    if frame is None:
+        return ""
+    from calib.data.read import Dataset
+
+    tables = {"records": frame.records.frame}
+    if frame.people is not None:
+        tables["people"] = frame.people.frame
+    for name, ev in frame.events.items():
+        tables[name] = ev.typed.frame
+    return Dataset(tables).fingerprint()
+
+
+def write_report(result: Result, path: str | Path, results: pd.DataFrame | None = None) -> list[str]:
+    """Write ``report.xlsx``: one sheet per table, headers frozen, money as money; returns the sheets.
+
+    Streamed (``calib._util.xlsx.write_tables``), so a million person-months take seconds; text is
+    always text (never a formula); a table longer than a worksheet holds is split into
+    ``results``, ``results (2)``, ... ``results`` is the results table when the caller already
+    has it (``calib run`` wrote it to results.csv), else it is built here.
+    """
+    policy = result.policy
+    money = set(policy.pay.components) | {"pool", "payout", "payout total", "raise"} \
+        if policy.pay else set()
+    about = pd.DataFrame({"item": ["policy", "title", "version", "policy sha256", "calib",
+                                   "data sha256"],
+                          "value": [policy.name, policy.title or "", policy.version or "",
+                                    policy_sha256(policy), _calib_version(),
+                                    _data_hash(result)]})
+    sheets: dict[str, pd.DataFrame | None] = {
+        "about": about,
+        "results": results_table(result) if results is None else results,
+        "KPI points": result.kpi_points.rename(columns=policy.labels()),
+        "group summaries": group_summary(result),
+        "grade distribution": grade_distribution(result),
+        "flags": result.flags,
+        "payouts": result.payouts,
+        "merit": result.merit,
+        "exceptions": exceptions(result),
+    }
+    tables = {name: _sheet(frame, money) for name, frame in sheets.items() if frame is not None}
+    return write_tables(path, tables)

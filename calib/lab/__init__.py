@@ -1,0 +1,1 @@
+"""What people see in JupyterLab and Voila: charts, slider panels, the what-if panel."""

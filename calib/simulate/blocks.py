@@ -1,0 +1,181 @@
+"""One block of Monte Carlo scenarios graded and paid (``calib.simulate.monte_carlo``): the vectorised path
+and the slow reference loop (``method="loop"``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from calib.engine.grading import Population, grade
+from calib.engine.payout import _Context, component_amount
+from calib.kernels.conditions import holds
+from calib.kernels.money import to_units
+from calib.policy.model import Policy
+from calib.simulate.draw import _Draw, _Workspace
+from calib.simulate.grade import _forced_counts, _grade_rows, _Rule
+from calib.simulate.model import _Model
+from calib.simulate.pay import (
+    _pay_totals,
+    _PayPlan,
+    _pool_cells,
+    _rated_counts,
+    _slot_population,
+)
+
+
+@dataclass
+class _Plans:
+    """What grading and pay need, prepared once."""
+
+    grade_on: str | None
+    pay_on: str | None
+    rules: list[_Rule] | None
+    pay: _PayPlan | None
+    K: int
+    loop_grading: object = None
+
+
+def _grade_counts(g: np.ndarray, c: int, K: int, ws: _Workspace) -> np.ndarray:
+    """Periods each slot (column of ``g``, rows: ``c`` scenarios × periods) has each grade, per
+    scenario: (K, c, slots), uint8 when a scenario has fewer than 256 periods (no casts), else
+    int64.
+    """
+    R, n = g.shape
+    P = R // c
+    small = np.uint8 if P < 256 else np.int64
+    counts = np.empty((K, c, n), dtype=small)
+    has = ws.get("counts.has", (c, P, n), bool)
+    for k in range(K):
+        np.equal(g.reshape(c, P, n), k, out=has)
+        np.add.reduce(has.view(np.uint8), axis=1, dtype=small, out=counts[k])
+    return counts
+
+
+def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
+                 ) -> tuple[np.ndarray | None, np.ndarray]:
+    """The grades of the block's rows (None when nothing needs them) and each slot's periods at
+    each grade per scenario, (K, c, slots). One forced rule over every slot and no vetoes, with
+    no clipped pay reading the grades: the counts straight from the ranking's comparisons.
+    """
+    on = plans.grade_on
+    score, rated, veto = d.scores[on], d.rated[on], d.veto[on]
+    rule = plans.rules[0]
+    pairs = (d.c, *d.partial)
+    needs_grades = plans.pay is not None and plans.pay_on == on and plans.pay.clips
+    if (len(plans.rules) == 1 and plans.K > 1 and veto is None and not needs_grades
+            and rule.method == "forced"
+            and rule.small_rule == "round" and rule.all_cols and rule.padded() is not None):
+        bound = max(abs(m.lo), abs(m.hi)) if on == "period" else None  # months are clipped
+        per_grade = _forced_counts(rule, score, rated, pairs, _rated_counts(rated, d.c), ws,
+                                   bound)
+        if per_grade is not None:
+            return None, per_grade
+    grades = _grade_rows(m, plans.rules, score, rated, veto, ws, pairs)
+    return grades, _grade_counts(grades, d.c, plans.K, ws)
+
+
+def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None = None
+                      ) -> tuple[np.ndarray, ...]:
+    """Totals (units), grade counts (current slots × grades), headcount and pool (units) for one
+    block.
+    """
+    c, n_cur = d.c, m.n_current
+    ws = ws or _Workspace()
+    grades = per_grade = None
+    if plans.grade_on is not None:
+        grades, per_grade = _grade_block(m, plans, d, ws)
+        wide = np.uint16 if len(d.scores[plans.grade_on]) < 2 ** 16 else np.int64  # block periods
+        counts = np.add.reduce(per_grade[:, :, :n_cur], axis=1, dtype=wide).T.astype(np.int64).ravel()
+    else:
+        counts = np.zeros(n_cur, dtype=np.int64)
+    totals = np.zeros(c, dtype=np.int64)
+    paid = np.zeros(c, dtype=np.int64)
+    pool = np.zeros(c, dtype=np.int64)
+    if plans.pay is not None:
+        on = plans.pay_on
+        rated = d.rated[on]
+        same = plans.grade_on == on
+        totals = _pay_totals(plans.pay, d.scores[on], rated, grades if same else None,
+                             per_grade if same else None, c, ws, d.partial)
+        if plans.pay.pool_units is not None:
+            pool = plans.pay.pool_units * _pool_cells(plans.pay, rated).reshape(c, -1).sum(axis=1)
+            totals += pool
+        paid = rated.reshape(c, -1, m.n_slots).any(axis=1).sum(axis=1)
+    return totals, counts, paid, pool
+
+
+def _loop_grading(policy: Policy):
+    """The policy's grading with every cascade set to leave a team without a leader ungraded."""
+    grading = policy.grading
+    rules = {}
+    for name, rule in grading.rules.items():
+        if rule.cascade is not None:
+            rule = rule.model_copy(update={"cascade": rule.cascade.model_copy(
+                update={"no_leader_grade": "not_graded"})})
+        rules[name] = rule
+    return grading.model_copy(update={"rules": rules})
+
+
+def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | None
+              ) -> tuple[int, int]:
+    """One scenario-period paid by the engine's component functions: total and pool units."""
+    spec = m.policy.pay
+    plan = plans.pay
+    ctx = _Context(SimpleNamespace(policy=m.policy), pop, None, grades, {})
+    total = np.zeros(pop.n, dtype=np.int64)
+    for name, comp in spec.components.items():
+        if name in plan.mean_units:
+            units = plan.mean_units[name]
+        else:
+            amount = component_amount(ctx, name, comp, None)
+            if comp.when is not None:
+                amount = np.where(holds(comp.when, pop.column(comp.when.column)), amount, 0.0)
+            units = to_units(amount, spec.unit, spec.rounding)
+            units = -units if comp.deduct else units
+        total += np.where(pop.rated, units, 0)
+    if "streaks" in plan.mean_units:
+        total += np.where(pop.rated, plan.mean_units["streaks"], 0)
+    if plan.lo is not None or plan.hi is not None:
+        total = np.clip(total, plan.lo, plan.hi)
+    pool = 0
+    if plan.pool_units is not None:
+        pool = plan.pool_units * len(np.unique(plan.pool_group[pop.rated]))
+    return int(np.where(pop.rated, total, 0).sum()) + pool, pool
+
+
+def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[np.ndarray, ...]:
+    """The slow reference: each scenario-period graded by ``calib.engine.grading.grade`` and paid by
+    ``calib.engine.payout.component_amount``, one at a time, from the same draws (``ws`` unused).
+    """
+    c, n_cur, K = d.c, m.n_current, max(plans.K, 1)
+    counts = np.zeros(n_cur * K, dtype=np.int64)
+    totals = np.zeros(c, dtype=np.int64)
+    paid = np.zeros(c, dtype=np.int64)
+    pool = np.zeros(c, dtype=np.int64)
+    card_names = list(m.policy.scorecards)
+    grades_by_row: dict[int, np.ndarray] = {}
+    if plans.grade_on is not None:
+        on = plans.grade_on
+        for row in range(d.scores[on].shape[0]):
+            veto = d.veto[on]
+            pop = _slot_population(m, d.scores[on][row].copy(), d.rated[on][row].copy(),
+                                   None if veto is None else veto[row].copy())
+            g = grade(pop, plans.loop_grading, card_names).grade
+            grades_by_row[row] = g
+            ok = g[:n_cur] >= 0
+            np.add.at(counts, np.flatnonzero(ok) * K + g[:n_cur][ok], 1)
+    if plans.pay is not None:
+        on = plans.pay_on
+        rows = d.scores[on].shape[0]
+        per = rows // c
+        for row in range(rows):
+            pop = _slot_population(m, d.scores[on][row].copy(), d.rated[on][row].copy())
+            g = grades_by_row.get(row) if plans.grade_on == on else None
+            t, p = _loop_pay(m, plans, pop, g)
+            totals[row // per] += t
+            pool[row // per] += p
+        paid = d.rated[on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)
+    return totals, counts, paid, pool
