@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from calib._util.tolerance import REL
 from calib.errors import CalibError
 from calib.policy.model import Policy
 from calib.scenario import Scenario
@@ -59,7 +60,7 @@ def solve_thresholds(scenario: Scenario, target: dict[str, float],
     if unknown:
         raise CalibrationError(f"target names grades not in the scale: {', '.join(unknown)}")
     shares = np.array([float(target.get(n, 0.0)) for n in names])
-    if abs(shares.sum() - 1.0) > 1e-9:
+    if abs(shares.sum() - 1.0) > REL:
         raise CalibrationError(f"target shares add up to {shares.sum():.4g}, not 1")
     scores = np.sort(_graded_scores(scenario, rules))[::-1]
     n = len(scores)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib._util.tolerance import REL
 from calib._util.xlsx import MONEY, SCORE, SHARE, Table, csv_unsafe, write_tables
 from calib.engine.result import Result
 from calib.errors import CalibError
@@ -494,7 +495,7 @@ def compare_results(old: pd.DataFrame | str | Path, new: pd.DataFrame | Result,
                                     suffixes=("_old", "_new"), indicator=True)
     cents = {s: pd.Series(to_units(m[f"payout_{s}"].fillna(0).to_numpy(), unit), index=m.index)
              .where(m[f"payout_{s}"].notna()) for s in ("old", "new")}
-    score = _differs(m["score_old"], m["score_new"], tol=1e-9)
+    score = _differs(m["score_old"], m["score_new"], tol=REL)
     grade = _differs(m["grade_old"], m["grade_new"])
     pay = _differs(cents["old"], cents["new"])
     ids = None if changed_ids is None else {str(i) for i in changed_ids}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
+from calib._util.tolerance import REL
 from calib.errors import CalibError
 from calib.policy.paths import join_path, split_path
 
@@ -194,7 +195,7 @@ def rebalance_note(before: Mapping[str, float], after: Mapping[str, float], move
     after the clamped value when the moved share could not be met.
     """
     notes = []
-    if abs(after[moved] - asked) > 1e-9:
+    if abs(after[moved] - asked) > REL:
         notes.append(f"{moved} {_percent(asked)} is not possible within the other shares' ranges: "
                      f"set to {_percent(after[moved])}.")
     changed = [f"{k} {_percent(before[k])} → {_percent(after[k])}" for k in after

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib._util.tolerance import tol_array
 from calib._util.written_numbers import THOUSANDS
 from calib.bounds import MAX_INPUT
 from calib.data.calendar import parse_dates
@@ -393,7 +394,7 @@ def _check_ratios(policy: Policy, typed: dict[str, Typed], p: Problems) -> None:
         num = np.sum([t.columns[c] for c in m.numerator], axis=0)
         den = np.sum([t.columns[c] for c in m.denominator], axis=0)
         with np.errstate(invalid="ignore"):
-            over = np.isfinite(num) & np.isfinite(den) & (num > den + 1e-9 * np.abs(den))
+            over = np.isfinite(num) & np.isfinite(den) & (num > den + tol_array(den))
         if not over.any():
             continue
         top, bottom = " + ".join(m.numerator), " + ".join(m.denominator)

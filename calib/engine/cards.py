@@ -13,6 +13,7 @@ import pandas as pd
 
 from calib._util.columns import LabelColumn
 from calib._util.memo import remember, stored_key
+from calib._util.tolerance import REL
 from calib.data.calendar import period_label
 from calib.engine.frame import Frame
 from calib.errors import DataError
@@ -137,7 +138,7 @@ def _group_average(frame: Frame, rows: np.ndarray, out: CardOutput, cap: GroupAv
     score = out.score[rows]
     n = np.bincount(codes, minlength=len(uniques))
     mean = np.bincount(codes, weights=score, minlength=len(uniques)) / n
-    over = mean > cap.max + 1e-9
+    over = mean > cap.max + REL
     for g in np.flatnonzero(over):
         member = codes == g
         entry = {"scorecard": card_name, "group": uniques[g][0],

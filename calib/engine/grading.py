@@ -16,9 +16,9 @@ import pandas as pd
 
 from calib._util.columns import LabelColumn, coded
 from calib._util.memo import array_key, fingerprint, json_key, remember, stored_key
+from calib._util.tolerance import tol
 from calib.engine.result import Lazy
 from calib.errors import DataError
-from calib.kernels._tolerance import tol
 from calib.kernels.apportion import apportion, exact_quotas
 from calib.kernels.ranking import (
     Ranked,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calib._util.tolerance import tol_array
 from calib.engine.frame import Frame, RowBlock
 from calib.engine.missing import apply_missing
 from calib.kernels.conditions import holds
@@ -133,7 +134,7 @@ def sla(m: SlaMeasure, name: str, frame: Frame) -> np.ndarray:
     limits = cats.map(m.limits).astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
     if m.default_limit is not None:
         limits = np.where(np.isnan(limits), m.default_limit, limits)
-    on_time = (elapsed <= limits + 1e-9 * np.maximum(1.0, limits)).astype(np.float64)
+    on_time = (elapsed <= limits + tol_array(limits)).astype(np.float64)
     return _divide(_grouped(frame, m.table, on_time), _grouped(frame, m.table, None), m, name,
                    frame)
 

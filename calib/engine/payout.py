@@ -15,6 +15,7 @@ import pandas as pd
 
 from calib._util.columns import coded
 from calib._util.memo import array_key, json_key, remember, remember_for, replace
+from calib._util.tolerance import REL, tol
 from calib.engine import score
 from calib.engine.eligibility import proration
 from calib.engine.frame import Frame
@@ -22,7 +23,6 @@ from calib.engine.grading import Population, column_codes
 from calib.engine.result import Lazy, Result
 from calib.engine.streaks import Streaks
 from calib.errors import DataError
-from calib.kernels._tolerance import tol
 from calib.kernels.conditions import holds
 from calib.kernels.money import (
     MoneyError,
@@ -167,7 +167,7 @@ def _lateness(c: _Context, comp: P.Lateness) -> np.ndarray:
         small = minutes < comp.grace.under
         cases = np.bincount(row[ok], weights=small[ok].astype(float), minlength=n)
         total = np.bincount(row[ok], weights=np.where(small, minutes, 0.0)[ok], minlength=n)
-        forgiven = (cases <= comp.grace.max_cases) & (total <= comp.grace.max_total + 1e-9)
+        forgiven = (cases <= comp.grace.max_cases) & (total <= comp.grace.max_total + REL)
         counted = np.where(small & forgiven[np.maximum(row, 0)], 0.0, minutes)
     late = np.bincount(row[ok], weights=counted[ok], minlength=n)
     amount = late * comp.rate

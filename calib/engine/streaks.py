@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from calib._util.memo import remember
+from calib._util.tolerance import tol
 from calib.engine.frame import Frame
 from calib.engine.grading import Population, _group_codes
-from calib.kernels._tolerance import tol
 from calib.kernels.ranking import demoted_order
 from calib.policy.grading import Grading, Streak, StreakWhen
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-EPS = 1e-9
+from calib._util.tolerance import REL
+
+EPS = REL  # a quota within it of a whole number is that number (calib._util.tolerance)
 
 
 def exact_quotas(sizes: np.ndarray, ratios: np.ndarray) -> np.ndarray:
@@ -56,7 +58,7 @@ def _divisor(sizes: np.ndarray, ratios: np.ndarray, offset: float) -> np.ndarray
     def seats_above(level: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             raw = ratios / level[:, None] - offset
-        return np.where(ratios > 0, np.maximum(np.ceil(raw - 1e-9), 0), 0).astype(np.int64)
+        return np.where(ratios > 0, np.maximum(np.ceil(raw - EPS), 0), 0).astype(np.int64)
 
     lo = np.full(len(sizes), 1e-12)
     hi = np.full(len(sizes), ratios.max(initial=0.0) / offset + 1.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from calib.kernels._tolerance import tol
+from calib._util.tolerance import tol
 from calib.policy.base import Condition
 
 

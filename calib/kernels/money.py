@@ -12,6 +12,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from calib._util.tolerance import REL
 from calib.bounds import MAX_TOTAL_UNITS, MAX_UNITS
 from calib.errors import CalibError
 
@@ -139,8 +140,8 @@ def _water_fill(pool: float, weights: np.ndarray, caps: np.ndarray, floors: np.n
             share = np.where(free, rest * weights / wsum, fixed)
         else:  # what is left has nobody with weight: share it equally among the free
             share = np.where(free, rest / max(int(free.sum()), 1), fixed)
-        over = free & (share > caps + 1e-9)
-        under = free & (share < floors - 1e-9)
+        over = free & (share > caps + REL)
+        under = free & (share < floors - REL)
         if not over.any() and not under.any():
             return share
         # fix the worst side first: whichever moves more money
@@ -177,10 +178,10 @@ def allocate_pool(pool_units: int, weights: np.ndarray, caps_units: np.ndarray |
         i = int(np.flatnonzero(floors > caps)[0])
         raise PoolError(f"row {i} has a floor ({floors[i]:.0f} units) above its cap "
                         f"({caps[i]:.0f} units)")
-    if floors.sum() > pool_units + 1e-9:
+    if floors.sum() > pool_units + REL:
         raise PoolError(f"the floors add up to {floors.sum():.0f} units, more than the pool "
                         f"({pool_units})")
-    if caps.sum() < pool_units - 1e-9:
+    if caps.sum() < pool_units - REL:
         raise PoolError(f"the caps add up to {caps.sum():.0f} units, less than the pool "
                         f"({pool_units})")
     if w.sum() == 0 and floors.sum() < pool_units:

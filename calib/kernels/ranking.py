@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calib.kernels._tolerance import REL
+from calib._util.tolerance import REL
 
 
 @dataclass

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from calib.kernels._tolerance import clean_count, tol
+from calib._util.tolerance import clean_count, tol
 from calib.policy.rules import PerIncident, StepDeduction
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calib.kernels._tolerance import tol
+from calib._util.tolerance import tol
 from calib.policy.rules import TierTable
 
 

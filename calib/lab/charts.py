@@ -25,6 +25,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from calib._util.tolerance import REL
 from calib.engine.result import Result
 from calib.errors import CalibError
 from calib.policy.model import Policy
@@ -417,7 +418,7 @@ def payout_distribution(result: Result, budget: float | None = None, per: str | 
     data = (p.assign(period=p["period"].astype(str)).groupby("period", sort=True)["payout"].sum()
             .reset_index(name="total"))
     data = _small(data, "payout totals")
-    data["over"] = (data["total"] > budget + 1e-9) if budget is not None else False
+    data["over"] = (data["total"] > budget + REL) if budget is not None else False
     periods = data["period"].tolist()
     bars = alt.Chart(data).mark_bar().encode(
         x=alt.X("period:O", sort=periods, title="Period"),

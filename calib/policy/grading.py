@@ -12,12 +12,13 @@ from typing import Annotated, Literal
 from annotated_types import Ge, Le
 from pydantic import BeforeValidator, Field, model_validator
 
+from calib._util.tolerance import REL
 from calib.policy.base import Finite, Number, Strict, Threshold, Tunable, parse_number
 
 Ratio = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("ratio"), Ge(0), Le(1)]
 """A share of a group, 0–1; type it as ``20%`` or ``0.2``."""
 
-TOLERANCE = 1e-9
+TOLERANCE = REL  # ratios add up to 100 % within it (calib._util.tolerance)
 
 
 class Grade(Strict):

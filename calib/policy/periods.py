@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from calib._util.tolerance import tol
 from calib.policy.base import Condition, Strict, Weight
 
 
@@ -80,6 +81,6 @@ class Rollup(Strict):
     @model_validator(mode="after")
     def _weights(self) -> Rollup:
         total = sum(p.weight for p in self.parts)
-        if abs(total - 100.0) > 1e-9:
+        if abs(total - 100.0) > tol(100.0):
             raise ValueError(f"parts' weights add up to {total:g}, not 100")
         return self

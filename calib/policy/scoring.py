@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from calib._util.tolerance import tol
 from calib.policy.base import Condition, Factor, MissingPolicy, Number, Points, Strict, Weight
 from calib.policy.rules import ScoringRule
 
@@ -73,7 +74,7 @@ class Section(Strict):
             if any(w < 0 for w in self.weights.values()):
                 raise ValueError("weights must not be negative")
             total = sum(self.weights.values())
-            if abs(total - self.total_weight) > 1e-9 * max(1.0, self.total_weight):
+            if abs(total - self.total_weight) > tol(self.total_weight):
                 raise ValueError(
                     f"weights add up to {total:g}, not {self.total_weight:g}; "
                     "change them or set 'total_weight'"

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from calib._util.tolerance import tol
 from calib.engine.grading import Population, column_codes
 from calib.engine.payout import _Context, component_amount
 from calib.engine.result import Result
-from calib.kernels._tolerance import tol
 from calib.kernels.conditions import holds
 from calib.kernels.money import to_units
 from calib.policy import pay as P
