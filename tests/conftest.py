@@ -17,6 +17,16 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 DATA = Path(__file__).parent / "data"
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
+#: the examples every test runs on in the fast subset (``-m "not slow"``); the others are slow
+FAST_EXAMPLES = ("call_centre", "ecommerce_cs")
+
+
+def examples(names: list[str] | None = None) -> list:
+    """Example schemes as parameters: the ``FAST_EXAMPLES`` plain, the others marked ``slow``, so
+    that ``./dev test -m "not slow"`` covers each per-example test on two schemes and the full
+    suite on all eight."""
+    names = names or sorted(p.parent.name for p in DATASETS.glob("*/policy.yaml"))
+    return [n if n in FAST_EXAMPLES else pytest.param(n, marks=pytest.mark.slow) for n in names]
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import pytest
 
 alt = pytest.importorskip("altair")
 
+from conftest import examples  # noqa: E402
+
 import calib  # noqa: E402
 from calib.errors import CalibError  # noqa: E402
 from calib.lab import charts  # noqa: E402
@@ -72,7 +74,7 @@ def text(spec: dict) -> str:
     return json.dumps(spec, ensure_ascii=False)
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", examples())
 def test_score_and_payout_charts_on_every_example(results, name):
     r = results[name]
     thresholds = r.policy.grading is not None and r.policy.grading.scale.has_thresholds()

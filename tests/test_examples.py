@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import examples
 
 import calib
 
@@ -36,7 +37,7 @@ def test_all_eight_schemes_ship() -> None:
                               "support_team", "call_centre", "ethics_diligence", "safety"])
 
 
-@pytest.mark.parametrize("name", SCHEMES)
+@pytest.mark.parametrize("name", examples())
 class TestEveryScheme:
     def test_round_trip(self, name: str) -> None:
         """load(dump(p)) == p, in YAML, JSON and the full dict form."""
@@ -192,7 +193,7 @@ def payout(name: str, person: str, period: str) -> float:
     return float(row["payout"].item())
 
 
-@pytest.mark.parametrize("name", SCHEMES)
+@pytest.mark.parametrize("name", examples())
 class TestEverySchemePays:
     def test_payout_is_the_sum_of_its_parts_to_the_cent(self, name: str) -> None:
         """payout = Σ components (deductions shown negative) + pool + one-offs, in whole cents."""

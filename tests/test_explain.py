@@ -67,9 +67,16 @@ def test_rollup_statement() -> None:
 
 
 def test_unknown_person() -> None:
-    """An unknown id or period is a clear error."""
-    with pytest.raises(NotFound, match="no result for person XX in period 2024-09"):
-        result("gas_cs").explain("XX", "2024-09")
+    """An unknown id names ids that look alike; an unknown period lists the person's periods."""
+    res = result("gas_cs")
+    first = str(res.scores["id"].iloc[0])
+    with pytest.raises(NotFound, match="no person with id 'XX' in the results; ids look like"):
+        res.explain("XX", "2024-09")
+    with pytest.raises(NotFound, match=f"did you mean {first}"):
+        res.explain(first.lower(), "2024-09")
+    with pytest.raises(NotFound, match=f"no result for person {first} in period '2024-9'; "
+                                       f"{first} has results for 2024-01, 2024-02"):
+        res.explain(first, "2024-9")
 
 
 def test_cli_formats(tmp_path: Path, capsys) -> None:

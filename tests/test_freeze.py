@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import examples
 
 import calib
 from calib.cli import main
@@ -16,7 +17,7 @@ SCHEMES = sorted(p.parent.name for p in DATASETS.glob("*/policy.yaml"))
 FROZEN_AT = "2026-11-22T00:00:00Z"
 
 
-@pytest.mark.parametrize("name", SCHEMES)
+@pytest.mark.parametrize("name", examples())
 def test_round_trip_and_idempotent(name: str, tmp_path: Path) -> None:
     """A frozen file loads back to an equal policy, and freezing it again gives the same bytes."""
     policy = calib.load_policy(DATASETS / name / "policy.yaml")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import examples
 
 import calib
 from calib.errors import PolicyError
@@ -28,7 +29,7 @@ def _moves(p) -> list[float]:
     return [round(v * 1.07, 6), round(v - 0.5, 6), round(v + 0.025, 6), 0.0, -1.0]
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", examples())
 def test_each_number_of_every_example_matches_whole_validation(name):
     policy = calib.load_policy(f"datasets/{name}/policy.yaml")
     checked = 0

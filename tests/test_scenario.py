@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import examples
 
 import calib
 from calib.scenario import Scenario
@@ -67,7 +68,7 @@ def _moves(policy: calib.Policy) -> list[dict]:
     return moves
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", examples())
 def test_chain_of_changes_equals_fresh_runs(name: str) -> None:
     policy = calib.load_policy(DATASETS / name / "policy.yaml")
     data = calib.load_data(DATASETS / name, policy)
@@ -292,8 +293,8 @@ def test_json_keys_follow_the_very_policy_part() -> None:
     assert json_key(other) == other.model_dump_json() != json_key(forced)
 
 
-@pytest.mark.parametrize("name", ["gas_cs", "ecommerce_cs", "call_centre", "property_cs",
-                                  "ethics_diligence", "logistics_cs", "safety", "support_team"])
+@pytest.mark.parametrize("name", examples(["gas_cs", "ecommerce_cs", "call_centre", "property_cs",
+                                  "ethics_diligence", "logistics_cs", "safety", "support_team"]))
 def test_pay_parts_declare_whether_they_read_grades(name) -> None:
     """A re-run keeps a component (or the pool) across grading changes only when it declares it
     does not read grades: on every example, computing each one reads the grades exactly when its
@@ -323,7 +324,7 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
         assert c.read_grades == policy.pay.pool.reads_grades
 
 
-@pytest.mark.parametrize("name", ["ecommerce_cs", "gas_cs", "property_cs", "call_centre"])
+@pytest.mark.parametrize("name", examples(["ecommerce_cs", "gas_cs", "property_cs", "call_centre"]))
 def test_sections_recombined_only_where_points_moved(name, monkeypatch) -> None:
     """A KPI slider on large data re-combines the sections only on the rows whose points moved;
     forced on for the examples' size, every table after each move equals a fresh run's."""
@@ -351,7 +352,7 @@ def test_sections_recombined_only_where_points_moved(name, monkeypatch) -> None:
     assert calls
 
 
-@pytest.mark.parametrize("name", ["ecommerce_cs", "gas_cs"])
+@pytest.mark.parametrize("name", examples(["ecommerce_cs", "gas_cs"]))
 def test_sections_recombined_from_the_last_run_of_any_scenario(name, monkeypatch) -> None:
     """A slider makes every move from the same starting scenario; the sections are re-combined
     from the last run on the rows (the slider's previous position), whichever scenario made it:
@@ -393,7 +394,7 @@ def test_sections_recombined_from_the_last_run_of_any_scenario(name, monkeypatch
     assert between in subsets
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", examples())
 def test_pay_recomputed_only_where_scores_or_grades_moved(name, monkeypatch) -> None:
     """On large data a re-run recomputes a row-wise pay component only on the rows whose score
     or grade moved; forced on for the examples' size, every table after each move (KPI numbers,

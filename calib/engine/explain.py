@@ -311,5 +311,24 @@ def _explain_rollup(result, person_id: object, period: str,
                 "grade": _grade(result, person_id, period),
                 "pay": _pay(result, person_id, period)}
         return Statement(data)
-    raise NotFound(f"no result for person {person_id} in period {period}; check the id and the "
-                   "period (e.g. 2025-03, or a roll-up period such as 2025 or 2025Q1)")
+    raise NotFound(_not_found(result, str(person_id), str(period)))
+
+
+def _not_found(result, person: str, period: str) -> str:
+    """Why nothing matches, with what does: the ids that look alike, or the person's periods."""
+    import difflib
+
+    ids = pd.Index(result.scores["id"].astype(str).unique())
+    if person not in ids:
+        near = [i for i in ids if i.casefold() == person.casefold().strip()]
+        near = near or difflib.get_close_matches(person, list(ids), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(near)}?" if near else (
+            f"; ids look like {', '.join(ids[:3])}")
+        return f"no person with id '{person}' in the results{hint} (ids are compared exactly)"
+    mine = result.scores.loc[result.scores["id"].astype(str) == person, "period"].astype(str)
+    rolled = [str(p) for t in result.rollups.values()
+              for p in t.loc[t["id"].astype(str) == person, "period"].astype(str).unique()]
+    periods = list(dict.fromkeys([*mine, *rolled]))
+    shown = ", ".join(periods[:24]) + (" …" if len(periods) > 24 else "")
+    return (f"no result for person {person} in period '{period}'; {person} has results for "
+            f"{shown}: give one of them as --period")

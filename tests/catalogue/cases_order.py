@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from calib.cli import main
@@ -54,8 +55,9 @@ def _case(example: str, tables: tuple[str, ...], rows: bool, columns: bool, seed
         return ["run", "--policy", str(policy), "--data", str(data), "--out", str(work / "out")]
 
     what = "+".join([*(["rows"] if rows else []), *(["columns"] if columns else [])])
+    slow = () if example == "grade_pay" else (pytest.mark.slow,)  # the full suite runs them all
     return Case(f"order-{example}-{'-'.join(tables)}-{what}-{seed}", setup, exit=0,
-                says=("written to",), check=_same_outputs)
+                says=("written to",), check=_same_outputs, marks=slow)
 
 
 CASES = [
