@@ -361,7 +361,7 @@ def _read_csv(path: Path, policy: Policy, table: str, dtypes: dict[str, str]
     """A CSV file as UTF-8, else GB18030; with the raw header when a column may be repeated.
     The file is read once: parsing, the header and the blank-line scan all use its bytes.
     """
-    raw = path.read_bytes()
+    raw = _utf16_as_utf8(path.read_bytes())
     encoding = "utf-8-sig"
     try:
         frame = _parse_csv(raw, path, policy, table, dtypes, encoding)
@@ -379,6 +379,15 @@ def _read_csv(path: Path, policy: Policy, table: str, dtypes: dict[str, str]
     if lines is not None:
         frame.attrs["lines"] = lines
     return frame, header
+
+
+def _utf16_as_utf8(raw: bytes) -> bytes:
+    """A UTF-16 file with its byte-order mark (Excel's "Unicode Text", Windows tools) as UTF-8:
+    the mark says exactly how to decode it, so there is nothing to guess.
+    """
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16").encode("utf-8")
+    return raw
 
 
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*(?:\n|$)")
