@@ -38,6 +38,7 @@ _CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(/?)>")
 _ATTR = re.compile(rb'\b(r|s|t)="([^"]*)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>[^<]|<(?:\w+:)?is\b")  # a value, not an empty <v/>
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+_MERGED = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+):([A-Z]+\d+)"')
 _QUOTED = re.compile(r'"[^"]*"|\\.')
 
 
@@ -101,17 +102,45 @@ def scan(path: Path, member: str | None) -> tuple[dict[int, list[int]], dict[int
     return percent, formulas
 
 
+def merged_ranges(path: Path, member: str | None) -> list[tuple[str, int, int, int, int]]:
+    """The merged ranges of a sheet below its header: (ref, first col, last col, first row,
+    last row), columns 0-based.
+    """
+    if not member:
+        return []
+    with zipfile.ZipFile(path) as archive:
+        try:
+            xml = archive.read(member.lstrip("/"))
+        except KeyError:
+            return []
+    out = []
+    for m in _MERGED.finditer(xml):
+        (c0, r0), (c1, r1) = _column_index(m.group(1)), _column_index(m.group(2))
+        if r1 > 1:
+            out.append((f"{m.group(1).decode()}:{m.group(2).decode()}", c0, c1, r0, r1))
+    return out
+
+
 def check_sheet_cells(path: Path, member: str | None, header: list, policy: Policy,
                       table: str, sheet: str) -> None:
     """Refuse formulas with no computed value in a column the policy reads, and numbers shown as
     a percentage in a number column that does not hold shares.
     """
     percent, formulas = scan(path, member)
-    if not percent and not formulas:
+    merged = merged_ranges(path, member)
+    if not percent and not formulas and not merged:
         return
     spec = policy.inputs.table(table)
     wanted = {policy.inputs.id, spec.period, spec.date, *spec.columns} - {None}
     parts = []
+    for ref, c0, c1, r0, r1 in merged:
+        names = [n for n in (_name(header, c) for c in range(c0, c1 + 1)) if n in wanted]
+        if names:
+            parts.append(_rows(table, list(range(max(r0, 2), r1 + 1)), names[0],
+                               f"cells {ref} are merged (sheet '{sheet}' of {path.name}): only the "
+                               "first row holds the value, the others would be read as empty",
+                               "unmerge the cells and fill the value into each row (Excel: Merge & "
+                               "Center > Unmerge Cells, then fill down)"))
     for col, rows in sorted(formulas.items()):
         name = _name(header, col)
         if name in wanted:

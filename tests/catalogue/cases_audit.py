@@ -272,7 +272,7 @@ FILE_CASES = [
          says=("records row 3", "leak", "formula with no computed value"), absent=NO_RESULTS),
     Case("audit-xlsx-merged-team-cells",
          _records_file(_as_workbook(lambda ws: ws.merge_cells("B2:B4"), table="people")),
-         says=("people row 3", "team", "empty cell"), absent=NO_RESULTS),
+         says=("people row 3", "team", "cells B2:B4 are merged", "unmerge"), absent=NO_RESULTS),
     Case("audit-xlsx-title-rows-above-header", _records_file(_as_workbook(_title_rows)),
          says=("column 'points' is missing", "2025 绩效记录"), absent=NO_RESULTS),
     Case("audit-xlsx-empty-workbook",
