@@ -9,7 +9,17 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class PolicyIssue:
-    """One problem in a policy document: where it is, and what is wrong."""
+    """One problem in a policy document: where it is, and what is wrong.
+
+    Attributes
+    ----------
+    path : str
+        The parameter path of the offending part (empty for the whole document).
+    message : str
+        What is wrong, and where it helps, how to fix it.
+    line : int or None
+        The YAML line of the offending key, where known.
+    """
 
     path: str
     message: str
@@ -27,7 +37,22 @@ class CalibError(Exception):
 
 
 class PolicyError(CalibError):
-    """A policy document is invalid; ``issues`` lists every problem found, not just the first."""
+    """A policy document is invalid; ``issues`` lists every problem found, not just the first.
+
+    Parameters
+    ----------
+    issues : list of PolicyIssue
+        Every problem found.
+    source : str, optional
+        The file or text the policy came from, named in the message.
+
+    Attributes
+    ----------
+    issues : list of PolicyIssue
+        Every problem found, each with its path and line.
+    source : str or None
+        Where the policy came from.
+    """
 
     def __init__(self, issues: list[PolicyIssue], source: str | None = None):
         self.issues = list(issues)
@@ -44,6 +69,16 @@ class DataError(CalibError):
 
     Columns of ``problems``: table, row (the file's line number where known, else the 0-based
     position), id, column, problem, value, fix.
+
+    Parameters
+    ----------
+    problems : DataFrame
+        One row per problem, with the columns above.
+
+    Attributes
+    ----------
+    problems : DataFrame
+        The problems, indexed 0..n−1; ``calib run`` writes them to ``problems.csv``.
     """
 
     COLUMNS = ("table", "row", "id", "column", "problem", "value", "fix")

@@ -39,6 +39,35 @@ class Scenario:
     change to one KPI re-scores that KPI only. Tables are built when first read, and tables that
     a change did not touch (scores after a grading change, grades after a pay change) are the
     same objects in both results: copy one before changing it in place.
+
+    Parameters
+    ----------
+    policy : Policy
+        The scheme to apply.
+    data : Dataset, DataFrame, dict or str
+        The input tables, in any form ``load_data`` reads; checked and encoded once.
+
+    Attributes
+    ----------
+    policy : Policy
+        The policy of this scenario.
+    result : Result
+        The run of ``policy`` over the data.
+    seconds : float
+        How long the last (re)computation took.
+
+    Raises
+    ------
+    DataError
+        If the data does not fit the policy (every problem at once).
+
+    Examples
+    --------
+    >>> policy = calib.load_policy("datasets/gas_cs/policy.yaml")
+    >>> s = calib.Scenario(policy, "datasets/gas_cs")
+    >>> s2 = s.with_params({"grading.scale.grades[0].min": 93})
+    >>> s.total_payout(), s2.total_payout()
+    (3330591.26, 3334497.21)
     """
 
     def __init__(self, policy: Policy, data: Any = None, *, _frame: Frame | None = None,
@@ -76,15 +105,74 @@ class Scenario:
         return score_rows(frame, self._cache)
 
     def with_params(self, changes: dict[str, Any]) -> Scenario:
-        """A new scenario with ``changes`` applied (validated: PolicyError names a bad path)."""
+        """A new scenario with ``changes`` applied (validated: PolicyError names a bad path).
+
+        This scenario is left as it is. The new one shares the encoded data and the cache, and
+        re-runs only what the change touches (a grading or pay change keeps the scoring stage).
+
+        Parameters
+        ----------
+        changes : dict
+            New values by parameter path (as ``policy.params()`` lists them).
+
+        Returns
+        -------
+        Scenario
+            The scenario of the changed policy, its ``result`` computed.
+
+        Raises
+        ------
+        PolicyError
+            If a path does not exist or the changed policy is invalid.
+        DataError
+            If the recorded data is invalid under the changed rules (a bonus maximum below a
+            recorded bonus, an add/deduct level that events use), naming the rows.
+
+        Examples
+        --------
+        >>> policy = calib.load_policy("datasets/gas_cs/policy.yaml")
+        >>> s = calib.Scenario(policy, "datasets/gas_cs")
+        >>> s2 = s.with_params({"grading.scale.grades[0].min": 93})
+        >>> s2.policy.get("grading.scale.grades[0].min"), s.policy.get("grading.scale.grades[0].min")
+        (93.0, 95.0)
+        """
         return Scenario(self.policy.with_params(changes), _frame=self._frame,
                         _cache=dict(self._cache), _scored=self._scored)
 
     def with_policy(self, policy: Policy) -> Scenario:
-        """The same data under another policy with the same inputs."""
+        """The same data under another policy with the same inputs.
+
+        Parameters
+        ----------
+        policy : Policy
+            The other policy; its ``inputs`` must be those of this scenario's policy, as the
+            encoded data is reused.
+
+        Returns
+        -------
+        Scenario
+            The scenario of ``policy``, its ``result`` computed.
+
+        Raises
+        ------
+        DataError
+            If the recorded data is invalid under the other policy's rules.
+        """
         return Scenario(policy, _frame=self._frame, _cache=dict(self._cache),
                         _scored=self._scored)
 
     def total_payout(self) -> float:
-        """The payout total (0 when the policy does not pay)."""
+        """The payout total (0 when the policy does not pay).
+
+        Returns
+        -------
+        float
+            ``self.result.total_payout()``: the sum of every payout, in the policy's currency.
+
+        Examples
+        --------
+        >>> s = calib.Scenario(calib.load_policy("datasets/gas_cs/policy.yaml"), "datasets/gas_cs")
+        >>> s.total_payout()
+        3330591.26
+        """
         return self.result.total_payout()

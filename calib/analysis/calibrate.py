@@ -52,6 +52,41 @@ def solve_thresholds(scenario: Scenario, target: dict[str, float],
     who should reach grade k (or better) and the next. With equal scores on that boundary no
     threshold can split them; the report says how many tie there and what share was achieved.
     Minimums stay inside their declared ranges and strictly decreasing.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The policy and the history to fit on; the policy must grade.
+    target : dict
+        The share wanted for each grade, by grade name (grades not named get 0); the shares
+        add up to 1.
+    rules : list of str, optional
+        The grading rules whose rows are fitted; default: every rule graded by thresholds.
+
+    Returns
+    -------
+    policy : Policy
+        The policy with the new grade minimums (``grading.scale.grades[k].min``).
+    report : DataFrame
+        One row per grade: ``grade``, ``label``, ``target``, ``achieved`` (share), ``count``,
+        ``min`` (the new minimum) and ``ties_at_min`` (scores equal to it, which no threshold
+        can split).
+
+    Raises
+    ------
+    CalibrationError
+        If ``target`` names a grade not in the scale, its shares do not add up to 1, or no
+        grading rule uses thresholds (and ``rules`` names none).
+    PolicyError
+        If the new minimums make an invalid policy.
+
+    Examples
+    --------
+    >>> from calib.analysis.calibrate import solve_thresholds
+    >>> s = calib.Scenario(calib.load_policy("datasets/gas_cs/policy.yaml"), "datasets/gas_cs")
+    >>> policy2, report = solve_thresholds(s, {"A+": .1, "A": .3, "B": .4, "C": .15, "C-": .05})
+    >>> report["grade"].tolist()
+    ['A+', 'A', 'B', 'C', 'C-']
     """
     policy = scenario.policy
     scale = policy.grading.scale
@@ -154,6 +189,42 @@ def solve_budget(scenario: Scenario, budget: float, path: str,
     Uses Brent's method on the payout total, which rises with the parameter; the total moves in
     whole cents, so the report gives the total achieved and the gap (at most the step that one
     unit of the parameter makes).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The policy and the history whose payout total is matched.
+    budget : float
+        The payout total wanted, in the policy's currency.
+    path : str
+        The parameter moved, e.g. ``"pay.components.bonus.coefficients.B"``.
+    bounds : tuple of float, optional
+        ``(low, high)`` to search in; default: the range declared for ``path`` (0 and ten times
+        its value where none is declared).
+
+    Returns
+    -------
+    policy : Policy
+        The policy with ``path`` at the value found.
+    report : dict
+        ``path``, ``value`` (found), ``budget``, ``total`` (achieved), ``gap`` (total − budget,
+        rounded to cents) and ``before`` (the total before the change).
+
+    Raises
+    ------
+    CalibrationError
+        If ``path`` is not a tunable number of the policy, or the budget cannot be met by moving
+        it within the bounds (the message gives the totals at both ends).
+    PolicyError
+        If a value tried makes an invalid policy.
+
+    Examples
+    --------
+    >>> from calib.analysis.calibrate import solve_budget
+    >>> s = calib.Scenario(calib.load_policy("datasets/gas_cs/policy.yaml"), "datasets/gas_cs")
+    >>> policy3, report = solve_budget(s, 3_400_000, "pay.components.bonus.coefficients.B")
+    >>> abs(report["gap"]) < 1
+    True
     """
     policy = scenario.policy
     lo, hi = bounds or _bounds(policy, path)
@@ -213,6 +284,47 @@ def fit_weights(scenario: Scenario, section: str, reference: pd.Series,
     correlation is a step function, so the solver (SLSQP from several starts) maximises the
     Pearson correlation with the reference's ranks, a smooth stand-in, and the report gives
     Spearman's rho and the share of pairs ranked the other way (Kendall), before and after.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The policy and the history to fit on.
+    section : str
+        The name of a weighted section of the policy.
+    reference : Series
+        A score or rank per person (index: person id; higher = better); people without a value
+        are left out and counted in the report.
+    starts : int, optional
+        How many starting points the solver tries (the current weights first; default 8).
+    seed : int, optional
+        Seed of the random starting points (default 0): the same seed gives the same weights.
+
+    Returns
+    -------
+    policy : Policy
+        The policy with the new weights (never ranking worse than the current ones).
+    report : dict
+        ``weights_before``, ``weights_after``, ``spearman_before``, ``spearman_after``,
+        ``discordant_before``, ``discordant_after``, ``people`` (compared) and
+        ``reference_left_out``.
+
+    Raises
+    ------
+    CalibrationError
+        If the section is not weighted, fewer than 3 people are both in the data and the
+        reference, or the reference is not a numeric Series with one value per person.
+    KeyError
+        If the policy has no section named ``section``.
+
+    Examples
+    --------
+    >>> from calib.analysis.calibrate import fit_weights
+    >>> s = calib.Scenario(calib.load_policy("datasets/gas_cs/policy.yaml"), "datasets/gas_cs")
+    >>> year = s.result.rollups["year"]
+    >>> ranking = year[year.period == "2024"].set_index("id").score.dropna()
+    >>> policy4, report = fit_weights(s, "staff_sheet", ranking)
+    >>> report["spearman_after"] >= report["spearman_before"]
+    True
     """
     policy = scenario.policy
     sec = policy.sections[section]
@@ -327,6 +439,39 @@ def sensitivity(scenario: Scenario, paths: list[str] | None = None, rel: float =
     Moves stay inside the declared ranges; a move the policy refuses (it would make bands
     overlap, or weights not add up) is reported as such rather than skipped silently. The
     result feeds ``calib.lab.charts.tornado`` (columns parameter, low, high).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The policy and the history to move the parameters on.
+    paths : list of str, optional
+        The parameters to move; default: the policy's thresholds, money, factors and points,
+        the first ``limit`` of them.
+    rel : float, optional
+        The relative move each way (default 0.05, ±5 %); a parameter at 0 moves by ±``rel``.
+    limit : int, optional
+        How many parameters to take when ``paths`` is not given (default 30).
+
+    Returns
+    -------
+    DataFrame
+        One row per parameter, largest effect first: ``parameter``, ``value``, ``low_value``
+        and ``high_value`` (the values tried), ``low`` and ``high`` (change of the payout
+        total), ``moved_low`` and ``moved_high`` (rows that change grade), ``range``, and
+        ``note_low``/``note_high`` where the policy refused a move.
+
+    Raises
+    ------
+    KeyError
+        If ``paths`` names a path that is not a tunable number of the policy.
+
+    Examples
+    --------
+    >>> from calib.analysis.calibrate import sensitivity
+    >>> s = calib.Scenario(calib.load_policy("datasets/gas_cs/policy.yaml"), "datasets/gas_cs")
+    >>> table = sensitivity(s, rel=0.05, limit=3)
+    >>> table.columns[:4].tolist()
+    ['parameter', 'value', 'low_value', 'low']
     """
     policy = scenario.policy
     params = {p.path: p for p in policy.params()}

@@ -34,7 +34,22 @@ _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 @dataclass
 class Dataset:
-    """Named input tables (people, records, event tables) with their row numbers and sources."""
+    """Named input tables (people, records, event tables) with their row numbers and sources.
+
+    ``load_data`` makes one; the row numbers and sources are kept so that every problem found
+    later can name the file and line a person can fix.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        The tables by name, as the policy's ``inputs`` name them.
+    rows : dict of str to Index
+        Per table, the row number shown to people for each row (the file's line number).
+    sources : dict of str to str
+        Per table, the file (or workbook sheet) it was read from.
+    typed_missing : dict
+        Per table and column, the cells read as missing because of a typed marker ("N/A").
+    """
 
     tables: dict[str, pd.DataFrame]
     rows: dict[str, pd.Index] = field(default_factory=dict)
@@ -553,6 +568,35 @@ def load_data(source: str | Path | pd.DataFrame | dict | Dataset, policy: Policy
     - a single CSV/Parquet file or a DataFrame: the records table, people derived from it;
     - a dict of DataFrames keyed by table name.
     A people table that is not given is made from the records' people columns.
+
+    Every problem of every file is collected before anything is refused, so one ``DataError``
+    lists them all, each with its file, line, id, column and fix.
+
+    Parameters
+    ----------
+    source : str, Path, DataFrame, dict or Dataset
+        Where the tables are: a folder, a workbook, a single file, a DataFrame of records, a
+        dict of DataFrames by table name, or a ``Dataset`` (returned as it is).
+    policy : Policy
+        The policy whose ``inputs`` name the tables and their columns.
+
+    Returns
+    -------
+    Dataset
+        The tables, with their row numbers and sources.
+
+    Raises
+    ------
+    DataError
+        If a table is missing, a path does not exist or leads outside the data folder, the
+        input is too large for the memory available, or the data does not fit the policy.
+
+    Examples
+    --------
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> data = calib.load_data("datasets/ecommerce_cs", policy)
+    >>> "records" in data.tables and "people" in data.tables
+    True
     """
     if isinstance(source, Dataset):
         return source

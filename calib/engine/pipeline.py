@@ -200,6 +200,39 @@ def grade_and_pay_stage(scored: Scored, frame: Frame) -> Result:
 def run(policy: Policy, data: Dataset | pd.DataFrame | dict | str) -> Result:
     """Run ``policy`` over ``data`` (a Dataset, a folder or file path, a DataFrame of records, or a
     dict of DataFrames by table name). Raises ``DataError`` listing every input problem first.
+
+    Nothing runs on data that does not fit the policy. The result's tables are built when first
+    read, so a run that only needs counts and totals does not pay for DataFrames.
+
+    Parameters
+    ----------
+    policy : Policy
+        The scheme to apply.
+    data : Dataset, DataFrame, dict or str
+        The input tables, in any form ``load_data`` reads.
+
+    Returns
+    -------
+    Result
+        One table per stage: scores, measures, KPI points, sections, roll-ups, grades, quotas,
+        flags, payouts and merit (those the policy has).
+
+    Raises
+    ------
+    DataError
+        If the data does not fit the policy (every problem at once, with its file and line).
+    MoneyError
+        If an amount cannot be paid exactly (beyond the largest amount calib pays, infinite, or
+        a total past 64-bit integers); the message names the rule and the people.
+    PoolError
+        If a bonus pool cannot be shared under its caps and floors.
+
+    Examples
+    --------
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> result = calib.run(policy, "datasets/ecommerce_cs")
+    >>> result.scores[["id", "period"]].iloc[0].tolist()
+    ['EC0001', '2024-01']
     """
     ds = load_data(data, policy)
     frame = build_frame(policy, ds)

@@ -170,12 +170,50 @@ class Result:
     def total_payout(self) -> float:
         """The sum of every payout, exact to the pay unit (0 when the policy does not pay);
         read from the pay stage's integer units, so no table is built.
+
+        This is what a slider or a solver reads after each move; ``payout_total`` gives the same
+        sum as an exact Decimal for printing and sign-off.
+
+        Returns
+        -------
+        float
+            The total payout, in the policy's currency.
+
+        Raises
+        ------
+        MoneyError
+            If the total is past 64-bit integers of the pay unit.
+
+        Examples
+        --------
+        >>> result = calib.run(calib.load_policy("datasets/ecommerce_cs/policy.yaml"),
+        ...                    "datasets/ecommerce_cs")
+        >>> result.total_payout()
+        1764936.05
         """
         return float(self.payout_total())
 
     def payout_total(self) -> Decimal:
         """The sum of every payout as an exact Decimal (for printing and sign-off); added as
         integers with an overflow check (``MoneyError`` rather than a wrapped-around total).
+
+        Returns
+        -------
+        Decimal
+            The total payout, in the policy's currency (``Decimal(0)`` when the policy does not
+            pay).
+
+        Raises
+        ------
+        MoneyError
+            If the total is past 64-bit integers of the pay unit.
+
+        Examples
+        --------
+        >>> result = calib.run(calib.load_policy("datasets/ecommerce_cs/policy.yaml"),
+        ...                    "datasets/ecommerce_cs")
+        >>> result.payout_total()
+        Decimal('1764936.05')
         """
         units = self.arrays.get("payout_units")
         if units is None:
@@ -187,6 +225,20 @@ class Result:
     def grade_counts(self) -> pd.Series:
         """How many graded rows got each grade (every grade of the scale, 0 where none), from
         the grading stage's arrays (no table is built).
+
+        Returns
+        -------
+        Series
+            Counts indexed by grade name (index ``grade``, best grade first), named ``count``;
+            empty when the policy does not grade.
+
+        Examples
+        --------
+        >>> result = calib.run(calib.load_policy("datasets/ecommerce_cs/policy.yaml"),
+        ...                    "datasets/ecommerce_cs")
+        >>> counts = result.grade_counts()
+        >>> int(counts.sum()), counts.index.name
+        (3474, 'grade')
         """
         grade = self.arrays.get("grade")
         if grade is None:
@@ -198,6 +250,36 @@ class Result:
     def explain(self, person_id: object, period: str):
         """One person's statement for a period (or a roll-up period such as ``2024``): every
         number from raw inputs to payout, with the rule and policy path behind it (R37).
+
+        The statement reads this result's own tables and never recomputes them, so what HR
+        shows a person is what was paid.
+
+        Parameters
+        ----------
+        person_id : object
+            The person's id, as in the data (compared as text, exactly).
+        period : str
+            A scoring period (``"2024-01"``) or a roll-up period (``"2024"``).
+
+        Returns
+        -------
+        Statement
+            The statement as data; ``to_text()``, ``to_html()``, ``to_excel(path)`` and
+            ``to_dict()`` render it.
+
+        Raises
+        ------
+        NotFound
+            If the person or the period is not in the result; the message names ids that look
+            alike, or the person's periods.
+
+        Examples
+        --------
+        >>> result = calib.run(calib.load_policy("datasets/ecommerce_cs/policy.yaml"),
+        ...                    "datasets/ecommerce_cs")
+        >>> statement = result.explain("EC0001", "2024-01")
+        >>> statement.to_dict()["person"]["status"]
+        'rated'
         """
         from calib.engine.explain import explain
 
@@ -212,7 +294,21 @@ class Result:
         return self.scores[self.scores["status"] != "rated"]
 
     def summary(self) -> pd.DataFrame:
-        """Rows, rated rows, mean and spread of scores per period."""
+        """Rows, rated rows, mean and spread of scores per period.
+
+        Returns
+        -------
+        DataFrame
+            One row per period (the index), columns ``rows``, ``rated``, ``mean``, ``std``,
+            ``min`` and ``max``, rounded to 3 decimals.
+
+        Examples
+        --------
+        >>> result = calib.run(calib.load_policy("datasets/ecommerce_cs/policy.yaml"),
+        ...                    "datasets/ecommerce_cs")
+        >>> result.summary().columns.tolist()
+        ['rows', 'rated', 'mean', 'std', 'min', 'max']
+        """
         s = self.scores
         rated = s["status"] == "rated"
         out = s.assign(rated=rated).groupby("period", sort=True).agg(

@@ -38,7 +38,26 @@ def _digest(body: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Frozen:
-    """A frozen policy as loaded: the policy and the metadata stamped on it."""
+    """A frozen policy as loaded: the policy and the metadata stamped on it.
+
+    ``load_frozen`` makes one after checking the file's hashes; ``freeze`` given one keeps its
+    time and provenance, so a frozen file can be written again byte for byte.
+
+    Attributes
+    ----------
+    policy : Policy
+        The policy the file holds.
+    frozen_at : str
+        When it was frozen (UTC, ``YYYY-MM-DDTHH:MM:SSZ``).
+    provenance : dict
+        The data it was calibrated on and the figures it was signed off with (``provenance``).
+    calib_version : str
+        The calib version that froze it.
+    format_version : int
+        The frozen file's format.
+    sha256 : str
+        The hash of the whole file (everything but this field), which detects a hand edit.
+    """
 
     policy: Policy
     frozen_at: str
@@ -59,6 +78,32 @@ def freeze(policy: Policy | Frozen, provenance: dict[str, Any] | None = None,
 
     Given a ``Frozen`` (a loaded frozen file) it keeps that file's time and provenance, so
     freezing it again gives the same bytes.
+
+    Parameters
+    ----------
+    policy : Policy or Frozen
+        The policy to freeze, or a loaded frozen file to write again.
+    provenance : dict, optional
+        What the policy was calibrated on and signed off with, usually ``calib.provenance(policy,
+        data)``; default: a ``Frozen``'s own, else empty.
+    frozen_at : str, optional
+        The time to stamp (``YYYY-MM-DDTHH:MM:SSZ``); default: a ``Frozen``'s own, else now (UTC).
+
+    Returns
+    -------
+    str
+        The frozen file's text: JSON with the policy, the versions, the time, the provenance,
+        the policy's hash and the ``sha256`` of all the rest.
+
+    Examples
+    --------
+    >>> import json
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> text = calib.freeze(policy, frozen_at="2025-01-01T00:00:00Z")
+    >>> sorted(json.loads(text))[:3]
+    ['calib_version', 'format_version', 'frozen_at']
+    >>> calib.freeze(policy, frozen_at="2025-01-01T00:00:00Z") == text
+    True
     """
     from calib._util.version import __version__
 
@@ -82,7 +127,36 @@ def freeze(policy: Policy | Frozen, provenance: dict[str, Any] | None = None,
 
 
 def write_frozen(policy: Policy | Frozen, path: str | Path, **kwargs: Any) -> str:
-    """Freeze ``policy`` into ``path``; returns the file's sha256."""
+    """Freeze ``policy`` into ``path``; returns the file's sha256.
+
+    The file is written atomically: until the new one is complete, the old file stays whole.
+
+    Parameters
+    ----------
+    policy : Policy or Frozen
+        The policy to freeze, or a loaded frozen file to write again.
+    path : str or Path
+        The frozen file to write (replaced if it exists).
+    **kwargs
+        ``provenance`` and ``frozen_at``, passed to ``freeze``.
+
+    Returns
+    -------
+    str
+        The file's ``sha256`` (hex), as stamped in it.
+
+    Raises
+    ------
+    OutputError
+        If the file cannot be written (a folder of that name, a full disk, no permission).
+
+    Examples
+    --------
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> sha = calib.write_frozen(policy, "frozen.json")
+    >>> calib.load_frozen("frozen.json").sha256 == sha
+    True
+    """
     from calib._util.outputs import write_text_atomic
 
     text = freeze(policy, **kwargs)
@@ -130,7 +204,33 @@ def read_frozen(data: dict[str, Any], source: str = "<frozen>") -> Frozen:
 
 
 def load_frozen(path: str | Path) -> Frozen:
-    """Load and verify a frozen policy file."""
+    """Load and verify a frozen policy file.
+
+    Its format version, its ``sha256`` and the policy's own hash are checked before the policy
+    is used, so a file edited by hand is refused rather than applied.
+
+    Parameters
+    ----------
+    path : str or Path
+        The frozen file (JSON, as ``write_frozen`` writes it).
+
+    Returns
+    -------
+    Frozen
+        The policy with the time, versions, provenance and hash stamped on it.
+
+    Raises
+    ------
+    PolicyError
+        If the file does not exist, is not a frozen policy, is in a format this calib cannot
+        read, was changed after it was frozen, or holds an invalid policy.
+
+    Examples
+    --------
+    >>> frozen = calib.load_frozen("frozen.json")
+    >>> frozen.policy.name
+    'ecommerce_cs'
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

@@ -104,7 +104,39 @@ def validate_policy(data: Any, source: str | None = None,
 
 
 def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy:
-    """Build a policy from YAML or JSON text."""
+    """Build a policy from YAML or JSON text.
+
+    The text is checked whole: every problem is reported at once, each with its path and, for
+    YAML, its line. JSON text that is a frozen file has its hashes checked before it is used.
+
+    Parameters
+    ----------
+    text : str
+        The policy document (or, with ``fmt="json"``, a frozen file's text).
+    source : str, optional
+        Where the text came from, named in error messages (default ``"<text>"``).
+    fmt : str, optional
+        ``"yaml"`` (the default) or ``"json"``.
+
+    Returns
+    -------
+    Policy
+        The validated policy.
+
+    Raises
+    ------
+    PolicyError
+        If the text cannot be read exactly (duplicate keys, aliases, tags), a number is out of
+        bounds, the document is not a valid policy, or a frozen file's hash does not match.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> text = Path("datasets/ecommerce_cs/policy.yaml").read_text(encoding="utf-8")
+    >>> policy = calib.parse_policy(text, "policy.yaml")
+    >>> policy.name
+    'ecommerce_cs'
+    """
     if fmt == "json":
         data = read_json(text, source)
         from calib.policy.frozen import is_frozen, read_frozen
@@ -117,7 +149,32 @@ def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Load a policy from a ``.yaml``/``.yml`` or ``.json`` file (a frozen file is JSON too)."""
+    """Load a policy from a ``.yaml``/``.yml`` or ``.json`` file (a frozen file is JSON too).
+
+    The format follows the suffix (``.json`` is JSON, anything else YAML); the text must be UTF-8.
+
+    Parameters
+    ----------
+    path : str or Path
+        The policy file.
+
+    Returns
+    -------
+    Policy
+        The validated policy (for a frozen file, the policy it holds, its hashes checked).
+
+    Raises
+    ------
+    PolicyError
+        If the path is a folder or does not exist, the file is not UTF-8, or the policy is
+        invalid (every problem at once, each with its path and YAML line).
+
+    Examples
+    --------
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> policy.name
+    'ecommerce_cs'
+    """
     path = Path(path)
     if path.is_dir():
         found = sorted(p.name for p in path.glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json"))
@@ -138,6 +195,28 @@ def load_policy(path: str | Path) -> Policy:
 def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
     """The policy as YAML (readable, Chinese kept, defaults left out) or JSON; loading it back
     gives an equal policy.
+
+    Parameters
+    ----------
+    policy : Policy
+        The policy to write out.
+    fmt : str, optional
+        ``"yaml"`` (the default: values equal to their default left out, for people to read) or
+        ``"json"`` (the same data, keys sorted, indented).
+
+    Returns
+    -------
+    str
+        The document's text, ending with a newline.
+
+    Examples
+    --------
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> text = calib.dump_policy(policy)
+    >>> text.splitlines()[0]
+    'name: ecommerce_cs'
+    >>> calib.parse_policy(text) == policy
+    True
     """
     data = policy.to_dict(minimal=True)
     if fmt == "json":
@@ -153,12 +232,45 @@ def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
 
 
 def save_policy(policy: Policy, path: str | Path) -> None:
-    """Write the policy to ``path`` (format from the suffix)."""
+    """Write the policy to ``path`` (format from the suffix).
+
+    A ``.json`` suffix writes JSON, anything else YAML, as ``dump_policy`` makes them; the file
+    is UTF-8 and ``load_policy`` reads it back as an equal policy.
+
+    Parameters
+    ----------
+    policy : Policy
+        The policy to write.
+    path : str or Path
+        The file to write (replaced if it exists).
+
+    Examples
+    --------
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> calib.save_policy(policy, "tuned.yaml")
+    >>> calib.load_policy("tuned.yaml") == policy
+    True
+    """
     path = Path(path)
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
     path.write_text(dump_policy(policy, fmt), encoding="utf-8")
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of the policy document (for editors and other tools)."""
+    """JSON Schema of the policy document (for editors and other tools).
+
+    Editors use it to complete and check a policy file as it is typed; the full checks (bounds,
+    references between parts) are ``load_policy``'s.
+
+    Returns
+    -------
+    dict
+        The schema, as plain JSON-compatible data.
+
+    Examples
+    --------
+    >>> schema = calib.json_schema()
+    >>> "properties" in schema
+    True
+    """
     return Policy.model_json_schema(by_alias=True)

@@ -67,7 +67,24 @@ class Policy(Strict):
 
     # --- tuning -----------------------------------------------------------------------------
     def params(self) -> list[Any]:
-        """Every tunable number: path, value, allowed range and role (see ``calib.policy.paths``)."""
+        """Every tunable number: path, value, allowed range and role (see ``calib.policy.paths``).
+
+        These are what sliders and solvers move. The range is the tighter of the rule's own
+        constraint (a step must be > 0) and the range the policy declares under ``ranges``.
+
+        Returns
+        -------
+        list of Param
+            One ``Param`` per number (``path``, ``value``, ``role``, ``min``, ``max``,
+            ``min_exclusive``, ``max_exclusive``), in the document's order.
+
+        Examples
+        --------
+        >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+        >>> p = policy.params()[0]
+        >>> p.path, p.value, p.role, p.min, p.max
+        ('kpis.conversion.rule.bands[0].at', 0.75, 'threshold', 0.6, 0.9)
+        """
         from calib.policy.paths import list_params
 
         return list_params(self)
@@ -79,13 +96,63 @@ class Policy(Strict):
         return pd.DataFrame([p.__dict__ for p in self.params()])
 
     def with_params(self, changes: dict[str, Any]) -> Policy:
-        """A new, validated policy with the numbers at ``changes``' paths replaced."""
+        """A new, validated policy with the numbers at ``changes``' paths replaced.
+
+        The policy itself is not changed. The new one is checked as a whole, so a change that
+        would make bands overlap or weights not add up is refused with its path.
+
+        Parameters
+        ----------
+        changes : dict
+            New values by parameter path (as ``params()`` lists them), e.g.
+            ``{"kpis.conversion.rule.bands[0].at": 0.8}``.
+
+        Returns
+        -------
+        Policy
+            The changed policy.
+
+        Raises
+        ------
+        PolicyError
+            If a path does not exist, a value is not a number where one is needed, or the
+            changed policy is invalid (every problem at once, each with its path).
+
+        Examples
+        --------
+        >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+        >>> stricter = policy.with_params({"kpis.conversion.rule.bands[0].at": 0.8})
+        >>> stricter.get("kpis.conversion.rule.bands[0].at"), policy.get("kpis.conversion.rule.bands[0].at")
+        (0.8, 0.75)
+        """
         from calib.policy.paths import apply_params
 
         return apply_params(self, changes)
 
     def get(self, path: str) -> Any:
-        """The value at a parameter path such as ``kpis.conversion.rule.bands[0].at``."""
+        """The value at a parameter path such as ``kpis.conversion.rule.bands[0].at``.
+
+        Parameters
+        ----------
+        path : str
+            A path into the policy document, in the addressing ``params()`` uses.
+
+        Returns
+        -------
+        Any
+            The value there (a number, text, or a part of the document as plain data).
+
+        Raises
+        ------
+        KeyError
+            If the path does not exist in the policy.
+
+        Examples
+        --------
+        >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+        >>> policy.get("kpis.conversion.rule.bands[0].at")
+        0.75
+        """
         from calib.policy.paths import get_path
 
         return get_path(self.to_dict(), path)

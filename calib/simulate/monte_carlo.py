@@ -121,6 +121,10 @@ class Simulation:
       month whole and rated, so it runs above a history with absences and partial months);
     - ``params``: the fitted model (noise sd, leaving and hiring rates, probation months, …);
     - ``notes``: what is and is not simulated for this policy.
+
+    The other fields record how it was run: ``policy``, ``n`` (scenarios), ``seed``, ``months``,
+    ``people`` (current people), ``unit`` (the pay unit), ``budget``, and per scenario
+    ``headcount`` (people paid at least once), ``joiners`` and ``leavers``.
     """
 
     policy: Policy
@@ -146,16 +150,63 @@ class Simulation:
         return float(np.mean(self.totals)) if len(self.totals) else float("nan")
 
     def quantiles(self, q: tuple[float, ...] = (0.5, 0.9, 0.95)) -> pd.Series:
-        """Quantiles of the total payout (P50, P90, P95 by default), linear interpolation."""
+        """Quantiles of the total payout (P50, P90, P95 by default), linear interpolation.
+
+        Parameters
+        ----------
+        q : tuple of float, optional
+            The quantiles wanted, between 0 and 1 (default ``(0.5, 0.9, 0.95)``).
+
+        Returns
+        -------
+        Series
+            The totals at those quantiles, indexed ``P50``, ``P90``, … and named
+            ``total payout`` (NaN when there are no scenarios).
+
+        Examples
+        --------
+        >>> sim.quantiles().index.tolist()
+        ['P50', 'P90', 'P95']
+        >>> sim.quantiles((0.05, 0.5)).index.tolist()
+        ['P5', 'P50']
+        """
         values = np.quantile(self.totals, q) if len(self.totals) else np.full(len(q), np.nan)
         return pd.Series(values, index=[f"P{100 * x:g}" for x in q], name="total payout")
 
     def p_over(self, budget: float) -> float:
-        """Probability that the total payout exceeds ``budget`` (share of scenarios strictly above)."""
+        """Probability that the total payout exceeds ``budget`` (share of scenarios strictly above).
+
+        Parameters
+        ----------
+        budget : float
+            The budget, in the policy's currency.
+
+        Returns
+        -------
+        float
+            The share of scenarios whose total is above ``budget``, between 0 and 1 (NaN when
+            there are no scenarios).
+
+        Examples
+        --------
+        >>> 0.0 <= sim.p_over(1_800_000) <= 1.0
+        True
+        """
         return float(np.mean(self.totals > budget)) if len(self.totals) else float("nan")
 
     def summary(self) -> str:
-        """A few lines for finance: expected cost, percentiles, the budget risk and the caveats."""
+        """A few lines for finance: expected cost, percentiles, the budget risk and the caveats.
+
+        Returns
+        -------
+        str
+            The summary text, one fact a line, ending with ``notes`` (what is not simulated).
+
+        Examples
+        --------
+        >>> print(sim.summary())  # doctest: +SKIP
+        Monte Carlo of next year's payouts under ecommerce_cs 2025.1: 1,000 scenarios ...
+        """
         cur = self.policy.currency
         q = self.quantiles()
         lines = [
@@ -260,6 +311,65 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
     stream. ``workers`` is then the number of tasks the cluster runs at once (default: its
     threads); twice as many are kept in flight, so the memory stays bounded. The progress bar
     moves as tasks come back. Dask is optional: ``pip install calib[cluster]``.
+
+    Parameters
+    ----------
+    policy : Policy
+        The scheme next year runs under.
+    data_or_result : Result or object
+        A ``Result`` of ``calib.run`` (its scores are the history), or data ``calib.run`` accepts.
+    n : int, optional
+        How many scenarios (default 1000).
+    seed : int, optional
+        Seed of the random draws (default 0): the same seed gives the same result, whatever
+        ``workers``, ``batch`` or ``client``.
+    noise : float, optional
+        Sd of the added normal noise, in score points (None: from the residual spread; 0: none).
+    months : int, optional
+        How many periods to simulate (default 12).
+    group_effects : bool, optional
+        Add shared group-month effects (default True).
+    joiners : bool, optional
+        Simulate leavers and joiners (default True; False: fixed headcount).
+    budget : float, optional
+        A budget kept for ``summary()``.
+    batch : int, optional
+        Scenarios per progress step (default 500; does not change the result).
+    progress : bool, optional
+        Show a progress bar (default True).
+    group_by : list of str, optional
+        The columns of the groups that share effects (default: the policy's forced groups).
+    method : str, optional
+        ``"vectorised"`` (the default) or ``"loop"`` (the slow reference, same draws).
+    workers : int, optional
+        Threads (or, with ``client``, tasks in flight) drawing blocks of scenarios.
+    client : object, optional
+        A ``distributed.Client`` or an executor with ``submit``, to run on a cluster.
+
+    Returns
+    -------
+    Simulation
+        Per-scenario totals, grade probabilities per person, the fitted model and the notes.
+
+    Raises
+    ------
+    SimulationError
+        If ``n`` or ``months`` is below 1, ``method`` is unknown, ``months`` is not a whole
+        number of the roll-up graded or paid on, the result has no frame, or nobody is rated in
+        the history.
+    DataError
+        If ``data_or_result`` is data that does not fit the policy.
+
+    Examples
+    --------
+    >>> from calib.simulate import simulate
+    >>> policy = calib.load_policy("datasets/ecommerce_cs/policy.yaml")
+    >>> result = calib.run(policy, "datasets/ecommerce_cs")
+    >>> sim = simulate(policy, result, n=200, seed=1, budget=1_800_000, progress=False)
+    >>> sim.totals.shape
+    (200,)
+    >>> sim.quantiles().index.tolist()
+    ['P50', 'P90', 'P95']
     """
     from tqdm.auto import tqdm
 
