@@ -89,6 +89,9 @@ def solve_thresholds(scenario: Scenario, target: dict[str, float],
     ['A+', 'A', 'B', 'C', 'C-']
     """
     policy = scenario.policy
+    if policy.grading is None:
+        raise CalibrationError("the policy has no grading section: there are no grade minimums "
+                               "to solve")
     scale = policy.grading.scale
     names = scale.names()
     unknown = sorted(set(target) - set(names))
@@ -227,7 +230,8 @@ def solve_budget(scenario: Scenario, budget: float, path: str,
     True
     """
     policy = scenario.policy
-    lo, hi = bounds or _bounds(policy, path)
+    found = _bounds(policy, path)  # refuses a path that is not a tunable number, bounds or not
+    lo, hi = bounds or found
     value = float(policy.get(path))
     lo = lo if lo is not None else 0.0
     hi = hi if hi is not None else max(value * 10.0, 1.0)
