@@ -21,7 +21,7 @@ from calib.policy import Policy, dump_policy, json_schema, load_policy, parse_po
 from calib.policy.frozen import Frozen, freeze, load_frozen, write_frozen
 from calib.scenario import Scenario
 
-_install_compat()
+_install_compat(globals())
 
 
 _SOLVERS = frozenset({"CalibrationError", "fit_weights", "sensitivity", "solve_budget",

@@ -83,7 +83,17 @@ class _Moved(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         """Nothing to run: the module at the new path is already loaded."""
 
 
-def install() -> None:
-    """Add the finder once, first: it answers only for paths that no longer exist as files."""
+def install(package: dict) -> None:
+    """Add the finder once, first: it answers only for paths that no longer exist as files.
+
+    An old path whose last name is also a name of the package (``calib.freeze``, the function)
+    is registered at once, without a warning: importing it later must not replace the
+    package's function by the module (Python sets a submodule as its parent's attribute when it
+    first loads it).
+    """
+    for old, new in MOVED.items():
+        leaf = old.rsplit(".", 1)[1]
+        if leaf in package and not isinstance(package[leaf], ModuleType):
+            sys.modules.setdefault(old, importlib.import_module(new))
     if not any(isinstance(f, _Moved) for f in sys.meta_path):
         sys.meta_path.insert(0, _Moved())
