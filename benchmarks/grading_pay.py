@@ -17,8 +17,14 @@ import numpy as np
 import yaml
 
 import calib
-from calib.engine.frame import build_frame
-from calib.engine.pipeline import score_frame
+
+try:
+    from calib.engine.frame import build_frame
+    from calib.engine.pipeline import score_frame
+except ImportError:  # a tree from before the packages per layer (scenario_ab.py against it)
+    from calib.frame import build_frame  # type: ignore[no-redef]
+
+    from calib.engine import score_frame  # type: ignore[no-redef]
 
 HERE = Path(__file__).resolve().parent
 TEAMS = 2_000

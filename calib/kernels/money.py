@@ -43,14 +43,22 @@ def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.
     """
     with np.errstate(over="ignore"):  # an overflow to inf is refused just below
         x = np.asarray(amounts, dtype=np.float64) / unit  # a fresh array: rounded in place below
-    if x.size:
+    # two passes tell everything on the usual path (finite amounts well inside the bound); NaN
+    # or anything large takes the careful one
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    missing = lo != lo or hi != hi
+    if missing or max(-lo, hi) >= 1e9:
         _check_bound(x, unit)
+        if missing:
+            lo = float(np.nanmin(x, initial=0.0))
         if not (np.abs(np.nan_to_num(x)) < 1e9).all():
             _round_noise_wide(x)
         else:
             np.round(x, 6, out=x)
+    else:
+        np.round(x, 6, out=x)
     if rounding == "half_up":
-        if x.size and np.nanmin(x, initial=0.0) >= 0:  # mostly not negative: x + ½ floored
+        if lo >= 0:  # amounts are mostly not negative: half up is x + ½ floored
             x += 0.5
             out = np.floor(x, out=x)
         else:
@@ -61,7 +69,9 @@ def to_units(amounts: np.ndarray, unit: float, rounding: str = "half_up") -> np.
         out = np.trunc(x)
     else:
         raise ValueError(f"unknown rounding {rounding!r}; use one of {', '.join(ROUNDING)}")
-    return np.nan_to_num(out, nan=0.0).astype(np.int64)
+    if missing:
+        out = np.nan_to_num(out, nan=0.0)
+    return out.astype(np.int64)
 
 
 def _check_bound(x: np.ndarray, unit: float) -> None:
