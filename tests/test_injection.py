@@ -258,3 +258,46 @@ def test_excel_escapes_kept_verbatim(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "x.xlsx") as zf:
         assert b"_x005F_x0041_" in zf.read("xl/sharedStrings.xml")
     assert pd.read_excel(tmp_path / "x.xlsx")["id"].tolist() == frame["id"].tolist()
+
+
+class TestCellLimit:
+    """Excel opens no workbook with a cell over 32,767 characters: longer text is cut, with a
+    note, in workbooks only; the CSV keeps it whole."""
+
+    def test_long_text_cut_in_every_writer(self, tmp_path: Path) -> None:
+        """Inline strings, shared strings and openpyxl cells all stay within the limit."""
+        from calib._util.xlsx import CELL_LIMIT, CUT_NOTE, put, write_tables
+
+        long = "部" * 40_000
+        frame = pd.DataFrame({"id": [f"E{i}" for i in range(3)], "unique": [long + str(i) for i in
+                                                                            range(3)],
+                              "shared": [long] * 3})
+        write_tables(tmp_path / "t.xlsx", {"t": frame})
+        book = openpyxl.Workbook()
+        put(book.active, 1, 1, long)
+        book.save(tmp_path / "p.xlsx")
+        for path in (tmp_path / "t.xlsx", tmp_path / "p.xlsx"):
+            for row in openpyxl.load_workbook(path).active.iter_rows(values_only=True):
+                for value in row:
+                    if isinstance(value, str) and value.startswith("部"):
+                        assert len(value) == CELL_LIMIT and value.endswith(CUT_NOTE)
+
+    def test_run_keeps_whole_text_in_csv(self, tmp_path: Path) -> None:
+        """A 40,000-character team name: report.xlsx cuts it, people's text in scores is whole."""
+        import shutil
+
+        from calib.cli import main
+
+        data = tmp_path / "d"
+        shutil.copytree(DATA / "grade_pay", data)
+        people = pd.read_csv(data / "people.csv", dtype=str)
+        people["team"] = people["team"].where(people["team"] != "east", "东" * 40_000)
+        people.to_csv(data / "people.csv", index=False)
+        assert main(["run", "--policy", str(DATA / "grade_pay.yaml"), "--data", str(data),
+                     "--out", str(tmp_path / "out")]) == 0
+        longest = max((len(v) for ws in openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")
+                       for row in ws.iter_rows(values_only=True) for v in row
+                       if isinstance(v, str)), default=0)
+        assert longest <= 32_767
+        grades = pd.read_csv(tmp_path / "out" / "grades.csv", dtype=str)
+        assert grades["group"].str.len().max() == 40_000

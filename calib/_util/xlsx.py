@@ -57,8 +57,18 @@ _DAY_NS = 86_400 * 10**9
 
 
 # --- cell by cell (openpyxl) ------------------------------------------------------------------------
+#: Excel opens no workbook with a cell over 32,767 characters (it reports the file damaged);
+#: longer text is cut below that, with a note, in workbooks only (CSV files keep it whole)
+CELL_LIMIT = 32_000
+CUT_NOTE = " …[cut: the full text is in the CSV file]"
+
+
 def clean_text(text: str) -> str:
-    """Text as a worksheet can hold it: control characters XML cannot carry become U+FFFD."""
+    """Text as a worksheet can hold it: control characters XML cannot carry become U+FFFD, and
+    text longer than a cell can hold is cut with a note (``CELL_LIMIT``).
+    """
+    if len(text) > CELL_LIMIT:
+        text = text[:CELL_LIMIT - len(CUT_NOTE)] + CUT_NOTE
     return _ILLEGAL.sub("\ufffd", text)
 
 
@@ -342,8 +352,21 @@ def _attr(text: str) -> str:
             .replace(">", "&gt;"))
 
 
+def _fit(arr: pa.Array) -> pa.Array:
+    """Texts longer than a cell can hold, cut with a note (``clean_text`` for Arrow arrays)."""
+    long = pc.greater(pc.utf8_length(arr), CELL_LIMIT)
+    if not pc.any(long).as_py():
+        return arr
+    cut = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(arr, 0, CELL_LIMIT - len(CUT_NOTE)), CUT_NOTE, "")
+    return pc.if_else(long, cut, arr)
+
+
 def _escape(arr: pa.Array) -> pa.Array:
-    """XML-escape an Arrow string array and replace characters XML cannot carry."""
+    """XML-escape an Arrow string array and replace characters XML cannot carry (after cutting
+    texts longer than a cell holds).
+    """
+    arr = _fit(arr)
     arr = pc.replace_substring(arr, "&", "&amp;")
     arr = pc.replace_substring(arr, "<", "&lt;")
     arr = pc.replace_substring(arr, ">", "&gt;")
@@ -419,7 +442,7 @@ def _mixed_cell(value: Any, strings: _Strings, styles: _Styles, fmt: str | None)
         serial = float(_date_serial(pd.Series([value]))[0])
         timed = isinstance(value, dt.datetime) and (value.hour or value.minute or value.second)
         return f'<c s="{styles.of(DATETIME if timed else DATE)}"><v>{serial!r}</v></c>'
-    text = value if isinstance(value, str) else str(value)
+    text = clean_text(value if isinstance(value, str) else str(value))
     return f'<c t="s"><v>{strings.code(text)}</v></c>'
 
 
