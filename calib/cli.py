@@ -137,7 +137,7 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
         dataset = load_data(args.data, policy)
         result = run(policy, dataset)
         facts["data"]["fingerprint"] = dataset.fingerprint()
-        written = _write_run(result, folder, previous)
+        written = _write_run(result, folder, previous, facts["data"]["fingerprint"])
     except DataError as exc:
         problems = exc.problems
         folder.write("problems.csv", lambda p: write_csv(problems, p, encoding="utf-8-sig"))
@@ -149,8 +149,8 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
     return result, written
 
 
-def _write_run(result: Result, folder: RunFolder,
-               previous: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+def _write_run(result: Result, folder: RunFolder, previous: pd.DataFrame | None,
+               data_sha256: str | None = None) -> dict[str, pd.DataFrame]:
     """Write results.csv, report.xlsx and the stage tables into ``folder``; returns what was written."""
     from calib._util.xlsx import write_csv
     from calib.io.report import results_table, write_report
@@ -160,7 +160,7 @@ def _write_run(result: Result, folder: RunFolder,
 
     results = results_table(result)
     csv("results.csv", results)
-    folder.write("report.xlsx", lambda p: write_report(result, p, results))
+    folder.write("report.xlsx", lambda p: write_report(result, p, results, data_sha256))
     csv("scores.csv", result.scores)
     for name in ("grades", "quotas", "flags", "payouts", "merit"):
         table = getattr(result, name)

@@ -168,13 +168,16 @@ def _data_hash(result: Result) -> str:
     return Dataset(tables).fingerprint()
 
 
-def write_report(result: Result, path: str | Path, results: pd.DataFrame | None = None) -> list[str]:
+def write_report(result: Result, path: str | Path, results: pd.DataFrame | None = None,
+                 data_sha256: str | None = None) -> list[str]:
     """Write ``report.xlsx``: one sheet per table, headers frozen, money as money; returns the sheets.
 
     Streamed (``calib._util.xlsx.write_tables``), so a million person-months take seconds; text is
     always text (never a formula); a table longer than a worksheet holds is split into
     ``results``, ``results (2)``, ... ``results`` is the results table when the caller already
-    has it (``calib run`` wrote it to results.csv), else it is built here.
+    has it (``calib run`` wrote it to results.csv), else it is built here. ``data_sha256`` is
+    the data set's fingerprint (``Dataset.fingerprint``, as in manifest.json and a frozen file's
+    provenance); without it the typed tables the run kept are hashed.
     """
     policy = result.policy
     money = set(policy.pay.components) | {"pool", "payout", "payout total", "raise"} \
@@ -183,7 +186,7 @@ def write_report(result: Result, path: str | Path, results: pd.DataFrame | None 
                                    "data sha256"],
                           "value": [policy.name, policy.title or "", policy.version or "",
                                     policy_sha256(policy), _calib_version(),
-                                    _data_hash(result)]})
+                                    data_sha256 or _data_hash(result)]})
     sheets: dict[str, pd.DataFrame | None] = {
         "about": about,
         "results": results_table(result) if results is None else results,
