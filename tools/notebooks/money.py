@@ -50,9 +50,9 @@ Change `SCHEME` below to any of: {SCHEMES}. Every rule comes from the scheme's `
 """),
     scheme_cell(),
     code(SETUP + '''
+from calib.analysis import budget as finance
 from calib.analysis.calibrate import sensitivity, solve_budget
-from calib.simulate.monte_carlo import simulate
-from calib.io.workbooks import group_column, params_table
+from calib.simulate import simulate
 
 scenario = calib.Scenario(policy, data)
 result = scenario.result
@@ -75,23 +75,14 @@ else:
     periods = pay["period"].astype(str)
     print(f"Total paid: {scenario.total_payout():,.2f} {currency} over {periods.nunique()} pay "
           f"periods ({periods.min()} to {periods.max()}), {pay['id'].nunique()} people")
-    parts = [c for c in [*policy.pay.components, "pool"] if c in pay.columns]
-    labels = {name: c.label or name for name, c in policy.pay.components.items()}
-    labels["pool"] = getattr(policy.pay.pool, "label", None) or "pool"
-    by_component = pay[parts].sum().round(2).rename(index=labels).rename(f"total ({currency})")
-    display(by_component.to_frame())
+    display(finance.payout_by_component(result).to_frame())
 '''),
     code('''
-people = data.tables.get("people")
-group = group_column(policy, people, None) if pay is not None else None
-if group is None:
-    print("This scheme has no group column (team, department, ...), so there is no per-group total.")
+by_group = finance.payout_by_group(result, data.tables.get("people"))
+if by_group is None:
+    print("This scheme pays nothing or has no group column (team, department, ...): no per-group total.")
 else:
-    groups = people.set_index(policy.inputs.id)[group]
-    per_group = (pay.assign(group=pay["id"].map(groups))
-                 .groupby("group")["payout"].agg(people="size", total="sum", mean="mean").round(2))
-    per_group["share"] = (per_group["total"] / per_group["total"].sum()).map("{:.1%}".format)
-    display(per_group.rename_axis(group).sort_values("total", ascending=False))
+    display(by_group[1])
 '''),
     md("""
 ## The budget
@@ -108,14 +99,8 @@ BUDGET_PER_PERIOD = None  # e.g. 150_000; None: the pool, or the typical period'
 if pay is None:
     print("No payouts: there is no budget to compare with.")
 else:
-    per_period = pay.groupby(pay["period"].astype(str))["payout"].sum()
-    pool = policy.pay.pool
-    if BUDGET_PER_PERIOD is not None:
-        budget = float(BUDGET_PER_PERIOD)
-    elif pool is not None and pool.by is None:
-        budget = float(pool.amount)
-    else:
-        budget = float(round(per_period.mean(), -3))
+    per_period = finance.payout_per_period(result)
+    budget = float(BUDGET_PER_PERIOD) if BUDGET_PER_PERIOD is not None else finance.default_budget(result)
     print(f"Budget per pay period: {budget:,.2f} {currency}; "
           f"{int((per_period > budget).sum())} of {len(per_period)} periods went over it.")
     display(charts.widget(charts.payout_distribution(result, budget=budget, per="period")))
@@ -130,12 +115,11 @@ range the policy allows. A scheme whose pay has no such number (for example pay 
 of the score) is skipped.
 """),
     code('''
-table = params_table(policy)
-candidates = table[table["path"].str.startswith("pay.") & table["role"].isin(["money", "factor"])]
+candidates = finance.budget_parameter(policy)
 if pay is None or candidates.empty:
     print("This scheme's pay has no money amount or coefficient to solve for: the solver is skipped.")
 else:
-    display(candidates[["path", "label", "value", "min", "max", "role"]].reset_index(drop=True))
+    display(candidates)
     choice = candidates.iloc[0]
     target = budget * per_period.size
     print(f"Solving {choice['path']} ({choice['label']}, now {choice['value']:g}) "
@@ -161,8 +145,7 @@ the year is the budget per period × the pay periods in twelve months.
 if pay is None:
     print("No payouts: there is nothing to simulate.")
 else:
-    periods_per_year = per_period.size * 12 / result.scores["period"].nunique()
-    year_budget = budget * periods_per_year
+    year_budget = budget * finance.periods_per_year(result)
     sim = simulate(policy, result, n=500, seed=1, progress=False, budget=year_budget)
     print(sim.summary())
     q = sim.quantiles()
