@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import calib
 from calib.lab.whatif import WhatIf
 
@@ -38,3 +40,20 @@ def test_recalculate_moves_the_person_and_others() -> None:
     assert "Who else moved</b> (2)" in report and "GS0019" in report and "GS0017" in report
     assert "complaints: 3" in report  # the statement after the change
     assert "changed: satisfied → 0, complaints → 3" in panel.message.value
+
+
+def test_the_same_in_code() -> None:
+    """Notebook 05's code section: suggest a change, type it, recalculate, compare, who else moved."""
+    folder = Path(__file__).resolve().parent.parent / "datasets" / "ecommerce_cs"
+    what_if = WhatIf(calib.load_policy(folder / "policy.yaml"), folder)
+    change = what_if.suggest()
+    assert change and set(change) <= set(what_if.inputs().index)
+    what_if.set_inputs(change)
+    after = what_if.recalculate()
+    assert after is not None and what_if.error is None
+    table = what_if.compare()
+    assert str(what_if.period.value) in table.index
+    assert {"score before", "score after"} <= set(table.columns)
+    assert list(what_if.others_moved().columns[:2]) == ["id", "period"]
+    with pytest.raises(calib.CalibError, match="not an input of this person's scorecard"):
+        what_if.set_inputs({"no_such_column": 1})

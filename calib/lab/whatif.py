@@ -57,6 +57,11 @@ def _inputs_of(policy: Policy, card: str | None) -> list[str]:
     return [c for c in dict.fromkeys(columns) if c in records]
 
 
+def _text(s: pd.Series) -> pd.Series:
+    """Values as text, empty where missing, so that before and after compare cell by cell."""
+    return s.astype(object).where(s.notna(), "").astype(str)
+
+
 def _side(result: calib.Result, person: str, keys: list[str] | None = None) -> pd.DataFrame:
     s = result.scores.astype({"id": str, "period": str})
     out = s.loc[s["id"] == person, ["id", "period", "status", "score"]]
@@ -68,6 +73,17 @@ def _side(result: calib.Result, person: str, keys: list[str] | None = None) -> p
         p = result.payouts.astype({"id": str, "period": str})
         out = out.merge(p[["id", "period", "payout"]], on=["id", "period"], how="outer")
     return out[out["id"] == person]
+
+
+def _first_person(rated: pd.DataFrame, people: list[str]) -> str | None:
+    """The person the panel opens on: the first of the scheme's main scorecard (the one most rows
+    are rated with), so that the fields show the inputs most people are scored on.
+    """
+    if not people:
+        return None
+    main = rated["scorecard"].astype(str).mode()
+    mine = rated.loc[rated["scorecard"].astype(str) == main.iloc[0], "id"] if len(main) else []
+    return str(sorted(mine)[0]) if len(mine) else people[0]
 
 
 class WhatIf:
@@ -82,7 +98,7 @@ class WhatIf:
         rated = scores[scores["status"] == "rated"]
         self._rated = rated
         people = sorted(rated["id"].unique())
-        self.person = w.Dropdown(options=people, value=people[0] if people else None,
+        self.person = w.Dropdown(options=people, value=_first_person(rated, people),
                                  description="Person")
         self.period = w.Dropdown(description="Period")
         self.fields = w.VBox()
@@ -162,6 +178,79 @@ class WhatIf:
             return
         self.message.value = ""
         self.result.value = _stale(shown)
+
+    # --- the same in code (notebook 05 uses these; no scheme logic lives in a notebook) ---------
+    def inputs(self) -> pd.DataFrame:
+        """The picked record's inputs that the person's scorecard reads: value and meaning."""
+        i = self._row()
+        specs = self.policy.inputs.records.columns
+        rows = [(box.column, self.data.tables["records"][box.column].iloc[i],
+                 specs[box.column].label or "") for box in self.fields.children]
+        return pd.DataFrame(rows, columns=["column", "value", "meaning"]).set_index("column")
+
+    def set_inputs(self, changes: dict[str, Any]) -> None:
+        """Type ``changes`` ({column: new value}) into the fields, as a person would."""
+        boxes = {box.column: box for box in self.fields.children}
+        unknown = sorted(set(changes) - set(boxes))
+        if unknown:
+            raise CalibError(f"{', '.join(unknown)}: not an input of this person's scorecard in "
+                             f"{self.period.value}; the inputs are {', '.join(boxes) or 'none'}")
+        for column, value in changes.items():
+            boxes[column].value = value
+
+    def suggest(self) -> dict[str, Any]:
+        """A change worth trying on a KPI this person is scored on: a ratio at 100 % (or 80 % when
+        it is already full), or a rating at the best label (or the worst when already the best);
+        {} when no KPI of the record is a ratio or a rating.
+        """
+        i = self._row()
+        if i is None:
+            return {}
+        row = self.data.tables["records"].iloc[i]
+        inputs = {box.column for box in self.fields.children}
+        specs = self.policy.inputs.records.columns
+        for kpi in self.policy.kpis.values():
+            m = self.policy.measures.get(kpi.measure) if kpi.measure else None
+            if getattr(m, "kind", "") == "ratio" and len(m.numerator) == 1 and len(m.denominator) == 1:
+                num, den = m.numerator[0], m.denominator[0]
+                if {num, den} <= inputs and row[den] > 0:
+                    full = int(row[den])
+                    return {num: full if row[num] < full else int(full * 0.8)}
+            spec = specs.get(kpi.column or "")
+            if spec is not None and spec.type == "label" and kpi.column in inputs:
+                best, worst = spec.labels[0], spec.labels[-1]
+                return {kpi.column: best if row[kpi.column] != best else worst}
+        return {}
+
+    def compare(self) -> pd.DataFrame:
+        """The person's score, grade, rank and pay before and after the last recalculation, for
+        every period that changed (the picked period always).
+        """
+        if self.after is None:
+            raise CalibError("nothing recalculated yet: set the inputs and call recalculate()")
+        person = str(self.person.value)
+        both = _side(self.before, person).merge(_side(self.after, person), on=["id", "period"],
+                                                how="outer", suffixes=(" before", " after"))
+        names = [c[:-7] for c in both.columns if c.endswith(" before")]
+        differs = pd.concat([_text(both[f"{n} before"]) != _text(both[f"{n} after"])
+                             for n in names], axis=1).any(axis=1)
+        view = both[differs | (both["period"] == str(self.period.value))].set_index("period")
+        return view[[f"{n} {s}" for n in names for s in ("before", "after")]]
+
+    def others_moved(self) -> pd.DataFrame:
+        """Everybody else whose grade moved with the last recalculation (a forced distribution
+        moves others); empty when the scheme has no grades.
+        """
+        if self.after is None:
+            raise CalibError("nothing recalculated yet: set the inputs and call recalculate()")
+        if self.before.grades is None or self.after.grades is None:
+            return pd.DataFrame(columns=["id", "period", "grade before", "grade after"])
+        keys = ["id", "period"]
+        g0 = self.before.grades.astype({"id": str, "period": str})[[*keys, "score", "grade"]]
+        g1 = self.after.grades.astype({"id": str, "period": str})[[*keys, "score", "grade"]]
+        m = g0.merge(g1, on=keys, suffixes=(" before", " after"))
+        moved = (_text(m["grade before"]) != _text(m["grade after"])) & (m["id"] != str(self.person.value))
+        return m[moved].reset_index(drop=True)
 
     # --- recalculating -------------------------------------------------------------------------
     def changes(self) -> dict[str, Any]:

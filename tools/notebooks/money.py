@@ -201,21 +201,9 @@ Change `SCHEME` below to any of: {SCHEMES}.
 """),
     scheme_cell(),
     code(SETUP + '''
-import ipywidgets as widgets
+from calib.lab.whatif import WhatIf
 
-from calib.io.workbooks import group_column
-
-result = calib.run(policy, data)
-id_col, period_col = policy.inputs.id, policy.inputs.records.period
-records = data.tables["records"]
-people = data.tables.get("people")
-group = group_column(policy, people, None)
-team_of = people.set_index(id_col)[group].astype(str) if group else None
-rated = result.rated()
-ids = list(dict.fromkeys(rated["id"].astype(str)))
-main_card = rated["scorecard"].mode().iloc[0]  # the list opens on the first person of the main scorecard
-first = str(rated.loc[rated["scorecard"] == main_card, "id"].iloc[0])
-print(policy.title or policy.name, f"— {len(ids)} people rated; main scorecard: {main_card}")
+print(policy.title or policy.name)
 '''),
     md("""
 ## Try it
@@ -225,148 +213,34 @@ Pick a person and a period, change any of the inputs their score is made of, and
 statement after the change. Nothing is saved; the data files are not touched.
 """),
     code('''
-from calib.lab.whatif import WhatIf
-
-what_if = WhatIf(policy, data)
-what_if.person.value = first
+what_if = WhatIf(policy, data)  # opens on the first person of the scheme's main scorecard
 what_if.widget
 '''),
     md("""
-## The same in code: pick a person and a month
+## The same in code
 
-The cells below read the current choice. After picking someone else, run the cells below again
-(**Run ▸ Run Selected Cell and All Below**).
+The panel above can also be driven from code: `what_if.inputs()` is the picked record,
+`what_if.suggest()` a change worth trying (a ratio at 100 %, or a rating at the best label),
+`what_if.set_inputs({...})` types values into the fields, `what_if.recalculate()` re-runs the
+scheme, `what_if.compare()` shows the person before and after and `what_if.others_moved()` whoever
+else changed grade. Change `CHANGES` to your own, for example `{"complaints": 2}`.
 """),
     code('''
-def _label(pid):
-    return f"{pid} · {team_of.get(pid, '')}" if team_of is not None else pid
-
-
-def _periods(pid):
-    return sorted(rated.loc[rated["id"].astype(str) == pid, "period"].astype(str).unique())
-
-
-person = widgets.Dropdown(options=[(_label(i), i) for i in ids], value=first, description="Person")
-period = widgets.Dropdown(options=_periods(first), value=_periods(first)[-1], description="Month")
-
-
-def _on_person(change):
-    options = _periods(change["new"])
-    period.options = options
-    period.value = options[-1]
-
-
-person.observe(_on_person, names="value")
-widgets.HBox([person, period])
+print(f"{what_if.person.value}, {what_if.period.value}: the record as it is")
+display(what_if.inputs())
+CHANGES = what_if.suggest()  # or type your own: {"column": new value}
+print("CHANGES =", CHANGES or "nothing to suggest: type a change yourself")
 '''),
     code('''
-PERSON, PERIOD = person.value, period.value
-mine = (records[id_col].astype(str) == PERSON) & (records[period_col].astype(str) == PERIOD)
-columns = policy.inputs.records.columns
-shown = [c for c in records.columns if c in columns and c != period_col]
-print(f"{PERSON}, {PERIOD}: the record as it is")
-display(records.loc[mine, shown].T.set_axis(["value"], axis=1)
-        .assign(meaning=lambda t: [columns[c].label or "" for c in t.index]))
-'''),
-    md("""
-## What changes
-
-`CHANGES` maps a column of the record (the names in the table above) to its new value. A
-suggestion is made from the scheme's first KPI; replace it with your own, for example
-`CHANGES = {"complaints": 2}`.
-"""),
-    code('''
-def suggest(row, points):
-    """A change to try on a KPI this person is scored on: a ratio at 100% (or 80% when it is
-    already full), or a rating at the best label (or the worst when it is already the best).
-    """
-    for name, kpi in policy.kpis.items():
-        if pd.isna(points.get(name)):
-            continue  # not on this person's scorecard this month
-        m = policy.measures.get(kpi.measure) if kpi.measure else None
-        if getattr(m, "kind", "") == "ratio" and len(m.numerator) == 1 and len(m.denominator) == 1:
-            num, den = m.numerator[0], m.denominator[0]
-            if num in row and den in row and row[den] > 0:
-                full = int(row[den])
-                return {num: full if row[num] < full else int(full * 0.8)}
-        spec = columns.get(getattr(kpi, "column", None) or "")
-        if spec is not None and spec.type == "label":
-            best, worst = spec.labels[0], spec.labels[-1]
-            return {kpi.column: best if row[kpi.column] != best else worst}
-    print("No KPI of this person reads a ratio or a rating from the record: type a change yourself.")
-    return {}
-
-
-kp = result.kpi_points
-points = kp[(kp["id"].astype(str) == PERSON) & (kp["period"].astype(str) == PERIOD)].iloc[0]
-CHANGES = suggest(records.loc[mine].iloc[0], points)  # or type your own: {"column": new value}
-print("CHANGES =", CHANGES)
-'''),
-    code('''
-tables = {name: table.copy() for name, table in data.tables.items()}
-rows = (tables["records"][id_col].astype(str) == PERSON) & \\
-       (tables["records"][period_col].astype(str) == PERIOD)
-for column, value in CHANGES.items():
-    print(f"{column}: {tables['records'].loc[rows, column].iloc[0]} → {value}")
-    tables["records"].loc[rows, column] = value
-after = calib.run(policy, tables)
-'''),
-    md("""
-## Before and after for this person
-
-The month's score, then every grade and pay row of the person that changed (a scheme that
-grades or pays per year shows the year).
-"""),
-    code('''
-def text(s):
-    """Values as text, empty where missing, so that before and after compare cell by cell."""
-    return s.astype(object).where(s.notna(), "").astype(str)
-
-
-def side(res):
-    keys = ["id", "period"]
-    out = res.scores[keys + ["status", "score"]]
-    if res.grades is not None:
-        rank = [c for c in ("rank", "place") if c in res.grades.columns][:1]
-        out = out.merge(res.grades[keys + ["grade", "grade_label", *rank]], on=keys, how="outer")
-    if res.payouts is not None:
-        out = out.merge(res.payouts[keys + ["payout"]], on=keys, how="outer")
-    return out[out["id"].astype(str) == PERSON].assign(period=lambda t: t["period"].astype(str))
-
-
-both = side(result).merge(side(after), on=["id", "period"], how="outer", suffixes=(" before", " after"))
-names = [c[:-7] for c in both.columns if c.endswith(" before")]
-differs = pd.concat([text(both[f"{n} before"]) != text(both[f"{n} after"]) for n in names],
-                    axis=1).any(axis=1)
-view = both[differs | (both["period"] == PERIOD)].set_index("period")
-display(view[[f"{n} {s}" for n in names for s in ("before", "after")]].dropna(axis=1, how="all").T)
-if not differs.any():
-    print("Nothing changed for this person: the change did not move their score, grade or pay.")
-'''),
-    md("""
-## Who else moved
-
-In a forced distribution or a shared bonus pool, one person's change can move someone else:
-their grade or their share of the pool.
-"""),
-    code('''
-keys = ["id", "period"]
-if result.grades is None:
-    print("This scheme has no grades, so nobody else's grade can move.")
+what_if.set_inputs(CHANGES)
+after = what_if.recalculate()
+if after is None:
+    print("Not applied:", what_if.error)
 else:
-    g = result.grades[keys + ["score", "grade"]].merge(after.grades[keys + ["score", "grade"]],
-                                                      on=keys, suffixes=(" before", " after"))
-    others = g[(text(g["grade before"]) != text(g["grade after"]))
-               & (g["id"].astype(str) != PERSON)]
+    display(what_if.compare().T)
+    others = what_if.others_moved()
     print(f"{len(others)} other graded rows changed grade.")
     display(others.head(20))
-if result.payouts is not None:
-    p = result.payouts[keys + ["payout"]].merge(after.payouts[keys + ["payout"]], on=keys,
-                                                suffixes=(" before", " after"))
-    p["delta"] = (p["payout after"] - p["payout before"]).round(2)
-    paid = p[(p["delta"] != 0) & (p["id"].astype(str) != PERSON)]
-    print(f"{len(paid)} other pay rows changed, by {paid['delta'].sum():+,.2f} {policy.currency} in total.")
-    display(paid.head(20))
 '''),
     md("""
 ## The person's statement, after the change
@@ -374,7 +248,8 @@ if result.payouts is not None:
 Every number from the raw inputs to the pay, with the rule behind it.
 """),
     code('''
-print(after.explain(PERSON, PERIOD).to_text())
+if after is not None:
+    print(after.explain(str(what_if.person.value), str(what_if.period.value)).to_text())
 '''),
 ]
 
