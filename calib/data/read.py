@@ -539,8 +539,16 @@ def _find_file(folder: Path, policy: Policy, table: str) -> Path | None:
         candidate = folder / spec.file
         found = candidate if candidate.exists() else None
     else:
-        found = next((folder / f"{table}{suffix}" for suffix in SUFFIXES
-                      if (folder / f"{table}{suffix}").exists()), None)
+        present = [folder / f"{table}{suffix}" for suffix in SUFFIXES
+                   if (folder / f"{table}{suffix}").exists()]
+        if len(present) > 1:  # an old export beside a new one: which holds the figures to pay?
+            names = ", ".join(p.name for p in present)
+            raise DataError(_problem(
+                table, f"the data folder {folder} holds {names}: more than one file for table "
+                f"'{table}', and calib does not guess which one is current",
+                f"keep one of them (move the others out of the folder), or name the one to read "
+                f"in the policy: inputs.{table}.file"))
+        found = present[0] if present else None
     if found is not None:
         _inside(folder, found, spec.file or found.name, table)
     return found

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 
 from catalogue import Case, Outcome, copy_example, replace_in
 
@@ -438,3 +439,25 @@ FILE_CASES = [
 ]
 
 CASES: list[Case] = [*WORKBOOK_CASES, *DATE_CASES, *NUMBER_CASES, *RATIO_CASES, *FILE_CASES]
+
+
+def _two_files(second: str):
+    """records.csv and another export of records beside it (an old .xlsx, a .parquet)."""
+    def setup(work: Path) -> list[str]:
+        policy, data = copy_example(work, "grade_pay")
+        frame = pd.read_csv(data / "records.csv", dtype=str)
+        if second == ".parquet":
+            frame.to_parquet(data / "records.parquet")
+        else:
+            frame.to_excel(data / "records.xlsx", index=False)
+        return ["run", "--policy", str(policy), "--data", str(data), "--out", str(work / "out")]
+    return setup
+
+
+CASES += [
+    Case("data-two-files-csv-and-parquet", _two_files(".parquet"),
+         says=("records.csv, records.parquet", "more than one file", "inputs.records.file"),
+         absent=("out/results.csv",)),
+    Case("data-two-files-csv-and-xlsx", _two_files(".xlsx"),
+         says=("records.csv, records.xlsx", "does not guess"), absent=("out/results.csv",)),
+]
