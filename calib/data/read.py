@@ -13,6 +13,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -264,7 +265,7 @@ def _read_xlsx(path: Path, table: str, sheet: str | None, dtypes: dict[str, str]
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        ws = book[sheet] if sheet is not None else _only_sheet(book, path, table)
         hidden = _hidden_sheet(path, ws.title, ws.sheet_state, table)
         if hidden is not None:
             raise DataError(hidden)
@@ -287,6 +288,22 @@ def _read_xlsx(path: Path, table: str, sheet: str | None, dtypes: dict[str, str]
     frame = _without_blank_rows(frame)
     _markers_to_missing(frame, dtypes)
     return frame, header
+
+
+def _only_sheet(book: Any, path: Path, table: str) -> Any:
+    """The sheet of a one-table workbook: the one named after the table, else its only visible
+    sheet; several visible sheets and none named so are refused (calib does not pick one).
+    """
+    if table in book.sheetnames:
+        return book[table]
+    visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
+    if len(visible) > 1:
+        names = ", ".join(f"'{ws.title}'" for ws in visible)
+        raise DataError(_problem(
+            table, f"{path.name} has several sheets ({names}) and none is named '{table}': calib "
+                   "does not guess which one holds the table",
+            f"name the sheet that holds the table '{table}', or delete the other sheets"))
+    return book.worksheets[0]
 
 
 def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:

@@ -461,3 +461,27 @@ CASES += [
     Case("data-two-files-csv-and-xlsx", _two_files(".xlsx"),
          says=("records.csv, records.xlsx", "does not guess"), absent=("out/results.csv",)),
 ]
+
+
+def _records_book(sheets: list[str], full: int = 0):
+    """records as its own workbook in the folder, with the given sheets (the whole table in sheet
+    ``full``, two rows of it in the others)."""
+    def setup(work: Path) -> list[str]:
+        policy, data = copy_example(work, "grade_pay")
+        frame = pd.read_csv(data / "records.csv", dtype=str)
+        (data / "records.csv").unlink()
+        with pd.ExcelWriter(data / "records.xlsx") as writer:
+            for i, name in enumerate(sheets):
+                (frame if i == full else frame.head(2)).to_excel(writer, sheet_name=name, index=False)
+        return ["run", "--policy", str(policy), "--data", str(data), "--out", str(work / "out")]
+    return setup
+
+
+CASES += [
+    Case("data-workbook-two-sheets-none-named", _records_book(["Sheet1", "old"]),
+         says=("records.xlsx has several sheets", "'Sheet1', 'old'", "name the sheet"),
+         absent=("out/results.csv",)),
+    Case("data-workbook-sheet-named-after-table", _records_book(["old", "records"], full=1),
+         exit=0, says=("payout total: 50,250.90",)),
+    Case("data-workbook-one-sheet", _records_book(["Sheet1"]), exit=0, says=("written to",)),
+]
