@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from calib.bounds import MAX_INPUT
 from calib.data.calendar import dates_to_periods, parse_dates, parse_periods
 from calib.data.read import _hidden_rows, load_data
+from calib.data.sheet_cells import sheet_xml
 from calib.engine.frame import build_frame
 from calib.errors import DataError
 from calib.policy.inputs import Calendar, ColumnSpec
@@ -195,7 +196,7 @@ def _book(path: Path, hide_row: int | None = None, state: str = "visible") -> Pa
 class TestWorkbooks:
     def test_hidden_rows_with_values_are_found(self, tmp_path) -> None:
         path = _book(tmp_path / "b.xlsx", hide_row=3)
-        assert _hidden_rows(path, "xl/worksheets/sheet1.xml") == [3]
+        assert _hidden_rows(sheet_xml(path, "xl/worksheets/sheet1.xml")[0]) == [3]
 
     def test_a_hidden_row_is_refused(self, mini, tmp_path) -> None:
         with pytest.raises(DataError) as exc:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from calib.data.sheet_cells import check_sheet_cells, sheet_xml
 from calib.errors import DataError
 from calib.policy.model import Policy
 
@@ -238,11 +239,9 @@ def _read_file(path: Path, policy: Policy, table: str, sheet: str | None) -> pd.
     if suffix == ".csv":
         frame, header = _read_csv(path, policy, table, dtypes)
     elif suffix == ".xlsx":
-        from calib.data.sheet_cells import check_sheet_cells
-
         frame, header = _read_xlsx(path, table, sheet, dtypes)
-        member, title = frame.attrs.pop("xlsx")
-        check_sheet_cells(path, member, header, policy, table, title)
+        xml, styles, title = frame.attrs.pop("xlsx")
+        check_sheet_cells(path, xml, styles, header, policy, table, title)
     elif suffix == ".parquet":
         frame = pd.read_parquet(path)
         if policy.inputs.id in frame.columns:
@@ -270,8 +269,8 @@ def _read_xlsx(path: Path, table: str, sheet: str | None, dtypes: dict[str, str]
         if hidden is not None:
             raise DataError(hidden)
         top = list(ws.iter_rows(min_row=1, max_row=2, values_only=True))
-        member = getattr(ws, "_worksheet_path", None)
-        rows = _hidden_rows(path, member)
+        xml, styles = sheet_xml(path, getattr(ws, "_worksheet_path", None))
+        rows = _hidden_rows(xml)
     finally:
         book.close()
     if rows:
@@ -284,7 +283,7 @@ def _read_xlsx(path: Path, table: str, sheet: str | None, dtypes: dict[str, str]
                           skiprows=[1] if note else None, keep_default_na=False,
                           na_values=[""])
     frame.attrs["first_row"] = 3 if note else 2
-    frame.attrs["xlsx"] = (member, ws.title)  # for the cells' formats (sheet_cells)
+    frame.attrs["xlsx"] = (xml, styles, ws.title)  # the sheet read once, for sheet_cells
     frame = _without_blank_rows(frame)
     _markers_to_missing(frame, dtypes)
     return frame, header
@@ -344,20 +343,11 @@ _ROW_END = re.compile(rb"</(?:\w+:)?row>")
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b")
 
 
-def _hidden_rows(path: Path, member: str | None) -> list[int]:
+def _hidden_rows(xml: bytes) -> list[int]:
     """Excel rows of a sheet that are hidden (by hand, by a filter or a zero height) and hold a
-    value. Read from the sheet's XML, since neither pandas nor openpyxl's read-only mode report
-    them; a plain text scan keeps it cheap on large sheets.
+    value. Read from the sheet's XML (``sheet_cells.sheet_xml``), since neither pandas nor
+    openpyxl's read-only mode report them; a plain text scan keeps it cheap on large sheets.
     """
-    import zipfile
-
-    if not member:
-        return []
-    with zipfile.ZipFile(path) as archive:
-        try:
-            xml = archive.read(member.lstrip("/"))
-        except KeyError:
-            return []
     if b"hidden=" not in xml and b'ht="0' not in xml:
         return []
     found = []

@@ -69,20 +69,25 @@ def _column_index(ref: bytes) -> tuple[int, int]:
     return col - 1, int(ref[len(letters.group()) if letters else 0:] or 0)
 
 
-def scan(path: Path, member: str | None) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+def sheet_xml(path: Path, member: str | None) -> tuple[bytes, set[bytes]]:
+    """(the sheet's XML, its percent style indexes), read once for every check of the sheet
+    (hidden rows, percentages, formulas, merged cells); empty when the sheet is not found.
+    """
+    if not member:
+        return b"", set()
+    with zipfile.ZipFile(path) as archive:
+        try:
+            return archive.read(member.lstrip("/")), _percent_styles(archive)
+        except KeyError:
+            return b"", set()
+
+
+def scan(xml: bytes, styles: set[bytes]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """Per 0-based column, the Excel rows of (numbers shown as a percentage, formulas with no
     computed value) in one sheet, from one pass over its XML.
     """
     percent: dict[int, list[int]] = {}
     formulas: dict[int, list[int]] = {}
-    if not member:
-        return percent, formulas
-    with zipfile.ZipFile(path) as archive:
-        styles = _percent_styles(archive)
-        try:
-            xml = archive.read(member.lstrip("/"))
-        except KeyError:
-            return percent, formulas
     if not styles and b"<f" not in xml:
         return percent, formulas
     for tag in _CELL.finditer(xml):
@@ -102,17 +107,10 @@ def scan(path: Path, member: str | None) -> tuple[dict[int, list[int]], dict[int
     return percent, formulas
 
 
-def merged_ranges(path: Path, member: str | None) -> list[tuple[str, int, int, int, int]]:
+def merged_ranges(xml: bytes) -> list[tuple[str, int, int, int, int]]:
     """The merged ranges of a sheet below its header: (ref, first col, last col, first row,
     last row), columns 0-based.
     """
-    if not member:
-        return []
-    with zipfile.ZipFile(path) as archive:
-        try:
-            xml = archive.read(member.lstrip("/"))
-        except KeyError:
-            return []
     out = []
     for m in _MERGED.finditer(xml):
         (c0, r0), (c1, r1) = _column_index(m.group(1)), _column_index(m.group(2))
@@ -121,13 +119,14 @@ def merged_ranges(path: Path, member: str | None) -> list[tuple[str, int, int, i
     return out
 
 
-def check_sheet_cells(path: Path, member: str | None, header: list, policy: Policy,
+def check_sheet_cells(path: Path, xml: bytes, styles: set[bytes], header: list, policy: Policy,
                       table: str, sheet: str) -> None:
-    """Refuse formulas with no computed value in a column the policy reads, and numbers shown as
-    a percentage in a number column that does not hold shares.
+    """Refuse formulas with no computed value and merged cells in a column the policy reads,
+    and numbers shown as a percentage in a number column that does not hold shares (``xml`` and
+    ``styles`` from ``sheet_xml``).
     """
-    percent, formulas = scan(path, member)
-    merged = merged_ranges(path, member)
+    percent, formulas = scan(xml, styles)
+    merged = merged_ranges(xml)
     if not percent and not formulas and not merged:
         return
     spec = policy.inputs.table(table)
