@@ -30,14 +30,20 @@ from data import make_data  # noqa: E402
 from grading_pay import GRADING, PAY, TEAMS  # noqa: E402
 
 
-def write_inputs(folder: Path, size: int) -> Path:
-    """The policy and the data folder for ``size`` person-months; returns the policy file."""
+def write_policy(folder: Path) -> Path:
+    """The 10-KPI scheme with grading and pay, written to ``folder/policy.yaml``."""
     data = yaml.safe_load((HERE / "policy_10kpi.yaml").read_text(encoding="utf-8"))
     data["name"] = "bench_grade_pay"
     data["inputs"]["people"]["columns"]["team"] = {"type": "text"}
     data["grading"], data["pay"] = GRADING, PAY
     policy = folder / "policy.yaml"
     policy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return policy
+
+
+def write_inputs(folder: Path, size: int) -> Path:
+    """The policy and the data folder for ``size`` person-months; returns the policy file."""
+    policy = write_policy(folder)
     tables = make_data(size)
     people = tables["people"]
     people["team"] = [f"T{i % TEAMS:04d}" for i in range(len(people))]

@@ -28,13 +28,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from cli_run import write_policy  # noqa: E402
 from data import MONTHS, make_data  # noqa: E402
-from grading_pay import GRADING, PAY, TEAMS  # noqa: E402
+from grading_pay import TEAMS  # noqa: E402
 
 CHUNK = 1_000_008  # person-months per chunk: 83,334 people × 12 months
 BYTES_PER_ROW = 93.4  # records.csv bytes per person-month, measured on the chunk above
@@ -42,12 +42,7 @@ BYTES_PER_ROW = 93.4  # records.csv bytes per person-month, measured on the chun
 
 def write_inputs(folder: Path, size: int) -> Path:
     """The policy and a data folder of ``size`` person-months written chunk by chunk."""
-    data = yaml.safe_load((HERE / "policy_10kpi.yaml").read_text(encoding="utf-8"))
-    data["name"] = "bench_grade_pay"
-    data["inputs"]["people"]["columns"]["team"] = {"type": "text"}
-    data["grading"], data["pay"] = GRADING, PAY
-    policy = folder / "policy.yaml"
-    policy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    policy = write_policy(folder)
     (folder / "data").mkdir(parents=True, exist_ok=True)
     people_path, records_path = folder / "data" / "people.csv", folder / "data" / "records.csv"
     done = 0
