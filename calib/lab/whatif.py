@@ -285,8 +285,10 @@ class WhatIf:
             for column, value in change.items():
                 tables["records"].loc[tables["records"].index[i], column] = value
             after = calib.run(self.policy, tables)
+            self.after = after  # compare() and others_moved() read it
             report = self._report(after)
         except Exception as exc:  # every error is shown: none may leave the old result on screen
+            self.after = None
             self._show_error(exc)
             return None
         self.after, self.error = after, None
@@ -309,24 +311,14 @@ class WhatIf:
             "Recalculate.</span></div>")
 
     def _report(self, result: calib.Result) -> str:
-        """Before and after for the person, who else moved and the statement after the change."""
+        """Before and after for the person, who else moved and the statement after the change
+        (the tables of ``compare`` and ``others_moved``).
+        """
         person = str(self.person.value)
-        before, after = _side(self.before, person), _side(result, person)
-        both = before.merge(after, on=["id", "period"], suffixes=(" before", " after"))
-        value_cols = [c for c in both.columns if c not in ("id", "period")]
-        changed = both[[any(str(r[c.replace(" after", " before")]) != str(r[c])
-                            for c in value_cols if c.endswith(" after")) for _, r in
-                        both.iterrows()]]
-        parts = ["<b>This person</b>", (changed if len(changed) else both.tail(1)).to_html(
+        parts = ["<b>This person</b>", self.compare().reset_index().to_html(
             index=False, border=0, na_rep="")]
         if self.before.grades is not None and result.grades is not None:
-            g0 = self.before.grades.astype({"id": str, "period": str})
-            g1 = result.grades.astype({"id": str, "period": str})
-            m = g0[["id", "period", "grade"]].merge(g1[["id", "period", "grade"]],
-                                                   on=["id", "period"], suffixes=(" before", " after"))
-            a = m["grade before"].astype(object).where(m["grade before"].notna(), "").astype(str)
-            b = m["grade after"].astype(object).where(m["grade after"].notna(), "").astype(str)
-            others = m[(m["id"] != person) & (a != b)]
+            others = self.others_moved()
             parts += [f"<b>Who else moved</b> ({len(others)})",
                       others.head(20).to_html(index=False, border=0) if len(others) else
                       "<div>nobody</div>"]
