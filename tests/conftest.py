@@ -15,7 +15,7 @@ settings.register_profile("ci", max_examples=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "fixtures"
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 #: the examples every test runs on in the fast subset (``-m "not slow"``); the others are slow
 FAST_EXAMPLES = ("call_centre", "ecommerce_cs")
@@ -43,7 +43,7 @@ def mini_policy() -> calib.Policy:
 
 @pytest.fixture
 def golden():
-    """Loader of a golden policy from tests/data by file stem: ``golden("checks")``."""
+    """Loader of a golden policy from tests/fixtures by file stem: ``golden("checks")``."""
     return lambda name: calib.load_policy(DATA / f"{name}.yaml")
 
 

@@ -1,7 +1,7 @@
 """The bad-input catalogue: every way a user or an attacker can feed calib something wrong.
 
 Each area (policy, data, workbooks, injection, frozen files, faults, scale) has a module
-``cases_<area>.py`` with a list ``CASES`` of ``Case``; ``tests/test_catalogue.py`` runs them all
+``cases_<area>.py`` with a list ``CASES`` of ``Case``; ``tests/catalogue/test_catalogue.py`` runs them all
 through the command line (in-process, as ``calib.cli.main``) and asserts for each:
 
 - the exit code (0 ok, 1 bad input, 2 usage);
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent.parent
-DATA = TESTS / "data"
+DATA = TESTS / "fixtures"
 DATASETS = TESTS.parent / "datasets"
 
 
@@ -56,7 +56,7 @@ class Case:
 
 
 def copy_example(work: Path, name: str = "grade_pay") -> tuple[Path, Path]:
-    """Copy a golden policy and its data folder from tests/data (or datasets/) into ``work``.
+    """Copy a golden policy and its data folder from tests/fixtures (or datasets/) into ``work``.
 
     Returns (policy file, data folder) of the copy.
     """

@@ -141,7 +141,7 @@ def _explain(person: str) -> Callable[[Path, Path, Path], list[str]]:
 
 def _diff(work: Path, policy: Path, data: Path) -> list[str]:
     old = work / "old.yaml"
-    old.write_text((Path(__file__).parent.parent / "data" / "grade_pay.yaml").read_text(encoding="utf-8"),
+    old.write_text((Path(__file__).parent.parent / "fixtures" / "grade_pay.yaml").read_text(encoding="utf-8"),
                    encoding="utf-8")
     replace_in(policy, "amount: 750", "amount: 760")
     return ["diff", str(old), str(policy), "--out", str(work / "diff.xlsx")]

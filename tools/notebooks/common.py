@@ -3,7 +3,7 @@
 The notebooks in ``notebooks/`` are generated, never edited by hand: edit the cells in
 ``tools/notebooks/*.py`` and run ``.venv/bin/python -m tools.notebooks``. Cell ids are derived
 from the notebook and the cell's place, so rebuilding an unchanged notebook gives the same bytes
-(``tests/test_notebook_builders.py`` regenerates all six and compares).
+(``tests/e2e/test_notebook_builders.py`` regenerates all six and compares).
 """
 
 from __future__ import annotations

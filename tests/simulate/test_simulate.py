@@ -1,0 +1,231 @@
+"""Monte Carlo of next year's payouts (calib.simulate.monte_carlo): reproducible with a seed, exact on a
+noise-free history, the vectorised grading and pay equal to the engine's one scenario at a time,
+and runs on the example schemes.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import calib
+from calib.policy.load import validate_policy
+from calib.simulate.monte_carlo import Simulation, simulate
+
+DATA = Path(__file__).resolve().parents[1] / "fixtures"
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+GOLDEN = calib.load_policy(DATA / "grade_pay.yaml")
+MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
+
+
+def variant(change, policy: calib.Policy = GOLDEN) -> calib.Policy:
+    """The policy with ``change(d)`` applied to its plain data, validated again."""
+    data = copy.deepcopy(policy.to_dict())
+    change(data)
+    return validate_policy(data)
+
+
+def roster(n: int = 40, teams: int = 4, seed: int = 0, constant: bool = False,
+           months: int = 12) -> dict[str, pd.DataFrame]:
+    """``n`` people in ``teams`` teams (one lead each) over ``months`` months of 2025.
+
+    With ``constant`` every person's months are identical (points in halves, so ties within a
+    team are common); otherwise points vary month to month and people join and leave.
+    """
+    rng = np.random.default_rng(seed)
+    ids = [f"P{i:03d}" for i in range(n)]
+    team = [f"t{i % teams}" for i in range(n)]
+    position = ["lead" if i < teams else "staff" for i in range(n)]
+    people = pd.DataFrame({"employee_id": ids, "team": team, "position": position})
+    level = rng.integers(120, 200, n) / 2
+    rows = []
+    for i, pid in enumerate(ids):
+        first, last = 0, months - 1
+        if not constant and i >= teams:
+            first = int(rng.integers(0, 4)) if rng.random() < 0.2 else 0
+            last = int(rng.integers(months - 4, months)) if rng.random() < 0.2 else months - 1
+        for mth in range(first, last + 1):
+            pts = level[i] if constant else float(np.clip(level[i] + rng.normal(0, 4), 40, 100))
+            rows.append({"employee_id": pid, "period": MONTHS[mth], "points": round(pts, 1),
+                         "days_present": 31, "probation": (not constant) and mth == first > 0,
+                         "leak": i == teams + 3 if constant else rng.random() < 0.01})
+    return {"people": people, "records": pd.DataFrame(rows)}
+
+
+def yearly(data: dict) -> None:
+    """Grade and pay on the year roll-up instead of the month."""
+    data["rollups"] = {"year": {"to": "year"}}
+    data["grading"]["on"] = "year"
+    data["grading"].pop("streaks", None)
+    data["pay"]["on"] = "year"
+
+
+NOISE_FREE = {"noise": 0, "group_effects": False, "joiners": False, "progress": False}
+
+
+def test_same_seed_same_totals_other_seed_other_totals():
+    policy = calib.load_policy(DATASETS / "gas_cs" / "policy.yaml")
+    result = calib.run(policy, DATASETS / "gas_cs")
+    a = simulate(policy, result, n=200, seed=7, progress=False)
+    b = simulate(policy, result, n=200, seed=7, progress=False)
+    c = simulate(policy, result, n=200, seed=8, progress=False)
+    assert np.array_equal(a.totals, b.totals)
+    assert a.grade_probabilities.equals(b.grade_probabilities)
+    assert not np.array_equal(a.totals, c.totals)
+    assert a.totals.std() > 0
+
+
+def test_result_does_not_depend_on_batch_progress_or_threads():
+    policy = calib.load_policy(DATASETS / "safety" / "policy.yaml")
+    result = calib.run(policy, DATASETS / "safety")
+    a = simulate(policy, result, n=150, seed=3, batch=7, progress=False, workers=1)
+    b = simulate(policy, result, n=150, seed=3, batch=500, progress=True, workers=3)
+    assert np.array_equal(a.totals, b.totals)
+    assert a.grade_probabilities.equals(b.grade_probabilities)
+
+
+@pytest.mark.parametrize("change", [None, yearly], ids=["monthly", "yearly"])
+def test_noise_free_mean_equals_the_deterministic_run_to_the_cent(change):
+    policy = GOLDEN if change is None else variant(change)
+    data = roster(constant=True)
+    result = calib.run(policy, data)
+    sim = simulate(policy, result, n=40, seed=1, **NOISE_FREE)
+    expected = round(float(result.payouts["payout"].sum()), 2)
+    assert round(sim.mean, 2) == expected
+    assert np.all(np.round(sim.totals, 2) == expected)  # every scenario is the history itself
+    assert sim.history_total == expected
+    # and every person's grade is the deterministic one, with probability 1
+    grades = result.grades.dropna(subset=["grade"]).groupby("id", observed=True)["grade"].first()
+    top = sim.grade_probabilities.idxmax(axis=1)
+    assert (sim.grade_probabilities.max(axis=1) == 1).all()
+    assert top.to_dict() == grades.astype(str).to_dict()
+
+
+def gas_constant() -> dict[str, pd.DataFrame]:
+    """gas_cs with every person's last rated month repeated for the 12 months of 2024."""
+    people = pd.read_csv(DATASETS / "gas_cs" / "people.csv", dtype=str)
+    records = pd.read_csv(DATASETS / "gas_cs" / "records.csv", dtype=str)
+    ratings = pd.read_csv(DATASETS / "gas_cs" / "ratings.csv", dtype=str)
+    ok = (records["probation"] == "False") & (records["absent"] == "False")
+    last = records[ok].groupby("employee_id").tail(1)
+    periods = [f"2024-{m:02d}" for m in range(1, 13)]
+    rec = pd.concat([last.assign(period=p, days_present="31") for p in periods])
+    keys = last[["employee_id", "period"]]
+    rat = ratings.merge(keys, on=["employee_id", "period"])
+    rat = pd.concat([rat.assign(period=p) for p in periods])
+    people = people[people["employee_id"].isin(last["employee_id"])]
+    return {"people": people, "records": rec, "ratings": rat}
+
+
+def test_noise_free_cascade_scheme_reproduces_the_deterministic_total():
+    policy = calib.load_policy(DATASETS / "gas_cs" / "policy.yaml")
+    result = calib.run(policy, gas_constant())
+    sim = simulate(policy, result, n=20, seed=2, **NOISE_FREE)
+    assert round(sim.mean, 2) == round(float(result.payouts["payout"].sum()), 2)
+
+
+def test_grade_probabilities_sum_to_one_and_p_over_is_monotone():
+    policy = calib.load_policy(DATASETS / "ecommerce_cs" / "policy.yaml")
+    result = calib.run(policy, DATASETS / "ecommerce_cs")
+    sim = simulate(policy, result, n=300, seed=5, progress=False, budget=1_000_000)
+    probs = sim.grade_probabilities
+    assert list(probs.columns) == policy.grading.scale.names()
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert ((probs >= 0) & (probs <= 1)).all().all()
+    assert set(probs.index) <= set(result.scores["id"].astype(str))
+    budgets = np.linspace(sim.totals.min() - 1, sim.totals.max() + 1, 50)
+    p = [sim.p_over(b) for b in budgets]
+    assert p[0] == 1.0 and p[-1] == 0.0
+    assert all(x >= y for x, y in itertools.pairwise(p))
+    q = sim.quantiles()
+    assert list(q.index) == ["P50", "P90", "P95"]
+    assert q["P50"] <= q["P90"] <= q["P95"]
+    text = sim.summary()
+    assert "P95" in text and "Budget 1,000,000.00" in text
+
+
+GOLDEN_VARIANTS = {
+    "golden": None,
+    "small_pool": lambda d: d["grading"]["rules"]["staff"]["forced"].update(
+        small_groups={"max_size": 8, "rule": "pool"}),
+    "small_thresholds": lambda d: d["grading"]["rules"]["staff"]["forced"].update(
+        small_groups={"max_size": 8, "rule": "thresholds"}),
+    "share_better_webster": lambda d: d["grading"]["rules"]["staff"]["forced"].update(
+        ties={"rule": "share_better"}, method="webster"),
+    "yearly": yearly,
+}
+
+
+@pytest.mark.parametrize("name", list(GOLDEN_VARIANTS))
+def test_vectorised_equals_the_engine_one_scenario_at_a_time(name):
+    change = GOLDEN_VARIANTS[name]
+    policy = GOLDEN if change is None else variant(change)
+    result = calib.run(policy, roster(n=30, teams=3, seed=11))
+    kw = {"n": 12, "seed": 4, "progress": False}
+    if name == "share_better_webster":
+        kw["noise"] = 0  # many exact ties on quota boundaries
+    fast = simulate(policy, result, **kw)
+    slow = simulate(policy, result, method="loop", **kw)
+    assert np.array_equal(fast.totals, slow.totals)
+    assert fast.grade_probabilities.equals(slow.grade_probabilities)
+
+
+@pytest.mark.parametrize("name", ["gas_cs", "ecommerce_cs", "ethics_diligence", "property_cs"])
+def test_vectorised_equals_the_loop_on_example_schemes(name):
+    policy = calib.load_policy(DATASETS / name / "policy.yaml")
+    result = calib.run(policy, DATASETS / name)
+    fast = simulate(policy, result, n=6, seed=9, progress=False)
+    slow = simulate(policy, result, n=6, seed=9, progress=False, method="loop")
+    assert np.array_equal(fast.totals, slow.totals)
+    assert fast.grade_probabilities.equals(slow.grade_probabilities)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATASETS.iterdir()
+                                        if (p / "policy.yaml").exists()))
+def test_runs_on_every_example_scheme(name):
+    policy = calib.load_policy(DATASETS / name / "policy.yaml")
+    sim = simulate(policy, DATASETS / name, n=100, seed=0, progress=False)
+    assert isinstance(sim, Simulation)
+    assert len(sim.totals) == 100 and np.isfinite(sim.totals).all() and sim.totals.min() > 0
+    assert sim.history_total is not None and sim.history_total > 0
+    # the simulated year costs about what the last year did (same scheme, same people)
+    assert 0.7 < sim.mean / sim.history_total < 1.5
+    assert sim.notes and "P50" in sim.summary()
+
+
+def test_pool_total_is_fixed_by_construction():
+    policy = calib.load_policy(DATASETS / "ethics_diligence" / "policy.yaml")
+    sim = simulate(policy, DATASETS / "ethics_diligence", n=50, seed=0, progress=False)
+    assert sim.pool_total == 200_000.0
+    assert (sim.totals >= 200_000.0).all()
+
+
+def test_turnover_and_noise_settings():
+    policy = GOLDEN
+    result = calib.run(policy, roster(n=60, teams=4, seed=2))
+    fixed = simulate(policy, result, n=50, seed=0, progress=False, joiners=False)
+    moving = simulate(policy, result, n=50, seed=0, progress=False)
+    assert (fixed.joiners == 0).all() and (fixed.leavers == 0).all()
+    assert moving.params["leave_rate"] > 0 and moving.params["hire_rate"] > 0
+    assert moving.joiners.sum() > 0 and moving.leavers.sum() > 0
+    quiet = simulate(policy, result, n=200, seed=0, progress=False, noise=0, group_effects=False,
+                     joiners=False)
+    loud = simulate(policy, result, n=200, seed=0, progress=False, noise=10, group_effects=False,
+                    joiners=False)
+    assert quiet.params["noise_sd"] == 0 and loud.params["noise_sd"] == 10
+    assert loud.totals.std() > quiet.totals.std()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="months"):
+        simulate(GOLDEN, roster(n=10, teams=2), n=0, progress=False)
+    with pytest.raises(ValueError, match="method"):
+        simulate(GOLDEN, roster(n=10, teams=2), n=5, method="fast", progress=False)
+    yearly_policy = variant(yearly)
+    with pytest.raises(ValueError, match="whole number"):
+        simulate(yearly_policy, roster(n=10, teams=2), n=5, months=18, progress=False)
