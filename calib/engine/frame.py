@@ -7,6 +7,7 @@ the person code; event tables carry, for each event, the index of its record row
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ class Frame:
     events: dict[str, Events]
     active: dict[str, np.ndarray] = field(default_factory=dict)
     """Per measure, the rows that are rated with a scorecard using it (set by the engine)."""
-    memo: dict | None = None
+    memo: dict[Any, Any] | None = None
     """Stage results kept between a ``Scenario``'s re-runs (None in a plain run)."""
     dataset: Dataset | None = None
     """The data set the frame was built from, kept by a ``Scenario`` only (to check it against
@@ -61,7 +62,7 @@ class Frame:
         return self.__dict__["_ids"]
 
     @property
-    def period_codes(self):
+    def period_codes(self) -> tuple[np.ndarray, np.ndarray]:
         """(code per row, distinct period ordinals), computed once."""
         if "_pc" not in self.__dict__:
             self.__dict__["_pc"] = pd.factorize(self.period, sort=True)
@@ -144,6 +145,8 @@ class RowSubset:
     @property
     def n(self) -> int:
         """Rows in the subset."""
+        if isinstance(self.rows, slice):
+            return len(range(*self.rows.indices(self.frame.n)))
         return len(self.rows)
 
     @property
@@ -206,7 +209,7 @@ def _people_codes(policy: Policy, typed: dict[str, Typed], p: Problems
     return np.flatnonzero(valid), pd.Index(col[valid])
 
 
-def _unknown_people(p: Problems, table: str, ids: pd.Series, person: np.ndarray,
+def _unknown_people(p: Problems, table: str, column: str, ids: pd.Series, person: np.ndarray,
                     people_index: pd.Index, most: int = 1000) -> None:
     """Rows whose id is not in the people table; when a spreadsheet changed the id (1001.0, 123
     for 00123, e3 for E3, 1.1E+17) the fix names the id to write (``calib.data.lookalike``).
@@ -219,15 +222,15 @@ def _unknown_people(p: Problems, table: str, ids: pd.Series, person: np.ndarray,
     fixes = id_fixes([str(v) for v in distinct[:most]], people_index)
     for value, fix in fixes.items():
         rows = unknown & (text == value).fillna(False).to_numpy(dtype=bool)
-        p.rows(table, rows, ids.name, "person not in the people table", fix, ids)
+        p.rows(table, rows, column, "person not in the people table", fix, ids)
         unknown &= ~rows
-    p.rows(table, unknown, ids.name, "person not in the people table",
+    p.rows(table, unknown, column, "person not in the people table",
            "add the person to people.csv or fix the id", ids)
 
 
 def _lookup(ids: pd.Series, index: pd.Index) -> np.ndarray:
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
-    found = index.get_indexer(pd.Series(uniques).astype("string").str.strip())
+    found = index.get_indexer(pd.Index(pd.Series(uniques).astype("string").str.strip()))
     return np.append(found, -1)[codes]
 
 
@@ -241,7 +244,7 @@ def build_frame(policy: Policy, ds: Dataset) -> Frame:
     people_pos, people_index = _people_codes(policy, typed, p)
     rec = typed["records"]
     person = _lookup(rec.frame[pid], people_index)
-    _unknown_people(p, "records", rec.frame[pid], person, people_index)
+    _unknown_people(p, "records", pid, rec.frame[pid], person, people_index)
     spec = policy.inputs.records
     period, bad = _periods(rec, spec.period, spec.date, policy)
     source = spec.period or spec.date
@@ -288,7 +291,7 @@ def _events(name: str, t: Typed, policy: Policy, people_index: pd.Index, key_ind
     pid = policy.inputs.id
     spec = policy.inputs.events[name]
     person = _lookup(t.frame[pid], people_index)
-    _unknown_people(p, name, t.frame[pid], person, people_index)
+    _unknown_people(p, name, pid, t.frame[pid], person, people_index)
     period, bad = _periods(t, spec.period, spec.date, policy)
     source = spec.period or spec.date
     p.rows(name, bad, source, "not a period or date", _period_fix(policy), t.frame[source])

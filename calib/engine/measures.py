@@ -6,6 +6,9 @@ costs a few array passes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -26,11 +29,11 @@ from calib.policy.measures import (
 UNIT_SECONDS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
 
 
-def _num(frame: Frame, column: str) -> np.ndarray:
+def _num(frame: Frame | RowBlock, column: str) -> np.ndarray:
     return np.asarray(frame.column(column), dtype=np.float64)
 
 
-def _sum(frame: Frame, columns: list[str]) -> np.ndarray:
+def _sum(frame: Frame | RowBlock, columns: list[str]) -> np.ndarray:
     if len(columns) == 1:
         return _num(frame, columns[0])
     total = _num(frame, columns[0]) + _num(frame, columns[1])
@@ -39,7 +42,17 @@ def _sum(frame: Frame, columns: list[str]) -> np.ndarray:
     return total
 
 
-def _divide(num: np.ndarray, den: np.ndarray, m, name: str, frame: Frame) -> np.ndarray:
+def _whole(frame: Frame | RowBlock) -> Frame:
+    """The whole frame: a measure that reads event tables or groups is never computed block by
+    block (``row_local``), so it is always given the frame itself.
+    """
+    assert isinstance(frame, Frame), "a measure reading events or groups runs on the whole frame"
+    return frame
+
+
+def _divide(num: np.ndarray, den: np.ndarray,
+            m: RatioMeasure | TargetMeasure | AggregateMeasure | SlaMeasure, name: str,
+            frame: Frame | RowBlock) -> np.ndarray:
     zero = den == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         out = num / np.where(zero, 1.0, den)
@@ -65,20 +78,21 @@ def _group_total(frame: Frame, by: str, values: np.ndarray) -> np.ndarray:
     return total[codes]
 
 
-def ratio(m: RatioMeasure, name: str, frame: Frame) -> np.ndarray:
+def ratio(m: RatioMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     """R1/R2: Σ numerators / Σ denominators × scale (per row, per event table, or per group)."""
     if m.table is not None:
-        num = _event_sum(frame, m.table, m.numerator)
-        den = _event_sum(frame, m.table, m.denominator)
+        num = _event_sum(_whole(frame), m.table, m.numerator)
+        den = _event_sum(_whole(frame), m.table, m.denominator)
     else:
         num, den = _sum(frame, m.numerator), _sum(frame, m.denominator)
         if m.group_by is not None:
-            num, den = _group_total(frame, m.group_by, num), _group_total(frame, m.group_by, den)
+            whole = _whole(frame)
+            num, den = _group_total(whole, m.group_by, num), _group_total(whole, m.group_by, den)
     out = _divide(num, den, m, name, frame)
     return out * m.scale if m.scale != 1.0 else out
 
 
-def target(m: TargetMeasure, name: str, frame: Frame) -> np.ndarray:
+def target(m: TargetMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     """R4: actual / target (or target / actual when lower is better)."""
     actual = _num(frame, m.actual)
     goal = _num(frame, m.target) if m.target else np.full(frame.n, m.target_value)
@@ -93,12 +107,14 @@ def _grouped(frame: Frame, table: str, weights: np.ndarray | None) -> np.ndarray
     return np.bincount(ev.row[ok], weights=w, minlength=frame.n).astype(np.float64)
 
 
-def aggregate(m: AggregateMeasure, name: str, frame: Frame) -> np.ndarray:
+def aggregate(m: AggregateMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     """R2: sum/mean/count/min/max, of an event table's rows or across records columns."""
     if m.table is None:
         stack = np.column_stack([_num(frame, c) for c in m.columns_])
-        reducer = {"sum": np.sum, "mean": np.mean, "min": np.min, "max": np.max}[m.how]
-        return reducer(stack, axis=1)
+        reducers: dict[str, Callable[..., np.ndarray]] = {
+            "sum": np.sum, "mean": np.mean, "min": np.min, "max": np.max}
+        return reducers[m.how](stack, axis=1)
+    frame = _whole(frame)
     ev = frame.events[m.table]
     keep = np.ones(len(ev.row), dtype=np.float64)
     if m.where is not None:
@@ -123,11 +139,12 @@ def aggregate(m: AggregateMeasure, name: str, frame: Frame) -> np.ndarray:
                          "no events", frame, frame.active.get(name))
 
 
-def sla(m: SlaMeasure, name: str, frame: Frame) -> np.ndarray:
+def sla(m: SlaMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     """R3: on-time requests / all requests; answered exactly at the limit is on time."""
+    frame = _whole(frame)
     ev = frame.events[m.table]
-    received = pd.to_datetime(ev.column(m.received), errors="coerce")
-    answered = pd.to_datetime(ev.column(m.answered), errors="coerce")
+    received = pd.to_datetime(pd.Series(ev.column(m.received)), errors="coerce")
+    answered = pd.to_datetime(pd.Series(ev.column(m.answered)), errors="coerce")
     elapsed = ((answered - received).dt.total_seconds() / UNIT_SECONDS[m.unit]).to_numpy(
         dtype=np.float64, na_value=np.nan)
     cats = ev.typed.frame[m.category].astype("string").str.strip()
@@ -139,11 +156,13 @@ def sla(m: SlaMeasure, name: str, frame: Frame) -> np.ndarray:
                    frame)
 
 
-def rating(m: RatingMeasure, name: str, frame: Frame) -> np.ndarray:
+def rating(m: RatingMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     """R18: mean score per rater role, then the roles' weighted mean over the roles present."""
+    frame = _whole(frame)
     ev = frame.events[m.table]
     roles = list(m.weights)
-    role = pd.Index(roles).get_indexer(ev.typed.frame[m.rater].astype("string").str.strip())
+    role = pd.Index(roles).get_indexer(
+        pd.Index(ev.typed.frame[m.rater].astype("string").str.strip()))
     score = np.asarray(ev.column(m.score), dtype=np.float64)
     ok = (ev.row >= 0) & (role >= 0) & ~np.isnan(score)
     cell = ev.row[ok].astype(np.int64) * len(roles) + role[ok]
@@ -153,7 +172,7 @@ def rating(m: RatingMeasure, name: str, frame: Frame) -> np.ndarray:
     weights = np.array([m.weights[r] for r in roles])
     present = count > 0
     if m.missing == "error":
-        some = present.any(axis=1) & ~present.all(axis=1)
+        some = np.asarray(present.any(axis=1) & ~present.all(axis=1))
         apply_missing(np.zeros(frame.n), some, "error", 0.0, f"measure '{name}'",
                       "a rater's score is missing", frame, frame.active.get(name))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -164,7 +183,7 @@ def rating(m: RatingMeasure, name: str, frame: Frame) -> np.ndarray:
                          f"measure '{name}'", "no ratings", frame, frame.active.get(name))
 
 
-def checklist(m: ChecklistMeasure, name: str, frame: Frame) -> np.ndarray:
+def checklist(m: ChecklistMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     """R10: Σ points of the items that are met."""
     out = np.zeros(frame.n)
     for col, points in m.items.items():
@@ -172,12 +191,16 @@ def checklist(m: ChecklistMeasure, name: str, frame: Frame) -> np.ndarray:
     return out
 
 
-def column(m: ColumnMeasure, name: str, frame: Frame) -> np.ndarray:
+def column(m: ColumnMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     """The records column as it is."""
     return _num(frame, m.column)
 
 
-KERNELS = {RatioMeasure: ratio, TargetMeasure: target, AggregateMeasure: aggregate,
+Kernel = Callable[[Any, str, Frame | RowBlock], np.ndarray]
+"""A measure's kernel: (the measure, its name, the frame or a block of it) → one value per row.
+Only a ``row_local`` measure is given a block; the others are given the whole frame."""
+
+KERNELS: dict[type, Kernel] = {RatioMeasure: ratio, TargetMeasure: target, AggregateMeasure: aggregate,
            SlaMeasure: sla, RatingMeasure: rating, ChecklistMeasure: checklist,
            ColumnMeasure: column}
 

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import pandas as pd
 
 from calib.errors import DataError
 
 
+class NamedRows(Protocol):
+    """Rows that can be named in a message (a ``Frame`` or a ``RowBlock``): each row's person id
+    and its row number in the records file.
+    """
+
+    def record_ids(self) -> np.ndarray:
+        """The person id of each row."""
+        ...
+
+    def row_numbers(self) -> np.ndarray:
+        """Each row's number as people see it (the file line)."""
+        ...
+
+
 def apply_missing(values: np.ndarray, mask: np.ndarray, how: str, neutral: float,
-                  where: str, why: str, frame=None,
+                  where: str, why: str, frame: NamedRows | None = None,
                   active: np.ndarray | None = None, copy: bool = True) -> np.ndarray:
     """Resolve the rows in ``mask`` by ``how``; ``error`` raises a DataError naming the rows.
 

@@ -6,6 +6,8 @@ are all excluded is itself excluded. Every exclusion comes from an explicit ``ex
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 
 from calib._util.memo import array_key, footprint, json_key, object_slot, replace
@@ -25,6 +27,7 @@ def kpi_value(name: str, kpi: Kpi, frame: Frame | RowBlock, measures: dict[str, 
     if kpi.measure is not None:
         values = measures[kpi.measure]
     else:
+        assert kpi.column is not None, "a KPI has a measure or a column (Kpi._one_source)"
         values = np.asarray(frame.column(kpi.column), dtype=np.float64)
     return apply_missing(values, np.isnan(values), kpi.on_missing, kpi.neutral,
                          f"KPI '{name}'", "missing value", frame, active)
@@ -45,6 +48,7 @@ def kpi_points_one(name: str, kpi: Kpi, frame: Frame | RowBlock, measures: dict[
                    active: np.ndarray) -> np.ndarray:
     """Points of one KPI per row (NaN where excluded)."""
     if isinstance(kpi.rule, LabelPoints):
+        assert kpi.column is not None, "a labels rule reads a column (policy references check)"
         points, unknown = label_points(frame.column(kpi.column), kpi.rule)
         return apply_missing(points, unknown, kpi.rule.on_unknown, kpi.rule.neutral,
                              f"KPI '{name}'", "unknown or empty label", frame, active)
@@ -82,11 +86,12 @@ def _combine_loop(sec: Section, parts: list[np.ndarray], n: int,
     total = np.zeros(n)
     present: float | np.ndarray = 0.0
     anyp: bool | np.ndarray = False
-    for p, w, keep in zip(parts, sec.weights.values() if weighted else [None] * len(parts),
-                          kept or [False] * len(parts), strict=True):
+    for p, w, keep in zip(parts, _weights(sec, len(parts)), kept or [False] * len(parts),
+                          strict=True):
         term, where = (_kept_term if keep else _term)(p, w)
         total += term
         if weighted:
+            assert w is not None
             if where is None:
                 present = present + w
             elif isinstance(present, float):
@@ -112,6 +117,14 @@ def _combine_loop(sec: Section, parts: list[np.ndarray], n: int,
         if anyp is not True:
             total[~anyp] = np.nan
     return np.round(total, 9, out=total)
+
+
+def _weights(sec: Section, n_parts: int) -> Iterable[float | None]:
+    """Each part's weight in a weighted section; None for each part of another section."""
+    if sec.combine != "weighted":
+        return [None] * n_parts
+    assert sec.weights is not None, "a weighted section has weights (Section._shape)"
+    return sec.weights.values()
 
 
 def _term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -141,7 +154,7 @@ def _kept_term(points: np.ndarray, weight: float | None) -> tuple[np.ndarray, np
     return term
 
 
-def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray], kept: bool = False
+def section_scores(frame: Frame | RowSubset, points: dict[str, np.ndarray], kept: bool = False
                    ) -> dict[str, np.ndarray]:
     """Every section, children first; clip to [min, max]; a veto sets the section to 0.
 
@@ -154,7 +167,7 @@ def section_scores(frame: Frame | RowBlock, points: dict[str, np.ndarray], kept:
     return done
 
 
-def _section(name: str, frame: Frame | RowBlock, points: dict[str, np.ndarray], kept: bool,
+def _section(name: str, frame: Frame | RowSubset, points: dict[str, np.ndarray], kept: bool,
              done: dict[str, np.ndarray]) -> np.ndarray:
     """One section's scores (its children first), remembered in ``done``. A function of its
     own, not a closure calling itself: that closure would be a reference cycle holding the
@@ -190,11 +203,13 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
     policy = frame.policy
     keys = {} if kept is None else _part_keys(frame)
     found = {k: kept[key] for k, key in keys.items() if key in kept} if kept is not None else {}
-    measures = {name: found.get(("measure", name)) for name in policy.measures}
+    measures: dict[str, np.ndarray | None] = {name: found.get(("measure", name))
+                                              for name in policy.measures}
     for name, m in policy.measures.items():
         if measures[name] is None and not row_local(m):
             measures[name] = KERNELS[type(m)](m, name, frame)
-    points = {name: found.get(("kpi", name)) for name in policy.kpis}
+    points: dict[str, np.ndarray | None] = {name: found.get(("kpi", name))
+                                            for name in policy.kpis}
     sections = found.get(("sections",))
     local = {k: np.empty(frame.n) for k, v in measures.items() if v is None}
     todo: dict[str, np.ndarray | None] = {k: None for k, v in points.items() if v is None}
@@ -206,26 +221,39 @@ def score_rows(frame: Frame, kept: dict | None = None) -> tuple[
         _row_local(frame, measures, points, local, todo, made, kept is not None)
     measures.update(local)
     points.update(todo)
+    measured, pointed = _all_made(measures), _all_made(points)
     if before is not None:  # the sections again only where some KPI's points moved
-        sections = _sections_where_moved(frame, points, *before)
+        sections = _sections_where_moved(frame, pointed, *before)
     elif made is not None:
         sections = made
+    assert sections is not None, "kept, combined again where moved, or made"
     if kept is not None:  # only what this run used: a slider would grow it forever
         kept.clear()
-        kept.update({keys[("measure", k)]: measures[k] for k in policy.measures})
-        kept.update({keys[("kpi", k)]: points[k] for k in policy.kpis})
+        kept.update({keys[("measure", k)]: measured[k] for k in policy.measures})
+        kept.update({keys[("kpi", k)]: pointed[k] for k in policy.kpis})
         kept[keys[("sections",)]] = sections
         if frame.n >= DELTA_ROWS and frame.memo is not None:
             # this run's points and sections, for the next run on these rows (which may be
             # another move of the same slider): counted by its sections, as the points are
             # the kept arrays
-            replace(frame.memo, ("sections before",), (keys[("sections",)], points, sections),
+            replace(frame.memo, ("sections before",), (keys[("sections",)], pointed, sections),
                     size=lambda entry: footprint(entry[2]))
-    return measures, points, sections
+    return measured, pointed, sections
 
 
-def _row_local(frame: Frame, measures: dict, points: dict, local: dict, todo: dict,
-               made: dict | None, scenario: bool) -> None:
+def _all_made(columns: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:
+    """``columns`` once this run has made every one of them (none is left None)."""
+    out: dict[str, np.ndarray] = {}
+    for name, values in columns.items():
+        assert values is not None, f"'{name}' was neither kept nor computed"
+        out[name] = values
+    return out
+
+
+def _row_local(frame: Frame, measures: Mapping[str, np.ndarray | None],
+               points: Mapping[str, np.ndarray | None], local: dict[str, np.ndarray],
+               todo: dict[str, np.ndarray | None], made: dict[str, np.ndarray] | None,
+               scenario: bool) -> None:
     """Fill the row-local measures (``local``), the KPI points to compute (``todo``: made here,
     from None) and, when asked (``made``), the sections, block by block. In a ``scenario`` run
     on one block the KPI points are the kept arrays themselves, which the next move passes
@@ -246,9 +274,10 @@ def _row_local(frame: Frame, measures: dict, points: dict, local: dict, todo: di
             if whole:  # the kernel's own array is kept (no column to copy it into)
                 part[k] = todo[k] = np.ascontiguousarray(new, dtype=np.float64)
             else:
-                if todo[k] is None:
-                    todo[k] = np.empty(frame.n)
-                part[k] = todo[k][rows] = new
+                column = todo[k]
+                if column is None:
+                    column = todo[k] = np.empty(frame.n)
+                part[k] = column[rows] = new
         if made is not None:
             for k, v in section_scores(block, part, kept=whole).items():
                 made[k][rows] = v

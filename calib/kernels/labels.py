@@ -13,7 +13,8 @@ def normalise_labels(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip()
 
 
-def label_points(values: pd.Series, rule: LabelPoints) -> tuple[np.ndarray, np.ndarray]:
+def label_points(values: np.ndarray | pd.Series | pd.Categorical, rule: LabelPoints
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Points per row and a mask of rows whose label is unknown (or empty).
 
     Only the distinct labels are looked up, so the cost per row is one array take.
