@@ -1,11 +1,12 @@
 """Drawing a block of Monte Carlo scenarios (``calib.simulate.monte_carlo``): turnover windows, bootstrapped
-months, group effects and noise, then the graded and paid populations (periods or roll-ups).
+months (rated or not, with their proration shares), group effects and noise, then the graded and
+paid populations (periods or roll-ups).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,8 +24,12 @@ class _Draw:
     joiners: np.ndarray
     leavers: np.ndarray
     partial: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64),) * 2
-    """(scenario, slot) pairs whose window is not the whole year: every person-period not rated,
-    in any population, is in one of them."""
+    """(scenario, slot) pairs, sorted and distinct, whose window is not the whole year or who miss
+    a month: every person-period not rated, in any population, is in one of them."""
+    share: dict[str, np.ndarray | None] = field(default_factory=dict)
+    """Per ``on``, like ``scores``: each person-period's proration share (float64, the engine's
+    share of the historical month bootstrapped for the score, in [0, 1]; only meaningful where
+    rated), or None when the policy has no proration or for a roll-up (not prorated)."""
 
 
 class _Workspace:
@@ -63,6 +68,23 @@ def _uniform_index(rng: np.random.Generator, count: np.ndarray, offset: np.ndarr
     np.right_shift(idx, 16, out=idx)
     np.add(idx, offset, out=idx)
     return idx
+
+
+def _joint_index(rng: np.random.Generator, m: _Model, rows: int, out: np.ndarray,
+                 ws: _Workspace) -> np.ndarray:
+    """(rows, slots) bootstrapped month indices into ``out`` (int64) and whether each month is
+    rated (bool, in ``ws``), both from one draw of 16 random bits u per month and slot: below the
+    slot's ``cut`` the month is not rated (its index then points at some month, to be read
+    with ``mode="wrap"`` and ignored), else it is the slot's rated month ⌊(u · mult + base) /
+    2³²⌋ (``calib.simulate.model._cuts``): not rated with the slot's rate, and each rated month
+    equally likely (up to a relative count/(2¹⁶ − cut)).
+    """
+    u = _random_16(rng, out)
+    rated = np.greater_equal(u, m.cut, out=ws.get("present", out.shape, bool))
+    u *= m.mult
+    u += m.base
+    u >>= 32
+    return rated
 
 
 def _random_16(rng: np.random.Generator, out: np.ndarray) -> np.ndarray:
@@ -161,7 +183,9 @@ def _cumsum0(v: np.ndarray) -> np.ndarray:
 
 
 def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = None) -> _Draw:
-    """Draw ``c`` scenarios: turnover windows, months, group effects, noise; then populations."""
+    """Draw ``c`` scenarios: turnover windows, months (rated or not), group effects, noise;
+    then populations.
+    """
     M, N = m.months, m.n_slots
     ws = ws or _Workspace()
     if m.turnover:
@@ -170,9 +194,7 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
         rec = start = np.zeros((c, N), dtype=np.int64)
         end = np.full((c, N), M, dtype=np.int64)
         joined = leavers = np.zeros(c, dtype=np.int64)
-    idx = _uniform_index(rng, m.count, m.offset, c * M, ws.get("idx", (c * M, N), np.int64))
-    v = m.flat.take(idx, out=ws.get("v", (c * M, N), np.float64), mode="wrap")  # all in range
-    veto = m.veto_flat.take(idx).reshape(c, M, N) if m.veto_flat is not None else None
+    idx, present, v, share, veto = _months(m, rng, c, ws)
     gv = None
     if m.gamma is not None:
         gidx = _uniform_index(rng, m.g_count, m.g_offset, c * M)
@@ -187,20 +209,78 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
             z *= m.sd
             v += z
         np.clip(v, m.lo, m.hi, out=v)
+    rated = None  # (c·M, slots): in the window and not missed, with absences (else found later)
+    if present is not None:
+        rated = _period_rated(m, start, end, present, ws)
+        if veto is not None:
+            veto &= rated.reshape(c, M, N)  # a month not rated is not vetoed
+        if any(pop.k > 1 for pop in m.pops.values()):
+            v *= rated  # roll-ups sum the months of each period: 0 where not rated
     v = v.reshape(c, M, N)
     out = _Draw(c, {}, {}, {}, joined, leavers)
-    if m.turnover:
-        flat = np.flatnonzero((start > 0) | (end < M))  # (faster than a 2-d ``nonzero``)
-        out.partial = (flat // N, flat % N)
+    out.partial = _partial_pairs(m, start, end, present)
     for on, pop in sorted(m.pops.items()):
+        out.share[on] = None
         if pop.k == 1:
             out.scores[on] = v.reshape(c * M, N)
-            out.rated[on] = (_rated_months(start, end, M, ws) if m.turnover
-                             else np.ones((c * M, N), dtype=bool))
+            out.rated[on] = rated if rated is not None else _period_rated(m, start, end, None, ws)
             out.veto[on] = veto.reshape(c * M, N) if veto is not None else None
+            out.share[on] = share
             continue
-        _roll(m, rng, pop, out, v, veto, gv, need_months, (rec, start, end), ws)
+        _roll(m, rng, pop, out, v, veto, gv, need_months, (rec, start, end), ws, rated)
     return out
+
+
+def _months(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace) -> tuple:
+    """The bootstrapped months of ``c`` scenarios, (c·M, slots) each, in ``ws``: their indices
+    into the histories, whether they are rated if in the window (None without absences),
+    scores, proration shares (None without proration or a period population) and vetoes
+    ((c, M, slots), None without vetoes).
+    """
+    M, N = m.months, m.n_slots
+    idx = ws.get("idx", (c * M, N), np.int64)
+    present = None
+    if m.cut is None:
+        _uniform_index(rng, m.count, m.offset, c * M, idx)
+    else:
+        present = _joint_index(rng, m, c * M, idx, ws)
+    v = m.flat.take(idx, out=ws.get("v", (c * M, N), np.float64), mode="wrap")  # all in range
+    share = None
+    if m.share_flat is not None and "period" in m.pops:
+        share = m.share_flat.take(idx, out=ws.get("share", (c * M, N), np.float64), mode="wrap")
+    veto = (m.veto_flat.take(idx, mode="wrap").reshape(c, M, N) if m.veto_flat is not None
+            else None)
+    return idx, present, v, share, veto
+
+
+def _period_rated(m: _Model, start: np.ndarray, end: np.ndarray, present: np.ndarray | None,
+                  ws: _Workspace) -> np.ndarray:
+    """(c·M, slots): whether each month is rated: in the slot's window and, with absences,
+    not missed (``present``).
+    """
+    c, N = start.shape
+    if not m.turnover:
+        return present if present is not None else np.ones((c * m.months, N), dtype=bool)
+    rated = _rated_months(start, end, m.months, ws)
+    if present is not None:
+        rated &= present
+    return rated
+
+
+def _partial_pairs(m: _Model, start: np.ndarray, end: np.ndarray, present: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The (scenario, slot) pairs whose window is not the whole year or who miss a month (not
+    ``present``), sorted and distinct.
+    """
+    c, N = start.shape
+    M = m.months
+    if not m.turnover and present is None:
+        return (np.zeros(0, dtype=np.int64),) * 2
+    flag = (start > 0) | (end < M) if m.turnover else np.zeros((c, N), dtype=bool)
+    if present is not None:
+        flag |= ~np.logical_and.reduce(present.reshape(c, M, N), axis=1)
+    flat = np.flatnonzero(flag)  # (faster than a 2-d ``nonzero``)
+    return flat // N, flat % N
 
 
 def _partial(v: np.ndarray, start: np.ndarray, end: np.ndarray, P: int, k: int, full: np.ndarray,
@@ -223,49 +303,21 @@ def _partial(v: np.ndarray, start: np.ndarray, end: np.ndarray, P: int, k: int, 
 
 
 def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windows,
-          ws: _Workspace) -> None:
+          ws: _Workspace, rated: np.ndarray | None = None) -> None:
     """A roll-up population from the block's months (means over each period's rated months);
-    its arrays live in ``ws``.
+    its arrays live in ``ws``. ``rated``: with absences, whether each month is rated (then
+    ``v`` is 0 and ``veto`` False where it is not), else None (the windows say).
     """
-    M = v.shape[1]
     P, k = pop.periods, pop.k
-    rec, start, end = windows
+    start, end = windows[1:]
     c, N = start.shape
-    shape = (c, P, N)
 
     def buffer(name: str, dtype) -> np.ndarray:
-        return ws.get(f"roll.{pop.on}.{name}", shape, dtype)
+        return ws.get(f"roll.{pop.on}.{name}", (c, P, N), dtype)
 
-    sums = np.sum(v.reshape(c, P, k, N), axis=2, out=buffer("sums", np.float64))
-    counts = buffer("counts", np.int64)
-    if m.turnover:
-        bounds = np.arange(P)[None, :, None] * k
-        lo = np.clip(start[:, None, :], bounds, bounds + k, out=buffer("lo", np.int64))
-        hi = np.clip(end[:, None, :], bounds, bounds + k, out=buffer("hi", np.int64))
-        np.maximum(hi, lo, out=hi)
-        records = np.clip(rec[:, None, :], bounds, bounds + k, out=buffer("records", np.int64))
-        np.subtract(hi, records, out=records)
-        np.maximum(records, 0, out=records)
-        np.subtract(hi, lo, out=counts)
-        _partial(v, start, end, P, k, sums)
-    else:
-        counts[...] = k
-        records = counts
+    sums, counts, records, bounds = _roll_months(m, pop, v, windows, buffer, rated)
     if not noisy:
-        f = buffer("float", np.float64)
-        if gv is not None:
-            g = gv.reshape(c, M, -1)
-            if m.turnover:
-                sums += _effect_window(_cumsum0(g), lo, hi, m.slot_effect[None, None, :], f,
-                                       buffer("float2", np.float64), buffer("index", np.int64))
-            else:
-                sums += g.reshape(c, P, k, -1).sum(axis=2).take(m.slot_effect, axis=2, out=f)
-        if m.sd > 0:
-            z = _noise(rng, buffer("noise", np.float64), buffer("noise.index", np.int64))
-            scale = np.sqrt(counts, out=f)
-            scale *= m.sd
-            z *= scale
-            sums += z
+        _roll_effects(m, rng, pop, sums, counts, gv, bounds, buffer, rated, ws)
     mean = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         np.divide(sums, np.maximum(counts, 1, out=buffer("divisor", np.int64)), out=mean)
@@ -275,19 +327,81 @@ def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windo
     score += pop.other_sum
     score /= pop.score_weight + pop.other_weight
     np.round(score, 9, out=score)
-    rated = np.greater(counts, 0, out=buffer("rated", bool))
+    ok = np.greater(counts, 0, out=buffer("rated", bool))
     if pop.max_not_rated is not None:
         over = np.subtract(records, counts, out=buffer("divisor", np.int64))
-        rated &= np.less_equal(over, pop.max_not_rated, out=buffer("within", bool))
+        ok &= np.less_equal(over, pop.max_not_rated, out=buffer("within", bool))
     out.scores[pop.on] = score.reshape(c * P, N)
-    out.rated[pop.on] = rated.reshape(c * P, N)
+    out.rated[pop.on] = ok.reshape(c * P, N)
     vr = None
     if veto is not None:
         vr = veto.reshape(c, P, k, N).any(axis=2)
-        if m.turnover:
+        if m.turnover and rated is None:
             _partial(veto, start, end, P, k, vr, how="any")
         vr = vr.reshape(c * P, N)
     out.veto[pop.on] = vr
+
+
+def _roll_months(m: _Model, pop: _Pop, v: np.ndarray, windows, buffer, rated) -> tuple:
+    """Per (scenario, roll-up period, slot): the sum of the rated months' scores, the rated
+    months and the months on record; and the window's bounds in each period (with turnover;
+    else None). ``rated``: see ``_roll``.
+    """
+    P, k = pop.periods, pop.k
+    rec, start, end = windows
+    c, N = start.shape
+    sums = np.sum(v.reshape(c, P, k, N), axis=2, out=buffer("sums", np.float64))
+    counts = records = buffer("counts", np.int64)
+    bounds = None
+    if m.turnover:
+        edges = np.arange(P)[None, :, None] * k
+        lo = np.clip(start[:, None, :], edges, edges + k, out=buffer("lo", np.int64))
+        hi = np.clip(end[:, None, :], edges, edges + k, out=buffer("hi", np.int64))
+        np.maximum(hi, lo, out=hi)
+        records = np.clip(rec[:, None, :], edges, edges + k, out=buffer("records", np.int64))
+        np.subtract(hi, records, out=records)
+        np.maximum(records, 0, out=records)
+        bounds = (lo, hi)
+        if rated is None:
+            np.subtract(hi, lo, out=counts)
+            _partial(v, start, end, P, k, sums)
+    elif rated is not None:  # whole windows: k months on record, fewer rated
+        records = buffer("records", np.int64)
+        records[...] = k
+    else:
+        counts[...] = k
+    if rated is not None:
+        np.add.reduce(rated.reshape(c, P, k, N).view(np.uint8), axis=2, dtype=np.int64,
+                      out=counts)
+    return sums, counts, records, bounds
+
+
+def _roll_effects(m: _Model, rng, pop: _Pop, sums: np.ndarray, counts: np.ndarray, gv, bounds,
+                  buffer, rated, ws: _Workspace) -> None:
+    """Add to ``sums`` the group effects of each period's rated months and the noise of their
+    mean (sd × √months), when the months themselves carry neither.
+    """
+    c, P, N = sums.shape
+    k = pop.k
+    f = buffer("float", np.float64)
+    if gv is not None and rated is not None:  # the months missed are scattered: each month's
+        g = gv.take(m.slot_effect, axis=1, out=ws.get("tmp", (c * P * k, N), np.float64),
+                    mode="wrap")  # all in range
+        g *= rated
+        sums += np.sum(g.reshape(c, P, k, N), axis=2, out=f)
+    elif gv is not None:
+        g = gv.reshape(c, P * k, -1)
+        if bounds is not None:
+            sums += _effect_window(_cumsum0(g), *bounds, m.slot_effect[None, None, :], f,
+                                   buffer("float2", np.float64), buffer("index", np.int64))
+        else:
+            sums += g.reshape(c, P, k, -1).sum(axis=2).take(m.slot_effect, axis=2, out=f)
+    if m.sd > 0:
+        z = _noise(rng, buffer("noise", np.float64), buffer("noise.index", np.int64))
+        scale = np.sqrt(counts, out=f)
+        scale *= m.sd
+        z *= scale
+        sums += z
 
 
 def _effect_window(gc: np.ndarray, lo: np.ndarray, hi: np.ndarray, e: np.ndarray,

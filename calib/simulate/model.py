@@ -1,5 +1,6 @@
 """The Monte Carlo model fitted from the history (see ``calib.simulate.monte_carlo``): each person's rated
-months, group effects, noise, turnover and the graded or paid populations.
+months (with their proration shares) and rate of months not rated, group effects, noise, turnover
+and the graded or paid populations.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from calib.engine.eligibility import proration
 from calib.engine.grading import column_codes
 from calib.engine.result import Result
 from calib.errors import SimulationError
@@ -17,6 +19,9 @@ from calib.policy.model import Policy
 
 PSEUDO_HISTORY = 48
 """Scores sampled once per joiner slot (and per current person without rated history)."""
+
+DRAW_BITS = 16
+"""Random bits per bootstrapped month (``calib.simulate.draw``): 2¹⁶ equally likely values."""
 
 
 _ROLLUP_MONTHS = {("month", "quarter"): 3, ("month", "year"): 12, ("quarter", "year"): 4,
@@ -48,8 +53,16 @@ class _Model:
     card: np.ndarray
     flat: np.ndarray
     veto_flat: np.ndarray | None
+    share_flat: np.ndarray | None
+    """The proration share of each month of ``flat`` (None when the policy has no proration)."""
     offset: np.ndarray
     count: np.ndarray
+    cut: np.ndarray | None
+    """Per slot: the 16-bit draws below it are months not rated (None when nobody misses one)."""
+    mult: np.ndarray | None
+    base: np.ndarray | None
+    """Per slot: a draw u ≥ ``cut`` picks the month ⌊(u · mult + base) / 2³²⌋ of ``flat`` (see
+    ``_cuts``)."""
     lo: float
     hi: float
     sd: float
@@ -148,6 +161,61 @@ def _turnover(frame, pcode, n_periods, rated) -> tuple[float, float, int]:
     waits = (first_rated - first)[hires & (first_rated < n_periods)]
     probation = int(np.round(np.median(waits))) if len(waits) else 0
     return leave, hire, probation
+
+
+def _not_rated_rates(person: np.ndarray, pcode: np.ndarray, rated: np.ndarray,
+                     slot_of_person: np.ndarray, n_cur: int) -> tuple[np.ndarray, float]:
+    """Each current person's rate of months not rated (months not rated / months present), and
+    the population's. A joiner's probation months (a person whose first row is after the
+    history's first period, before their first rated month) are left out; a current person
+    with no month left has the population's rate.
+    """
+    n_person = int(person.max(initial=0)) + 1
+    never = np.iinfo(np.int64).max
+    first = np.full(n_person, never, dtype=np.int64)
+    first_rated = np.full(n_person, never, dtype=np.int64)
+    np.minimum.at(first, person, pcode)
+    np.minimum.at(first_rated, person[rated], pcode[rated])
+    present = ~((first[person] > 0) & (pcode < first_rated[person]))
+    missed = present & ~rated
+    pop = float(missed.sum() / present.sum()) if present.any() else 0.0
+    slot = slot_of_person[person]
+    mine = present & (slot >= 0)
+    months = np.bincount(slot[mine], minlength=n_cur)
+    missing = np.bincount(slot[mine], weights=missed[mine], minlength=n_cur)
+    return np.where(months > 0, missing / np.maximum(months, 1), pop), pop
+
+
+def _cuts(rate: np.ndarray, count: np.ndarray, offset: np.ndarray
+          ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Per slot, how a month's 16 random bits u split into not rated and a rated month: u below
+    ``cut`` = rate × 2¹⁶ (rounded) is not rated; otherwise it is the month ⌊(u − cut) · count /
+    (2¹⁶ − cut)⌋ of the slot's ``count`` rated months, found as ``offset`` + ⌊(u − cut) · mult /
+    2³²⌋ = ⌊(u · mult + base) / 2³²⌋ with mult = ⌈count · 2³² / (2¹⁶ − cut)⌉ and base =
+    offset · 2³² − cut · mult. Exact: the error (u − cut) · (mult − count · 2³² / (2¹⁶ − cut)) / 2³²
+    stays below (2¹⁶ − cut) / 2³² ≤ 1 / (2¹⁶ − cut), the least distance from the exact quotient
+    up to the next whole number. With cut 0 it is offset + ⌊u · count / 2¹⁶⌋, the draw of a
+    history without absences. Returns (cut, mult, base), or Nones when no slot misses a month.
+    """
+    span = 1 << DRAW_BITS
+    cut = np.minimum(np.rint(rate * span), span).astype(np.int64)
+    if not cut.any():
+        return None, None, None
+    room = span - cut
+    count = count.astype(np.int64)
+    mult = np.where(room > 0, -(-(count << 32) // np.maximum(room, 1)), 0)
+    # |u · mult + base| < 2⁶³: at most (offset + count) · 2³² and cut · mult ≤ 2⁴⁸ · count
+    if int((offset + count).max(initial=0)) >= 1 << 30 or int(count.max(initial=0)) >= 1 << 14:
+        raise SimulationError("the history is too long to simulate absences from (more than "
+                              "2³⁰ months in all or 2¹⁴ per person)")
+    return cut, mult, (offset.astype(np.int64) << 32) - cut * mult
+
+
+def _shares(policy: Policy, frame) -> np.ndarray | None:
+    """The engine's proration share of each history row under ``policy`` (None without)."""
+    if policy.eligibility.proration is None:
+        return None
+    return np.asarray(proration(frame.under(policy)), dtype=np.float64)
 
 
 class _Slots:
@@ -259,13 +327,17 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
     n_slots = n_cur + n_join
     if slot_effect is not None:
         slot_effect = slot_effect[slot_rows]
+    share_row = _shares(policy, frame)
     pieces, vetoes = [a[hist]], [veto_row[hist]] if veto_row is not None else []
+    shares = [share_row[hist]] if share_row is not None else []
     needs = np.flatnonzero(np.r_[count == 0, np.ones(n_join, dtype=bool)])
     for s in needs:
         pick = build_rng.choice(pools[slot_card[s]], PSEUDO_HISTORY)
         pieces.append(a[pick])
         if veto_row is not None:
             vetoes.append(veto_row[pick])
+        if share_row is not None:
+            shares.append(share_row[pick])
     full_count = np.r_[count, np.zeros(n_join, dtype=np.int64)]
     full_count[needs] = PSEUDO_HISTORY
     # pseudo-histories follow the real ones in slot order of ``needs``
@@ -280,6 +352,12 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
                      "scores are drawn from everyone's under their scorecard")
     flat = np.concatenate(pieces)
     veto_flat = np.concatenate(vetoes) if veto_row is not None and veto_row.any() else None
+    share_flat = np.concatenate(shares) if share_row is not None else None
+
+    # absences: each slot's months not rated at its rate (a joiner's: the population's)
+    rate, pop_rate = _not_rated_rates(person, pcode, rated, slot_of_person, n_cur)
+    slot_rate = np.r_[rate, np.full(n_join, pop_rate)]
+    cut, mult, base = _cuts(slot_rate, full_count, offset)
 
     # noise
     ok = rated & (slot_of_person[person] >= 0)
@@ -306,10 +384,15 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
     params = {"noise_sd": sd, "leave_rate": leave if joiners else 0.0,
               "hire_rate": hire if joiners else 0.0, "probation_months": probation,
               "joiner_slots": n_join, "history_periods": n_periods,
-              "score_range": (float(y[rated].min()), float(y[rated].max()))}
+              "score_range": (float(y[rated].min()), float(y[rated].max())),
+              "not_rated_rate": pop_rate, "not_rated_rates": pd.Series(
+                  rate, index=pd.Index(ids[:n_cur], name="id"), name="not rated rate"),
+              "proration_mean": (float(share_flat[:int(real.sum())].mean())
+                                 if share_flat is not None and real.sum() else None)}
     return _Model(policy=policy, months=months, n_current=n_cur, n_slots=n_slots, ids=ids,
-                  card=slot_card, flat=flat, veto_flat=veto_flat, offset=offset,
-                  count=full_count, lo=float(y[rated].min()), hi=float(y[rated].max()), sd=sd,
+                  card=slot_card, flat=flat, veto_flat=veto_flat, share_flat=share_flat,
+                  offset=offset, count=full_count, cut=cut, mult=mult, base=base,
+                  lo=float(y[rated].min()), hi=float(y[rated].max()), sd=sd,
                   gamma=gamma, g_offset=g_offset, g_count=g_count, slot_effect=slot_effect,
                   leave_rate=leave if joiners else 0.0, hire_lambda=lam, probation=probation,
                   turnover=joiners and (leave > 0 or lam > 0), pops=pops, column=slots,

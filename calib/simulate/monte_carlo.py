@@ -13,8 +13,8 @@ The model, per scenario:
   last row.
 - **Scores.** Each month a person's score is one of their own historical rated period scores,
   drawn with replacement (a bootstrap of their months; each month equally likely, up to a
-  relative n/65,536 for a history of n months: the draw uses 16 random bits), plus
-  a **group effect** and **noise**:
+  relative n/65,536 for a history of n months: the draw uses 16 random bits, the same bits
+  that decide whether the month is rated, below), plus a **group effect** and **noise**:
 
   - group effects (``group_effects=True``): each historical group-period gets its mean deviation
     of the members' scores from their own means (γ), centred within the group; the bootstrap then
@@ -33,8 +33,26 @@ The model, per scenario:
     and for totals of thousands of people the same distribution.
 
   With ``noise=0`` and ``group_effects=False`` every month is exactly a past score, so on a
-  history where each person's months are identical the simulation reproduces the deterministic
-  run to the cent.
+  history where each person's months are identical (and none missed) the simulation reproduces
+  the deterministic run to the cent.
+- **Absences.** A month is not rated with the person's historical rate: months not rated /
+  months present in the history, a joiner's probation months before their first rated month
+  left out (a joiner, and a current person with no month left, have the population's rate).
+  One draw of 16 random bits u per person-month decides both: u below the person's cut
+  (rate × 65,536, rounded) is a month not rated, and any other u picks one of the person's
+  rated months, each equally likely. This is the joint bootstrap of the person's months (a
+  month not rated as often as in their history, the score, veto and share of a rated month
+  from one historical month) without putting the months not rated in the pool: their scores
+  are missing, and a joiner's rate is then exactly the population's rather than a sample's.
+  Months are independent: a long absence in the history raises the person's rate, it is not
+  replayed as a run of months. A history with no month missed draws exactly as before
+  (same bits, same months).
+- **Part months.** When the policy prorates (``eligibility.proration``), each rated month
+  carries the share of the historical month its score was drawn from (the engine's proration
+  of that row: days present, or hire and leave dates), so a person who often worked part
+  months keeps doing so, with the scores those months had; joiners' and people without
+  rated history draw it with their sampled scores. A roll-up is not prorated (as in the
+  engine).
 - **Turnover** (``joiners=True``; ``False`` keeps the headcount fixed: no leavers, no joiners).
   A person leaves after each month with the historical monthly leaving rate (people whose last
   row is before the last period / person-months before it). Joiners arrive as a Poisson process
@@ -43,14 +61,15 @@ The model, per scenario:
   drawn at random (a fixed list of joiner slots drawn once from the seed; each scenario activates
   a random subset of them) and draws its scores from 48 scores sampled once from everyone's rated
   scores under its scorecard. A joiner is not rated for the historical median number of months
-  that joiners spent not rated before their first rated month (probation). Everyone present is
-  rated in every month (absences other than a joiner's probation are not simulated) and a month
-  counts whole (proration 1).
+  that joiners spent not rated before their first rated month (probation), then misses months
+  at the population's rate. A leaver's last month and a joiner's first count whole unless
+  their bootstrapped month was a part month.
 - **Roll-ups.** When the policy grades or pays a roll-up (``on: year`` / ``quarter``), the
-  simulated roll-up score is the mean of the bootstrapped months in it (rounded to 9 decimals, as
-  the engine does). Parts of a roll-up read from other tables (weekly checks, a year-end
-  evaluation) are held at the person's historical mean of that part, with their weights. A
-  roll-up is not rated when a joiner's probation months exceed ``max_not_rated``.
+  simulated roll-up score is the mean of the rated bootstrapped months in it (rounded to 9
+  decimals, as the engine does). Parts of a roll-up read from other tables (weekly checks, a
+  year-end evaluation) are held at the person's historical mean of that part, with their
+  weights. A roll-up is not rated when none of its months is, or when its months on record
+  but not rated (absences, a joiner's probation) exceed ``max_not_rated``.
 
 Grading per scenario follows the policy: vetoes (a bootstrapped month that was vetoed keeps its
 lowest-grade veto; a roll-up is vetoed when any of its months is), thresholds
@@ -117,9 +136,9 @@ class Simulation:
       (each row sums to 1);
     - ``pool_total``: mean pool paid per scenario (fixed by construction), or None;
     - ``history_total``: what the deterministic run paid over the last ``months`` periods (the
-      last pay periods) of the history, for comparison (the simulation counts every present
-      month whole and rated, so it runs above a history with absences and partial months);
-    - ``params``: the fitted model (noise sd, leaving and hiring rates, probation months, …);
+      last pay periods) of the history, for comparison;
+    - ``params``: the fitted model (noise sd, leaving and hiring rates, probation months, the
+      population's rate of months not rated and each current person's, …);
     - ``notes``: what is and is not simulated for this policy.
 
     The other fields record how it was run: ``policy``, ``n`` (scenarios), ``seed``, ``months``,
@@ -246,6 +265,19 @@ def _history_total(result: Result, policy: Policy, months: int) -> float | None:
     return float(pay.loc[pay["period"].astype(str).isin(last), "payout"].sum().round(2))
 
 
+def _absence_note(m: _Model) -> str:
+    """What the notes say of the months not rated."""
+    p = m.params
+    if m.cut is None:
+        return ("absences: nobody present missed a month in the history (a joiner's probation "
+                "aside): everyone present is rated every month")
+    rates = p["not_rated_rates"]
+    return (f"absences: each person misses months at their historical rate (months not rated / "
+            f"months present, a joiner's probation left out; population {p['not_rated_rate']:.2%},"
+            f" used for joiners; {int((rates > 0).sum())} of {len(rates)} current people "
+            "missed at least one); a roll-up past its max_not_rated is not rated")
+
+
 def _notes(m: _Model, plans: _Plans) -> list[str]:
     """What is and is not simulated for this policy."""
     notes = list(m.notes)
@@ -257,8 +289,11 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
                      f"{m.hire_lambda:.2f} a month; joiners not rated for {m.probation} months")
     else:
         notes.append("headcount fixed: no leavers, no joiners")
-    notes.append("every present month is rated and counts whole: absences (other than a "
-                 "joiner's probation) and proration are not simulated")
+    notes.append(_absence_note(m))
+    if m.share_flat is not None:
+        notes.append("part months: each rated month carries the proration share of the historical "
+                     "month its score is drawn from (mean share of the history's rated months "
+                     f"{p['proration_mean']:.3f}); roll-ups are not prorated")
     grading = m.policy.grading
     if grading is not None:
         kinds = sorted({r.method for r in grading.rules.values()})
