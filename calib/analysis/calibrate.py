@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from calib._util.tolerance import REL
+from calib.analysis.moves import moves
 from calib.errors import CalibError
 from calib.policy.model import Policy
 from calib.scenario import Scenario
@@ -461,7 +462,8 @@ def sensitivity(scenario: Scenario, paths: list[str] | None = None, rel: float =
     DataFrame
         One row per parameter, largest effect first: ``parameter``, ``value``, ``low_value``
         and ``high_value`` (the values tried), ``low`` and ``high`` (change of the payout
-        total), ``moved_low`` and ``moved_high`` (rows that change grade), ``range``, and
+        total), ``moved_low`` and ``moved_high`` (rows that change grade, as
+        ``calib.analysis.moves.moves`` lists them), ``range``, and
         ``note_low``/``note_high`` where the policy refused a move.
 
     Raises
@@ -482,7 +484,6 @@ def sensitivity(scenario: Scenario, paths: list[str] | None = None, rel: float =
     paths = paths or [p for p, x in params.items() if x.role in ("threshold", "money", "factor",
                                                                     "points")][:limit]
     base_total = scenario.total_payout()
-    base_grades = _grade_map(scenario)
     rows = []
     for path in paths:
         p = params[path]
@@ -501,22 +502,8 @@ def sensitivity(scenario: Scenario, paths: list[str] | None = None, rel: float =
                 continue
             row[f"{side}_value"] = value
             row[side] = round(moved.total_payout() - base_total, 2)
-            row[f"moved_{side}"] = _moved(base_grades, _grade_map(moved))
+            row[f"moved_{side}"] = len(moves(scenario, moved))
         rows.append(row)
     out = pd.DataFrame(rows)
     out["range"] = (out[["low", "high"]].max(axis=1) - out[["low", "high"]].min(axis=1)).fillna(0)
     return out.sort_values("range", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _grade_map(scenario: Scenario) -> pd.Series | None:
-    g = scenario.result.grades
-    if g is None:
-        return None
-    return pd.Series(g["grade"].astype(object).to_numpy(),
-                     index=pd.MultiIndex.from_arrays([g["id"].astype(str), g["period"].astype(str)]))
-
-
-def _moved(before: pd.Series | None, after: pd.Series | None) -> int:
-    if before is None or after is None:
-        return 0
-    return int((before.fillna("") != after.reindex(before.index).fillna("")).sum())

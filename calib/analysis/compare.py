@@ -26,6 +26,7 @@ import pandas as pd
 
 from calib._util.tolerance import REL
 from calib._util.xlsx import MONEY, SCORE, SHARE, Table, csv_unsafe, write_tables
+from calib.analysis.moves import COLUMNS, MOVES, grade_order, moves
 from calib.engine.result import Result
 from calib.errors import CalibError
 from calib.kernels.money import to_units, units_to_float
@@ -127,7 +128,9 @@ def _percent(pct: float) -> str:
 
 
 def _moves_text(changes: pd.DataFrame) -> str:
-    """``12 people change grade: 7 up, 5 down`` (grade changes and people when periods repeat)."""
+    """``12 people change grade: 7 up, 5 down`` (grade changes and people when periods repeat;
+    ``new`` and ``gone`` for rows graded on one side only, when there are some).
+    """
     moves = changes["move"].value_counts()
     n, people = len(changes), changes["id"].nunique()
     if n == 0:
@@ -136,8 +139,7 @@ def _moves_text(changes: pd.DataFrame) -> str:
         head = f"{n} {'person changes' if n == 1 else 'people change'} grade"
     else:
         head = f"{n} grade changes ({people} people, {changes['period'].nunique()} periods)"
-    parts = [f"{moves.get(m, 0)} {m}" for m in ("up", "down", "newly graded", "not graded")
-             if moves.get(m, 0) or m in ("up", "down")]
+    parts = [f"{moves.get(m, 0)} {m}" for m in MOVES if moves.get(m, 0) or m in ("up", "down")]
     return f"{head}: {', '.join(parts)}"
 
 
@@ -146,8 +148,9 @@ class Impact:
     """What changing a policy from ``before`` to ``after`` does on one data set.
 
     - ``parameters``: ``diff_policies(p1, p2)``;
-    - ``grade_changes``: one row per graded row whose grade changed: id, period, group, grade and
-      label before and after, score before and after, ``move`` (up, down, newly graded, not graded);
+    - ``grade_changes``: who moved grade (``calib.analysis.moves.moves``): id, period, group,
+      ``move`` (up, down, new, gone), grade and label before and after, score and payout before,
+      after and the change;
     - ``payouts``: one row per paid row: id, period, group, payout before, after and delta;
     - ``groups``: per group (``by``): graded rows, moves up and down, payout before, after, delta;
     - ``distribution``: per grade, best first: count and share before and after;
@@ -257,21 +260,6 @@ def _grades(result: Result) -> pd.DataFrame:
     return g.astype({c: object for c in ("grade", "grade_label", "rule", "group")})
 
 
-def _grade_rank(policy: Policy) -> dict[str, int]:
-    """Grade name → position in the scale, 0 the best."""
-    if policy.grading is None:
-        return {}
-    return {g.name: i for i, g in enumerate(policy.grading.scale.grades)}
-
-
-def _moves(m: pd.DataFrame, p1: Policy, p2: Policy) -> pd.Series:
-    before = m["grade_before"].map(_grade_rank(p1))
-    after = m["grade_after"].map(_grade_rank(p2))
-    return pd.Series(np.select(
-        [before.isna() & after.notna(), before.notna() & after.isna(), after < before, after > before],
-        ["newly graded", "not graded", "up", "down"], default=""), index=m.index)
-
-
 def _graded_pairs(before: Result, after: Result) -> pd.DataFrame:
     """Old and new grades side by side, with each row's quota group (or its rule, for thresholds)."""
     m = _grades(before).merge(_grades(after), on=KEYS, how="outer", suffixes=("_before", "_after"))
@@ -333,9 +321,10 @@ def _distribution(pairs: pd.DataFrame, p1: Policy, p2: Policy) -> pd.DataFrame:
     """Per grade, best first: how many graded rows before and after, and the shares."""
     scale = [*(p2.grading.scale.grades if p2.grading else []),
              *(p1.grading.scale.grades if p1.grading else [])]
-    labels: dict[str, str] = {}
+    label: dict[str, str] = {}
     for g in scale:
-        labels.setdefault(g.name, g.label or g.name)
+        label.setdefault(g.name, g.label or g.name)
+    labels = {name: label[name] for name in grade_order(p2, p1)}  # best first, as moves ranks
     before = pairs["grade_before"].value_counts()
     after = pairs["grade_after"].value_counts()
     out = pd.DataFrame({"grade": list(labels), "label": list(labels.values())})
@@ -371,13 +360,15 @@ def impact(p1: Policy, p2: Policy, data: Any, by: str | None = None) -> Impact:
     units = [0.01, *(p.pay.unit for p in (p1, p2) if p.pay is not None)]
     unit = min(units)
     pairs = _graded_pairs(before, after)
-    pairs["move"] = _moves(pairs, p1, p2)
+    moved = moves(before, after)
+    pairs = pairs.merge(moved[[*KEYS, "move"]], on=KEYS, how="left").fillna({"move": ""})
     group_of = _grouper(pairs, people, by, p2.inputs.id)
     pairs["group"] = group_of(pairs)
     pay = _payouts(before, after, group_of, unit)
-    changes = pairs[pairs["move"] != ""]
-    grade_changes = changes[[*KEYS, "group", "grade_before", "grade_after", "grade_label_before",
-                             "grade_label_after", "score_before", "score_after", "move"]]
+    labels = pairs[[*KEYS, "group", "grade_label_before", "grade_label_after"]]
+    grade_changes = moved.merge(labels, on=KEYS, how="left")[
+        [*KEYS, "group", "move", "grade_before", "grade_after", "grade_label_before",
+         "grade_label_after", *COLUMNS[5:]]]
     return Impact(
         before=before, after=after, parameters=diff_policies(p1, p2),
         grade_changes=grade_changes.reset_index(drop=True),
@@ -390,7 +381,8 @@ def impact(p1: Policy, p2: Policy, data: Any, by: str | None = None) -> Impact:
 
 
 # --- workbook ---------------------------------------------------------------------------------------
-MONEY_COLUMNS = {"before", "after", "delta", "payout_old", "payout_new", "payout_delta"}
+MONEY_COLUMNS = {"before", "after", "delta", "payout_old", "payout_new", "payout_delta",
+                 "payout_before", "payout_after", "payout_change"}
 
 
 def _cell_formats(name: str, sheet: str) -> str | None:

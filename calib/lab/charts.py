@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from calib._util.tolerance import REL
+from calib.analysis.moves import SAME, moves
 from calib.engine.result import Result
 from calib.errors import CalibError
 from calib.policy.model import Policy
@@ -35,7 +36,9 @@ MAX_ROWS = 5000
 
 WIDTH = 560
 HEIGHT = 300
-CHANGE_COLOURS = {"up": "#2ca02c", "down": "#d62728", "same": "#b0b0b0", "other": "#9467bd"}
+MOVE_COLOURS = {"up": "#2ca02c", "down": "#d62728", "new": "#9467bd", "gone": "#8c564b",
+                SAME: "#b0b0b0"}
+"""The colour of each move of ``calib.analysis.moves`` in the ``moved`` chart."""
 
 __all__ = [
     "enable_offline", "fan", "grade_distribution", "group_heatmap", "monte_carlo", "moved",
@@ -594,28 +597,6 @@ def tornado(table: pd.DataFrame, metric: str = "Change in total payout", top: in
 
 
 # --- before / after ---------------------------------------------------------------------------
-def _grade_frame(side: Result | pd.DataFrame) -> pd.DataFrame:
-    g = side.grades if isinstance(side, Result) else side
-    if g is None:
-        raise CalibError("the result has no grades")
-    missing = [c for c in ("id", "period", "score", "grade") if c not in g.columns]
-    if missing:
-        raise CalibError("a grades table needs columns id, period, score, grade; "
-                         f"missing: {', '.join(missing)}")
-    return pd.DataFrame({"id": g["id"].astype(str).to_numpy(), "period": g["period"].astype(str).to_numpy(),
-                         "score": pd.to_numeric(g["score"], errors="coerce").to_numpy(dtype=float),
-                         "grade": _nominal(g["grade"]).to_numpy()})
-
-
-def _grade_order(before: pd.DataFrame, after: pd.DataFrame, policy: Policy | None) -> dict[str, int]:
-    """Grade → rank (0 best): the policy's scale, else grades ordered by their mean score."""
-    if policy is not None and policy.grading is not None:
-        return {g.name: i for i, g in enumerate(policy.grading.scale.grades)}
-    both = pd.concat([before, after]).dropna(subset=["grade"])
-    means = both.groupby("grade")["score"].mean().sort_values(ascending=False)
-    return {g: i for i, g in enumerate(means.index)}
-
-
 def _grid(points: pd.DataFrame, limit: int) -> pd.DataFrame:
     """Rows binned on a score grid (coarser until at most ``limit`` cells) with their count."""
     span = float(np.nanmax(points[["score_before", "score_after"]].to_numpy()) -
@@ -624,7 +605,7 @@ def _grid(points: pd.DataFrame, limit: int) -> pd.DataFrame:
     while True:
         cells = points.assign(score_before=(points["score_before"] / step).round() * step,
                               score_after=(points["score_after"] / step).round() * step)
-        out = (cells.groupby(["score_before", "score_after", "change"], sort=True).size()
+        out = (cells.groupby(["score_before", "score_after", "move"], sort=True).size()
                .reset_index(name="count"))
         if len(out) <= limit:
             return out
@@ -633,52 +614,52 @@ def _grid(points: pd.DataFrame, limit: int) -> pd.DataFrame:
 
 def moved(before: Result | pd.DataFrame, after: Result | pd.DataFrame, policy: Policy | None = None,
           keep: int = 1500) -> alt.LayerChart:
-    """Scatter of score before vs after (two grades tables or Results) coloured by the grade
-    change (up, down, same; ``other`` when a row is graded on one side only).
+    """Scatter of score before vs after (two grades tables or Results) coloured by the move of
+    ``calib.analysis.moves.moves`` (up, down, new, gone; ``same`` for a grade kept).
 
     Rows whose grade stayed the same are binned on a score grid (point size: how many); movers
     are drawn one by one with id, period and grades when there are at most ``keep`` of them.
+    Rows without a score on both sides are not drawn; the subtitle counts every row.
     """
+    for side in (before, after):
+        if isinstance(side, Result) and side.grades is None:
+            raise CalibError("the result has no grades")
+    every = moves(before, after, policy, everyone=True)  # the runs' scales unless one is given
     policy = policy or (after.policy if isinstance(after, Result) else
                         before.policy if isinstance(before, Result) else None)
-    b, a = _grade_frame(before), _grade_frame(after)
-    m = b.merge(a, on=["id", "period"], how="inner", suffixes=("_before", "_after"))
-    m = m.dropna(subset=["score_before", "score_after"])
+    m = every.dropna(subset=["score_before", "score_after"])
     if m.empty:
         raise CalibError("no row is scored both before and after")
-    rank = _grade_order(b, a, policy)
-    rb, ra = m["grade_before"].map(rank), m["grade_after"].map(rank)
-    m["change"] = np.select([rb.isna() & ra.isna(), rb.isna() | ra.isna(), ra < rb, ra > rb],
-                            ["same", "other", "up", "down"], "same")
+    m = m[["id", "period", "move", "grade_before", "grade_after", "score_before", "score_after"]]
     if policy is not None and policy.grading is not None:
         shown = _grades(policy).set_index("grade")["display"].to_dict()
-        for side in ("grade_before", "grade_after"):
-            m[side] = m[side].map(lambda g: shown.get(g, g))
-    movers = m[m["change"] != "same"]
+        m = m.assign(**{side: m[side].map(lambda g: shown.get(g, g))
+                        for side in ("grade_before", "grade_after")})
+    movers = m[m["move"] != SAME]
     if len(movers) <= keep:
-        points = pd.concat([movers.assign(count=1), _grid(m[m["change"] == "same"], MAX_ROWS - len(movers))])
+        points = pd.concat([movers.assign(count=1), _grid(m[m["move"] == SAME], MAX_ROWS - len(movers))])
     else:
         points = _grid(m, MAX_ROWS)
     cols = [c for c in ("id", "period", "grade_before", "grade_after") if c in points.columns]
-    points = points[["score_before", "score_after", "change", "count", *cols]]
-    counts = m["change"].value_counts()
-    domain = [c for c in CHANGE_COLOURS if c in counts.index]
+    points = points[["score_before", "score_after", "move", "count", *cols]]
+    counts = every["move"].value_counts()
+    domain = [c for c in MOVE_COLOURS if c in m["move"].to_numpy()]
     lo = float(min(m["score_before"].min(), m["score_after"].min()))
     hi = float(max(m["score_before"].max(), m["score_after"].max()))
     diagonal = alt.Chart(pd.DataFrame({"score_before": [lo, hi], "score_after": [lo, hi]})).mark_line(
         color="#999", strokeDash=[4, 3]).encode(x=alt.X("score_before:Q"), y=alt.Y("score_after:Q"))
-    tooltip = [alt.Tooltip("change:N"), alt.Tooltip("count:Q"),
+    tooltip = [alt.Tooltip("move:N"), alt.Tooltip("count:Q"),
                *[alt.Tooltip(f"{c}:N") for c in cols],
                alt.Tooltip("score_before:Q", format=".2f"), alt.Tooltip("score_after:Q", format=".2f")]
     dots = alt.Chart(points).mark_circle(opacity=0.7).encode(
         x=alt.X("score_before:Q", title="Score before", scale=alt.Scale(zero=False)),
         y=alt.Y("score_after:Q", title="Score after", scale=alt.Scale(zero=False)),
-        color=alt.Color("change:N", title="Grade change",
-                        scale=alt.Scale(domain=domain, range=[CHANGE_COLOURS[c] for c in domain])),
+        color=alt.Color("move:N", title="Grade move",
+                        scale=alt.Scale(domain=domain, range=[MOVE_COLOURS[c] for c in domain])),
         size=alt.Size("count:Q", title="Rows", scale=alt.Scale(range=[12, 300], zero=False)),
         order=alt.Order("count:Q", sort="descending"),
         tooltip=tooltip)
-    note = ", ".join(f"{int(counts[c])} {c}" for c in domain)
+    note = ", ".join(f"{int(counts[c])} {c}" for c in MOVE_COLOURS if c in counts.index)
     return alt.layer(diagonal, dots).properties(width=WIDTH - 140, height=WIDTH - 140,
                                                 title=_title("Who moved", policy, note))
 

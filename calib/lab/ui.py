@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 
-from calib._util.columns import coded
 from calib._util.memo import array_key, json_key
+from calib.analysis.moves import move_counts, moves
 from calib.analysis.rebalance import ratio_row, rebalance_note, row_changes
+from calib.engine.result import Result
 from calib.errors import CalibError
 from calib.lab import charts
 from calib.policy.model import Policy
@@ -183,38 +184,41 @@ def grade_counts(scenario: Scenario, start: Scenario | None = None) -> pd.DataFr
     return table
 
 
-def moved_table(before: Scenario, after: Scenario, top: int = 15) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The rows whose grade changed between two scenarios (largest score change first, then the
-    higher score after, then in row order; rows graded on one side only last; at most ``top``)
-    and the number of rows that moved up, down or kept their grade.
+def moved_table(before: Scenario | Result, after: Scenario | Result,
+                top: int = 15) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Who moved grade between two scenarios or runs (``calib.analysis.moves.moves``): the
+    ``top`` rows with the largest score change first (then the higher score after, then in row
+    order; rows graded on one side only last), grades as the policy shows them and scores to 2
+    decimals; and how many rows moved each way (``move_counts``). Empty when a side does not
+    grade.
     """
-    if before.result.arrays.get("grade") is None or after.result.arrays.get("grade") is None:
+    sides = [getattr(side, "result", side) for side in (before, after)]
+    if any(r.arrays.get("grade") is None for r in sides):
         return pd.DataFrame(), {}  # a side without grading (read from the arrays: no table built)
-    names = after.policy.grading.scale.names() if after.policy.grading else []
-    found = _moves_by_row(before, after, names)
-    if found is None:
-        table, up, down, summary = _moves_by_merge(before, after, names)
-        score_before = table["score before"].to_numpy(dtype=np.float64)
-        score_after = table["score after"].to_numpy(dtype=np.float64)
-
-        def rows_of(order: np.ndarray) -> pd.DataFrame:
-            return table.iloc[order].reset_index(drop=True)
-    else:
-        rows_of, score_before, score_after, up, down, summary = found
-    change = np.round(score_after - score_before, 2)
-    # the top rows picked in numpy, then written out: a dashboard's every move reads this
-    size = np.abs(change)
+    table = moves(before, after)
+    change = table["score_change"].to_numpy(dtype=np.float64)
+    score_after = table["score_after"].to_numpy(dtype=np.float64)
+    size = np.abs(np.round(change, 2))
     order = np.lexsort((np.where(np.isnan(score_after), np.inf, -score_after),
                         np.where(np.isnan(size), np.inf, -size)))[:top]  # stable; NaN last
-    moved = rows_of(order)
-    moved["move"] = np.select([up[order], down[order]], ["↑ up", "↓ down"], "graded on one side")
-    moved["score change"] = change[order]
-    shown = dict(_grade_names(after.policy))
-    for col in ("grade before", "grade after"):
+    moved = table.iloc[order].reset_index(drop=True)
+    shown = dict(_grade_names(sides[1].policy))
+    for col in ("grade_before", "grade_after"):
         moved[col] = np.array([shown.get(g, g) for g in moved[col].astype(object)], dtype=object)
-    for col in ("score before", "score after"):
+    for col in ("score_before", "score_after", "score_change"):
         moved[col] = np.round(moved[col].to_numpy(dtype=np.float64), 2)
-    return moved, summary
+    return moved, move_counts(table)
+
+
+def _movers_shown(moved: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``moved_table`` the dashboard shows (the payout change when a side pays
+    on the level it grades), headed in words.
+    """
+    columns = ["id", "period", "move", "grade_before", "grade_after", "score_before",
+               "score_after", "score_change"]
+    if moved["payout_change"].notna().any():
+        columns.append("payout_change")
+    return moved[columns].rename(columns=lambda c: c.replace("_", " "))
 
 
 def _records(frame: pd.DataFrame) -> list[dict] | None:
@@ -305,70 +309,6 @@ class _SpecPatch:
             spec["title"] = title
         self.spec, self.names = spec, {role: renamed[self.names[role]] for role in frames}
         return spec
-
-
-def _moves(rb: np.ndarray, ra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """From each row's grade rank before and after (NaN: not graded): who moved up, down or was
-    graded on one side only, and how many of each (and the same).
-    """
-    up, down = ra < rb, ra > rb
-    other = np.isnan(rb) != np.isnan(ra)
-    summary = {"up": int(up.sum()), "down": int(down.sum()), "other": int(other.sum()),
-               "same": int(len(ra) - up.sum() - down.sum() - other.sum())}
-    return up, down, other, summary
-
-
-def _moves_by_merge(before: Scenario, after: Scenario, names: list[str]) -> tuple:
-    """The moved rows from the two grades tables matched on (id, period)."""
-    rank = {g: i for i, g in enumerate(names)}
-    b, a = before.result.grades, after.result.grades
-    m = b[["id", "period", "score", "grade"]].merge(a[["id", "period", "score", "grade"]],
-                                                   on=["id", "period"], suffixes=(" before", " after"))
-    rb = m["grade before"].astype(object).map(rank).to_numpy(dtype=np.float64, na_value=np.nan)
-    ra = m["grade after"].astype(object).map(rank).to_numpy(dtype=np.float64, na_value=np.nan)
-    up, down, other, summary = _moves(rb, ra)
-    keep = up | down | other
-    return m[keep].copy(), up[keep], down[keep], summary
-
-
-def _moves_by_row(before: Scenario, after: Scenario, names: list[str]) -> tuple | None:
-    """The same from the grading stage's arrays, when both scenarios grade the same period rows
-    of the same data (a slider's scenarios): no table is built or merged. Returns a function
-    writing out the moved rows that an order picks, the moved rows' scores before and after,
-    up, down and the summary; None otherwise.
-    """
-    b, a = before.result.arrays, after.result.arrays
-    fb, fa = before._frame, after._frame
-    if (b.get("graded_on") != "period" or a.get("graded_on") != "period"
-            or fb.person is not fa.person or fb.period is not fa.period
-            or len(b.get("grade", ())) != fa.n or len(a.get("grade", ())) != fa.n):
-        return None
-    rank = {g: i for i, g in enumerate(names)}
-
-    def ranks(arrays: dict) -> np.ndarray:
-        table = np.array([rank.get(g, np.nan) for g in arrays["grade_names"]] + [np.nan])
-        return table[arrays["grade"]]  # −1 (not graded) takes the last entry, NaN
-
-    up, down, other, summary = _moves(ranks(b), ranks(a))
-    rows = np.flatnonzero(up | down | other)
-    score_before = before._scored[1].out.score
-    score_after = after._scored[1].out.score
-
-    def rows_of(order: np.ndarray) -> pd.DataFrame:
-        """The table of the moved rows picked by ``order`` (only those are written out: a
-        slider far from its start moves thousands of rows, and the table shows a dozen).
-        """
-        picked = rows[order]
-        return pd.DataFrame({
-            "id": coded(fa.id_categories, fa.person[picked]),
-            "period": fa.period_labels[picked],
-            "score before": score_before[picked],
-            "grade before": coded(b["grade_names"], b["grade"][picked]),
-            "score after": score_after[picked],
-            "grade after": coded(a["grade_names"], a["grade"][picked]),
-        })
-
-    return rows_of, score_before[rows], score_after[rows], up[rows], down[rows], summary
 
 
 def quota_table(result: Any, period: str | None = None, rule: str | None = None) -> pd.DataFrame:
@@ -801,12 +741,12 @@ class Dashboard:
         if not summary:
             self.movers.value = "<i>The policy has no grades: nobody can move.</i>"
             return
-        note = ", ".join(f"{v} {k}" for k, v in summary.items() if v or k == "same")
         if moved.empty:
-            self.movers.value = _html_table(moved, "Who moved", f"nobody changed grade ({note})") \
-                if len(moved.columns) else f"<b>Who moved</b><div>nobody ({html.escape(note)})</div>"
+            self.movers.value = "<b>Who moved</b><div>nobody changed grade</div>"
             return
-        self.movers.value = _html_table(moved, f"Who moved (largest score changes, top {self.top})", note)
+        note = ", ".join(f"{v} {k}" for k, v in summary.items() if v or k in ("up", "down"))
+        self.movers.value = _html_table(_movers_shown(moved),
+                                        f"Who moved (largest score changes, top {self.top})", note)
 
     def _chart_inputs(self, scenario: Scenario) -> dict[str, tuple]:
         """What each chart is drawn from: the scores (the scoring stage) and the grading policy

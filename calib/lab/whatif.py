@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 import calib
+from calib.analysis.moves import COLUMNS, moves
 from calib.errors import CalibError
 from calib.policy.model import Policy
 from calib.policy.rules import LabelPoints
@@ -239,18 +240,15 @@ class WhatIf:
 
     def others_moved(self) -> pd.DataFrame:
         """Everybody else whose grade moved with the last recalculation (a forced distribution
-        moves others); empty when the scheme has no grades.
+        moves others): the table of ``calib.analysis.moves.moves`` without the person; empty
+        when the scheme has no grades.
         """
         if self.after is None:
             raise CalibError("nothing recalculated yet: set the inputs and call recalculate()")
         if self.before.grades is None or self.after.grades is None:
-            return pd.DataFrame(columns=["id", "period", "grade before", "grade after"])
-        keys = ["id", "period"]
-        g0 = self.before.grades.astype({"id": str, "period": str})[[*keys, "score", "grade"]]
-        g1 = self.after.grades.astype({"id": str, "period": str})[[*keys, "score", "grade"]]
-        m = g0.merge(g1, on=keys, suffixes=(" before", " after"))
-        moved = (_text(m["grade before"]) != _text(m["grade after"])) & (m["id"] != str(self.person.value))
-        return m[moved].reset_index(drop=True)
+            return pd.DataFrame(columns=COLUMNS)
+        moved = moves(self.before, self.after)
+        return moved[moved["id"] != str(self.person.value)].reset_index(drop=True)
 
     # --- recalculating -------------------------------------------------------------------------
     def changes(self) -> dict[str, Any]:
@@ -319,8 +317,10 @@ class WhatIf:
             index=False, border=0, na_rep="")]
         if self.before.grades is not None and result.grades is not None:
             others = self.others_moved()
+            unpaid = [c for c in COLUMNS if c.startswith("payout") and others[c].isna().all()]
+            shown = others.head(20).drop(columns=unpaid)  # pay shown when paid as graded
             parts += [f"<b>Who else moved</b> ({len(others)})",
-                      others.head(20).to_html(index=False, border=0) if len(others) else
+                      shown.to_html(index=False, border=0, na_rep="") if len(others) else
                       "<div>nobody</div>"]
         statement = result.explain(person, str(self.period.value)).to_text()
         parts += ["<b>Statement after the change</b>",

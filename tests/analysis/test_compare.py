@@ -153,7 +153,7 @@ class TestImpact:
         group_sum = sum((Decimal(str(d)) for d in im.groups["delta"]), Decimal(0))
         assert group_sum == im.total_delta
         moves = im.grade_changes["move"].value_counts()
-        net = moves.get("newly graded", 0) - moves.get("not graded", 0)
+        net = moves.get("new", 0) - moves.get("gone", 0)
         assert im.distribution["change"].sum() == net
 
     def test_supervisors_between_93_and_95_move_to_a_plus(self, gas_impact, gas_data) -> None:

@@ -100,8 +100,8 @@ def test_grade_charts_on_every_graded_example(results, name):
     assert shown in x_sorts  # the policy's grade order, explicitly
     assert all(g.label is None or g.label in text(spec) for g in scale)
     spec = check(charts.moved(r, r), {"circle", "line"}, {"x", "y", "color", "size"})
-    values = next(iter(v for v in spec["datasets"].values() if "change" in v[0]))
-    assert {row["change"] for row in values} == {"same"}
+    values = next(iter(v for v in spec["datasets"].values() if "move" in v[0]))
+    assert {row["move"] for row in values} == {"same"}
 
 
 def test_gas_cs_labels_in_chinese(results):
@@ -151,9 +151,9 @@ def test_moved_after_a_threshold_change(results):
     p2 = r.policy.with_params({"grading.scale.grades[0].min": 93, "grading.scale.grades[2].min": 86})
     r2 = calib.run(p2, ROOT / "gas_cs")
     spec = check(charts.moved(r, r2), {"circle"}, {"x", "y", "color", "size", "tooltip"})
-    rows = [row for v in spec["datasets"].values() for row in v if "change" in row]
-    assert {"up", "down", "same"} <= {row["change"] for row in rows}
-    assert any(row["change"] == "up" and row["grade_after"] == "A+ 优秀" for row in rows)
+    rows = [row for v in spec["datasets"].values() for row in v if "move" in row]
+    assert {"up", "down", "same"} <= {row["move"] for row in rows}
+    assert any(row["move"] == "up" and row["grade_after"] == "A+ 优秀" for row in rows)
     assert sum(row["count"] for row in rows) == len(r.grades.merge(r2.grades, on=["id", "period"]).dropna(
         subset=["score_x", "score_y"]))
     # plain grades tables work too; the order then comes from the grades' mean scores
