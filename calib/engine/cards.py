@@ -95,9 +95,11 @@ def assign_cards(frame: Frame) -> np.ndarray:
         name, other, clash = clashes[0]
         rows = np.flatnonzero(clash)
         problem, fix = clash_problem(name, other)
+        when = frame.policy.scorecards[name].when
+        assert when is not None, "only a card with a condition clashes (card_choice)"
         raise DataError(pd.DataFrame({
             "table": "records", "row": frame.row_numbers()[rows],
-            "id": frame.record_ids()[rows], "column": frame.policy.scorecards[name].when.column,
+            "id": frame.record_ids()[rows], "column": when.column,
             "problem": problem, "value": None, "fix": fix}))
     return card
 

@@ -62,7 +62,9 @@ def _check_cards_exclusive(frame: Frame, p: Problems) -> None:
 
     _, clashes = card_choice(frame)
     for name, other, rows in clashes:
-        column = frame.policy.scorecards[name].when.column
+        when = frame.policy.scorecards[name].when
+        assert when is not None, "only a card with a condition clashes (card_choice)"
+        column = when.column
         p.rows("records", rows, column, *clash_problem(name, other), frame.column(column))
 
 

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib.engine.result import Result
 from calib.errors import CalibError
 from calib.policy.describe import describe_measure, describe_rule
 from calib.policy.hashing import policy_sha256
-from calib.policy.measures import RatioMeasure
+from calib.policy.measures import Measure, RatioMeasure
 
 
 class NotFound(CalibError):
@@ -132,14 +133,14 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _row_index(result, person_id: object, period: str) -> int | None:
+def _row_index(result: Result, person_id: object, period: str) -> int | None:
     s = result.scores
     hit = np.flatnonzero((s["id"].astype(str) == str(person_id)).to_numpy()
                          & (s["period"].astype(str) == str(period)).to_numpy())
     return int(hit[0]) if len(hit) else None
 
 
-def _measure_line(result, name: str, m, i: int) -> dict[str, Any]:
+def _measure_line(result: Result, name: str, m: Measure, i: int) -> dict[str, Any]:
     frame = result.frame
     formula = describe_measure(m)
     if isinstance(m, RatioMeasure) and m.table is None and m.group_by is None:
@@ -150,7 +151,7 @@ def _measure_line(result, name: str, m, i: int) -> dict[str, Any]:
             "value": _value(result.measures[name].iloc[i]), "path": f"measures.{name}"}
 
 
-def _section_line(result, name: str, i: int) -> dict[str, Any]:
+def _section_line(result: Result, name: str, i: int) -> dict[str, Any]:
     policy = result.policy
     sec = policy.sections[name]
     labels = policy.labels()
@@ -161,6 +162,7 @@ def _section_line(result, name: str, i: int) -> dict[str, Any]:
 
     items = []
     if sec.combine == "weighted":
+        assert sec.weights is not None, "a weighted section has weights (Section._shape)"
         present = {c: w for c, w in sec.weights.items() if points(c) is not None}
         scale = sec.total_weight / sum(present.values()) if sum(present.values()) else 0.0
         for child, weight in sec.weights.items():
@@ -179,7 +181,7 @@ def _section_line(result, name: str, i: int) -> dict[str, Any]:
             "value": _value(result.sections[name].iloc[i]), "path": f"sections.{name}"}
 
 
-def _inputs(result, i: int) -> dict[str, Any]:
+def _inputs(result: Result, i: int) -> dict[str, Any]:
     frame = result.frame
     policy = result.policy
     out: dict[str, Any] = {}
@@ -195,7 +197,7 @@ def _inputs(result, i: int) -> dict[str, Any]:
     return out
 
 
-def _adjustments(result, i: int) -> list[dict[str, Any]]:
+def _adjustments(result: Result, i: int) -> list[dict[str, Any]]:
     frame = result.frame
     out = []
     for card in result.policy.scorecards.values():
@@ -220,7 +222,7 @@ def _lookup(table: pd.DataFrame | None, person_id: object, period: str) -> pd.Se
     return hit.iloc[0] if len(hit) else None
 
 
-def _grade(result, person_id: object, period: str) -> dict[str, Any] | None:
+def _grade(result: Result, person_id: object, period: str) -> dict[str, Any] | None:
     row = _lookup(result.grades, person_id, period)
     if row is None:
         return None
@@ -243,18 +245,19 @@ def _grade(result, person_id: object, period: str) -> dict[str, Any] | None:
     return out
 
 
-def _pay(result, person_id: object, period: str) -> dict[str, Any] | None:
+def _pay(result: Result, person_id: object, period: str) -> dict[str, Any] | None:
     row = _lookup(result.payouts, person_id, period)
     if row is None:
         return None
     spec = result.policy.pay
+    assert spec is not None, "a payouts table comes from a policy that pays"
     names = [*spec.components, "streaks", "pool"]
     comps = [{"name": n, "label": (getattr(spec.components.get(n), "label", None) or n),
               "amount": float(row[n])} for n in names if n in row.index]
     return {"components": comps, "payout": float(row["payout"])}
 
 
-def explain(result, person_id: object, period: str) -> Statement:
+def explain(result: Result, person_id: object, period: str) -> Statement:
     """The statement of ``person_id`` for ``period`` (a scoring period or a roll-up period)."""
     policy = result.policy
     head = {"policy": {"name": policy.name, "title": policy.title or policy.name,
@@ -263,14 +266,14 @@ def explain(result, person_id: object, period: str) -> Statement:
     if i is None:
         return _explain_rollup(result, person_id, period, head)
     s = result.scores.iloc[i]
-    data = {**head, "person": {"id": str(person_id), "period": str(period),
+    data: dict[str, Any] = {**head, "person": {"id": str(person_id), "period": str(period),
                                "scorecard": _value(s["scorecard"]), "status": str(s["status"]),
                                "reason": _value(s["reason"])}}
     data["inputs"] = _inputs(result, i)
     card = policy.scorecards.get(str(s["scorecard"])) if pd.notna(s["scorecard"]) else None
     if card is not None and card.root is not None:
         kpis, sections = policy.tree(card.root)
-        used = [policy.kpis[k].measure for k in kpis if policy.kpis[k].measure]
+        used = [m for m in (policy.kpis[k].measure for k in kpis) if m]
         data["measures"] = [_measure_line(result, m, policy.measures[m], i)
                             for m in dict.fromkeys(used)]
         data["kpis"] = [{"name": k, "label": policy.kpis[k].label or k,
@@ -289,7 +292,7 @@ def explain(result, person_id: object, period: str) -> Statement:
     return Statement(data)
 
 
-def _explain_rollup(result, person_id: object, period: str,
+def _explain_rollup(result: Result, person_id: object, period: str,
                     head: dict[str, Any]) -> Statement:
     policy = result.policy
     for name, table in result.rollups.items():
@@ -302,7 +305,7 @@ def _explain_rollup(result, person_id: object, period: str,
             key = part.source if part.source == "score" else f"{part.source}.{part.column}"
             parts.append({"label": part.label or key, "value": _value(row[f"part:{key}"]),
                           "weight": part.weight})
-        data = {**head, "person": {"id": str(person_id), "period": str(period),
+        data: dict[str, Any] = {**head, "person": {"id": str(person_id), "period": str(period),
                                    "rollup": name, "status": str(row["status"]),
                                    "reason": _value(row["reason"])},
                 "parts": parts,
@@ -314,7 +317,7 @@ def _explain_rollup(result, person_id: object, period: str,
     raise NotFound(_not_found(result, str(person_id), str(period)))
 
 
-def _not_found(result, person: str, period: str) -> str:
+def _not_found(result: Result, person: str, period: str) -> str:
     """Why nothing matches, with what does: the ids that look alike, or the person's periods."""
     import difflib
 

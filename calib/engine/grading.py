@@ -8,6 +8,7 @@ a cascade runs after the rule that grades its leaders.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ class Population:
     card: np.ndarray
     lowest: np.ndarray
     ids: np.ndarray
-    column: object
+    column: Callable[[str], np.ndarray | pd.Series]
     row_numbers: np.ndarray
     memo: dict | None = None
     """Where a ``Scenario`` keeps stage results between re-runs (None: compute everything)."""
@@ -187,12 +188,14 @@ def thresholds(score: np.ndarray, scale: GradeScale) -> np.ndarray:
     """R23: index of the first grade whose minimum the score reaches (ties on a bound go up)."""
     idx = np.zeros(len(score), dtype=np.int64)
     for grade in scale.grades[:-1]:
-        t = tol(grade.min)
-        idx += score < grade.min - t if scale.inclusive else score <= grade.min + t
+        bound = grade.min
+        assert bound is not None, "grading by thresholds needs a min on every grade but the last"
+        t = tol(bound)
+        idx += score < bound - t if scale.inclusive else score <= bound + t
     return idx
 
 
-def column_codes(values: object) -> tuple[np.ndarray, np.ndarray]:
+def column_codes(values: np.ndarray | pd.Series | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
     """(code per row, distinct values) of a column, empty cells as ''; categoricals reuse codes."""
     if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
         cat = pd.Categorical(values)
@@ -205,7 +208,8 @@ def column_codes(values: object) -> tuple[np.ndarray, np.ndarray]:
     return np.where(codes < 0, len(names) - 1, codes).astype(np.int64), names
 
 
-def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.ndarray, list]:
+def _group_codes(pop: Population, rows: np.ndarray, by: list[str]
+                 ) -> tuple[np.ndarray, list[str]]:
     """Group code per row in ``rows`` (period × the ``by`` columns) and each group's name.
 
     Each column is factorized once over all rows and the codes are combined as integers, so a
@@ -216,9 +220,9 @@ def _group_codes(pop: Population, rows: np.ndarray, by: list[str]) -> tuple[np.n
 
 
 def _compute_group_codes(pop: Population, rows: np.ndarray, by: list[str]
-                         ) -> tuple[np.ndarray, list]:
+                         ) -> tuple[np.ndarray, list[str]]:
     key = pd.factorize(pop.period[rows])[0].astype(np.int64)
-    labels: list[np.ndarray] = []
+    labels: list[tuple[np.ndarray, np.ndarray]] = []
     for col in by:
         codes, names = column_codes(pop.column(col))
         key = key * len(names) + codes[rows]
@@ -227,12 +231,12 @@ def _compute_group_codes(pop: Population, rows: np.ndarray, by: list[str]
     first_row = np.zeros(len(uniques), dtype=np.int64)
     first_row[group[::-1]] = np.arange(len(group))[::-1]  # the first row of each group
     if not labels:
-        names = ["(all)"] * len(uniques)
-    else:
-        parts = [pd.Series(n[c[first_row]], dtype=object).astype(str) for c, n in labels]
-        joined = parts[0] if len(parts) == 1 else parts[0].str.cat(parts[1:], sep=" / ")
-        names = joined.tolist()
-    return group.astype(np.int64), names
+        return group.astype(np.int64), ["(all)"] * len(uniques)
+    parts = [pd.Series(n[c[first_row]], dtype=object).astype(str) for c, n in labels]
+    # pandas joins a list of Series; pandas-stubs types ``others`` without it
+    joined = parts[0] if len(parts) == 1 else parts[0].str.cat(
+        parts[1:], sep=" / ")  # type: ignore[arg-type]
+    return group.astype(np.int64), joined.tolist()
 
 
 def _ratio_row(ratios: dict[str, float], scale: GradeScale) -> np.ndarray:
@@ -436,10 +440,11 @@ class _Teams:
 
 def _cascade_teams(pop: Population, rows: np.ndarray, leaders: np.ndarray,
                    settings: Cascade) -> _Teams:
-    codes, names = column_codes(pop.column(settings.leader))
-    lead_ids = np.asarray([str(n).strip() for n in names], dtype=object)[codes[rows]]
+    codes, leader_names = column_codes(pop.column(settings.leader))
+    lead_ids = np.asarray([str(n).strip() for n in leader_names], dtype=object)[codes[rows]]
     id_index = pd.Index(np.asarray(pop.ids, dtype=object).astype(str))
-    lead_person = id_index.get_indexer(pd.Index(names.astype(str)).str.strip())[codes[rows]]
+    lead_person = id_index.get_indexer(
+        pd.Index(leader_names.astype(str)).str.strip())[codes[rows]]
     periods = pd.factorize(pop.period)[0].astype(np.int64)
     n_periods = int(periods.max(initial=0)) + 1
     leader_key = pd.Index(pop.person[leaders].astype(np.int64) * n_periods + periods[leaders])
@@ -466,6 +471,13 @@ def _cascade_teams(pop: Population, rows: np.ndarray, leaders: np.ndarray,
     return _Teams(rows, found, codes, names, missing_rows)
 
 
+def _rule_rows(pop: Population, cards: list[int], card_index: dict[str, int]) -> np.ndarray:
+    """The rated rows, not capped at the lowest grade by a veto, on one of ``cards``."""
+    if set(cards) == set(card_index.values()):
+        return np.flatnonzero(pop.rated & ~pop.lowest)
+    return np.flatnonzero(pop.rated & np.isin(pop.card, cards) & ~pop.lowest)
+
+
 def rule_order(grading: Grading) -> list[str]:
     """Rules in the order they must run: a cascade after the rule grading its leaders."""
     done: list[str] = []
@@ -477,7 +489,8 @@ def rule_order(grading: Grading) -> list[str]:
                 done.append(name)
                 pending.remove(name)
                 break
-            leaders = rule.cascade.leaders  # type: ignore[union-attr]
+            assert rule.cascade is not None, "a cascade rule has its settings (GradingRule)"
+            leaders = rule.cascade.leaders
             before = [n for n, r in grading.rules.items() if leaders in r.scorecards]
             if all(b in done for b in before):
                 done.append(name)
@@ -506,9 +519,8 @@ def _grade(pop: Population, grading: Grading, card_names: list[str]) -> Grades:
         rule = grading.rules[name]
         cards = [card_index[c] for c in rule.scorecards] if rule.scorecards else list(
             card_index.values())
-        rows = remember(pop.memo, ("rule rows", tuple(cards), pop.status_key), lambda cards=cards: (
-            np.flatnonzero(pop.rated & ~pop.lowest) if set(cards) == set(card_index.values()) else
-            np.flatnonzero(pop.rated & np.isin(pop.card, cards) & ~pop.lowest)))
+        rows = remember(pop.memo, ("rule rows", tuple(cards), pop.status_key),
+                        functools.partial(_rule_rows, pop, cards, card_index))
         if rule.method == "thresholds":
             _by_threshold(pop, rows, name, scale, out)
         elif rule.method == "forced":

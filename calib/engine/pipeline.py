@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,9 +20,15 @@ from calib.engine.cards import CardOutput, assign_cards, run_card, run_team_card
 from calib.engine.eligibility import not_rated_reasons, proration
 from calib.engine.frame import Frame, build_frame
 from calib.engine.result import Lazy, Result
-from calib.engine.rollup import roll_up
+from calib.engine.rollup import RollupRows, roll_up
 from calib.engine.score import score_rows
 from calib.policy.model import Policy
+from calib.policy.periods import Rollup
+
+Columns = dict[str, np.ndarray]
+RowStage = Callable[[Frame], tuple[Columns, Columns, Columns]]
+"""The measures/KPI points/sections stage: a frame's measures, KPI points and sections by name
+(``score_rows``, or a ``Scenario``'s, which reuses what a parameter change did not touch)."""
 
 
 def _active(frame: Frame, card: np.ndarray, rated: np.ndarray) -> dict[str, np.ndarray]:
@@ -39,7 +47,8 @@ def _active(frame: Frame, card: np.ndarray, rated: np.ndarray) -> dict[str, np.n
     return active
 
 
-def _eligibility(frame: Frame) -> tuple[LabelColumn, np.ndarray, np.ndarray, dict]:
+def _eligibility(frame: Frame) -> tuple[LabelColumn, np.ndarray, np.ndarray,
+                                        dict[str, np.ndarray]]:
     """Not-rated reasons so far, each row's scorecard, the eligible rows, and per KPI and
     measure the rows that use it.
     """
@@ -50,8 +59,9 @@ def _eligibility(frame: Frame) -> tuple[LabelColumn, np.ndarray, np.ndarray, dic
     return reasons, card, eligible, _active(frame, card, eligible)
 
 
-def _table(keys: dict, columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    data = dict(keys)
+def _table(keys: Mapping[str, pd.Categorical],
+           columns: Mapping[str, np.ndarray | pd.Categorical]) -> pd.DataFrame:
+    data: dict[str, np.ndarray | pd.Categorical] = dict(keys)
     data.update(columns)
     return pd.DataFrame(data, copy=False)
 
@@ -61,7 +71,8 @@ def _keys(frame: Frame) -> dict[str, pd.Categorical]:
     return {"id": coded(frame.id_categories, frame.person), "period": frame.period_labels}
 
 
-def _score_parts(policy: Policy, out: CardOutput, rated: np.ndarray) -> dict[str, np.ndarray]:
+def _score_parts(policy: Policy, out: CardOutput, rated: np.ndarray
+                 ) -> dict[str, np.ndarray | pd.Categorical]:
     """The columns that explain a score, only for the steps the policy's scorecards have."""
     cards = list(policy.scorecards.values())
     adjusts = any(c.adjustments is not None for c in cards)
@@ -69,7 +80,7 @@ def _score_parts(policy: Policy, out: CardOutput, rated: np.ndarray) -> dict[str
     caps = any(c.min is not None or c.max is not None or (c.team and c.team.max is not None)
                for c in cards) or adjusts
     vetoes = any(c.vetoes for c in cards)
-    parts: dict[str, np.ndarray] = {}
+    parts: dict[str, np.ndarray | pd.Categorical] = {}
     if adjusts or bonus or caps or vetoes or any(c.team for c in cards):
         parts["base"] = np.where(rated, out.base, np.nan)
     if adjusts:
@@ -97,11 +108,11 @@ class Scored:
     out: CardOutput
     rated: np.ndarray
     values: dict[str, np.ndarray]
-    populations: dict = field(default_factory=dict)
+    populations: dict[str, Any] = field(default_factory=dict)
     """The graded and paid populations, kept for re-runs (see ``stages.population``)."""
 
 
-def score_frame(frame: Frame, rows=None) -> Result:
+def score_frame(frame: Frame, rows: RowStage | None = None) -> Result:
     """Every stage on an encoded frame (the engine's hot path): scoring, then grading and pay.
 
     ``rows`` replaces the measures/KPI points/sections stage (a ``Scenario`` passes one that
@@ -110,7 +121,7 @@ def score_frame(frame: Frame, rows=None) -> Result:
     return grade_and_pay_stage(score_stage(frame, rows), frame)
 
 
-def score_stage(frame: Frame, rows=None) -> Scored:
+def score_stage(frame: Frame, rows: RowStage | None = None) -> Scored:
     """Eligibility, scorecards, measures, KPI points, sections, scores and roll-ups."""
     policy = frame.policy
     # who is eligible, on which scorecard, with which KPIs: the data and the policy's structure
@@ -130,16 +141,16 @@ def score_stage(frame: Frame, rows=None) -> Scored:
     team_cards = []
     for i, name in enumerate(names):
         sc = policy.scorecards[name]
-        rows = card_rows[i]
         if sc.team is not None:
-            team_cards.append((i, name, sc, rows))
+            team_cards.append((i, name, sc, card_rows[i]))
             continue
+        assert sc.root is not None, "a scorecard has a root or a team (Scorecard)"
         root = points[sc.root] if sc.root in points else sections[sc.root]
-        run_card(frame, name, sc, rows, root, out)
+        run_card(frame, name, sc, card_rows[i], root, out)
     if team_cards:
         members = np.flatnonzero(eligible & ~np.isin(card, [t[0] for t in team_cards]))
-        for _, _, sc, rows in team_cards:
-            run_team_card(frame, sc, rows, members, out)
+        for _, _, sc, team_rows in team_cards:
+            run_team_card(frame, sc, team_rows, members, out)
     no_data = eligible & np.isnan(out.score)
     reasons.set(no_data, "no data for any item")
     rated = reasons.empty()
@@ -171,14 +182,23 @@ def score_stage(frame: Frame, rows=None) -> Scored:
     )
     result.arrays.update(score=out.score, rated=rated)  # charts read these without the table
     for name, rollup in policy.rollups.items():
-        # rolled up when first read (a table, or grading or pay on the roll-up): a slider whose
-        # scheme grades and pays per period does not average every roll-up again
-        both = Lazy(lambda name=name, rollup=rollup: remember(
-            frame.memo, ("rollup", name, json_key(rollup), fingerprint(out.score, rated)),
-            lambda: roll_up(frame, name, rollup, out.score, rated)))
-        result.rollups[name] = Lazy(lambda both=both: both()[0]())
-        result.rollup_rows[name] = Lazy(lambda both=both: both()[1])
+        result.rollups[name], result.rollup_rows[name] = _rollup(frame, name, rollup, out, rated)
     return Scored(result, card, out, rated, {**measures, **points, **sections})
+
+
+def _rollup(frame: Frame, name: str, rollup: Rollup, out: CardOutput, rated: np.ndarray
+            ) -> tuple[Lazy, Lazy]:
+    """A roll-up's table and rows, rolled up when first read (a table, or grading or pay on the
+    roll-up): a slider whose scheme grades and pays per period does not average every roll-up
+    again.
+    """
+    def both() -> tuple[Lazy, RollupRows]:
+        return remember(frame.memo, ("rollup", name, json_key(rollup),
+                                     fingerprint(out.score, rated)),
+                        lambda: roll_up(frame, name, rollup, out.score, rated))
+
+    made = Lazy(both)
+    return Lazy(lambda: made()[0]()), Lazy(lambda: made()[1])
 
 
 def grade_and_pay_stage(scored: Scored, frame: Frame) -> Result:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from calib.policy.model import Policy
+
+if TYPE_CHECKING:
+    from calib.engine.explain import Statement
 
 
 class Lazy:
@@ -247,7 +250,7 @@ class Result:
         counts = np.bincount(grade + 1, minlength=len(names) + 1)[1:]  # −1: not graded
         return pd.Series(counts, index=_grade_index(tuple(names)), name="count")
 
-    def explain(self, person_id: object, period: str):
+    def explain(self, person_id: object, period: str) -> Statement:
         """One person's statement for a period (or a roll-up period such as ``2024``): every
         number from raw inputs to payout, with the rule and policy path behind it (R37).
 

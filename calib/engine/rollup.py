@@ -7,6 +7,7 @@ re-weighted. More than ``max_not_rated`` periods not rated → the roll-up is no
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 from calib._util.columns import LabelColumn, coded
 from calib._util.memo import remember
 from calib.data.calendar import period_label, to_rollup
-from calib.engine.frame import Frame
+from calib.engine.frame import Events, Frame
 from calib.engine.result import Lazy
 from calib.policy.periods import Rollup
 
@@ -122,8 +123,8 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
             parts.append(_divide(total, n_rated))
             continue
         parts.append(remember(frame.memo, ("rollup part", rollup.to, part.source, part.column),
-                              lambda part=part: _event_part(frame, cells, rollup.to, part.source,
-                                                            part.column or "")))
+                              functools.partial(_event_part, frame, cells, rollup.to, part.source,
+                                                part.column or "")))
     stack = np.column_stack(parts)
     weights = np.array([p.weight for p in rollup.parts])
     present = ~np.isnan(stack)
@@ -162,7 +163,7 @@ def _labels(ordinals: np.ndarray, freq: str) -> pd.Categorical:
     return coded([period_label(o, freq) for o in uniq], inv)
 
 
-def frame_person_of(frame: Frame, ev) -> np.ndarray:
+def frame_person_of(frame: Frame, ev: Events) -> np.ndarray:
     """Person code of each event (through its record row, or its id when it has none)."""
     pid = frame.policy.inputs.id
     index = pd.Index(frame.ids)

@@ -12,7 +12,7 @@ from calib._util.columns import coded
 from calib._util.memo import Memo, remember_for
 from calib.engine.cards import CardOutput
 from calib.engine.frame import Frame
-from calib.engine.grading import Population, grade
+from calib.engine.grading import Grades, Population, grade
 from calib.engine.result import Lazy, Result
 from calib.engine.streaks import ranks, streak_flags
 
@@ -60,7 +60,7 @@ def _population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Ca
     return pop, last
 
 
-def _group_column(g) -> pd.Categorical:
+def _group_column(g: Grades) -> pd.Categorical:
     """Group names as a text column (the same name recurs across periods and rules)."""
     if not g.group_names:
         return coded([], g.group)
@@ -69,7 +69,7 @@ def _group_column(g) -> pd.Categorical:
     return coded(names, codes)
 
 
-def _grades_table(frame: Frame, pop: Population, g, scale_names: list[str],
+def _grades_table(frame: Frame, pop: Population, g: Grades, scale_names: list[str],
                   labels: list[str], card_names: list[str]) -> pd.DataFrame:
     graded = g.grade >= 0
     return pd.DataFrame({
@@ -113,7 +113,7 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         names = scale.names()
         labels = [gr.label or gr.name for gr in scale.grades]
 
-        def table(g=g, rank=rank) -> pd.DataFrame:
+        def table(g: Grades = g, rank: np.ndarray | None = rank) -> pd.DataFrame:
             out = _grades_table(frame, gpop, g, names, labels, card_names)
             if rank is not None:
                 out = out.assign(rank=np.where(gpop.rated, rank, np.nan))
@@ -123,14 +123,15 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
         result.quotas = Lazy(lambda: pd.concat([q() for q in g.quotas], ignore_index=True)
                              ) if g.quotas else None
         flags = remember_for(frame.memo, g, ("flags",),
-                             lambda: streak_flags(gpop, grading, grades_idx, rank, frame))
+                             lambda: streak_flags(gpop, grading, g.grade, rank, frame))
         result.flags = None if flags is None else Lazy(flags.table)
         result.arrays.update(grade=grades_idx, grade_names=names, graded_on=grading.on)
     if policy.pay is not None:
         from calib.engine.payout import pay
 
         ppop, last = population(frame, result, policy.pay.on, card, out, rated, cache)
-        same = gpop is not None and policy.pay.on == policy.grading.on
+        same = policy.grading is not None and policy.pay.on == policy.grading.on
+        grades_key: int | str | None
         if ppop.kept is None:
             grades_key = None  # no store: nothing is remembered, so the grades are not hashed
         elif gpop is None:

@@ -44,7 +44,7 @@ def _group_sizes(pop: Population, grading: Grading) -> np.ndarray:
     return sizes
 
 
-def _meets(when: StreakWhen, pop: Population, grades: np.ndarray | None, rank: np.ndarray | None,
+def _meets(when: StreakWhen, pop: Population, grades: np.ndarray, rank: np.ndarray | None,
            sizes: np.ndarray, names: list[str]) -> np.ndarray:
     score = pop.score
     if when.score_below is not None:
@@ -53,7 +53,7 @@ def _meets(when: StreakWhen, pop: Population, grades: np.ndarray | None, rank: n
         return pop.rated & (score >= when.score_at_least - tol(when.score_at_least))
     if when.grade_in is not None:
         wanted = [names.index(g) for g in when.grade_in]
-        return grades is not None and np.isin(grades, wanted) & (grades >= 0)
+        return np.isin(grades, wanted) & (grades >= 0)
     assert rank is not None
     return pop.rated & ((rank == 1) if when.rank == "first" else (rank == sizes) & (rank > 0))
 
@@ -104,7 +104,7 @@ class Streaks:
         return table.reset_index(drop=True)
 
 
-def streak_flags(pop: Population, grading: Grading, grades: np.ndarray | None,
+def streak_flags(pop: Population, grading: Grading, grades: np.ndarray,
                  rank: np.ndarray | None, frame: Frame) -> Streaks | None:
     """The flags raised by every streak of ``grading`` (None when it has none)."""
     if not grading.streaks:
