@@ -26,6 +26,7 @@ from scipy import sparse, stats
 
 from calib.engine.result import Result
 from calib.errors import CalibError
+from calib.policy.groups import grouping_columns, people_text_columns
 from calib.policy.measures import RatingMeasure
 
 ALL = "(all)"
@@ -785,7 +786,8 @@ def report(result: Result, by: Sequence[str] | None = None, parity_by: Sequence[
         A run.
     by : sequence of str, optional
         Columns for :func:`group_leniency` (default: the quota ``group`` when the policy has one,
-        and the people text columns with 2–50 values other than ``gender``).
+        and the people text columns with 2–50 values other than ``gender``, the columns the
+        policy groups by first: ``calib.policy.groups.grouping_columns``).
     parity_by : sequence of str, optional
         Columns for :func:`parity` (default: ``gender`` when present).
     hired : str or None, default "hired"
@@ -810,8 +812,10 @@ def report(result: Result, by: Sequence[str] | None = None, parity_by: Sequence[
         if graded is not None and result.grades["group"].notna().any():
             by.append("group")
         people = result.frame.people.frame if result.frame.people is not None else pd.DataFrame()
-        by += [c for c, t in types.items() if t in ("text", "label") and c != "gender" and c in people
-               and 2 <= people[c].nunique() <= 50]
+        policy = result.policy  # the policy's own groups first (calib.policy.groups)
+        order = dict.fromkeys([*grouping_columns(policy), *people_text_columns(policy)])
+        by += [c for c in order if types.get(c) in ("text", "label") and c != "gender"
+               and c in people and 2 <= people[c].nunique() <= 50]
     on = graded or "period"
     for col in by:
         out[f"leniency {col}"] = group_leniency(result, col, on="period" if col != "group" else on,

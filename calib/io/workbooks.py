@@ -30,6 +30,7 @@ from calib._util.outputs import write_atomic
 from calib._util.xlsx import DATE, DATETIME, DECIMAL, MONEY, PERCENT, SCORE, TEXT, WHOLE, put
 from calib.engine.result import Result
 from calib.errors import DataError
+from calib.policy.groups import default_group
 from calib.policy.hashing import policy_sha256
 from calib.policy.inputs import ColumnSpec
 from calib.policy.model import Policy
@@ -539,28 +540,10 @@ class Figures:
     blocks: list[tuple[str, pd.DataFrame, dict[str, str]]] = field(default_factory=list)
 
 
-def _group_candidates(policy: Policy) -> list[str]:
-    """Columns the policy itself groups people by (quota groups, teams, pools), in order."""
-    out: list[str] = []
-    grading = policy.grading
-    if grading is not None:
-        for rule in grading.rules.values():
-            out += rule.forced.by if rule.forced else []
-            out += [rule.cascade.team] if rule.cascade else []
-        out += grading.ranking.by if grading.ranking else []
-    if policy.pay is not None:
-        out += [policy.pay.pool.by] if policy.pay.pool and policy.pay.pool.by else []
-        for comp in policy.pay.components.values():
-            out += [c for c in (getattr(comp, "mean_by", None), getattr(comp, "floor_by", None)) if c]
-    for card in policy.scorecards.values():
-        if card.adjustments and card.adjustments.group_average:
-            out.append(card.adjustments.group_average.by)
-    out += [n for n, c in policy.inputs.people.columns.items() if c.type in ("text", "label")]
-    return out
-
-
 def group_column(policy: Policy, people: pd.DataFrame | None, group_by: str | None) -> str | None:
-    """The people column payouts are totalled by: ``group_by``, else the policy's first grouping."""
+    """The people column payouts are totalled by: ``group_by``, else the policy's default group
+    (``calib.policy.groups.default_group``).
+    """
     columns = [] if people is None else list(people.columns)
     if group_by is not None:
         if group_by not in columns:
@@ -569,7 +552,7 @@ def group_column(policy: Policy, people: pd.DataFrame | None, group_by: str | No
                 "problem": f"no column '{group_by}' to total payouts by",
                 "value": None, "fix": f"use one of: {', '.join(map(str, columns))}"}]))
         return group_by
-    return next((c for c in _group_candidates(policy) if c in columns), None)
+    return default_group(policy, columns)
 
 
 def _with_total(frame: pd.DataFrame, key: str, sums: list[str]) -> pd.DataFrame:

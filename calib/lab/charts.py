@@ -29,6 +29,7 @@ from calib._util.tolerance import REL
 from calib.analysis.moves import SAME, moves
 from calib.engine.result import Result
 from calib.errors import CalibError
+from calib.policy.groups import default_group, grouping_columns, people_text_columns
 from calib.policy.model import Policy
 
 MAX_ROWS = 5000
@@ -151,7 +152,10 @@ def _column_label(policy: Policy, column: str) -> str:
 
 
 def _default_group(result: Result, table: pd.DataFrame) -> str:
-    """Quota groups when the grading has them, else a people column with a few values."""
+    """Quota groups when the grading has them, else the policy's default group
+    (``calib.policy.groups.default_group``) among the people columns with a few values (2 to 60
+    among the people charted), else the scorecard.
+    """
     if "group" in table.columns and table["group"].notna().any():
         return "group"
     frame = getattr(getattr(getattr(result, "frame", None), "people", None), "frame", None)
@@ -159,9 +163,12 @@ def _default_group(result: Result, table: pd.DataFrame) -> str:
         ids = set(table["id"].astype(str))
         id_col = result.policy.inputs.id
         rows = frame[frame[id_col].astype(str).isin(ids)]
-        for col, spec in (result.policy.inputs.people.columns or {}).items():
-            if spec.type in ("text", "label") and col in rows.columns and 2 <= rows[col].nunique() <= 60:
-                return col
+        candidates = {*grouping_columns(result.policy), *people_text_columns(result.policy)}
+        few = [c for c in rows.columns
+               if c in candidates and c != id_col and 2 <= rows[c].nunique() <= 60]
+        found = default_group(result.policy, few)
+        if found is not None:
+            return found
     return "scorecard"
 
 

@@ -15,8 +15,8 @@ EXPLORE = [
     code('result.summary()'),
     md('## KPI points\n\nThe points each KPI gave, averaged per month (empty where a KPI was excluded, for example a month in which nobody was surveyed).'),
     code('labels = policy.labels()\npoints = result.kpi_points.set_index(["id", "period"])\npoints.groupby(level="period").mean().round(1).rename(columns=labels)'),
-    md('## Scores by group\n\nThe mean score of each group, to spot lenient or harsh groups.'),
-    code('group_col = next((c for c in ("department", "team", "branch", "group")\n                  if c in data.tables["people"].columns), None)\nif group_col:\n    people = data.tables["people"].set_index(policy.inputs.id)[group_col]\n    rated = result.rated().assign(group=lambda d: d["id"].map(people))\n    display(rated.groupby("group")["score"].describe().round(1))\nelse:\n    print("this scheme has no group column")'),
+    md('## Scores by group\n\nThe mean score of each group, to spot lenient or harsh groups. The groups are the ones the policy itself uses (its quota groups, teams, pools or rankings), else a text column of the people table such as the department.'),
+    code('from calib.policy.groups import default_group\n\ngroup_col = default_group(policy, data.tables["people"].columns)\nif group_col:\n    people = data.tables["people"].set_index(policy.inputs.id)[group_col]\n    rated = result.rated().assign(group=lambda d: d["id"].map(people))\n    display(rated.groupby("group")["score"].describe().round(1))\nelse:\n    print("this scheme has no group column")'),
     md('## Roll-ups\n\nQuarterly or annual results as the policy defines them (for example the 20/30/50 annual rule).'),
     code('for name, table in result.rollups.items():\n    print(name)\n    display(table.head(10))'),
 ]
