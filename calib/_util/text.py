@@ -9,6 +9,7 @@ and a code per row, and ``as_text`` plain Python text for tables that are shown 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ def clean_codes(codes: np.ndarray, uniques: Sequence[object] | np.ndarray | pd.I
     return remap[np.where(codes < 0, len(trimmed), codes)], distinct
 
 
-def text_codes(values: object) -> tuple[np.ndarray, list[str]]:
+def text_codes(values: Any) -> tuple[np.ndarray, list[str]]:
     """(code per row, distinct clean texts in order of first appearance) of a column of labels:
     −1 where a cell is missing or blank. A categorical column reuses its codes.
     """
@@ -53,7 +54,6 @@ def as_text(values: object, missing: object = None) -> np.ndarray:
     where a cell is missing: for small tables that are shown, merged or compared cell by cell.
     """
     text = clean_text(values)
-    out = text.to_numpy(dtype=object, na_value=None)
-    if missing is not None:
-        out[text.isna().to_numpy()] = missing
+    out = np.array(text.astype(object), dtype=object)
+    out[text.isna().to_numpy()] = missing
     return out
