@@ -7,22 +7,22 @@ then added: the payout is a sum of integers, so totals are exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from calib._util.columns import coded
 from calib._util.memo import array_key, json_key, remember, remember_for, replace
-from calib._util.tolerance import REL, tol
 from calib.engine import score
+from calib.engine.components import PayContext, kind_of
 from calib.engine.eligibility import proration
 from calib.engine.frame import Frame
 from calib.engine.grading import Population, column_codes
 from calib.engine.result import Lazy, Result
 from calib.engine.streaks import Streaks
-from calib.errors import DataError
 from calib.kernels.conditions import holds
 from calib.kernels.money import (
     MoneyError,
@@ -37,244 +37,11 @@ from calib.kernels.money import (
 from calib.policy import pay as P
 
 
-class _RowsOf(Mapping):
-    """``values`` (arrays by name) on ``rows`` only, each taken when first read: a row-wise
-    component reads few or none of them.
+def component_amount(c: PayContext, name: str, comp: Any) -> np.ndarray:
+    """The float amount of one component per row, before the condition, rounding, proration
+    and sign: its registered kind's kernel.
     """
-
-    def __init__(self, values: Mapping[str, np.ndarray], rows: np.ndarray):
-        self._values, self._rows, self._taken = values, rows, {}
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._taken:
-            self._taken[name] = self._values[name][self._rows]
-        return self._taken[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-
-class _Context:
-    """What a component reads: the population, grades, KPI/measure/section values, money unit."""
-
-    def __init__(self, frame: Frame, pop: Population, last: np.ndarray | None,
-                 grades: np.ndarray | None, values: dict[str, np.ndarray]):
-        self.frame, self.pop, self.last, self._grades = frame, pop, last, grades
-        self.values = values
-        self.policy = frame.policy
-        self.read_grades = False
-        """Set when a component reads the grades (its result then depends on them)."""
-
-    @classmethod
-    def of_rows(cls, c: _Context, rows: np.ndarray) -> _Context:
-        """``c`` on ``rows`` of its population only (a period population, no store): for
-        row-wise components, whose amount on a row depends on that row alone.
-        """
-        pop = c.pop
-        assert c.last is None
-
-        def column(name: str):
-            values = pop.column(name)
-            if isinstance(values, pd.Series):
-                return values.iloc[rows].reset_index(drop=True)
-            return values[rows]  # an array or a Categorical, as the whole column is
-
-        sub = Population(pop.person[rows], pop.period[rows], pop.period_label[rows],
-                         pop.score[rows], pop.rated[rows], pop.card[rows], pop.lowest[rows],
-                         pop.ids, column, pop.row_numbers[rows])
-        return cls(c.frame, sub, None, None if c._grades is None else c._grades[rows],
-                   _RowsOf(c.values, rows))
-
-    @property
-    def grades(self) -> np.ndarray | None:
-        """Each row's grade index (None when pay does not follow grading)."""
-        self.read_grades = True
-        return self._grades
-
-    def number(self, name: str) -> np.ndarray:
-        """A KPI's points, a measure, a section, or a numeric column, per population row."""
-        if name in self.values:
-            v = self.values[name]
-            return v if self.last is None else v[self.last]
-        return np.asarray(self.pop.column(name), dtype=np.float64)
-
-    def amount(self, amount: P.Amount, path: str) -> np.ndarray:
-        """A money base per row."""
-        if amount.amount is not None:
-            return np.full(self.pop.n, amount.amount)
-        if amount.column is not None:
-            return np.nan_to_num(np.asarray(self.pop.column(amount.column), dtype=np.float64))
-        mapped = _by_value(self.pop, amount.by, amount.amounts, None)
-        bad = np.isnan(mapped) & self.pop.rated
-        if bad.any():
-            rows = np.flatnonzero(bad)
-            values = pd.Series(np.asarray(self.pop.column(amount.by), dtype=object)).astype("string")
-            raise DataError(pd.DataFrame({
-                "table": "people", "row": self.pop.row_numbers[rows],
-                "id": self.pop.ids[self.pop.person[rows]], "column": amount.by,
-                "problem": f"no amount for this value in {path}", "value": values.iloc[rows],
-                "fix": f"add it under {path}.amounts ({', '.join(amount.amounts)})"}))
-        return np.nan_to_num(mapped)
-
-    def grade_table(self, table: dict[str, float]) -> np.ndarray:
-        """Per row, the table's value for the row's grade (0 where not graded); a fresh array."""
-        names = self.policy.grading.scale.names() if self.policy.grading else []
-        lookup = np.array([table.get(n, 0.0) for n in names] + [0.0])
-        if self.grades is None:
-            return np.zeros(self.pop.n)
-        return lookup[self.grades]  # −1 (not graded) takes the last entry, 0
-
-
-def _by_value(pop: Population, column: str, table: dict[str, float], missing: float | None
-              ) -> np.ndarray:
-    """Per row, ``table``'s number for the row's text in ``column`` (``missing`` where the table
-    has none; None: NaN): amounts by level, floors by group. The data's and the policy's alone, so kept
-    for re-runs on the same rows.
-    """
-    def lookup() -> np.ndarray:
-        values = pd.Series(np.asarray(pop.column(column), dtype=object)).astype("string")
-        return values.map(table).astype("Float64").to_numpy(
-            dtype=np.float64, na_value=np.nan if missing is None else missing)
-
-    return remember(pop.memo, ("by value", column, tuple(table.items()), missing, pop.rows_key),
-                    lookup)
-
-
-def _score_bands(c: _Context, comp: P.ScoreBands, path: str) -> np.ndarray:
-    share = np.full(c.pop.n, comp.otherwise)
-    for band in reversed(comp.bands):
-        share = np.where(c.pop.score >= band.min - tol(band.min), band.share, share)
-    if comp.floor_by is not None:
-        share = np.maximum(share, _by_value(c.pop, comp.floor_by, comp.floors, 0.0))
-    return c.amount(comp.base, f"{path}.base") * share
-
-
-def _lateness(c: _Context, comp: P.Lateness) -> np.ndarray:
-    ev = c.frame.events[comp.table]
-    minutes = np.nan_to_num(np.asarray(ev.column(comp.minutes), dtype=np.float64))
-    row = ev.row
-    if c.last is not None:  # a roll-up: events go to the roll-up row of their records row
-        codes = np.full(c.frame.n, -1)
-        codes[c.last] = np.arange(len(c.last))
-        row = np.where(row >= 0, codes[np.maximum(row, 0)], -1)
-    ok = row >= 0
-    n = c.pop.n
-    counted = minutes.copy()
-    if comp.grace is not None:
-        small = minutes < comp.grace.under
-        cases = np.bincount(row[ok], weights=small[ok].astype(float), minlength=n)
-        total = np.bincount(row[ok], weights=np.where(small, minutes, 0.0)[ok], minlength=n)
-        forgiven = (cases <= comp.grace.max_cases) & (total <= comp.grace.max_total + REL)
-        counted = np.where(small & forgiven[np.maximum(row, 0)], 0.0, minutes)
-    late = np.bincount(row[ok], weights=counted[ok], minlength=n)
-    amount = late * comp.rate
-    return np.minimum(amount, comp.max) if comp.max is not None else amount
-
-
-def _workload(c: _Context, comp: P.Workload, path: str) -> np.ndarray:
-    bench = c.amount(comp.benchmark, f"{path}.benchmark")
-    out = comp.benchmark_bonus - (bench - np.nan_to_num(c.number(comp.workload))) * comp.rate
-    if comp.multiplier is not None:
-        out = out * np.nan_to_num(c.number(comp.multiplier), nan=1.0)
-    for col in comp.extra:
-        out = out + np.nan_to_num(c.number(col))
-    if comp.min is not None:
-        out = np.maximum(out, comp.min)
-    if comp.max is not None:
-        out = np.minimum(out, comp.max)
-    return out
-
-
-def _piece_rate(c: _Context, comp: P.PieceRate) -> np.ndarray:
-    out = np.zeros(c.pop.n)
-    for col, rate in comp.rates.items():
-        out += np.nan_to_num(c.number(col)) * rate
-    if comp.max_mean is not None:
-        pop = c.pop
-        codes = remember(pop.memo, ("piece rate groups", comp.mean_by, pop.rows_key),
-                         lambda: _period_groups(pop, comp.mean_by))
-        paid = c.pop.rated
-        total = np.bincount(codes, weights=np.where(paid, out, 0.0))
-        count = np.bincount(codes, weights=paid.astype(float))
-        mean = total / np.maximum(count, 1)
-        scale = np.where(mean > comp.max_mean, comp.max_mean / np.maximum(mean, 1e-12), 1.0)
-        out = out * scale[codes]
-    return out
-
-
-def _period_groups(pop: Population, by: str | None) -> np.ndarray:
-    """A code per row for its period (and ``by`` column): the data's alone, kept for re-runs."""
-    parts = [pop.period] + ([np.asarray(pop.column(by), dtype=object)] if by else [])
-    key = pd.MultiIndex.from_arrays(parts) if len(parts) > 1 else pd.Index(parts[0])
-    return pd.factorize(key)[0]
-
-
-def _commission(c: _Context, comp: P.Commission, path: str) -> np.ndarray:
-    output = np.nan_to_num(c.number(comp.output))
-    rate = np.zeros(c.pop.n)
-    for tier in reversed(comp.tiers):
-        rate = np.where(output > tier.above + tol(tier.above), tier.rate, rate)
-    return c.amount(comp.base, f"{path}.base") * rate
-
-
-def _award(c: _Context, comp: P.Award, rank: np.ndarray | None) -> np.ndarray:
-    hit = c.pop.rated.copy()
-    if comp.top is not None:
-        if rank is None:
-            raise DataError(pd.DataFrame([{"table": "policy", "row": None, "id": None,
-                                           "column": None, "problem": "an award by rank needs "
-                                           "grading.ranking", "value": None,
-                                           "fix": "add grading.ranking"}]))
-        hit &= (rank >= 1) & (rank <= comp.top)
-    if comp.score_above is not None:
-        hit &= c.pop.score > comp.score_above + tol(comp.score_above)
-    return np.where(hit, comp.amount, 0.0)
-
-
-def _scores_or_zero(score: np.ndarray) -> np.ndarray:
-    """``np.nan_to_num(score)`` — a missing score pays as 0 — in a third of its time (a slider
-    pays every row again on each move): one pass, and the full conversion only when some
-    score is infinite.
-    """
-    out = np.where(score == score, score, 0.0)
-    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf: some score is infinite
-        finite = np.isfinite(out.sum())
-    return out if finite else np.nan_to_num(score)
-
-
-def component_amount(c: _Context, name: str, comp, rank: np.ndarray | None) -> np.ndarray:
-    """The float amount of one component per row, before rounding, proration and sign."""
-    path = f"pay.components.{name}"
-    if isinstance(comp, P.Fixed):
-        return c.amount(comp.base, f"{path}.base")
-    score = _scores_or_zero(c.pop.score)
-    if isinstance(comp, P.ScorePercent):
-        pct = score if comp.max_percent is None else np.minimum(score, comp.max_percent)
-        # a fixed base multiplies as a number: the same products as a column of it
-        base = (comp.base.amount if comp.base.amount is not None
-                else c.amount(comp.base, f"{path}.base"))
-        return base * pct / 100.0
-    if isinstance(comp, P.ScoreBands):
-        return _score_bands(c, comp, path)
-    if isinstance(comp, P.GradeCoefficient):
-        return c.amount(comp.base, f"{path}.base") * c.grade_table(comp.coefficients)
-    if isinstance(comp, P.PerUnit):
-        out = np.nan_to_num(c.number(comp.column)) * comp.rate
-        return np.minimum(out, comp.max) if comp.max is not None else out
-    if isinstance(comp, P.PointsBelow):
-        return np.maximum(comp.threshold - score, 0.0) * comp.rate
-    if isinstance(comp, P.Lateness):
-        return _lateness(c, comp)
-    if isinstance(comp, P.Workload):
-        return _workload(c, comp, path)
-    if isinstance(comp, P.PieceRate):
-        return _piece_rate(c, comp)
-    if isinstance(comp, P.Commission):
-        return _commission(c, comp, path)
-    return _award(c, comp, rank)
+    return kind_of(comp).amount(c, comp, f"pay.components.{name}")
 
 
 def _pay_share(frame: Frame, pop: Population, last: np.ndarray | None) -> np.ndarray:
@@ -320,9 +87,9 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     policy = frame.policy
     spec = policy.pay
     assert spec is not None
-    c = _Context(frame, pop, last, grades, values)
     if rank is not None:
         rank = np.where(pop.rated, rank, 0).astype(np.int64)
+    c = PayContext(frame, pop, last, grades, values, rank)
     share = _pay_share(frame, pop, last)
     prorated = last is None and proration(frame) is not None
     fixed_only = _prorated_not_rated(frame, pop, last)
@@ -331,7 +98,7 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     columns: dict[str, np.ndarray] = {}
     for name, comp in spec.components.items():
         with _money_at(c, f"pay.components.{name}"):
-            columns[name] = _component_units(c, name, comp, rank, share if prorated else None,
+            columns[name] = _component_units(c, name, comp, share if prorated else None,
                                              fixed_only, grades_key)
         total += columns[name]
     if grades is not None and streaks is not None and (~np.isnan(streaks.amounts())).any():
@@ -374,7 +141,7 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
 
 
 @contextmanager
-def _money_at(c: _Context, path: str) -> Iterator[None]:
+def _money_at(c: PayContext, path: str) -> Iterator[None]:
     """Name the policy part (and, where known, the people) of an amount calib cannot pay
     exactly (``MoneyError`` from ``to_units``).
     """
@@ -391,34 +158,40 @@ def _money_at(c: _Context, path: str) -> Iterator[None]:
         raise MoneyError(f"{path}{who}: {exc}", exc.rows) from None
 
 
-def _component_units(c: _Context, name: str, comp, rank: np.ndarray | None,
-                     share: np.ndarray | None, fixed_only: np.ndarray,
-                     grades_key: object) -> np.ndarray:
+def _component_units(c: PayContext, name: str, comp: Any, share: np.ndarray | None,
+                     fixed_only: np.ndarray, grades_key: object) -> np.ndarray:
     """One component's signed units per row: amount, condition, proration (``share``; None
     when nobody is prorated), rounding.
     """
+    kind = kind_of(comp)
+
     def units() -> np.ndarray:
-        if (isinstance(comp, P.GradeCoefficient) and comp.base.amount is not None
-                and comp.when is None and (share is None or not comp.prorate)):
-            return _grade_units(c, comp)  # a lookup of the grade: nothing to gain below
+        per_grade = (kind.grade_amounts(comp, c.grade_names())
+                     if kind.grade_amounts is not None and comp.when is None
+                     and (share is None or not comp.prorate) else None)
+        if per_grade is not None:
+            return _grade_units(c, comp, per_grade)  # a lookup of the grade: nothing to gain
         if (comp.row_wise and c.last is None and c.pop.memo is not None
                 and c.pop.n >= score.DELTA_ROWS):
             return _units_where_moved(c, name, comp, share, fixed_only)
-        return _units(c, name, comp, rank, share, fixed_only)
+        return component_units(c, name, comp, share, fixed_only)
 
-    if isinstance(comp, P.Award):  # reads the ranks
+    if kind.reads(comp).rank:  # the ranks are not part of the keys below
         return units()
     spec = c.policy.pay
     return _remembered(c, ("component", name, json_key(comp), spec.unit, spec.rounding),
                        units, grades_key, comp.reads_grades)
 
 
-def _units(c: _Context, name: str, comp, rank: np.ndarray | None, share: np.ndarray | None,
-           fixed_only: np.ndarray) -> np.ndarray:
-    """One component's signed units on every row of ``c``'s population."""
+def component_units(c: PayContext, name: str, comp: Any, share: np.ndarray | None,
+                    fixed_only: np.ndarray) -> np.ndarray:
+    """One component's signed units on every row of ``c``'s population: the kind's amount,
+    the condition, proration, rounding and sign (the Monte Carlo's reference loop pays with it
+    too).
+    """
     spec = c.policy.pay
     pop = c.pop
-    amount = component_amount(c, name, comp, rank)
+    amount = component_amount(c, name, comp)
     if comp.when is not None:
         # a condition on the data's columns: the same rows whatever the scores, kept
         hit = remember(pop.memo, ("holds", json_key(comp.when), pop.rows_key),
@@ -426,12 +199,12 @@ def _units(c: _Context, name: str, comp, rank: np.ndarray | None, share: np.ndar
         amount = np.where(hit, amount, 0.0)
     if comp.prorate and share is not None:
         amount = amount * share
-    applies = pop.rated | (fixed_only & isinstance(comp, P.Fixed))
+    applies = pop.rated | (fixed_only & kind_of(comp).pays_not_rated)
     out = np.where(applies, to_units(amount, spec.unit, spec.rounding), 0)
     return -out if comp.deduct else out
 
 
-def _units_where_moved(c: _Context, name: str, comp, share: np.ndarray | None,
+def _units_where_moved(c: PayContext, name: str, comp, share: np.ndarray | None,
                        fixed_only: np.ndarray) -> np.ndarray:
     """A row-wise component's units (``comp.row_wise``), given the last run's on the same rows:
     only the rows whose score or grade moved are computed again (a KPI slider moves a few
@@ -454,28 +227,27 @@ def _units_where_moved(c: _Context, name: str, comp, share: np.ndarray | None,
         if len(rows) < score.DELTA_SHARE * pop.n:
             out = old_units.copy()
             if len(rows):
-                out[rows] = _units(_Context.of_rows(c, rows), name, comp, None,
-                                   None if share is None else share[rows], fixed_only[rows])
+                out[rows] = component_units(PayContext.of_rows(c, rows), name, comp,
+                                            None if share is None else share[rows],
+                                            fixed_only[rows])
     if out is None:
-        out = _units(c, name, comp, None, share, fixed_only)
+        out = component_units(c, name, comp, share, fixed_only)
     replace(pop.memo, slot, (pop.score, grades, out))
     return out
 
 
-def _grade_units(c: _Context, comp: P.GradeCoefficient) -> np.ndarray:
-    """A fixed amount × the grade's coefficient: rounded once per grade, then looked up (the
-    same units as rounding row by row, in one pass).
+def _grade_units(c: PayContext, comp: Any, amounts: np.ndarray) -> np.ndarray:
+    """The same ``amounts`` for everyone at a grade (then 0, not graded): rounded once per
+    grade, then looked up (the same units as rounding row by row, in one pass).
     """
     spec = c.policy.pay
-    names = c.policy.grading.scale.names() if c.policy.grading else []
-    per_grade = to_units(comp.base.amount * np.array(
-        [comp.coefficients.get(n, 0.0) for n in names] + [0.0]), spec.unit, spec.rounding)
+    per_grade = to_units(amounts, spec.unit, spec.rounding)
     g = c.grades if c.grades is not None else np.full(c.pop.n, -1)
     out = per_grade[g]  # graded rows are rated; −1 (not graded) takes the last entry, 0
     return -out if comp.deduct else out
 
 
-def _remembered(c: _Context, part: tuple, compute, grades_key: object, reads_grades: bool
+def _remembered(c: PayContext, part: tuple, compute, grades_key: object, reads_grades: bool
                 ) -> np.ndarray:
     """A component's (or the pool's) units, kept between re-runs under the policy part, the
     population and — when it reads them — the grades: a slider on one component, or on the
@@ -531,7 +303,7 @@ def _score_weight(pop: Population) -> np.ndarray:
     return np.fmax(pop.score, 0.0)  # fmax: NaN → 0
 
 
-def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:
+def _pool(c: PayContext, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarray:
     """R33: the pool shared per period (and per ``by`` group) to the unit, exactly."""
     unit = c.policy.pay.unit
     pop = c.pop
@@ -578,7 +350,7 @@ def _pool(c: _Context, pool: P.BonusPool, grades: np.ndarray | None) -> np.ndarr
     return out
 
 
-def _merit(c: _Context, merit: P.MeritMatrix, grades: np.ndarray | None,
+def _merit(c: PayContext, merit: P.MeritMatrix, grades: np.ndarray | None,
            unit: float) -> pd.DataFrame:
     """R35: raise % from grade × compa-ratio band, applied to base pay; one row per graded row."""
     pop = c.pop

@@ -9,10 +9,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from calib.engine.components import PayContext
 from calib.engine.grading import Population, grade
-from calib.engine.payout import _Context, component_amount
-from calib.kernels.conditions import holds
-from calib.kernels.money import to_units
+from calib.engine.payout import component_units
 from calib.policy.model import Policy
 from calib.simulate.draw import _Draw, _Workspace
 from calib.simulate.grade import _forced_counts, _grade_rows, _Rule
@@ -121,21 +120,20 @@ def _loop_grading(policy: Policy):
 
 def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | None
               ) -> tuple[int, int]:
-    """One scenario-period paid by the engine's component functions: total and pool units."""
+    """One scenario-period paid by the engine's own ``component_units`` (the kind's kernel,
+    condition, rounding and sign): total and pool units.
+    """
     spec = m.policy.pay
     plan = plans.pay
-    ctx = _Context(SimpleNamespace(policy=m.policy), pop, None, grades, {})
+    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, grades, {})
     total = np.zeros(pop.n, dtype=np.int64)
+    nobody = np.zeros(pop.n, dtype=bool)
     for name, comp in spec.components.items():
         if name in plan.mean_units:
-            units = plan.mean_units[name]
+            units = np.where(pop.rated, plan.mean_units[name], 0)
         else:
-            amount = component_amount(ctx, name, comp, None)
-            if comp.when is not None:
-                amount = np.where(holds(comp.when, pop.column(comp.when.column)), amount, 0.0)
-            units = to_units(amount, spec.unit, spec.rounding)
-            units = -units if comp.deduct else units
-        total += np.where(pop.rated, units, 0)
+            units = component_units(ctx, name, comp, None, nobody)
+        total += units
     if "streaks" in plan.mean_units:
         total += np.where(pop.rated, plan.mean_units["streaks"], 0)
     if plan.lo is not None or plan.hi is not None:
@@ -148,7 +146,7 @@ def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | No
 
 def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[np.ndarray, ...]:
     """The slow reference: each scenario-period graded by ``calib.engine.grading.grade`` and paid by
-    ``calib.engine.payout.component_amount``, one at a time, from the same draws (``ws`` unused).
+    ``calib.engine.payout.component_units``, one at a time, from the same draws (``ws`` unused).
     """
     c, n_cur, K = d.c, m.n_current, max(plans.K, 1)
     counts = np.zeros(n_cur * K, dtype=np.int64)

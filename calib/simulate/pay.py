@@ -4,19 +4,20 @@ simulated score and grade, historical means for the rest, the bonus pool.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from calib._util.tolerance import tol
+from calib.engine.components import ComponentKind, Form, PayContext, kind_of
 from calib.engine.grading import Population, column_codes
-from calib.engine.payout import _Context, component_amount
 from calib.engine.result import Result
 from calib.kernels.conditions import holds
-from calib.kernels.money import to_units
-from calib.policy import pay as P
+from calib.kernels.money import amount_units, to_units
 from calib.simulate.draw import _Workspace
 from calib.simulate.model import _Model
 
@@ -92,75 +93,93 @@ def _mean_units(m: _Model, result: Result, column: str, spec) -> np.ndarray:
     return to_units(mean, spec.unit)
 
 
-def _score_part(m: _Model, ctx: _Context, name: str, comp, sign: int, when: np.ndarray):
-    """A component computed from the score or grade: a table per slot, or a formula."""
+def _score_part(m: _Model, kind: ComponentKind, form: str, name: str, comp: Any, sign: int,
+                when: np.ndarray) -> tuple:
+    """A component read through the score or the grade, in its kind's batched form: a table per
+    slot (by step of the score, or by grade) from the kind's kernel, or its formula.
+    """
     spec = m.policy.pay
     N = m.n_slots
+    path = f"pay.components.{name}"
 
     def units(amount: np.ndarray) -> np.ndarray:
         return sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
 
-    if isinstance(comp, P.ScoreBands):
-        levels = [b.min for b in comp.bands] + [-np.inf]
-        table = np.stack([units(component_amount(_Context(ctx.frame, _slot_population(
-            m, np.full(N, level)), None, None, {}), name, comp, None)) for level in levels], axis=1)
-        mins = np.array([b.min - tol(b.min) for b in comp.bands])
-        return ("bands", table.ravel(), mins, np.arange(N, dtype=np.int64) * table.shape[1])
-    if isinstance(comp, P.GradeCoefficient):
+    def at(score: np.ndarray | None = None, grades: np.ndarray | None = None) -> np.ndarray:
+        ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m, score), None,
+                         grades, {})
+        return units(kind.amount(ctx, comp, path))
+
+    if form == "steps":
+        assert kind.steps is not None
+        steps = kind.steps(comp)
+        table = np.stack([at(np.full(N, level)) for level in steps.levels], axis=1)
+        return ("steps", table.ravel(), steps, np.arange(N, dtype=np.int64) * table.shape[1])
+    if form == "grade":
         K = len(m.policy.grading.scale.grades) if m.policy.grading else 0
-        cols = []
-        for g in [*range(K), -1]:
-            at_grade = _Context(ctx.frame, ctx.pop, None, np.full(N, g), {})
-            cols.append(units(component_amount(at_grade, name, comp, None)))
+        cols = [at(grades=np.full(N, g)) for g in [*range(K), -1]]
         table = np.stack([cols[-1], *cols[:-1]], axis=1)  # not graded (−1) first: grade + 1
         return ("grades", table.ravel(), None, np.arange(N, dtype=np.int64) * (K + 1) + 1)
-    if isinstance(comp, P.ScorePercent):
-        base = ctx.amount(comp.base, f"pay.components.{name}.base")
-        return ("percent", base, comp.max_percent, sign, when)
-    if isinstance(comp, P.PointsBelow):
-        return ("below", comp.threshold, comp.rate, sign, when)
-    amount = units(np.full(N, comp.amount))  # an award by score
-    return ("above", comp.score_above + tol(comp.score_above), amount)
+    assert form == "formula" and kind.prepare is not None and kind.into is not None
+    ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
+    return ("formula", kind.into, kind.prepare(ctx, comp, path), sign, when)
+
+
+def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], bool]
+                    ) -> tuple[Form, Any]:
+    """One component's batched form (its kind's, or ``history`` when its condition reads a
+    period's column; ``attribute(column)``: whether a column is a person's, constant over the
+    year) and what the plan holds for it: its units per slot (``constant``), a part
+    (``steps``, ``grade``, ``formula``) or None (``history``: the historical mean).
+    """
+    kind = kind_of(comp)
+    form = kind.form(comp, attribute)
+    N = m.n_slots
+    when = np.ones(N, dtype=bool)
+    if comp.when is not None:
+        if not attribute(comp.when.column):
+            return "history", None
+        when = holds(comp.when, m.column(comp.when.column))
+    if form == "history":
+        return form, None
+    sign = -1 if comp.deduct else 1
+    if form == "constant":
+        spec = m.policy.pay
+        ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
+        amount = kind.amount(ctx, comp, f"pay.components.{name}")
+        return form, sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
+    return form, _score_part(m, kind, form, name, comp, sign, when)
 
 
 def _pay_plan(m: _Model, result: Result) -> _PayPlan:
-    """Sort the pay components into constant, score/grade-driven and historical-mean parts."""
+    """Sort the pay components by their kind's batched form: constant, by score or grade, and
+    historical means (what the simulation does not draw).
+    """
     spec = m.policy.pay
     frame = result.frame
     N = m.n_slots
-    ctx = _Context(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
     const = np.zeros(N, dtype=np.int64)
     parts: list[tuple] = []
     means: dict[str, np.ndarray] = {}
+    attribute = partial(_people_column, frame)
     for name, comp in spec.components.items():
-        sign = -1 if comp.deduct else 1
-        when = np.ones(N, dtype=bool)
-        by_score = isinstance(comp, P.Fixed | P.ScorePercent | P.ScoreBands | P.GradeCoefficient
-                              | P.PointsBelow) or (isinstance(comp, P.Award) and comp.top is None)
-        if comp.when is not None:
-            if _people_column(frame, comp.when.column):
-                when = holds(comp.when, m.column(comp.when.column))
-            else:
-                by_score = False
-        if not by_score:
+        form, planned = _component_plan(m, name, comp, attribute)
+        if form == "history":
             means[name] = _mean_units(m, result, name, spec)
             const += means[name]
-        elif isinstance(comp, P.Fixed):
-            amount = ctx.amount(comp.base, f"pay.components.{name}.base")
-            const += sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
-        elif isinstance(comp, P.Award) and comp.score_above is None:
-            const += sign * np.where(when, to_units(np.full(N, comp.amount), spec.unit), 0)
+        elif form == "constant":
+            const += planned
         else:
-            parts.append(_score_part(m, ctx, name, comp, sign, when))
+            parts.append(planned)
     if result.payouts is not None and "streaks" in result.payouts:
         means["streaks"] = _mean_units(m, result, "streaks", spec)
         const += means["streaks"]
-    lo = None if spec.min is None else int(to_units(np.array([spec.min]), spec.unit)[0])
-    hi = None if spec.max is None else int(to_units(np.array([spec.max]), spec.unit)[0])
+    lo = None if spec.min is None else amount_units(spec.min, spec.unit)
+    hi = None if spec.max is None else amount_units(spec.max, spec.unit)
     pool_units = pool_group = None
     n_pool = 0
     if spec.pool is not None:
-        pool_units = int(to_units(np.array([spec.pool.amount]), spec.unit)[0])
+        pool_units = amount_units(spec.pool.amount, spec.unit)
         if spec.pool.by:
             codes, _ = column_codes(m.column(spec.pool.by))
             pool_group = pd.factorize(codes)[0].astype(np.int64)
@@ -200,7 +219,7 @@ def _fold_const(plan: _PayPlan) -> None:
     """Put a table part (by grade or band) first, with the constant units added to each slot's
     row of it: one lookup then sets the total (whole units: the order of the sums is free).
     """
-    tables = [i for i, part in enumerate(plan.parts) if part[0] in ("bands", "grades")]
+    tables = [i for i, part in enumerate(plan.parts) if part[0] in ("steps", "grades")]
     if not tables:
         return
     part = plan.parts.pop(tables[0])
@@ -244,11 +263,8 @@ def _table_index(part: tuple, score: np.ndarray, grades: np.ndarray | None, ws: 
     """Index into a table part (by band or grade) per (row, slot), in ``ws``."""
     R, N = score.shape
     idx = ws.get("idx", (R, N), np.int64)
-    if part[0] == "bands":  # the band is the number of band minimums above the score
-        band = np.zeros((R, N), dtype=np.int8)
-        for lo in part[2]:
-            band += score < lo
-        np.add(band, part[3], out=idx)
+    if part[0] == "steps":  # the step is the number of edges above the score
+        np.add(part[2].index(score, np.zeros((R, N), dtype=np.int8)), part[3], out=idx)
     elif grades is None:
         np.copyto(idx, part[3] - 1)  # everyone in the "not graded" column
     else:
@@ -257,20 +273,9 @@ def _table_index(part: tuple, score: np.ndarray, grades: np.ndarray | None, ws: 
 
 
 def _formula_amounts(part: tuple, score: np.ndarray, f: np.ndarray) -> tuple[int, np.ndarray]:
-    """Amounts of a score percent or points-below part into ``f``; returns its sign and when."""
-    if part[0] == "percent":
-        base, cap, sign, when = part[1:]
-        if cap is None:
-            np.copyto(f, score)
-        else:
-            np.minimum(score, cap, out=f)
-        np.multiply(base, f, out=f)
-        f /= 100.0
-    else:  # "below": points below the threshold × rate
-        threshold, rate, sign, when = part[1:]
-        np.subtract(threshold, score, out=f)
-        np.maximum(f, 0.0, out=f)
-        f *= rate
+    """Amounts of a formula part (its kind's ``into``) into ``f``; returns its sign and when."""
+    _, into, params, sign, when = part
+    into(params, score, f)
     return sign, when
 
 
@@ -283,10 +288,8 @@ def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray
     kind = part[0]
     units = ws.get("pay.units", (R, N), np.int64)
     into = total if first else units
-    if kind in ("bands", "grades"):
+    if kind in ("steps", "grades"):
         part[1].take(_table_index(part, score, grades, ws), out=into, mode="clip")
-    elif kind == "above":
-        np.copyto(into, np.where(score > part[1], part[2], 0))
     else:
         sign, when = _formula_amounts(part, score, ws.get("tmp", (R, N), np.float64))
         _units_into(ws.get("tmp", (R, N), np.float64), plan.unit, plan.rounding, into)
@@ -342,14 +345,14 @@ def _unrated_sums(f: np.ndarray, rated: np.ndarray, c: int,
 
 def _float_sums(plan: _PayPlan, part: tuple, score: np.ndarray, rated: np.ndarray, c: int,
                 partial: tuple[np.ndarray, np.ndarray], ws: _Workspace) -> np.ndarray | None:
-    """Units per scenario of a score percent or points-below part over the rated person-periods,
+    """Units per scenario of a formula part (score percent, points below) over the rated person-periods,
     summed as floats (no conversion to integers, no mask over every element): the sum of all,
     less those not rated (``_unrated_sums``). Exact: rounded
     half up with every amount ≥ 0, the units are whole numbers ≥ 0, so every partial sum is at
     most the scenario's total, checked below 2⁵³. None when that does not hold (then the part
     is computed in integers).
     """
-    if part[0] not in ("percent", "below") or plan.rounding != "half_up" or not part[4].all():
+    if part[0] != "formula" or plan.rounding != "half_up" or not part[4].all():
         return None
     f = ws.get("tmp", score.shape, np.float64)
     sign, _ = _formula_amounts(part, score, f)

@@ -666,7 +666,7 @@ class TestCliFiles:
 def test_missing_scores_pay_as_zero_exactly_as_nan_to_num():
     """A score-based component reads a missing score as 0 (a fast path for sliders); an
     infinite score still converts as ``np.nan_to_num`` does, so nothing changes but the time."""
-    from calib.engine.payout import _scores_or_zero
+    from calib.engine.components.context import scores_or_zero as _scores_or_zero
 
     for score in (np.array([92.0, np.nan, 0.0, -0.0, 107.5, np.nan]),
                   np.array([np.inf, np.nan, 60.0, -np.inf]), np.array([]), np.array([np.nan])):

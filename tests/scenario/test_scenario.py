@@ -11,32 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import examples
+from same_results import assert_same
 
 import calib
 from calib.scenario import Scenario
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 EXAMPLES = sorted(p.parent.name for p in DATASETS.glob("*/policy.yaml"))
-
-
-def _tables(result: calib.Result) -> dict[str, pd.DataFrame]:
-    out = {"scores": result.scores, "measures": result.measures, "kpi_points": result.kpi_points,
-           "sections": result.sections}
-    for name in ("grades", "quotas", "flags", "payouts", "merit"):
-        if getattr(result, name) is not None:
-            out[name] = getattr(result, name)
-    for name, table in result.rollups.items():
-        out[f"rollup {name}"] = table
-    return out
-
-
-def assert_same(live: calib.Result, fresh: calib.Result, context: str) -> None:
-    a, b = _tables(live), _tables(fresh)
-    assert a.keys() == b.keys(), context
-    for name in a:
-        pd.testing.assert_frame_equal(a[name], b[name], obj=f"{context}: {name}")
-    assert live.total_payout() == pytest.approx(
-        float(fresh.payouts["payout"].sum()) if fresh.payouts is not None else 0.0, abs=1e-6)
 
 
 def _moves(policy: calib.Policy) -> list[dict]:
@@ -299,7 +280,8 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
     """A re-run keeps a component (or the pool) across grading changes only when it declares it
     does not read grades: on every example, computing each one reads the grades exactly when its
     ``reads_grades`` says so."""
-    from calib.engine.payout import _Context, _pool, component_amount
+    from calib.engine.components import PayContext
+    from calib.engine.payout import _pool, component_amount
     from calib.engine.stages import population
 
     folder = DATASETS / name
@@ -315,11 +297,11 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
     same = policy.grading is not None and policy.grading.on == policy.pay.on
     rank = np.zeros(pop.n, dtype=np.int64)
     for comp_name, comp in policy.pay.components.items():
-        c = _Context(frame, pop, last, grades if same else None, scored.values)
-        component_amount(c, comp_name, comp, rank)
+        c = PayContext(frame, pop, last, grades if same else None, scored.values, rank)
+        component_amount(c, comp_name, comp)
         assert c.read_grades == comp.reads_grades, comp_name
     if policy.pay.pool is not None:
-        c = _Context(frame, pop, last, grades if same else None, scored.values)
+        c = PayContext(frame, pop, last, grades if same else None, scored.values)
         _pool(c, policy.pay.pool, grades if same else None)
         assert c.read_grades == policy.pay.pool.reads_grades
 
@@ -409,8 +391,8 @@ def test_pay_recomputed_only_where_scores_or_grades_moved(name, monkeypatch) -> 
     monkeypatch.setattr(calib.engine.score, "DELTA_ROWS", 0)
     monkeypatch.setattr(calib.engine.score, "DELTA_SHARE", 1.0)  # even when most rows moved
     subsets = []
-    real = calib.engine.payout._Context.of_rows
-    monkeypatch.setattr(calib.engine.payout._Context, "of_rows",
+    real = calib.engine.components.PayContext.of_rows
+    monkeypatch.setattr(calib.engine.components.PayContext, "of_rows",
                         classmethod(lambda cls, c, rows: subsets.append(len(rows))
                                     or real(c, rows)))
     data = calib.load_data(DATASETS / name, policy)

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calib.engine.components import Steps, points_below, score_percent
 from calib.kernels.apportion import apportion
 from calib.simulate.blocks import _grade_counts
 from calib.simulate.draw import _Workspace
@@ -165,12 +166,13 @@ def pay_parts(N: int, K: int, rng: np.random.Generator) -> tuple[np.ndarray, lis
     const = rng.integers(-500, 5_000, N)
     grades = ("grades", rng.integers(0, 90_000, (N, K + 1)).ravel(), None,
               np.arange(N, dtype=np.int64) * (K + 1) + 1)
-    mins = np.array([90.0, 80.0])
-    bands = ("bands", rng.integers(0, 9_000, (N, 3)).ravel(), mins, np.arange(N, dtype=np.int64) * 3)
+    bands = ("steps", rng.integers(0, 9_000, (N, 3)).ravel(), Steps(np.array([90.0, 80.0]), False),
+             np.arange(N, dtype=np.int64) * 3)
     when = rng.random(N) > 0.2
-    percent = ("percent", rng.uniform(100, 900, N), 110.0, 1, when)
-    below = ("below", 85.0, 12.5, -1, np.ones(N, dtype=bool))
-    above = ("above", 92.0, rng.integers(0, 3_000, N))
+    percent = ("formula", score_percent.into, (rng.uniform(100, 900, N), 110.0), 1, when)
+    below = ("formula", points_below.into, (85.0, 12.5), -1, np.ones(N, dtype=bool))
+    above = ("steps", np.c_[rng.integers(0, 3_000, N), np.zeros(N, dtype=np.int64)].ravel(),
+             Steps(np.array([92.0]), True), np.arange(N, dtype=np.int64) * 2)
     return const, [percent, grades, below, above, bands]
 
 

@@ -1,0 +1,38 @@
+"""R29: ``rate`` per late minute, at most ``max``, from an event table of late arrivals (one row
+per case, with its minutes), with the grace rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calib._util.tolerance import REL
+from calib.engine.components.context import PayContext
+from calib.engine.components.kind import ComponentKind, Reads
+from calib.policy import pay as P
+
+
+def amount(c: PayContext, comp: P.Lateness, path: str) -> np.ndarray:
+    """The late minutes of the row's events (less those the grace forgives) × the rate."""
+    ev = c.frame.events[comp.table]
+    minutes = np.nan_to_num(np.asarray(ev.column(comp.minutes), dtype=np.float64))
+    row = ev.row
+    if c.last is not None:  # a roll-up: events go to the roll-up row of their records row
+        codes = np.full(c.frame.n, -1)
+        codes[c.last] = np.arange(len(c.last))
+        row = np.where(row >= 0, codes[np.maximum(row, 0)], -1)
+    ok = row >= 0
+    n = c.pop.n
+    counted = minutes.copy()
+    if comp.grace is not None:
+        small = minutes < comp.grace.under
+        cases = np.bincount(row[ok], weights=small[ok].astype(float), minlength=n)
+        total = np.bincount(row[ok], weights=np.where(small, minutes, 0.0)[ok], minlength=n)
+        forgiven = (cases <= comp.grace.max_cases) & (total <= comp.grace.max_total + REL)
+        counted = np.where(small & forgiven[np.maximum(row, 0)], 0.0, minutes)
+    late = np.bincount(row[ok], weights=counted[ok], minlength=n)
+    out = late * comp.rate
+    return np.minimum(out, comp.max) if comp.max is not None else out
+
+
+KIND = ComponentKind(P.Lateness, amount, reads=lambda comp: Reads(other_rows=True))

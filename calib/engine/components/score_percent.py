@@ -1,0 +1,42 @@
+"""R11: base × score / 100 (750 × score%: score 50 → 375), optionally capped at ``max_percent``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calib.engine.components.context import PayContext
+from calib.engine.components.kind import ComponentKind, Reads
+from calib.policy import pay as P
+
+Parameters = tuple[float | np.ndarray, float | None]
+
+
+def prepare(c: PayContext, comp: P.ScorePercent, path: str) -> Parameters:
+    """The base (a number when fixed: it multiplies as one, the same products as a column of
+    it) and the cap on the score.
+    """
+    base = (comp.base.amount if comp.base.amount is not None
+            else c.amount(comp.base, f"{path}.base"))
+    return base, comp.max_percent
+
+
+def into(params: Parameters, score: np.ndarray, out: np.ndarray) -> None:
+    """The base × min(score, cap) / 100, into ``out``."""
+    base, cap = params
+    if cap is None:
+        np.copyto(out, score)
+    else:
+        np.minimum(score, cap, out=out)
+    np.multiply(base, out, out=out)
+    out /= 100.0
+
+
+def amount(c: PayContext, comp: P.ScorePercent, path: str) -> np.ndarray:
+    """The kernel: ``into`` on the population's scores."""
+    out = np.empty(c.pop.n)
+    into(prepare(c, comp, path), c.scores(), out)
+    return out
+
+
+KIND = ComponentKind(P.ScorePercent, amount, reads=lambda comp: Reads(score=True),
+                     prepare=prepare, into=into)
