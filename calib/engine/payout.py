@@ -126,7 +126,7 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
                                np.where(pop.rated, 1, np.where(fixed_only, 2, 0))),
                "score": pop.score}
         if grades is not None:
-            out["grade"] = coded(policy.grading.scale.names(), grades)
+            out["grade"] = coded(c.grade_names(), grades)
         if last is None and proration(frame) is not None:
             out["proration"] = np.round(share, 9)
         for name, units in columns.items():
@@ -136,8 +136,9 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         return pd.DataFrame(out)
 
     result.payouts = Lazy(table)
-    if spec.merit is not None:
-        result.merit = Lazy(lambda: _merit(c, spec.merit, grades, spec.unit))
+    merit = spec.merit
+    if merit is not None:
+        result.merit = Lazy(lambda: _merit(c, merit, grades, spec.unit))
 
 
 @contextmanager
@@ -212,11 +213,13 @@ def _units_where_moved(c: PayContext, name: str, comp, share: np.ndarray | None,
     The last run's scores, grades and units are kept in one slot per component.
     """
     pop = c.pop
+    memo = pop.memo
+    assert memo is not None  # called for a live re-run only
     spec = c.policy.pay
     grades = c._grades if comp.reads_grades else None
     slot = ("units before", name, json_key(comp), spec.unit, spec.rounding, pop.status_key,
             None if share is None else array_key(share), array_key(fixed_only))
-    before = pop.memo.get(slot)
+    before = memo.get(slot)
     out = None
     if before is not None:
         old_score, old_grades, old_units = before
@@ -232,7 +235,7 @@ def _units_where_moved(c: PayContext, name: str, comp, share: np.ndarray | None,
                                             fixed_only[rows])
     if out is None:
         out = component_units(c, name, comp, share, fixed_only)
-    replace(pop.memo, slot, (pop.score, grades, out))
+    replace(memo, slot, (pop.score, grades, out))
     return out
 
 
