@@ -29,12 +29,6 @@ def coded(names: Sequence[object] | np.ndarray | pd.Index, codes: np.ndarray) ->
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=index)
 
 
-def from_values(values: np.ndarray) -> pd.Categorical:
-    """A text column from an object array with few distinct values (None: empty)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return coded(list(uniques), codes)
-
-
 class LabelColumn:
     """A per-row text label kept as integer codes while the engine works (−1: no label).
 

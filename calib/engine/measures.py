@@ -213,13 +213,3 @@ def row_local(m: object) -> bool:
         return m.table is None
     return isinstance(m, ColumnMeasure | TargetMeasure | ChecklistMeasure)
 
-
-def compute_measures(frame: Frame | RowBlock, local: bool | None = None) -> dict[str, np.ndarray]:
-    """Measures of the policy as arrays aligned to the rows (NaN = excluded).
-
-    ``local=True`` computes only the row-local ones, ``False`` only those that read event tables
-    or groups, ``None`` all of them.
-    """
-    return {name: KERNELS[type(m)](m, name, frame)
-            for name, m in frame.policy.measures.items()
-            if local is None or row_local(m) == local}

@@ -8,11 +8,6 @@ import pandas as pd
 from calib.policy.rules import LabelPoints
 
 
-def normalise_labels(values: pd.Series) -> pd.Series:
-    """Labels as people type them: surrounding spaces dropped, everything as text."""
-    return values.astype("string").str.strip()
-
-
 def label_points(values: np.ndarray | pd.Series | pd.Categorical, rule: LabelPoints
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Points per row and a mask of rows whose label is unknown (or empty).

@@ -1,7 +1,7 @@
 """Scoring rules (SCHEMES.md R5–R12): how one KPI's value becomes points.
 
 Each rule is data; the matching kernel in ``calib.kernels`` turns an array of values into an array
-of points. ``max_points``/``min_points`` give the rule's range, used to check weights and to explain.
+of points.
 """
 
 from __future__ import annotations
@@ -87,14 +87,6 @@ class TierTable(Strict):
                 f"the worst ones (bound '{self.bound}': {better} is better): make 'otherwise' at most "
                 f"{pts[-1]:g}, or change 'bound'")
 
-    def max_points(self) -> float:
-        """Best points the table can give."""
-        return max([b.points for b in self.bands] + [self.otherwise])
-
-    def min_points(self) -> float:
-        """Worst points the table can give."""
-        return min([b.points for b in self.bands] + [self.otherwise])
-
 
 def _default_floor(data: object) -> object:
     """No ``floor`` given: 0 for an item worth points (扣完为止), none for a pure deduction."""
@@ -117,14 +109,6 @@ class _Deduction(Strict):
     def _floor_below_points(self) -> _Deduction:
         _check_floor(self.floor, self.points)
         return self
-
-    def max_points(self) -> float:
-        """Points when nothing is deducted."""
-        return self.points
-
-    def min_points(self) -> float:
-        """The floor, or minus infinity when there is none."""
-        return self.floor if self.floor is not None else float("-inf")
 
 
 class StepDeduction(_Deduction):
@@ -169,14 +153,6 @@ class LabelPoints(Strict):
     on_unknown: MissingPolicy = "error"
     neutral: Number = 0.0
 
-    def max_points(self) -> float:
-        """Best label's points."""
-        return max(self.points.values())
-
-    def min_points(self) -> float:
-        """Worst label's points."""
-        return min(self.points.values())
-
 
 class Linear(Strict):
     """R11: points = intercept + slope × value, clipped to [min, max] when given (capped-linear)."""
@@ -192,14 +168,6 @@ class Linear(Strict):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is above max ({self.max})")
         return self
-
-    def max_points(self) -> float:
-        """The cap, or infinity."""
-        return self.max if self.max is not None else float("inf")
-
-    def min_points(self) -> float:
-        """The floor, or minus infinity."""
-        return self.min if self.min is not None else float("-inf")
 
 
 class Knot(Strict):
@@ -230,22 +198,6 @@ class Piecewise(Strict):
         if any(b <= a for a, b in itertools.pairwise(xs)):
             raise ValueError(f"knots' x values must be strictly increasing, got {xs}")
         return self
-
-    def max_points(self) -> float:
-        """Upper end of the curve's range."""
-        if self.max is not None:
-            return self.max
-        if (self.slope_above or 0) > 0 or (self.slope_below or 0) < 0:
-            return float("inf")
-        return max(k.y for k in self.knots)
-
-    def min_points(self) -> float:
-        """Lower end of the curve's range."""
-        if self.min is not None:
-            return self.min
-        if (self.slope_above or 0) < 0 or (self.slope_below or 0) > 0:
-            return float("-inf")
-        return min(k.y for k in self.knots)
 
 
 ScoringRule = Annotated[
