@@ -35,18 +35,19 @@ The model, per scenario:
   With ``noise=0`` and ``group_effects=False`` every month is exactly a past score, so on a
   history where each person's months are identical (and none missed) the simulation reproduces
   the deterministic run to the cent.
-- **Absences.** A month is not rated with the person's historical rate: months not rated /
-  months present in the history, a joiner's probation months before their first rated month
-  left out (a joiner, and a current person with no month left, have the population's rate).
-  One draw of 16 random bits u per person-month decides both: u below the person's cut
-  (rate × 65,536, rounded) is a month not rated, and any other u picks one of the person's
-  rated months, each equally likely. This is the joint bootstrap of the person's months (a
-  month not rated as often as in their history, the score, veto and share of a rated month
-  from one historical month) without putting the months not rated in the pool: their scores
-  are missing, and a joiner's rate is then exactly the population's rather than a sample's.
-  Months are independent: a long absence in the history raises the person's rate, it is not
-  replayed as a run of months. A history with no month missed draws exactly as before
-  (same bits, same months).
+- **Absences.** Each month a person is not rated with their historical rate: months not
+  rated / months present in the history, a joiner's probation months before their first rated
+  month left out (a joiner, and a current person with no month left, have the population's
+  rate). One draw of 16 random bits u per person-month decides both: u below the person's cut
+  (rate × 65,536, rounded) is a month not rated, any other u picks one of the person's rated
+  months, each equally likely. That is the joint bootstrap of the person's months (not rated
+  as often as in their history; the score, veto and share of a rated month from one and the
+  same historical month) with the months not rated kept out of the pool, where their scores
+  would be missing: the score bootstrap stays over the rated months, and a joiner's rate is
+  exactly the population's rather than that of a sample of months. Months are independent: a
+  long absence in the history raises the person's rate, it is not replayed as a run of
+  months. A history with no month missed draws exactly as before (the same bits pick the
+  same months).
 - **Part months.** When the policy prorates (``eligibility.proration``), each rated month
   carries the share of the historical month its score was drawn from (the engine's proration
   of that row: days present, or hire and leave dates), so a person who often worked part
@@ -68,11 +69,11 @@ The model, per scenario:
   simulated roll-up score is the mean of the rated bootstrapped months in it (rounded to 9
   decimals, as the engine does). Parts of a roll-up read from other tables (weekly checks, a
   year-end evaluation) are held at the person's historical mean of that part, with their
-  weights. A roll-up is not rated when none of its months is, or when its months on record
-  but not rated (absences, a joiner's probation) exceed ``max_not_rated``.
+  weights. A roll-up is not rated when none of its months is rated, or when its months on
+  record but not rated (absences, a joiner's probation) exceed ``max_not_rated``.
 
 Grading per scenario follows the policy: vetoes (a bootstrapped month that was vetoed keeps its
-lowest-grade veto; a roll-up is vetoed when any of its months is), thresholds
+lowest-grade veto; a roll-up is vetoed when any of its rated months is), thresholds
 (``calib.engine.grading.thresholds``), forced distribution within groups (rank per scenario row,
 quotas by ``calib.kernels.apportion.apportion``, the small-group rule, the tie rule; equal scores
 are ordered by the tie columns' values on the person's last row, then by id) and cascades (R25:
@@ -272,10 +273,14 @@ def _absence_note(m: _Model) -> str:
         return ("absences: nobody present missed a month in the history (a joiner's probation "
                 "aside): everyone present is rated every month")
     rates = p["not_rated_rates"]
+    limits = sorted({f"{pop.on} {pop.max_not_rated}" for pop in m.pops.values()
+                     if pop.max_not_rated is not None})
     return (f"absences: each person misses months at their historical rate (months not rated / "
             f"months present, a joiner's probation left out; population {p['not_rated_rate']:.2%},"
             f" used for joiners; {int((rates > 0).sum())} of {len(rates)} current people "
-            "missed at least one); a roll-up past its max_not_rated is not rated")
+            "missed at least one)" + (f"; a roll-up with more months not rated than its "
+                                      f"max_not_rated ({', '.join(limits)}) is not rated"
+                                      if limits else ""))
 
 
 def _notes(m: _Model, plans: _Plans) -> list[str]:
@@ -290,10 +295,12 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
     else:
         notes.append("headcount fixed: no leavers, no joiners")
     notes.append(_absence_note(m))
-    if m.share_flat is not None:
+    if m.share_flat is not None and "period" in m.pops:
         notes.append("part months: each rated month carries the proration share of the historical "
                      "month its score is drawn from (mean share of the history's rated months "
                      f"{p['proration_mean']:.3f}); roll-ups are not prorated")
+    elif m.share_flat is not None:
+        notes.append("part months: not drawn, the policy grades and pays roll-ups (not prorated)")
     grading = m.policy.grading
     if grading is not None:
         kinds = sorted({r.method for r in grading.rules.values()})
