@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from calib._util.text import as_text
 from calib.engine.result import Result
 from calib.errors import CalibError
 from calib.policy.groups import grouping_columns, people_text_columns
@@ -138,7 +139,7 @@ def _tenure_bands(hired: pd.Series, rows: pd.DataFrame, bands: Sequence[float]) 
     years = (_period_bound(rows["period"], end=True) - pd.to_datetime(hired)).dt.days / 365.25
     edges = [*bands, np.inf]
     cut = pd.cut(years, edges, right=False, labels=_band_labels(bands))
-    return cut.astype(object).where(cut.notna(), None)
+    return pd.Series(as_text(cut), index=cut.index, dtype=object)
 
 
 def _column(result: Result, rows: pd.DataFrame, name: str, on: str) -> pd.Series:
@@ -171,7 +172,7 @@ def _groups(result: Result, rows: pd.DataFrame, by: str, on: str,
     col = _column(result, rows, by, on)
     if bands is not None:
         return _tenure_bands(col, rows, bands)
-    return col.map(lambda v: None if pd.isna(v) else str(v)).astype(object)
+    return pd.Series(as_text(col), index=col.index, dtype=object)
 
 
 def _years(periods: pd.Series) -> np.ndarray:
@@ -544,7 +545,7 @@ def _outcomes(result: Result, on: str) -> pd.DataFrame:
     level = _level(result, on)
     if _graded_on(result) == level:
         rows = _join(rows, result.grades, ["grade"])
-        rows["grade"] = rows["grade"].astype(object).where(rows["grade"].notna(), None)
+        rows["grade"] = pd.Series(as_text(rows["grade"]), index=rows.index, dtype=object)
     if _paid_on(result) == level:
         rows = _join(rows, result.payouts, ["payout"])
     return rows

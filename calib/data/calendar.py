@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs.tslibs.nattype import NaTType
 
+from calib._util.text import text_codes
 from calib.policy.inputs import Calendar
 
 FREQ = {"week": "W-SUN", "month": "M", "quarter": "Q-DEC", "year": "Y-DEC"}
@@ -105,8 +106,8 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, n
     """
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values, np.zeros(len(values), dtype=bool)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = pd.Series([str(u).strip() for u in uniques], dtype=object)
+    codes, names = text_codes(values)  # blank cells are missing
+    texts = pd.Series(names, dtype=object)
     iso = texts.str.match(ISO_DATE).to_numpy(dtype=bool)
     unclear = texts.str.match(AMBIGUOUS_DATE).to_numpy(dtype=bool) & ~iso
     parsed = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[us]")
@@ -120,7 +121,7 @@ def parse_dates(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, n
         rest = ~iso & ~unclear
         if rest.any():
             parsed[rest] = _naive(texts[rest], "mixed")
-    pick = np.where(codes < 0, len(uniques), codes)
+    pick = np.where(codes < 0, len(names), codes)
     out = pd.Series(np.append(parsed.to_numpy(dtype="datetime64[us]"), np.datetime64("NaT"))[pick],
                     index=values.index)
     return out, np.append(unclear, False)[pick]

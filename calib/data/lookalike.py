@@ -15,6 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from calib._util.text import clean_text
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -37,7 +39,7 @@ def lookalikes(values: pd.Series, policy_text: Iterable[str] = ()) -> dict[str, 
     """Each spelling in ``values`` that differs only in case, width or spaces from another one
     (in the column or in ``policy_text``), mapped to the spelling to use instead.
     """
-    text = values.astype("string").str.strip()
+    text = clean_text(values)
     counts = text.value_counts(dropna=True)
     if counts.empty:
         return {}
@@ -68,7 +70,7 @@ def lookalike_rows(values: pd.Series, policy_text: Iterable[str] = ()
     found = lookalikes(values, policy_text)
     if not found:
         return np.zeros(len(values), dtype=bool), found
-    text = values.astype("string").str.strip()
+    text = clean_text(values)
     return text.isin(list(found)).fillna(False).to_numpy(dtype=bool), found
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from calib._util.text import clean_text
 from calib.data.sheet_cells import check_sheet_cells, sheet_xml
 from calib.errors import DataError
 from calib.policy.model import Policy
@@ -315,7 +316,7 @@ def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     seen = frame.notna()
     for name in frame.columns:
         if pd.api.types.is_object_dtype(frame[name]) or pd.api.types.is_string_dtype(frame[name]):
-            seen[name] &= frame[name].astype("string").str.strip().ne("").fillna(False).to_numpy()
+            seen[name] &= clean_text(frame[name]).ne("").fillna(False).to_numpy()
     keep = seen.any(axis=1).to_numpy()
     if keep.all():
         return frame

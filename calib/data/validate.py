@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib._util.text import clean_codes, clean_text, text_codes
 from calib._util.tolerance import tol_array
 from calib._util.written_numbers import THOUSANDS
 from calib.bounds import MAX_INPUT
@@ -107,7 +108,7 @@ def _as_bool(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         num = series.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isnan(num) & (num != 0) & (num != 1)
         return num == 1, bad
-    text = series.astype("string").str.strip().str.lower()
+    text = clean_text(series).str.lower()
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
     truth = np.array([u in TRUE for u in uniques] + [False])
     known = np.array([u in TRUE or u in FALSE for u in uniques] + [True])
@@ -124,9 +125,8 @@ def _empty(typed: Typed, name: str) -> np.ndarray | None:
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         return None
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
-        codes, uniques = typed.factorize(name)
-        blank = np.array([str(u).strip() == "" for u in uniques] + [True])
-        return blank[np.where(codes < 0, len(uniques), codes)]
+        codes, _ = clean_codes(*typed.factorize(name))
+        return codes < 0  # missing, or only spaces
     return series.isna().to_numpy()
 
 
@@ -136,14 +136,14 @@ def _text_numbers(p: Problems, table: str, name: str, series: pd.Series,
     (7,5 — a decimal comma, or 1,23) is refused, since 7,5 may mean 7.5 or 75. Only the distinct
     texts are looked at.
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    texts = pd.Series([str(u).strip() for u in uniques], dtype=object)
+    codes, names = text_codes(series)
+    texts = pd.Series(names, dtype=object)
     comma = texts.str.contains(",", regex=False).to_numpy(dtype=bool)
     thousands = comma & texts.str.match(THOUSANDS).to_numpy(dtype=bool)
     cleaned = texts.where(~thousands, texts.str.replace(",", "", regex=False))
     parsed = pd.to_numeric(cleaned.where(~(comma & ~thousands)), errors="coerce")
     values = np.append(parsed.to_numpy(dtype=np.float64, na_value=np.nan), np.nan)
-    pick = np.where(codes < 0, len(uniques), codes)
+    pick = np.where(codes < 0, len(names), codes)
     num = values[pick]
     decimal = np.append(comma & ~thousands, False)
     for i in np.flatnonzero(decimal[:-1])[:20]:
@@ -243,18 +243,13 @@ def _dates(p: Problems, table: str, name: str, spec: ColumnSpec, series: pd.Seri
 def _labels(p: Problems, policy: Policy, table: str, name: str, typed: Typed) -> pd.Categorical:
     """Labels as a categorical of trimmed text; unknown ones reported (looked up once each)."""
     series = typed.frame[name]
-    codes, uniques = typed.factorize(name)
-    trimmed = [str(u).strip() for u in uniques]
+    codes, names = clean_codes(*typed.factorize(name))
     allowed, strict = allowed_labels(policy, table, name)
     if allowed is not None and strict:
-        unknown = np.array([t not in allowed and t != "" for t in trimmed] + [False])
-        p.rows(table, unknown[np.where(codes < 0, len(uniques), codes)], name, "unknown label",
+        unknown = np.array([t not in allowed for t in names] + [False])
+        p.rows(table, unknown[codes], name, "unknown label",  # −1 (empty) takes the last entry
                f"use one of: {', '.join(sorted(allowed))}", series)
-    distinct = list(dict.fromkeys(t for t in trimmed if t != ""))
-    position = {t: i for i, t in enumerate(distinct)}
-    remap = np.array([position.get(t, -1) for t in trimmed] + [-1], dtype=np.int64)
-    return pd.Categorical.from_codes(remap[np.where(codes < 0, len(uniques), codes)],
-                                     categories=pd.Index(distinct, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
 
 
 def _check_column(p: Problems, policy: Policy, table: str, name: str, spec: ColumnSpec,
@@ -277,7 +272,7 @@ def _check_column(p: Problems, policy: Policy, table: str, name: str, spec: Colu
     elif spec.type == "label":
         typed.columns[name] = _labels(p, policy, table, name, typed)
     else:   # edges trimmed as for ids and labels: a space nobody sees must not make a new group
-        typed.columns[name] = series.astype("string").str.strip()
+        typed.columns[name] = clean_text(series)
 
 
 def _separator_hint(frame: pd.DataFrame) -> str:
@@ -345,7 +340,7 @@ def _check_lookalikes(p: Problems, policy: Policy, table: str, t: Typed,
         rows, found = lookalike_rows(t.frame[name], literals)
         if not found:
             continue
-        text = t.frame[name].astype("string").str.strip()
+        text = clean_text(t.frame[name])
         for spelling, keep in sorted(found.items()):
             where = "the policy" if keep in literals and keep not in set(text.dropna()) else "this column"
             p.rows(table, rows & (text == spelling).fillna(False).to_numpy(dtype=bool), name,

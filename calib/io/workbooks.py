@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from calib._util.outputs import write_atomic
+from calib._util.text import as_text
 from calib._util.xlsx import DATE, DATETIME, DECIMAL, MONEY, PERCENT, SCORE, TEXT, WHOLE, put
 from calib.engine.result import Result
 from calib.errors import DataError
@@ -641,7 +642,7 @@ def calibration_figures(policy: Policy, data: Any, group_by: str | None = None) 
             people = ds.tables["people"].astype({policy.inputs.id: str})
             people = people.drop_duplicates(policy.inputs.id)[[policy.inputs.id, column]]
             joined = pay.merge(people.rename(columns={policy.inputs.id: "id"}), on="id", how="left")
-            joined[column] = joined[column].astype(object).where(joined[column].notna(), "(none)")
+            joined[column] = as_text(joined[column], missing="(none)")
             label = policy.inputs.people.columns.get(column)
             title = f"payouts per {column}" + (f" {label.label}" if label and label.label else "")
             blocks.append((title, _money_frame(joined, column, amounts), money))

@@ -25,6 +25,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from calib._util.text import as_text
 from calib._util.tolerance import REL
 from calib.analysis.moves import SAME, moves
 from calib.engine.result import Result
@@ -181,10 +182,6 @@ def _rule_names(policy: Policy) -> dict[str, str]:
         cards = [policy.scorecards[c].label or c for c in rule.scorecards if c in policy.scorecards]
         out[name] = "、".join(cards) or name
     return out
-
-
-def _nominal(series: pd.Series) -> pd.Series:
-    return series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
 
 
 # --- score and grade charts -------------------------------------------------------------------
@@ -353,14 +350,15 @@ def group_heatmap(result: Result, by: str | None = None, value: str = "score",
     if by == "group":
         if "group" not in table.columns:
             raise CalibError("these rows have no quota groups; group by a people column")
-        rule = _nominal(table["rule"]).map(_rule_names(policy))
-        group = _nominal(table["group"]).fillna(rule).fillna("(not graded)")
+        rule = pd.Series(as_text(table["rule"]), dtype=object).map(_rule_names(policy))
+        group = pd.Series(as_text(table["group"]), dtype=object).fillna(rule).fillna("(not graded)")
         title = "Quota group"
     elif by in ("scorecard", "rule") and by in table.columns:
-        group, title = _nominal(table[by]), by.capitalize()
+        group, title = pd.Series(as_text(table[by]), dtype=object), by.capitalize()
     else:
-        group = table["id"].astype(str).map(_people_column(result, by))
-        group, title = _nominal(group), _column_label(policy, by)
+        group = pd.Series(as_text(table["id"].astype(str).map(_people_column(result, by))),
+                          dtype=object)
+        title = _column_label(policy, by)
     frame = pd.DataFrame({"group": group.fillna("(none)").to_numpy(),
                           "period": table["period"].astype(str).to_numpy()})
     if value == "score":

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 import calib
+from calib._util.text import as_text
 from calib.analysis.moves import COLUMNS, moves
 from calib.errors import CalibError
 from calib.policy.model import Policy
@@ -56,11 +57,6 @@ def _inputs_of(policy: Policy, card: str | None) -> list[str]:
             columns += policy.measures[kpi.measure].columns()
     records = policy.inputs.records.columns
     return [c for c in dict.fromkeys(columns) if c in records]
-
-
-def _text(s: pd.Series) -> pd.Series:
-    """Values as text, empty where missing, so that before and after compare cell by cell."""
-    return s.astype(object).where(s.notna(), "").astype(str)
 
 
 def _side(result: calib.Result, person: str, keys: list[str] | None = None) -> pd.DataFrame:
@@ -233,9 +229,9 @@ class WhatIf:
         both = _side(self.before, person).merge(_side(self.after, person), on=["id", "period"],
                                                 how="outer", suffixes=(" before", " after"))
         names = [c[:-7] for c in both.columns if c.endswith(" before")]
-        differs = pd.concat([_text(both[f"{n} before"]) != _text(both[f"{n} after"])
-                             for n in names], axis=1).any(axis=1)
-        view = both[differs | (both["period"] == str(self.period.value))].set_index("period")
+        differs = np.column_stack([as_text(both[f"{n} before"], "") != as_text(both[f"{n} after"], "")
+                                   for n in names]).any(axis=1)  # missing on both sides: equal
+        view = both[differs | (both["period"] == str(self.period.value)).to_numpy()].set_index("period")
         return view[[f"{n} {s}" for n in names for s in ("before", "after")]]
 
     def others_moved(self) -> pd.DataFrame:
