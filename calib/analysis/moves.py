@@ -18,6 +18,7 @@ by each grade's mean score.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,9 +103,9 @@ def move_counts(table: pd.DataFrame) -> dict[str, int]:
     """How many rows of a :func:`moves` table moved each way (every direction, 0 when none),
     and how many kept their grade when the table lists everyone.
     """
-    counts = pd.Series(table["move"], dtype=object).value_counts()
-    names = [*MOVES, SAME] if SAME in counts.index else list(MOVES)
-    return {m: int(counts.get(m, 0)) for m in names}
+    counts = Counter(table["move"].tolist())  # a dashboard counts a few rows on every move
+    names = [*MOVES, SAME] if SAME in counts else list(MOVES)
+    return {m: counts.get(m, 0) for m in names}
 
 
 def grade_order(*policies: Policy | None) -> dict[str, int]:
