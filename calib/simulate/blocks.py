@@ -17,6 +17,7 @@ from calib.simulate.draw import _Draw, _Workspace
 from calib.simulate.grade import _forced_counts, _grade_rows, _Rule
 from calib.simulate.model import _Model
 from calib.simulate.pay import (
+    _part_months,
     _pay_totals,
     _PayPlan,
     _pool_cells,
@@ -63,7 +64,10 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
     score, rated, veto = d.scores[on], d.rated[on], d.veto[on]
     rule = plans.rules[0]
     pairs = (d.c, *d.partial)
-    needs_grades = plans.pay is not None and plans.pay_on == on and plans.pay.clips
+    pay = plans.pay if plans.pay is not None and plans.pay_on == on else None
+    # per-element grades: for a clip, and for a part month's prorated component of the grade
+    needs_grades = pay is not None and (pay.clips or (d.share.get(on) is not None and any(
+        comp.reads_grades for _, comp in pay.prorated)))
     if (len(plans.rules) == 1 and plans.K > 1 and veto is None and not needs_grades
             and rule.method == "forced"
             and rule.small_rule == "round" and rule.all_cols and rule.padded() is not None):
@@ -97,8 +101,10 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
         on = plans.pay_on
         rated = d.rated[on]
         same = plans.grade_on == on
-        totals = _pay_totals(plans.pay, d.scores[on], rated, grades if same else None,
-                             per_grade if same else None, c, ws, d.partial)
+        g = grades if same else None
+        parts = _part_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on))
+        totals = _pay_totals(plans.pay, d.scores[on], rated, g, per_grade if same else None, c,
+                             ws, d.partial, parts)
         if plans.pay.pool_units is not None:
             pool = plans.pay.pool_units * _pool_cells(plans.pay, rated).reshape(c, -1).sum(axis=1)
             totals += pool
@@ -118,10 +124,10 @@ def _loop_grading(policy: Policy):
     return grading.model_copy(update={"rules": rules})
 
 
-def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | None
-              ) -> tuple[int, int]:
+def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | None,
+              share: np.ndarray | None = None) -> tuple[int, int]:
     """One scenario-period paid by the engine's own ``component_units`` (the kind's kernel,
-    condition, rounding and sign): total and pool units.
+    condition, proration by ``share``, rounding and sign): total and pool units.
     """
     spec = m.policy.pay
     plan = plans.pay
@@ -132,7 +138,7 @@ def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | No
         if name in plan.mean_units:
             units = np.where(pop.rated, plan.mean_units[name], 0)
         else:
-            units = component_units(ctx, name, comp, None, nobody)
+            units = component_units(ctx, name, comp, share, nobody)
         total += units
     if "streaks" in plan.mean_units:
         total += np.where(pop.rated, plan.mean_units["streaks"], 0)
@@ -172,7 +178,8 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
         for row in range(rows):
             pop = _slot_population(m, d.scores[on][row].copy(), d.rated[on][row].copy())
             g = grades_by_row.get(row) if plans.grade_on == on else None
-            t, p = _loop_pay(m, plans, pop, g)
+            share = d.share.get(on)
+            t, p = _loop_pay(m, plans, pop, g, None if share is None else share[row].copy())
             totals[row // per] += t
             pool[row // per] += p
         paid = d.rated[on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from calib.engine.components import ComponentKind, Form, PayContext, kind_of
 from calib.engine.grading import Population, column_codes
+from calib.engine.payout import component_units
 from calib.engine.result import Result
 from calib.kernels.conditions import holds
 from calib.kernels.money import amount_units, to_units
@@ -48,6 +49,9 @@ class _PayPlan:
     """Without a clip: the parts computed element by element (those that read the score)."""
     step_table: np.ndarray | None = None
     """``per_grade`` as a lookup table per slot (not graded first, at 0), made when first used."""
+    prorated: list[tuple[str, Any]] = field(default_factory=list)
+    """The components computed from the score, grade or person that are prorated (the plan's
+    units are for whole months: a part month is corrected by ``_part_months``)."""
 
     @property
     def clips(self) -> bool:
@@ -58,16 +62,56 @@ class _PayPlan:
 
 
 def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarray | None = None,
-                     lowest: np.ndarray | None = None) -> Population:
-    """The slots as an engine Population of one period (for amounts and the reference loop)."""
-    N = m.n_slots
+                     lowest: np.ndarray | None = None, slots: np.ndarray | None = None
+                     ) -> Population:
+    """The slots (every one, or ``slots``, a slot per row) as an engine Population of one
+    period (for amounts, part months and the reference loop).
+    """
+    column = cast(Callable[[str], Any], m.column)
+    if slots is None:
+        slots = np.arange(m.n_slots, dtype=np.int64)
+    else:
+        column = partial(_column_at, column, slots)
+    N = len(slots)
     return Population(
-        person=np.arange(N, dtype=np.int64), period=np.zeros(N, dtype=np.int64),
-        period_label=pd.Categorical.from_codes(np.zeros(N, dtype=np.int64), ["next"]),
+        person=slots, period=np.zeros(N, dtype=np.int64),
+        period_label=pd.Categorical.from_codes(np.zeros(N, dtype=np.int64), pd.Index(["next"])),
         score=np.zeros(N) if score is None else score,
-        rated=np.ones(N, dtype=bool) if rated is None else rated, card=m.card,
+        rated=np.ones(N, dtype=bool) if rated is None else rated, card=m.card[slots],
         lowest=np.zeros(N, dtype=bool) if lowest is None else lowest, ids=m.ids,
-        column=m.column, row_numbers=np.arange(N))
+        column=column, row_numbers=np.arange(N))
+
+
+def _column_at(column: Callable[[str], Any], slots: np.ndarray, name: str) -> np.ndarray:
+    """A slot column's values at ``slots``."""
+    return np.asarray(column(name))[slots]
+
+
+def _part_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
+                 grades: np.ndarray | None, share: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The correction for part months: (flat element, units) to add on every rated element
+    with a proration share below 1, for the prorated components the plan computed for whole
+    months: the engine's ``component_units`` with the share less without it (the same kernel,
+    condition, proration and rounding as a real run). None when there is nothing to correct.
+    """
+    if share is None or not plan.prorated:
+        return None
+    N = score.shape[1]
+    idx = np.flatnonzero((rated & (share < 1.0)).ravel())
+    if not len(idx):
+        return None
+    slots = idx % N
+    pop = _slot_population(m, score.ravel()[idx], slots=slots)
+    g = None if grades is None else grades.ravel()[idx].astype(np.int64)
+    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, g, {})
+    nobody = np.zeros(len(idx), dtype=bool)
+    part = share.ravel()[idx]
+    delta = np.zeros(len(idx), dtype=np.int64)
+    for name, comp in plan.prorated:
+        delta += component_units(ctx, name, comp, part, nobody)
+        delta -= component_units(ctx, name, comp, None, nobody)
+    return idx, delta
 
 
 def _people_column(frame, name: str) -> bool:
@@ -161,9 +205,12 @@ def _pay_plan(m: _Model, result: Result) -> _PayPlan:
     const = np.zeros(N, dtype=np.int64)
     parts: list[tuple] = []
     means: dict[str, np.ndarray] = {}
+    prorated: list[tuple[str, Any]] = []
     attribute = partial(_people_column, frame)
     for name, comp in spec.components.items():
         form, planned = _component_plan(m, name, comp, attribute)
+        if form != "history" and comp.prorate:
+            prorated.append((name, comp))
         if form == "history":
             means[name] = _mean_units(m, result, name, spec)
             const += means[name]
@@ -187,7 +234,7 @@ def _pay_plan(m: _Model, result: Result) -> _PayPlan:
             pool_group = np.zeros(N, dtype=np.int64)
         n_pool = int(pool_group.max(initial=-1)) + 1
     plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
-                    n_pool)
+                    n_pool, prorated=prorated)
     if plan.clips:
         _fold_const(plan)
     else:
@@ -302,8 +349,10 @@ def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray
 
 
 def _pay_rows(plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
-              grades: np.ndarray | None, ws: _Workspace | None = None) -> np.ndarray:
-    """Payout units per (scenario-period, slot) before the pool; 0 where not rated.
+              grades: np.ndarray | None, ws: _Workspace | None = None,
+              parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Payout units per (scenario-period, slot) before the pool; 0 where not rated; ``parts``:
+    the part-month correction (``_part_months``), added before the clip.
 
     The result lives in ``ws`` (valid until its next use): exactly the units of the engine's
     rounding per component, summed, clipped to [min, max].
@@ -314,6 +363,8 @@ def _pay_rows(plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
         np.copyto(total, plan.const)
     for i, part in enumerate(plan.parts):
         _add_part(plan, part, score, grades, total, ws, first=plan.folded and i == 0)
+    if parts is not None:
+        np.add.at(total.reshape(-1), parts[0], parts[1])
     if plan.lo is not None or plan.hi is not None:
         np.clip(total, plan.lo, plan.hi, out=total)
     total *= rated
@@ -379,11 +430,13 @@ def _grade_steps(plan: _PayPlan, grades: np.ndarray, c: int, ws: _Workspace) -> 
 
 def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np.ndarray | None,
                 per_grade: np.ndarray | None, c: int, ws: _Workspace | None = None,
-                partial: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                partial: tuple[np.ndarray, np.ndarray] | None = None,
+                parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Payout units per scenario before the pool, for rows (scenario-periods) × slots, ``c``
     scenarios; ``per_grade``: each slot's periods at each grade per scenario, (grades, c, slots),
     from ``grades`` (None without grades); ``partial``: the (scenario, slot) pairs holding every
-    element not rated (None: found from ``rated``).
+    element not rated (None: found from ``rated``); ``parts``: the part-month correction
+    (``_part_months``).
 
     With a clip every person-period is summed and clipped (``_pay_rows``). Without one, what
     depends only on the slot and the grade comes from the counts (rated periods × units per
@@ -392,7 +445,7 @@ def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np
     order).
     """
     if plan.clips:
-        return _pay_rows(plan, score, rated, grades, ws).reshape(c, -1).sum(axis=1)
+        return _pay_rows(plan, score, rated, grades, ws, parts).reshape(c, -1).sum(axis=1)
     ws = ws or _Workspace()
     if partial is None:
         partial = np.nonzero(~rated.reshape(c, len(rated) // c, -1).all(axis=1))
@@ -413,6 +466,8 @@ def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np
     if total is not None:
         total *= rated
         totals += total.reshape(c, -1).sum(axis=1)
+    if parts is not None:  # each element's scenario: its row // periods per scenario
+        np.add.at(totals, parts[0] // (score.size // c), parts[1])
     return totals
 
 

@@ -50,11 +50,25 @@ class _Job:
 
     def shipped(self) -> _Job:
         """The job as sent to a cluster: without the history frame, which only the reference
-        loop reads (the vectorised blocks have everything in the plans).
+        loop reads; the vectorised blocks have everything in the plans, and the slot columns
+        the plans were made from (read again for part months).
         """
         if self.method == "loop":
             return self
-        return dataclasses.replace(self, model=dataclasses.replace(self.model, column=None))
+        column = self.model.column
+        kept = _Columns(dict(getattr(column, "cache", {})))
+        return dataclasses.replace(self, model=dataclasses.replace(self.model, column=kept))
+
+
+class _Columns:
+    """Slot columns already read, by name (what a cluster worker gets instead of the frame)."""
+
+    def __init__(self, columns: dict[str, np.ndarray]):
+        self.columns = columns
+
+    def __call__(self, name: str) -> np.ndarray:
+        """The column ``name`` per slot."""
+        return self.columns[name]
 
 
 def _run_blocks(job: _Job, first: int, last: int, ws: _Workspace | None = None) -> tuple:

@@ -175,7 +175,7 @@ def test_vectorised_equals_the_engine_one_scenario_at_a_time(name):
     assert fast.grade_probabilities.equals(slow.grade_probabilities)
 
 
-@pytest.mark.parametrize("name", ["gas_cs", "ecommerce_cs", "ethics_diligence", "property_cs"])
+@pytest.mark.parametrize("name", ["gas_cs", "ecommerce_cs", "ethics_diligence", "property_cs", "safety"])
 def test_vectorised_equals_the_loop_on_example_schemes(name):
     policy = calib.load_policy(DATASETS / name / "policy.yaml")
     result = calib.run(policy, DATASETS / name)

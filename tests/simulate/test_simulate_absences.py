@@ -288,3 +288,37 @@ def test_simulated_year_moves_toward_the_last_real_year(monkeypatch):
     assert before.mean > after.mean > 0.9 * history_total
     assert abs(after.mean - history_total) < 0.6 * abs(before.mean - history_total)
     assert 0.01 < after.params["not_rated_rate"] < 0.2
+
+
+class TestPartMonthsArePaidProRata:
+    """A rated month's share prorates the components with ``prorate: true`` exactly as the
+    engine does (``component_units`` on the part months), with and without a clip.
+    """
+
+    @staticmethod
+    def clipped(pol: calib.Policy, at: float) -> calib.Policy:
+        data = copy.deepcopy(pol.to_dict())
+        data["pay"]["max"] = at
+        return validate_policy(data)
+
+    def test_part_months_pay_less_than_whole_months_on_the_same_draws(self):
+        """Proration draws nothing: with and without it the scenarios are the same months, and
+        every scenario pays less with its part months prorated (the pool is unchanged)."""
+        data = history(n=40, seed=8, absent=False)
+        pro, whole = policy(proration=True), policy(proration=False)
+        a = simulate(pro, calib.run(pro, data), n=40, seed=2, progress=False, noise=0)
+        b = simulate(whole, calib.run(whole, data), n=40, seed=2, progress=False, noise=0)
+        assert a.grade_probabilities.equals(b.grade_probabilities)
+        assert (a.totals < b.totals).all()
+        mean_share = 1 - (a.totals.mean() - 10_000 * 12) / (b.totals.mean() - 10_000 * 12)
+        assert 0.01 < mean_share < 0.3  # a quarter of the months are 5–30 days of 31
+
+    @pytest.mark.parametrize("at", [None, 1_400.0, 900.0])
+    def test_vectorised_equals_the_loop_with_part_months(self, at):
+        """Part months on components of the score and of the grade, summed then clipped to the
+        pay's maximum (a clip that bites on some months, or on most): the loop's units."""
+        pol = policy() if at is None else self.clipped(policy(), at)
+        result = calib.run(pol, history(n=30, teams=3, seed=9, absent=False))
+        fast = simulate(pol, result, n=10, seed=5, progress=False)
+        slow = simulate(pol, result, n=10, seed=5, progress=False, method="loop")
+        assert np.array_equal(fast.totals, slow.totals)
