@@ -15,6 +15,7 @@ from calib.engine.eligibility import proration
 from calib.engine.grading import column_codes
 from calib.engine.result import Result
 from calib.errors import SimulationError
+from calib.policy.groups import group_columns
 from calib.policy.model import Policy
 
 PSEUDO_HISTORY = 48
@@ -87,20 +88,6 @@ def _take(values: object, rows: np.ndarray) -> np.ndarray:
     if isinstance(values, pd.Categorical):
         return np.asarray(values.take(rows), dtype=object)
     return np.asarray(values)[rows]
-
-
-def _default_groups(policy: Policy) -> list[str]:
-    """Group columns for group effects: forced ``by``, else a cascade's team, else pool ``by``."""
-    if policy.grading is not None:
-        for rule in policy.grading.rules.values():
-            if rule.forced is not None and rule.forced.by:
-                return list(rule.forced.by)
-        for rule in policy.grading.rules.values():
-            if rule.cascade is not None:
-                return [rule.cascade.team]
-    if policy.pay is not None and policy.pay.pool is not None and policy.pay.pool.by:
-        return [policy.pay.pool.by]
-    return []
 
 
 def _row_groups(frame, columns: list[str]) -> np.ndarray:
@@ -303,7 +290,7 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
 
     # group effects
     if group_effects:
-        cols = _default_groups(policy) if group_by is None else list(group_by)
+        cols = group_columns(policy) if group_by is None else list(group_by)
         egroup = _row_groups(frame, cols)
         a, gamma, g_offset, g_count = _group_effects(y, rated, person, pcode, egroup, n_periods)
         slot_effect = egroup
