@@ -12,7 +12,8 @@ import numpy as np
 from calib.engine.components import PayContext
 from calib.engine.grading import Population, grade
 from calib.engine.payout import component_units
-from calib.policy.model import Policy
+from calib.policy.grading import Grading
+from calib.policy.pay import Pay
 from calib.simulate.draw import _Draw, _Workspace
 from calib.simulate.grade import _forced_counts, _grade_rows, _Rule
 from calib.simulate.model import _Model
@@ -28,14 +29,17 @@ from calib.simulate.pay import (
 
 @dataclass
 class _Plans:
-    """What grading and pay need, prepared once."""
+    """What grading and pay need, prepared once: ``grade_on`` and ``rules`` with the policy's
+    grading (else None), ``pay_on`` and ``pay`` with its pay.
+    """
 
     grade_on: str | None
     pay_on: str | None
     rules: list[_Rule] | None
     pay: _PayPlan | None
     K: int
-    loop_grading: object = None
+    loop_grading: Grading | None = None
+    """For ``method="loop"`` with grading: the grading ``_loop_grading`` makes."""
 
 
 def _grade_counts(g: np.ndarray, c: int, K: int, ws: _Workspace) -> np.ndarray:
@@ -60,15 +64,16 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
     each grade per scenario, (K, c, slots). One forced rule over every slot and no vetoes, with
     no clipped pay reading the grades: the counts straight from the ranking's comparisons.
     """
-    on = plans.grade_on
+    on, rules = plans.grade_on, plans.rules
+    assert on is not None and rules is not None, "only with grading (``_Plans`` has both)"
     score, rated, veto = d.scores[on], d.rated[on], d.veto[on]
-    rule = plans.rules[0]
+    rule = rules[0]
     pairs = (d.c, *d.partial)
     pay = plans.pay if plans.pay is not None and plans.pay_on == on else None
     # per-element grades: for a clip, and for a part month's prorated component of the grade
     needs_grades = pay is not None and (pay.clips or (d.share.get(on) is not None and any(
         comp.reads_grades for _, comp in pay.prorated)))
-    if (len(plans.rules) == 1 and plans.K > 1 and veto is None and not needs_grades
+    if (len(rules) == 1 and plans.K > 1 and veto is None and not needs_grades
             and rule.method == "forced"
             and rule.small_rule == "round" and rule.all_cols and rule.padded() is not None):
         bound = max(abs(m.lo), abs(m.hi)) if on == "period" else None  # months are clipped
@@ -76,7 +81,7 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
                                    bound)
         if per_grade is not None:
             return None, per_grade
-    grades = _grade_rows(m, plans.rules, score, rated, veto, ws, pairs)
+    grades = _grade_rows(m, rules, score, rated, veto, ws, pairs)
     return grades, _grade_counts(grades, d.c, plans.K, ws)
 
 
@@ -99,6 +104,7 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     pool = np.zeros(c, dtype=np.int64)
     if plans.pay is not None:
         on = plans.pay_on
+        assert on is not None, "with pay (``_Plans`` has both)"
         rated = d.rated[on]
         same = plans.grade_on == on
         g = grades if same else None
@@ -112,9 +118,8 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     return totals, counts, paid, pool
 
 
-def _loop_grading(policy: Policy):
-    """The policy's grading with every cascade set to leave a team without a leader ungraded."""
-    grading = policy.grading
+def _loop_grading(grading: Grading) -> Grading:
+    """The policy's ``grading`` with every cascade set to leave a team without a leader ungraded."""
     rules = {}
     for name, rule in grading.rules.items():
         if rule.cascade is not None:
@@ -124,13 +129,12 @@ def _loop_grading(policy: Policy):
     return grading.model_copy(update={"rules": rules})
 
 
-def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | None,
+def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.ndarray | None,
               share: np.ndarray | None = None) -> tuple[int, int]:
     """One scenario-period paid by the engine's own ``component_units`` (the kind's kernel,
-    condition, proration by ``share``, rounding and sign): total and pool units.
+    condition, proration by ``share``, rounding and sign) under ``spec`` (the policy's pay) and
+    the means and pool of ``plan``: total and pool units.
     """
-    spec = m.policy.pay
-    plan = plans.pay
     ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, grades, {})
     total = np.zeros(pop.n, dtype=np.int64)
     nobody = np.zeros(pop.n, dtype=bool)
@@ -146,6 +150,7 @@ def _loop_pay(m: _Model, plans: _Plans, pop: Population, grades: np.ndarray | No
         total = np.clip(total, plan.lo, plan.hi)
     pool = 0
     if plan.pool_units is not None:
+        assert plan.pool_group is not None, "``_pay_plan`` sets the pool's units and groups together"
         pool = plan.pool_units * len(np.unique(plan.pool_group[pop.rated]))
     return int(np.where(pop.rated, total, 0).sum()) + pool, pool
 
@@ -163,6 +168,7 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
     grades_by_row: dict[int, np.ndarray] = {}
     if plans.grade_on is not None:
         on = plans.grade_on
+        assert plans.loop_grading is not None, "``simulate`` makes it for the loop with grading"
         for row in range(d.scores[on].shape[0]):
             veto = d.veto[on]
             pop = _slot_population(m, d.scores[on][row].copy(), d.rated[on][row].copy(),
@@ -172,15 +178,17 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
             ok = g[:n_cur] >= 0
             np.add.at(counts, np.flatnonzero(ok) * K + g[:n_cur][ok], 1)
     if plans.pay is not None:
-        on = plans.pay_on
-        rows = d.scores[on].shape[0]
+        pay_on, spec = plans.pay_on, m.policy.pay
+        assert pay_on is not None and spec is not None, "with the policy's pay (``_Plans`` has both)"
+        rows = d.scores[pay_on].shape[0]
         per = rows // c
         for row in range(rows):
-            pop = _slot_population(m, d.scores[on][row].copy(), d.rated[on][row].copy())
-            g = grades_by_row.get(row) if plans.grade_on == on else None
-            share = d.share.get(on)
-            t, p = _loop_pay(m, plans, pop, g, None if share is None else share[row].copy())
+            pop = _slot_population(m, d.scores[pay_on][row].copy(), d.rated[pay_on][row].copy())
+            pg = grades_by_row.get(row) if plans.grade_on == pay_on else None
+            share = d.share.get(pay_on)
+            t, p = _loop_pay(m, spec, plans.pay, pop, pg,
+                             None if share is None else share[row].copy())
             totals[row // per] += t
             pool[row // per] += p
-        paid = d.rated[on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)
+        paid = d.rated[pay_on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)
     return totals, counts, paid, pool

@@ -6,9 +6,11 @@ paid populations (periods or roll-ups).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from calib.simulate.model import _Model, _Pop
 
@@ -40,10 +42,10 @@ class _Workspace:
     two arrays alive at once need two names.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
 
-    def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    def get(self, name: str, shape: tuple[int, ...], dtype: DTypeLike) -> np.ndarray:
         """An uninitialised array of ``shape`` and ``dtype``, the same memory on every call."""
         dtype = np.dtype(dtype)
         size = math.prod(shape) * dtype.itemsize
@@ -79,10 +81,13 @@ def _joint_index(rng: np.random.Generator, m: _Model, rows: int, out: np.ndarray
     2³²⌋ (``calib.simulate.model._cuts``): not rated with the slot's rate, and each rated month
     equally likely (up to a relative count/(2¹⁶ − cut)).
     """
+    cut, mult, base = m.cut, m.mult, m.base
+    assert cut is not None and mult is not None and base is not None, (
+        "only with absences (m.cut set), and ``_cuts`` gives cut, mult and base together")
     u = _random_16(rng, out)
-    rated = np.greater_equal(u, m.cut, out=ws.get("present", out.shape, bool))
-    u *= m.mult
-    u += m.base
+    rated = np.greater_equal(u, cut, out=ws.get("present", out.shape, bool))
+    u *= mult
+    u += base
     u >>= 32
     return rated
 
@@ -135,7 +140,8 @@ def _inverse(order: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _windows(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace):
+def _windows(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per scenario and slot: first records month, first rated month, end (exclusive), in
     ``ws``; and the joiners and leavers per scenario.
     """
@@ -195,15 +201,16 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
         end = np.full((c, N), M, dtype=np.int64)
         joined = leavers = np.zeros(c, dtype=np.int64)
     idx, present, v, share, veto = _months(m, rng, c, ws)
-    gv = None
-    if m.gamma is not None:
-        gidx = _uniform_index(rng, m.g_count, m.g_offset, c * M)
-        gv = m.gamma.take(gidx)  # (c·M, groups)
+    effects = None  # the block's γ per month and group (c·M, groups), and each slot's group
+    if m.effects is not None:
+        gidx = _uniform_index(rng, m.effects.count, m.effects.offset, c * M)
+        effects = (m.effects.gamma.take(gidx), m.effects.slot)
     need_months = "period" in m.pops
     if need_months:
         tmp = ws.get("tmp", (c * M, N), np.float64)
-        if gv is not None:
-            v += gv.take(m.slot_effect, axis=1, out=tmp, mode="wrap")  # all in range
+        if effects is not None:
+            gv, group = effects
+            v += gv.take(group, axis=1, out=tmp, mode="wrap")  # all in range
         if m.sd > 0:
             z = _noise(rng, tmp, idx.reshape(c * M, N))  # the bootstrap is done with idx
             z *= m.sd
@@ -227,11 +234,13 @@ def _draw(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace | None = N
             out.veto[on] = veto.reshape(c * M, N) if veto is not None else None
             out.share[on] = share
             continue
-        _roll(m, rng, pop, out, v, veto, gv, need_months, (rec, start, end), ws, rated)
+        _roll(m, rng, pop, out, v, veto, effects, need_months, (rec, start, end), ws, rated)
     return out
 
 
-def _months(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace) -> tuple:
+def _months(m: _Model, rng: np.random.Generator, c: int, ws: _Workspace
+            ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None,
+                       np.ndarray | None]:
     """The bootstrapped months of ``c`` scenarios, (c·M, slots) each, in ``ws``: their indices
     into the histories, whether they are rated if in the window (None without absences),
     scores, proration shares (None without proration or a period population) and vetoes
@@ -302,22 +311,27 @@ def _partial(v: np.ndarray, start: np.ndarray, end: np.ndarray, P: int, k: int, 
         full[s, :, i] = np.multiply(sub, mask, out=sub).reshape(-1, P, k).sum(axis=2)
 
 
-def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windows,
-          ws: _Workspace, rated: np.ndarray | None = None) -> None:
+def _roll(m: _Model, rng: np.random.Generator, pop: _Pop, out: _Draw, v: np.ndarray,
+          veto: np.ndarray | None, effects: tuple[np.ndarray, np.ndarray] | None, noisy: bool,
+          windows: tuple[np.ndarray, np.ndarray, np.ndarray], ws: _Workspace,
+          rated: np.ndarray | None = None) -> None:
     """A roll-up population from the block's months (means over each period's rated months);
-    its arrays live in ``ws``. ``rated``: with absences, whether each month is rated (then
-    ``v`` is 0 and ``veto`` False where it is not), else None (the windows say).
+    its arrays live in ``ws``. ``effects``: the block's group effects (see ``_draw``), or None.
+    ``rated``: with absences, whether each month is rated (then ``v`` is 0 and ``veto`` False
+    where it is not), else None (the windows say).
     """
+    assert pop.other_sum is not None and pop.other_weight is not None, (
+        "a roll-up population: ``_rollup_pop`` sets its other parts")
     P, k = pop.periods, pop.k
     start, end = windows[1:]
     c, N = start.shape
 
-    def buffer(name: str, dtype) -> np.ndarray:
+    def buffer(name: str, dtype: DTypeLike) -> np.ndarray:
         return ws.get(f"roll.{pop.on}.{name}", (c, P, N), dtype)
 
     sums, counts, records, bounds = _roll_months(m, pop, v, windows, buffer, rated)
     if not noisy:
-        _roll_effects(m, rng, pop, sums, counts, gv, bounds, buffer, rated, ws)
+        _roll_effects(m, rng, pop, sums, counts, effects, bounds, buffer, rated, ws)
     mean = sums
     with np.errstate(invalid="ignore", divide="ignore"):
         np.divide(sums, np.maximum(counts, 1, out=buffer("divisor", np.int64)), out=mean)
@@ -335,14 +349,22 @@ def _roll(m: _Model, rng, pop: _Pop, out: _Draw, v, veto, gv, noisy: bool, windo
     out.rated[pop.on] = ok.reshape(c * P, N)
     vr = None
     if veto is not None:
-        vr = veto.reshape(c, P, k, N).any(axis=2)
+        vr = np.any(veto.reshape(c, P, k, N), axis=2)
         if m.turnover and rated is None:
             _partial(veto, start, end, P, k, vr, how="any")
         vr = vr.reshape(c * P, N)
     out.veto[pop.on] = vr
 
 
-def _roll_months(m: _Model, pop: _Pop, v: np.ndarray, windows, buffer, rated) -> tuple:
+_Buffer = Callable[[str, DTypeLike], np.ndarray]
+"""A roll-up's (c, periods, slots) array by name and dtype, in the workspace (see ``_roll``)."""
+
+
+def _roll_months(m: _Model, pop: _Pop, v: np.ndarray,
+                 windows: tuple[np.ndarray, np.ndarray, np.ndarray], buffer: _Buffer,
+                 rated: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                            tuple[np.ndarray, np.ndarray] | None]:
     """Per (scenario, roll-up period, slot): the sum of the rated months' scores, the rated
     months and the months on record; and the window's bounds in each period (with turnover;
     else None). ``rated``: see ``_roll``.
@@ -376,26 +398,30 @@ def _roll_months(m: _Model, pop: _Pop, v: np.ndarray, windows, buffer, rated) ->
     return sums, counts, records, bounds
 
 
-def _roll_effects(m: _Model, rng, pop: _Pop, sums: np.ndarray, counts: np.ndarray, gv, bounds,
-                  buffer, rated, ws: _Workspace) -> None:
+def _roll_effects(m: _Model, rng: np.random.Generator, pop: _Pop, sums: np.ndarray,
+                  counts: np.ndarray, effects: tuple[np.ndarray, np.ndarray] | None,
+                  bounds: tuple[np.ndarray, np.ndarray] | None, buffer: _Buffer,
+                  rated: np.ndarray | None, ws: _Workspace) -> None:
     """Add to ``sums`` the group effects of each period's rated months and the noise of their
     mean (sd × √months), when the months themselves carry neither.
     """
     c, P, N = sums.shape
     k = pop.k
     f = buffer("float", np.float64)
-    if gv is not None and rated is not None:  # the months missed are scattered: each month's
-        g = gv.take(m.slot_effect, axis=1, out=ws.get("tmp", (c * P * k, N), np.float64),
+    if effects is not None and rated is not None:  # the months missed are scattered: each month's
+        gv, group = effects
+        g = gv.take(group, axis=1, out=ws.get("tmp", (c * P * k, N), np.float64),
                     mode="wrap")  # all in range
         g *= rated
         sums += np.sum(g.reshape(c, P, k, N), axis=2, out=f)
-    elif gv is not None:
+    elif effects is not None:
+        gv, group = effects
         g = gv.reshape(c, P * k, -1)
         if bounds is not None:
-            sums += _effect_window(_cumsum0(g), *bounds, m.slot_effect[None, None, :], f,
+            sums += _effect_window(_cumsum0(g), *bounds, group[None, None, :], f,
                                    buffer("float2", np.float64), buffer("index", np.int64))
         else:
-            sums += g.reshape(c, P, k, -1).sum(axis=2).take(m.slot_effect, axis=2, out=f)
+            sums += g.reshape(c, P, k, -1).sum(axis=2).take(group, axis=2, out=f)
     if m.sd > 0:
         z = _noise(rng, buffer("noise", np.float64), buffer("noise.index", np.int64))
         scale = np.sqrt(counts, out=f)

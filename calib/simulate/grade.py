@@ -12,6 +12,7 @@ import pandas as pd
 
 from calib.engine.grading import column_codes, rule_order, thresholds
 from calib.kernels.apportion import apportion
+from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, Ties
 from calib.simulate.draw import _Workspace
 from calib.simulate.model import _Model
 
@@ -52,6 +53,7 @@ class _Rule:
         ``unpad`` (each column's place in the padding).
         """
         if self.pad is None:
+            assert self.gcode is not None, "a forced rule or a cascade: ``_grade_plan`` sets its groups"
             n, G = len(self.gcode), max(self.n_groups, 1)
             sizes = np.bincount(self.gcode, minlength=G)
             S = int(sizes.max(initial=0))
@@ -77,6 +79,8 @@ class _Rule:
         threads share rules).
         """
         if self.placed is None or len(self.placed[0]) != n_slots:
+            assert (self.pad is not None and self.unpad is not None and self.valid is not None
+                    and self.gcode is not None), "only with the padded layout (``padded``)"
             place = np.full(n_slots, -1, dtype=np.int64)
             place[self.cols] = self.unpad
             G = self.pad.shape[0]
@@ -95,6 +99,7 @@ class _Rule:
         apportioning every group (the divisor methods' search starts from the largest ratio of
         the rows given, the same over the distinct rows as over all of them). In ``ws`` if given.
         """
+        assert self.ratios is not None, "a forced rule or a cascade: ``_grade_plan`` sets its ratios"
         n = len(self.cols)
         K = self.ratios.shape[-1]
         if lead is None:
@@ -120,7 +125,7 @@ def _slot_groups(m: _Model, cols: np.ndarray, by: list[str]) -> tuple[np.ndarray
     return codes, int(codes.max(initial=-1)) + 1
 
 
-def _tie_order(m: _Model, cols: np.ndarray, ties) -> np.ndarray:
+def _tie_order(m: _Model, cols: np.ndarray, ties: Ties) -> np.ndarray:
     """``cols`` ordered as the engine breaks score ties: tie columns, then person (slot) order."""
     if not ties.by:
         return cols
@@ -131,9 +136,8 @@ def _tie_order(m: _Model, cols: np.ndarray, ties) -> np.ndarray:
     return cols[np.lexsort(keys)]
 
 
-def _grade_plan(m: _Model) -> list[_Rule]:
+def _grade_plan(m: _Model, grading: Grading) -> list[_Rule]:
     """The policy's grading rules in dependency order, prepared per slot."""
-    grading = m.policy.grading
     scale = grading.scale
     names = scale.names()
     card_index = {c: i for i, c in enumerate(m.policy.scorecards)}
@@ -146,11 +150,13 @@ def _grade_plan(m: _Model) -> list[_Rule]:
         if rule.method == "thresholds":
             plan.append(_Rule(name, "thresholds", cols, len(cols) == m.n_slots))
             continue
-        settings = rule.forced if rule.method == "forced" else rule.cascade
+        settings: ForcedDistribution | Cascade | None = (
+            rule.forced if rule.method == "forced" else rule.cascade)
+        assert settings is not None, "the policy's validation: a rule has its method's settings"
         cols = _tie_order(m, cols, settings.ties)
         r = _Rule(name, rule.method, cols, bool(np.array_equal(cols, np.arange(m.n_slots))),
                   apportion=settings.method, share_better=settings.ties.rule == "share_better")
-        if rule.method == "forced":
+        if isinstance(settings, ForcedDistribution):  # rule.method == "forced"
             r.gcode, r.n_groups = _slot_groups(m, cols, settings.by)
             r.ratios = np.array([settings.ratios.get(g, 0.0) for g in names])
             r.small_rule, r.small_max = settings.small_groups.rule, settings.small_groups.max_size
@@ -183,6 +189,7 @@ def _rank_grades(score: np.ndarray, active: np.ndarray, gcode: np.ndarray, n_gro
     from ``rule.quotas`` on the active counts; the grade is the number of cumulative quotas the
     place reaches. Returns −1 where not active.
     """
+    assert rule.ratios is not None, "a forced rule or a cascade: ``_grade_plan`` sets its ratios"
     R, n = score.shape
     K = rule.ratios.shape[-1]
     if n == 0:
@@ -270,6 +277,7 @@ def _idle_from_pairs(rule: _Rule, active: np.ndarray, pairs: tuple[int, np.ndarr
     same positions in every row) and, in the (scenario, slot) ``pairs`` (``c``, scenario, slot:
     every element not active is in one of them), the periods not active.
     """
+    assert rule.pad is not None, "only with the padded layout (``_rank_padded``'s callers check)"
     R, N = active.shape
     G, S = rule.pad.shape
     c, pair_scenario, pair_slot = pairs
@@ -310,20 +318,21 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
     and leavers'); then who is not active is found there (``_idle_from_pairs``) rather than by
     passes over every element.
     """
+    assert rule.unpad is not None, "only with the padded layout (callers check ``rule.padded()``)"
     keyed = _padded_keys(score, active, rule, at, lead, ws, pairs)
     if keyed is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
         return None
-    key3, thr, idle, inactive, ws = keyed
+    key3, thr, idle, ws = keyed
     R, G, S = key3.shape
     # not active: −K, plus one for each of the K − 1 quotas its +∞ key reaches, is −1 (int8
     # views of the booleans: no casts)
     grades = ws.get("rank.grades", (R, G * S), np.int8)
-    if idle is not None:
+    if isinstance(idle, tuple):  # flat positions
         grades[...] = 0
         for at_idle in idle:
             grades.reshape(-1)[at_idle] = -(thr.shape[2] + 1)
-    else:
-        np.multiply(inactive.view(np.int8), np.int8(-(thr.shape[2] + 1)), out=grades)
+    else:  # a mask
+        np.multiply(idle.view(np.int8), np.int8(-(thr.shape[2] + 1)), out=grades)
     grades3 = grades.reshape(R, G, S)
     above = ws.get("rank.active", (R, G, S), bool)
     for k in range(thr.shape[2]):
@@ -335,19 +344,23 @@ def _rank_padded(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
 
 
 def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndarray,
-                 lead: np.ndarray | None, ws: _Workspace | None, pairs: tuple | None,
-                 bound: float | None = None) -> tuple | None:
+                 lead: np.ndarray | None, ws: _Workspace | None,
+                 pairs: tuple[int, np.ndarray, np.ndarray] | None, bound: float | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | np.ndarray,
+                            _Workspace] | None:
     """The packed keys of ``_rank_padded`` (rows, groups, S; +∞ where not active) and each
     group's quota thresholds (rows, groups, K − 1), with who is not active (flat positions when
     found from ``pairs``, else a mask) and the workspace; None when the keys do not fit a float.
     ``bound``: see ``_pack_keys`` (with ``pairs`` only).
     """
+    assert rule.pad is not None and rule.place is not None and rule.valid is not None, (
+        "only with the padded layout (``_rank_padded``'s callers check ``rule.padded()``)")
     ws = ws or _Workspace()
     R = score.shape[0]
     G, S = rule.pad.shape
     shape = (R, G * S)
     key = score.take(at, axis=1, out=ws.get("tmp", shape, np.float64), mode="clip")
-    idle = inactive = None
+    idle: tuple[np.ndarray, np.ndarray] | np.ndarray
     if pairs is not None and lead is None:
         idle, sizes = _idle_from_pairs(rule, active, pairs)
         pbits = _pack_keys(key, None, rule.place, S, bound)
@@ -364,6 +377,7 @@ def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
                               dtype=np.int16 if S < 2 ** 15 else np.int64)
         inactive = np.logical_not(act, out=ws.get("rank.inactive", shape, bool))
         pbits = _sort_keys(key, act, inactive, rule.place, S)
+        idle = inactive
     if pbits is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
         return None
     key3 = key.reshape(R, G, S)
@@ -386,7 +400,7 @@ def _padded_keys(score: np.ndarray, active: np.ndarray, rule: _Rule, at: np.ndar
         thr[cum == 0] = -np.inf
     else:
         thr[cum >= S] = np.inf
-    return key3, thr, idle, inactive, ws
+    return key3, thr, idle, ws
 
 
 def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
@@ -401,10 +415,11 @@ def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
     (scenario, slot); ``bound``: see ``_pack_keys``. None when the keys do not fit a float (then
     grade the rows).
     """
+    assert rule.at_slots is not None, "only with the padded layout (``_grade_block`` checks)"
     keyed = _padded_keys(score, rated, rule, rule.at_slots, None, ws, pairs, bound)
     if keyed is None:  # pragma: no cover - scores of some 10⁴ points and more, or NaN
         return None
-    key3, thr, _, _, ws = keyed
+    key3, thr, _, ws = keyed
     R, G, S = key3.shape
     c = pairs[0]
     P, K = R // c, thr.shape[2] + 1
@@ -426,11 +441,12 @@ def _forced_counts(rule: _Rule, score: np.ndarray, rated: np.ndarray,
     return counts
 
 
-def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale,
+def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale: GradeScale,
                  ws: _Workspace | None = None) -> np.ndarray:
     """A forced rule with its small-group rule (thresholds, or one pooled group per row), on
     rows × the rule's columns. Returns grades; values where not active are undefined.
     """
+    assert rule.gcode is not None, "a forced rule: ``_grade_plan`` sets its groups"
     R, n = score.shape
     gcode, G = rule.gcode, rule.n_groups
     by_threshold = None
@@ -447,6 +463,7 @@ def _forced_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, scale,
                 G += 1
     out = None
     if gcode.ndim == 1 and rule.padded() is not None:
+        assert rule.at is not None, "``padded`` made the layout"
         out = _rank_padded(score, active, rule, rule.at, ws=ws)
     if out is None:
         out = _rank_grades(score, active, gcode, G, rule)
@@ -462,6 +479,8 @@ def _cascade_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.nd
     ratios; a team whose leader is not graded is not graded. Returns grades and who is graded
     on the rule's columns (grades where not graded are undefined).
     """
+    assert rule.group_leader is not None and rule.gcode is not None, (
+        "a cascade: ``_grade_plan`` sets its groups and their leaders")
     R = score.shape[0]
     lead = (np.where(rule.group_leader >= 0, out.take(np.maximum(rule.group_leader, 0), axis=1), -1)
             if len(rule.group_leader) else np.zeros((R, 0), dtype=np.int8))
@@ -470,14 +489,16 @@ def _cascade_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.nd
         act &= np.take(lead, rule.gcode, axis=1) >= 0
     g = None
     if rule.padded() is not None:
+        assert rule.at_slots is not None, "``padded`` made the layout"
         g = _rank_padded(score, active, rule, rule.at_slots, lead, ws)
     if g is None:
         g = _rank_grades(score[:, rule.cols], act, rule.gcode, rule.n_groups, rule, lead)
     return g, act
 
 
-def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarray, scale,
-               ws: _Workspace, fresh: bool, pairs: tuple | None = None
+def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarray,
+               scale: GradeScale, ws: _Workspace, fresh: bool,
+               pairs: tuple[int, np.ndarray, np.ndarray] | None = None
                ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """One rule's grades and who it grades (None: wherever the grade is not −1), on rows × the
     rule's columns; (None, None) when the grades were written straight into ``out`` (``fresh``:
@@ -486,6 +507,7 @@ def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarr
     if rule.method == "cascade":
         return _cascade_rows(rule, score, active, out, ws)
     if rule.method == "forced" and rule.small_rule == "round" and rule.padded() is not None:
+        assert rule.at_slots is not None, "``padded`` made the layout"
         direct = fresh and rule.all_cols
         g = _rank_padded(score, active, rule, rule.at_slots, ws=ws, out=out if direct else None,
                          pairs=pairs)
@@ -505,6 +527,7 @@ def _grade_rows(m: _Model, plan: list[_Rule], score: np.ndarray, rated: np.ndarr
     ``engine.grade``). The result lives in ``ws`` (valid until its next use). ``pairs``: ``c``
     and the (scenario, slot) pairs holding every element not rated (see ``_rank_padded``).
     """
+    assert m.policy.grading is not None, "graded only under a policy with grading (``plan``'s rules)"
     ws = ws or _Workspace()
     scale = m.policy.grading.scale
     K = len(scale.grades)

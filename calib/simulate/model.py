@@ -5,8 +5,10 @@ and the graded or paid populations.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -42,6 +44,28 @@ class _Pop:
     max_not_rated: int | None = None
 
 
+class _SlotColumns(Protocol):
+    """A slot column by name, one value per slot: ``_Slots`` reads them from the history's
+    frame, ``calib.simulate.run._Columns`` holds those already read (a cluster worker's).
+    """
+
+    def __call__(self, name: str) -> np.ndarray:
+        """The column ``name`` per slot."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Effects:
+    """Group effects (``_group_effects``): γ of each group's historical periods, flat by group
+    (group g's ``count[g]`` values from ``offset[g]``), and each slot's group.
+    """
+
+    gamma: np.ndarray
+    offset: np.ndarray
+    count: np.ndarray
+    slot: np.ndarray
+
+
 @dataclass
 class _Model:
     """Everything the block sampler, the grader and the payer need, per slot (person or joiner)."""
@@ -67,17 +91,15 @@ class _Model:
     lo: float
     hi: float
     sd: float
-    gamma: np.ndarray | None
-    g_offset: np.ndarray | None
-    g_count: np.ndarray | None
-    slot_effect: np.ndarray | None
+    effects: _Effects | None
+    """Group effects (None without)."""
     leave_rate: float
     hire_lambda: float
     probation: int
     turnover: bool
     pops: dict[str, _Pop]
-    column: object
-    params: dict
+    column: _SlotColumns
+    params: dict[str, Any]
     notes: list[str]
 
 
@@ -90,7 +112,7 @@ def _take(values: object, rows: np.ndarray) -> np.ndarray:
     return np.asarray(values)[rows]
 
 
-def _row_groups(frame, columns: list[str]) -> np.ndarray:
+def _row_groups(frame: Any, columns: list[str]) -> np.ndarray:
     """Group code per records row from ``columns`` (0 everywhere when there are none)."""
     key = np.zeros(frame.n, dtype=np.int64)
     for col in columns:
@@ -99,7 +121,9 @@ def _row_groups(frame, columns: list[str]) -> np.ndarray:
     return pd.factorize(key)[0].astype(np.int64)
 
 
-def _group_effects(y, rated, person, pcode, egroup, n_periods):
+def _group_effects(y: np.ndarray, rated: np.ndarray, person: np.ndarray, pcode: np.ndarray,
+                   egroup: np.ndarray, n_periods: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """γ per group-period (mean deviation from the members' own means, centred per group) and the
     scores with γ taken out. Returns (adjusted scores, flat γ, offsets, counts) by group.
     """
@@ -126,7 +150,8 @@ def _group_effects(y, rated, person, pcode, egroup, n_periods):
     return adjusted, np.concatenate(values), offset, count
 
 
-def _turnover(frame, pcode, n_periods, rated) -> tuple[float, float, int]:
+def _turnover(frame: Any, pcode: np.ndarray, n_periods: int, rated: np.ndarray
+              ) -> tuple[float, float, int]:
     """Monthly leaving rate, hiring rate per head, and joiners' probation months (median)."""
     if n_periods < 2:
         return 0.0, 0.0, 0
@@ -198,7 +223,7 @@ def _cuts(rate: np.ndarray, count: np.ndarray, offset: np.ndarray
     return cut, mult, (offset.astype(np.int64) << 32) - cut * mult
 
 
-def _shares(policy: Policy, frame) -> np.ndarray | None:
+def _shares(policy: Policy, frame: Any) -> np.ndarray | None:
     """The engine's proration share of each history row under ``policy`` (None without)."""
     if policy.eligibility.proration is None:
         return None
@@ -208,7 +233,7 @@ def _shares(policy: Policy, frame) -> np.ndarray | None:
 class _Slots:
     """Per-slot attributes: a slot's records row (its own last row, or its template's)."""
 
-    def __init__(self, frame, rows: np.ndarray):
+    def __init__(self, frame: Any, rows: np.ndarray) -> None:
         self.frame, self.rows = frame, rows
         self.cache: dict[str, np.ndarray] = {}
 
@@ -289,15 +314,16 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
     slot_of_person[cur_person] = np.arange(n_cur)
 
     # group effects
+    effects = None  # each history row's group for now, each slot's below
     if group_effects:
         cols = group_columns(policy) if group_by is None else list(group_by)
         egroup = _row_groups(frame, cols)
         a, gamma, g_offset, g_count = _group_effects(y, rated, person, pcode, egroup, n_periods)
-        slot_effect = egroup
+        effects = _Effects(gamma, g_offset, g_count, egroup)
         notes.append(f"group effects by {' × '.join(cols) if cols else 'the whole population'}"
                      f" ({len(g_count)} groups)")
     else:
-        a, gamma, g_offset, g_count, slot_effect = np.where(rated, y, np.nan), None, None, None, None
+        a = np.where(rated, y, np.nan)
 
     # histories: each current person's rated months, then pseudo-histories for the rest
     hist = np.flatnonzero(rated & (slot_of_person[person] >= 0))
@@ -312,8 +338,8 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
     slot_rows = np.r_[last_rows, last_rows[templates]].astype(np.int64)
     slot_card = np.r_[cards, cards[templates]].astype(np.int64)
     n_slots = n_cur + n_join
-    if slot_effect is not None:
-        slot_effect = slot_effect[slot_rows]
+    if effects is not None:
+        effects = dataclasses.replace(effects, slot=effects.slot[slot_rows])
     share_row = _shares(policy, frame)
     pieces, vetoes = [a[hist]], [veto_row[hist]] if veto_row is not None else []
     shares = [share_row[hist]] if share_row is not None else []
@@ -380,7 +406,7 @@ def _fit(policy: Policy, result: Result, months: int, noise: float | None, group
                   card=slot_card, flat=flat, veto_flat=veto_flat, share_flat=share_flat,
                   offset=offset, count=full_count, cut=cut, mult=mult, base=base,
                   lo=float(y[rated].min()), hi=float(y[rated].max()), sd=sd,
-                  gamma=gamma, g_offset=g_offset, g_count=g_count, slot_effect=slot_effect,
+                  effects=effects,
                   leave_rate=leave if joiners else 0.0, hire_lambda=lam, probation=probation,
                   turnover=joiners and (leave > 0 or lam > 0), pops=pops, column=slots,
                   params=params, notes=notes)

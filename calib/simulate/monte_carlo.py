@@ -113,6 +113,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from calib.data.read import Dataset
 from calib.engine.result import Result
 from calib.errors import SimulationError
 from calib.kernels.money import units_to_float
@@ -247,6 +248,8 @@ class Simulation:
             lines.append(f"Bonus pool paid per scenario: {self.pool_total:,.2f} {cur} "
                          "(fixed by the policy, included in the totals).")
         if self.headcount is not None and len(self.headcount):
+            assert self.joiners is not None and self.leavers is not None, (
+                "``simulate`` sets the headcount, joiners and leavers together")
             lines.append(f"People paid at least once: mean {np.mean(self.headcount):,.1f}; "
                          f"joiners {np.mean(self.joiners):,.1f}, leavers "
                          f"{np.mean(self.leavers):,.1f} per scenario.")
@@ -318,17 +321,17 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
                          "rated" + ("; the pay's min/max clip the other components only"
                                     if plans.pay.lo is not None or plans.pay.hi is not None
                                     else ""))
-        if m.policy.pay.merit is not None:
+        if m.policy.pay is not None and m.policy.pay.merit is not None:
             notes.append("merit matrix (R35) not simulated")
     else:
         notes.append("the policy has no pay section: totals are 0")
     return notes
 
 
-def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, seed: int = 0,
-             noise: float | None = None, months: int = 12, group_effects: bool = True,
-             joiners: bool = True, budget: float | None = None, batch: int = 500,
-             progress: bool = True, group_by: list[str] | None = None,
+def simulate(policy: Policy, data_or_result: Result | Dataset | pd.DataFrame | dict | str,
+             n: int = 1000, seed: int = 0, noise: float | None = None, months: int = 12,
+             group_effects: bool = True, joiners: bool = True, budget: float | None = None,
+             batch: int = 500, progress: bool = True, group_by: list[str] | None = None,
              method: str = "vectorised", workers: int | None = None, client: object = None
              ) -> Simulation:
     """Simulate ``n`` scenarios of the next ``months`` periods under ``policy``.
@@ -358,7 +361,7 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
     ----------
     policy : Policy
         The scheme next year runs under.
-    data_or_result : Result or object
+    data_or_result : Result, Dataset, DataFrame, dict or str
         A ``Result`` of ``calib.run`` (its scores are the history), or data ``calib.run`` accepts.
     n : int, optional
         How many scenarios (default 1000).
@@ -428,23 +431,24 @@ def simulate(policy: Policy, data_or_result: Result | object, n: int = 1000, see
     K = len(policy.grading.scale.grades) if policy.grading is not None else 0
     plans = _Plans(policy.grading.on if policy.grading else None,
                    policy.pay.on if policy.pay else None,
-                   _grade_plan(m) if policy.grading else None,
-                   _pay_plan(m, result) if policy.pay else None, K)
+                   _grade_plan(m, policy.grading) if policy.grading else None,
+                   _pay_plan(m, result, policy.pay) if policy.pay else None, K)
     if method == "loop" and policy.grading is not None:
-        plans.loop_grading = _loop_grading(policy)
+        plans.loop_grading = _loop_grading(policy.grading)
     block = max(1, min(64, _BLOCK_ELEMENTS // max(1, months * m.n_slots)))
     job = _Job(m, plans, method, n, block, run_ss.spawn(-(-n // block)))
     with tqdm(total=n, desc="simulate", unit="scenario", disable=not progress) as bar:
         tally = _run(job, client, workers, bar, batch)
     totals, counts, paid, pool = tally.totals, tally.counts, tally.paid, tally.pool
     unit = policy.pay.unit if policy.pay else 0.01
-    probs = pd.DataFrame(columns=policy.grading.scale.names() if K else [], dtype=float)
+    names = policy.grading.scale.names() if policy.grading is not None else []  # K of them
+    probs = pd.DataFrame(columns=names, dtype=float)
     if K:
         table = counts.reshape(m.n_current, K).astype(np.float64)
         seen = table.sum(axis=1) > 0
         probs = pd.DataFrame(table[seen] / table[seen].sum(axis=1, keepdims=True),
                              index=pd.Index(m.ids[:m.n_current][seen], name="id"),
-                             columns=policy.grading.scale.names())
+                             columns=names)
     pool_total = None
     if plans.pay is not None and plans.pay.pool_units is not None:
         pool_total = float(units_to_float(np.array([pool.mean()]), unit)[0])

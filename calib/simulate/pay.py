@@ -8,19 +8,33 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from calib.engine.components import ComponentKind, Form, PayContext, kind_of
+from calib.engine.components import ComponentKind, Form, PayContext, Steps, kind_of
 from calib.engine.grading import Population, column_codes
 from calib.engine.payout import component_units
 from calib.engine.result import Result
 from calib.kernels.conditions import holds
 from calib.kernels.money import amount_units, to_units
+from calib.policy.pay import Pay
 from calib.simulate.draw import _Workspace
-from calib.simulate.model import _Model
+from calib.simulate.model import _Model, _Slots
+
+_StepsPart = tuple[Literal["steps"], np.ndarray, Steps, np.ndarray]
+"""A component by step of the score: ("steps", table, its ``Steps``, base): a slot s at step i
+has the units ``table[base[s] + i]``."""
+_GradesPart = tuple[Literal["grades"], np.ndarray, None, np.ndarray]
+"""A component by grade: ("grades", table, None, base): a slot s at grade g has the units
+``table[base[s] + g]`` (not graded, g = −1, included)."""
+_FormulaPart = tuple[Literal["formula"], Callable[[Any, np.ndarray, np.ndarray], None], Any, int,
+                     np.ndarray]
+"""A component continuous in the score: ("formula", its kind's ``into``, the per-slot
+parameters ``into`` reads, the sign (−1: deducted), where its condition holds per slot)."""
+_Part = _StepsPart | _GradesPart | _FormulaPart
+"""A part of the pay plan, read through the score or the grade (tuples: read in the block loops)."""
 
 
 @dataclass
@@ -30,7 +44,7 @@ class _PayPlan:
     unit: float
     rounding: str
     const: np.ndarray
-    parts: list[tuple]
+    parts: list[_Part]
     mean_units: dict[str, np.ndarray]
     lo: int | None
     hi: int | None
@@ -45,7 +59,7 @@ class _PayPlan:
     per_grade: np.ndarray | None = None
     """Without a clip: (grades, slots) units per period at each grade over the not-graded column
     (the grade tables), or None."""
-    by_element: list[tuple] = field(default_factory=list)
+    by_element: list[_StepsPart | _FormulaPart] = field(default_factory=list)
     """Without a clip: the parts computed element by element (those that read the score)."""
     step_table: np.ndarray | None = None
     """``per_grade`` as a lookup table per slot (not graded first, at 0), made when first used."""
@@ -67,22 +81,23 @@ def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarr
     """The slots (every one, or ``slots``, a slot per row) as an engine Population of one
     period (for amounts, part months and the reference loop).
     """
-    column = cast(Callable[[str], Any], m.column)
+    column: Callable[[str], np.ndarray] = m.column
     if slots is None:
         slots = np.arange(m.n_slots, dtype=np.int64)
     else:
         column = partial(_column_at, column, slots)
     N = len(slots)
+    label: pd.Index = pd.Index(["next"])  # any labels: ``Population.period_label``'s type
     return Population(
         person=slots, period=np.zeros(N, dtype=np.int64),
-        period_label=pd.Categorical.from_codes(np.zeros(N, dtype=np.int64), pd.Index(["next"])),
+        period_label=pd.Categorical.from_codes(np.zeros(N, dtype=np.int64), label),
         score=np.zeros(N) if score is None else score,
         rated=np.ones(N, dtype=bool) if rated is None else rated, card=m.card[slots],
         lowest=np.zeros(N, dtype=bool) if lowest is None else lowest, ids=m.ids,
         column=column, row_numbers=np.arange(N))
 
 
-def _column_at(column: Callable[[str], Any], slots: np.ndarray, name: str) -> np.ndarray:
+def _column_at(column: Callable[[str], np.ndarray], slots: np.ndarray, name: str) -> np.ndarray:
     """A slot column's values at ``slots``."""
     return np.asarray(column(name))[slots]
 
@@ -114,14 +129,16 @@ def _part_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarray
     return idx, delta
 
 
-def _people_column(frame, name: str) -> bool:
+def _people_column(frame: Any, name: str) -> bool:
     """Whether ``name`` is a people column (constant per person), not a records column."""
     return name not in frame.records.frame.columns and frame.people is not None and (
         name in frame.people.frame.columns)
 
 
-def _mean_units(m: _Model, result: Result, column: str, spec) -> np.ndarray:
+def _mean_units(m: _Model, result: Result, column: str, spec: Pay) -> np.ndarray:
     """Each slot's historical mean amount of a payouts column per paid period, in units."""
+    slots = m.column
+    assert isinstance(slots, _Slots), "planned from the fitted model (its columns from the frame)"
     payouts = result.payouts
     frame = result.frame
     person = (np.asarray(frame.person) if spec.on == "period"
@@ -132,17 +149,16 @@ def _mean_units(m: _Model, result: Result, column: str, spec) -> np.ndarray:
     s = np.bincount(person[ok], weights=values[ok], minlength=n_p)
     c = np.bincount(person[ok], minlength=n_p)
     everyone = float(values[ok].mean()) if ok.any() else 0.0
-    slot_person = np.asarray(frame.person)[m.column.rows]
+    slot_person = np.asarray(frame.person)[slots.rows]
     mean = np.where(c[slot_person] > 0, s[slot_person] / np.maximum(c[slot_person], 1), everyone)
     return to_units(mean, spec.unit)
 
 
-def _score_part(m: _Model, kind: ComponentKind, form: str, name: str, comp: Any, sign: int,
-                when: np.ndarray) -> tuple:
-    """A component read through the score or the grade, in its kind's batched form: a table per
-    slot (by step of the score, or by grade) from the kind's kernel, or its formula.
+def _score_part(m: _Model, spec: Pay, kind: ComponentKind, form: str, name: str, comp: Any,
+                sign: int, when: np.ndarray) -> _Part:
+    """A component of ``spec`` read through the score or the grade, in its kind's batched form:
+    a table per slot (by step of the score, or by grade) from the kind's kernel, or its formula.
     """
-    spec = m.policy.pay
     N = m.n_slots
     path = f"pay.components.{name}"
 
@@ -176,6 +192,8 @@ def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], 
     year) and what the plan holds for it: its units per slot (``constant``), a part
     (``steps``, ``grade``, ``formula``) or None (``history``: the historical mean).
     """
+    spec = m.policy.pay
+    assert spec is not None, "a component of the policy's pay section"
     kind = kind_of(comp)
     form = kind.form(comp, attribute)
     N = m.n_slots
@@ -188,22 +206,20 @@ def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], 
         return form, None
     sign = -1 if comp.deduct else 1
     if form == "constant":
-        spec = m.policy.pay
         ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
         amount = kind.amount(ctx, comp, f"pay.components.{name}")
         return form, sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
-    return form, _score_part(m, kind, form, name, comp, sign, when)
+    return form, _score_part(m, spec, kind, form, name, comp, sign, when)
 
 
-def _pay_plan(m: _Model, result: Result) -> _PayPlan:
-    """Sort the pay components by their kind's batched form: constant, by score or grade, and
-    historical means (what the simulation does not draw).
+def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
+    """Sort the pay components of ``spec`` (the policy's pay) by their kind's batched form:
+    constant, by score or grade, and historical means (what the simulation does not draw).
     """
-    spec = m.policy.pay
     frame = result.frame
     N = m.n_slots
     const = np.zeros(N, dtype=np.int64)
-    parts: list[tuple] = []
+    parts: list[_Part] = []
     means: dict[str, np.ndarray] = {}
     prorated: list[tuple[str, Any]] = []
     attribute = partial(_people_column, frame)
@@ -266,13 +282,16 @@ def _fold_const(plan: _PayPlan) -> None:
     """Put a table part (by grade or band) first, with the constant units added to each slot's
     row of it: one lookup then sets the total (whole units: the order of the sums is free).
     """
-    tables = [i for i, part in enumerate(plan.parts) if part[0] in ("steps", "grades")]
-    if not tables:
+    for i, part in enumerate(plan.parts):
+        if part[0] == "formula":
+            continue
+        table = part[1] + np.repeat(plan.const, len(part[1]) // len(plan.const))
+        folded: _Part = (("steps", table, part[2], part[3]) if part[0] == "steps"
+                         else ("grades", table, None, part[3]))
+        del plan.parts[i]
+        plan.parts.insert(0, folded)
+        plan.folded = True
         return
-    part = plan.parts.pop(tables[0])
-    width = len(part[1]) // len(plan.const)
-    plan.parts.insert(0, (part[0], part[1] + np.repeat(plan.const, width), *part[2:]))
-    plan.folded = True
 
 
 def _whole_units(f: np.ndarray, unit: float, rounding: str) -> bool:
@@ -305,8 +324,8 @@ def _units_into(f: np.ndarray, unit: float, rounding: str, out: np.ndarray) -> n
     return out
 
 
-def _table_index(part: tuple, score: np.ndarray, grades: np.ndarray | None, ws: _Workspace
-                 ) -> np.ndarray:
+def _table_index(part: _StepsPart | _GradesPart, score: np.ndarray, grades: np.ndarray | None,
+                 ws: _Workspace) -> np.ndarray:
     """Index into a table part (by band or grade) per (row, slot), in ``ws``."""
     R, N = score.shape
     idx = ws.get("idx", (R, N), np.int64)
@@ -319,23 +338,23 @@ def _table_index(part: tuple, score: np.ndarray, grades: np.ndarray | None, ws: 
     return idx
 
 
-def _formula_amounts(part: tuple, score: np.ndarray, f: np.ndarray) -> tuple[int, np.ndarray]:
+def _formula_amounts(part: _FormulaPart, score: np.ndarray, f: np.ndarray
+                     ) -> tuple[int, np.ndarray]:
     """Amounts of a formula part (its kind's ``into``) into ``f``; returns its sign and when."""
     _, into, params, sign, when = part
     into(params, score, f)
     return sign, when
 
 
-def _add_part(plan: _PayPlan, part: tuple, score: np.ndarray, grades: np.ndarray | None,
+def _add_part(plan: _PayPlan, part: _Part, score: np.ndarray, grades: np.ndarray | None,
               total: np.ndarray, ws: _Workspace, first: bool = False) -> None:
     """Add the units of one score/grade part on (rows, slots) to ``total`` (``first``: set
     ``total`` instead).
     """
     R, N = score.shape
-    kind = part[0]
     units = ws.get("pay.units", (R, N), np.int64)
     into = total if first else units
-    if kind in ("steps", "grades"):
+    if part[0] != "formula":  # a table: by step or by grade
         part[1].take(_table_index(part, score, grades, ws), out=into, mode="clip")
     else:
         sign, when = _formula_amounts(part, score, ws.get("tmp", (R, N), np.float64))
@@ -394,7 +413,7 @@ def _unrated_sums(f: np.ndarray, rated: np.ndarray, c: int,
     return np.bincount(pair_scenario, weights=values.sum(axis=0), minlength=c)
 
 
-def _float_sums(plan: _PayPlan, part: tuple, score: np.ndarray, rated: np.ndarray, c: int,
+def _float_sums(plan: _PayPlan, part: _Part, score: np.ndarray, rated: np.ndarray, c: int,
                 partial: tuple[np.ndarray, np.ndarray], ws: _Workspace) -> np.ndarray | None:
     """Units per scenario of a formula part (score percent, points below) over the rated person-periods,
     summed as floats (no conversion to integers, no mask over every element): the sum of all,
@@ -420,6 +439,8 @@ def _grade_steps(plan: _PayPlan, grades: np.ndarray, c: int, ws: _Workspace) -> 
     """Σ per scenario of each graded element's units over the not-graded column, looked up one
     by one (cheaper than from the counts when a scenario has fewer periods than grades).
     """
+    assert plan.per_grade is not None and plan.step_table is not None, (
+        "only with grade tables: ``_split_by_grade`` made both")
     K, N = plan.per_grade.shape  # ``plan.step_table`` was made with ``per_grade``
     idx = np.add(grades, np.arange(N, dtype=np.int64) * (K + 1) + 1,
                  out=ws.get("idx", grades.shape, np.int64))
@@ -448,7 +469,8 @@ def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np
         return _pay_rows(plan, score, rated, grades, ws, parts).reshape(c, -1).sum(axis=1)
     ws = ws or _Workspace()
     if partial is None:
-        partial = np.nonzero(~rated.reshape(c, len(rated) // c, -1).all(axis=1))
+        scenario, slot = np.nonzero(~rated.reshape(c, len(rated) // c, -1).all(axis=1))
+        partial = (scenario, slot)
     totals = _rated_counts(rated, c) @ plan.per_rated
     if plan.per_grade is not None and grades is not None and len(grades) <= c * len(plan.per_grade):
         totals += _grade_steps(plan, grades, c, ws)  # few periods: each looked up
@@ -475,7 +497,8 @@ def _pool_cells(plan: _PayPlan, rated: np.ndarray) -> np.ndarray:
     """Per row (scenario-period): the number of pool groups with someone rated."""
     R = rated.shape[0]
     if plan.n_pool_groups == 1:
-        return rated.any(axis=1).astype(np.int64)
+        return np.any(rated, axis=1).astype(np.int64)
+    assert plan.pool_group is not None, "only with a pool: ``_pay_plan`` sets its groups"
     flat = np.arange(R, dtype=np.int64)[:, None] * plan.n_pool_groups + plan.pool_group
     has = np.bincount(flat[rated], minlength=R * plan.n_pool_groups) > 0
     return has.reshape(R, plan.n_pool_groups).sum(axis=1)
