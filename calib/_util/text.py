@@ -33,8 +33,7 @@ def clean_codes(codes: np.ndarray, uniques: Sequence[object] | np.ndarray | pd.I
     distinct = list(dict.fromkeys(t for t in trimmed if t != ""))
     position = {t: i for i, t in enumerate(distinct)}
     remap = np.array([position.get(t, -1) for t in trimmed] + [-1], dtype=np.int64)
-    codes = np.asarray(codes, dtype=np.int64)
-    return remap[np.where(codes < 0, len(trimmed), codes)], distinct
+    return remap[np.asarray(codes, dtype=np.intp)], distinct  # −1 (missing) takes the last, −1
 
 
 def text_codes(values: Any) -> tuple[np.ndarray, list[str]]:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from calib._util.columns import LabelColumn
 from calib._util.memo import remember, stored_key
+from calib._util.text import text_codes
 from calib._util.tolerance import REL
 from calib.data.calendar import period_label
 from calib.engine.frame import Frame
@@ -128,8 +129,11 @@ def _by_period(frame: Frame, column: str, rows: np.ndarray | slice
     """Code per row of ``rows`` for its (``column``, period) pair, and the pairs: the data's
     alone, kept for re-runs (teams of R19, groups of a group-average cap).
     """
-    groups = pd.Series(np.asarray(frame.column(column), dtype=object)[rows]).astype("string")
-    return pd.factorize(pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period[rows]]))
+    codes, names = text_codes(frame.column(column))  # blank and missing cells: one group
+    pair, uniques = pd.factorize(pd.MultiIndex.from_arrays([codes[rows], frame.period[rows]]))
+    text = np.array([*names, None], dtype=object)  # −1 takes the last entry
+    return pair, pd.MultiIndex.from_arrays([text[uniques.get_level_values(0)],
+                                            uniques.get_level_values(1)])
 
 
 def _group_average(frame: Frame, rows: np.ndarray, out: CardOutput, cap: GroupAverageCap,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from calib._util.memo import json_key, remember
+from calib._util.text import as_text, text_codes
 from calib.errors import DataError
 from calib.policy.measures import RatingMeasure, SlaMeasure
 
@@ -16,8 +18,12 @@ if TYPE_CHECKING:
     from calib.policy.model import Policy
 
 
-def _text(values) -> np.ndarray:
-    return np.asarray(values.astype("string").str.strip(), dtype=object)
+def _not_in(values: object, known: Collection[str]) -> np.ndarray:
+    """Rows whose clean text is not one of ``known``; missing and blank cells are not reported.
+    Only the distinct texts are looked up.
+    """
+    codes, names = text_codes(values)
+    return np.array([n not in known for n in names] + [False], dtype=bool)[codes]  # −1: last
 
 
 def check_rules(frame: Frame, p: Problems) -> None:
@@ -26,16 +32,14 @@ def check_rules(frame: Frame, p: Problems) -> None:
     for name, m in policy.measures.items():
         if m.__class__ is SlaMeasure and m.table in frame.events:
             if m.default_limit is None:
-                cats = _text(frame.events[m.table].typed.frame[m.category])
-                unknown = ~np.isin(cats, list(m.limits)) & (cats != None)  # noqa: E711
-                p.rows(m.table, unknown, m.category, f"category has no time limit in measure "
-                       f"'{name}'", f"add it under measures.{name}.limits, or set default_limit",
-                       cats)
+                cats = frame.events[m.table].typed.frame[m.category]
+                p.rows(m.table, _not_in(cats, m.limits), m.category, f"category has no time "
+                       f"limit in measure '{name}'", f"add it under measures.{name}.limits, or "
+                       "set default_limit", as_text(cats))
         elif m.__class__ is RatingMeasure and m.table in frame.events:
-            roles = _text(frame.events[m.table].typed.frame[m.rater])
-            unknown = ~np.isin(roles, list(m.weights)) & (roles != None)  # noqa: E711
-            p.rows(m.table, unknown, m.rater, f"rater role not weighted in measure '{name}'",
-                   f"use one of: {', '.join(m.weights)}", roles)
+            roles = frame.events[m.table].typed.frame[m.rater]
+            p.rows(m.table, _not_in(roles, m.weights), m.rater, f"rater role not weighted in "
+                   f"measure '{name}'", f"use one of: {', '.join(m.weights)}", as_text(roles))
     _check_cards_exclusive(frame, p)
     for cname, card in policy.scorecards.items():
         adj = card.adjustments

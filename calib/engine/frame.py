@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib._util.text import clean_text
 from calib.data.calendar import dates_to_periods, parse_periods
 from calib.data.lookalike import id_fixes
 from calib.data.read import Dataset
@@ -198,10 +199,9 @@ def _people_codes(policy: Policy, typed: dict[str, Typed], p: Problems
     pid = policy.inputs.id
     people = typed.get("people")
     if people is None:
-        ids = pd.Index(pd.unique(typed["records"].frame[pid].astype("string").str.strip()
-                                 .dropna()))
+        ids = pd.Index(pd.unique(clean_text(typed["records"].frame[pid]).dropna()))
         return np.arange(len(ids)), ids
-    col = people.frame[pid].astype("string").str.strip()
+    col = clean_text(people.frame[pid])
     dup = col.duplicated(keep="first").to_numpy() & col.notna().to_numpy()
     p.rows("people", dup, pid, "duplicate person", "keep one row per person in the people table",
            col)
@@ -217,7 +217,7 @@ def _unknown_people(p: Problems, table: str, column: str, ids: pd.Series, person
     unknown = (person < 0) & ids.notna().to_numpy()
     if not unknown.any():
         return
-    text = ids.astype("string").str.strip()
+    text = clean_text(ids)
     distinct = pd.unique(text[unknown].dropna())
     fixes = id_fixes([str(v) for v in distinct[:most]], people_index)
     for value, fix in fixes.items():
@@ -230,7 +230,7 @@ def _unknown_people(p: Problems, table: str, column: str, ids: pd.Series, person
 
 def _lookup(ids: pd.Series, index: pd.Index) -> np.ndarray:
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
-    found = index.get_indexer(pd.Index(pd.Series(uniques).astype("string").str.strip()))
+    found = index.get_indexer(pd.Index(clean_text(uniques)))  # the distinct ids only
     return np.append(found, -1)[codes]
 
 

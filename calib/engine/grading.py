@@ -17,6 +17,7 @@ import pandas as pd
 
 from calib._util.columns import LabelColumn, coded
 from calib._util.memo import array_key, fingerprint, json_key, remember, stored_key
+from calib._util.text import text_codes
 from calib._util.tolerance import tol
 from calib.engine.result import Lazy
 from calib.errors import DataError
@@ -196,16 +197,12 @@ def thresholds(score: np.ndarray, scale: GradeScale) -> np.ndarray:
 
 
 def column_codes(values: np.ndarray | pd.Series | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
-    """(code per row, distinct values) of a column, empty cells as ''; categoricals reuse codes."""
-    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
-        cat = pd.Categorical(values)
-        names = np.append(np.asarray(cat.categories, dtype=object), "")
-        codes = np.where(cat.codes < 0, len(names) - 1, cat.codes)
-        return codes.astype(np.int64), names
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object) if not isinstance(
-        values, pd.Series) else values, use_na_sentinel=True)
-    names = np.append(np.asarray(uniques, dtype=object), "")
-    return np.where(codes < 0, len(names) - 1, codes).astype(np.int64), names
+    """(code per row, distinct clean texts) of a column (``calib._util.text``): blank and missing
+    cells are one last name, ''; categoricals reuse their codes.
+    """
+    codes, texts = text_codes(values)
+    names = np.array([*texts, ""], dtype=object)
+    return np.where(codes < 0, len(names) - 1, codes), names
 
 
 def _group_codes(pop: Population, rows: np.ndarray, by: list[str]
@@ -440,11 +437,10 @@ class _Teams:
 
 def _cascade_teams(pop: Population, rows: np.ndarray, leaders: np.ndarray,
                    settings: Cascade) -> _Teams:
-    codes, leader_names = column_codes(pop.column(settings.leader))
-    lead_ids = np.asarray([str(n).strip() for n in leader_names], dtype=object)[codes[rows]]
+    codes, leader_names = column_codes(pop.column(settings.leader))  # clean text already
+    lead_ids = leader_names[codes[rows]]
     id_index = pd.Index(np.asarray(pop.ids, dtype=object).astype(str))
-    lead_person = id_index.get_indexer(
-        pd.Index(leader_names.astype(str)).str.strip())[codes[rows]]
+    lead_person = id_index.get_indexer(pd.Index(leader_names, dtype=object))[codes[rows]]
     periods = pd.factorize(pop.period)[0].astype(np.int64)
     n_periods = int(periods.max(initial=0)) + 1
     leader_key = pd.Index(pop.person[leaders].astype(np.int64) * n_periods + periods[leaders])

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib._util.text import text_codes
 from calib._util.tolerance import tol_array
 from calib.engine.frame import Frame, RowBlock
 from calib.engine.missing import apply_missing
@@ -71,8 +72,8 @@ def _event_sum(frame: Frame, table: str, columns: list[str]) -> np.ndarray:
 
 def _group_total(frame: Frame, by: str, values: np.ndarray) -> np.ndarray:
     """Σ values over each group and period, given back to every row of the group."""
-    groups = pd.Series(np.asarray(frame.column(by), dtype=object)).astype("string")
-    key = pd.MultiIndex.from_arrays([groups.to_numpy(), frame.period])
+    groups, _ = text_codes(frame.column(by))  # blank and missing cells: one group, −1
+    key = pd.MultiIndex.from_arrays([groups, frame.period])
     codes, _ = pd.factorize(key)
     total = np.bincount(codes, weights=np.nan_to_num(values), minlength=codes.max() + 1)
     return total[codes]
@@ -147,8 +148,8 @@ def sla(m: SlaMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     answered = pd.to_datetime(pd.Series(ev.column(m.answered)), errors="coerce")
     elapsed = ((answered - received).dt.total_seconds() / UNIT_SECONDS[m.unit]).to_numpy(
         dtype=np.float64, na_value=np.nan)
-    cats = ev.typed.frame[m.category].astype("string").str.strip()
-    limits = cats.map(m.limits).astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    codes, cats = text_codes(ev.typed.frame[m.category])  # looked up once per category
+    limits = np.array([m.limits.get(c, np.nan) for c in cats] + [np.nan])[codes]
     if m.default_limit is not None:
         limits = np.where(np.isnan(limits), m.default_limit, limits)
     on_time = (elapsed <= limits + tol_array(limits)).astype(np.float64)
@@ -161,8 +162,8 @@ def rating(m: RatingMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     frame = _whole(frame)
     ev = frame.events[m.table]
     roles = list(m.weights)
-    role = pd.Index(roles).get_indexer(
-        pd.Index(ev.typed.frame[m.rater].astype("string").str.strip()))
+    codes, names = text_codes(ev.typed.frame[m.rater])
+    role = np.append(pd.Index(roles).get_indexer(pd.Index(names, dtype=object)), -1)[codes]
     score = np.asarray(ev.column(m.score), dtype=np.float64)
     ok = (ev.row >= 0) & (role >= 0) & ~np.isnan(score)
     cell = ev.row[ok].astype(np.int64) * len(roles) + role[ok]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from calib._util.columns import LabelColumn, coded
 from calib._util.memo import remember
+from calib._util.text import clean_text
 from calib.data.calendar import period_label, to_rollup
 from calib.engine.frame import Events, Frame
 from calib.engine.result import Lazy
@@ -167,4 +168,4 @@ def frame_person_of(frame: Frame, ev: Events) -> np.ndarray:
     """Person code of each event (through its record row, or its id when it has none)."""
     pid = frame.policy.inputs.id
     index = pd.Index(frame.ids)
-    return index.get_indexer(ev.typed.frame[pid].astype("string").str.strip())
+    return index.get_indexer(clean_text(ev.typed.frame[pid]))

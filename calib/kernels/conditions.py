@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calib._util.text import clean_text
 from calib._util.tolerance import tol
 from calib.policy.base import Condition
-
-
-def _as_text(values) -> pd.Series:
-    return pd.Series(values).astype("string").str.strip()
 
 
 def holds(cond: Condition, values: np.ndarray | pd.Series) -> np.ndarray:
@@ -41,7 +38,7 @@ def holds(cond: Condition, values: np.ndarray | pd.Series) -> np.ndarray:
         nums = [float(x) for x in items if isinstance(x, int | float)]
         hit = np.isin(values, nums)
         return hit if op in ("eq", "in") else ~hit & ~np.isnan(values)
-    text = _as_text(values)
+    text = clean_text(values)  # a blank cell is "", a value (ne and not_in hold on it)
     items = operand if op in ("in", "not_in") else [operand]
     hit = text.isin([str(x) for x in items]).fillna(False).to_numpy(dtype=bool)
     present = text.notna().to_numpy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from calib._util.text import text_codes
 from calib.policy.rules import LabelPoints
 
 
@@ -15,16 +16,9 @@ def label_points(values: np.ndarray | pd.Series | pd.Categorical, rule: LabelPoi
     Only the distinct labels are looked up, so the cost per row is one array take.
     Unknown rows get NaN here; the caller applies ``on_unknown``.
     """
-    if isinstance(values, pd.Categorical | pd.Series) and isinstance(
-            getattr(values, "dtype", None), pd.CategoricalDtype):
-        cat = pd.Categorical(values)
-        codes, uniques = cat.codes.astype(np.intp), list(cat.categories)
-    else:
-        codes, found = pd.factorize(values, use_na_sentinel=True)
-        uniques = list(found)
-    table = np.array([rule.points.get(str(u).strip(), np.nan) for u in uniques] + [np.nan],
-                     dtype=np.float64)
-    out = table[np.where(codes < 0, len(uniques), codes)]
+    codes, names = text_codes(values)  # a categorical reuses its codes
+    table = np.array([rule.points.get(n, np.nan) for n in names] + [np.nan], dtype=np.float64)
+    out = table[codes]  # −1 (empty) takes the last entry
     return out, np.isnan(out)
 
 

@@ -162,8 +162,8 @@ def _grade_plan(m: _Model, grading: Grading) -> list[_Rule]:
             r.small_rule, r.small_max = settings.small_groups.rule, settings.small_groups.max_size
         else:
             team, _ = column_codes(m.column(settings.team))
-            lead = pd.Series(np.asarray(m.column(settings.leader), dtype=object)).astype(
-                "string").str.strip().fillna("").to_numpy(dtype=object).astype(str)
+            lead_codes, lead_names = column_codes(m.column(settings.leader))  # as the engine
+            lead = lead_names[lead_codes].astype(str)
             codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([team[cols], lead[cols]]))
             r.gcode, r.n_groups = codes.astype(np.int64), len(uniques)
             leaders = np.flatnonzero(m.card == card_index[settings.leaders])

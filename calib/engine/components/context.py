@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from calib._util.memo import remember
+from calib._util.text import as_text, text_codes
 from calib.engine.grading import Population
 from calib.errors import DataError
 from calib.policy import pay as P
@@ -103,11 +104,11 @@ class PayContext:
         bad = np.isnan(mapped) & self.pop.rated
         if bad.any():
             rows = np.flatnonzero(bad)
-            values = pd.Series(np.asarray(self.pop.column(amount.by), dtype=object)).astype("string")
+            values = as_text(self.pop.column(amount.by))
             raise DataError(pd.DataFrame({
                 "table": "people", "row": self.pop.row_numbers[rows],
                 "id": self.pop.ids[self.pop.person[rows]], "column": amount.by,
-                "problem": f"no amount for this value in {path}", "value": values.iloc[rows],
+                "problem": f"no amount for this value in {path}", "value": values[rows],
                 "fix": f"add it under {path}.amounts ({', '.join(amount.amounts)})"}))
         return np.nan_to_num(mapped)
 
@@ -141,9 +142,9 @@ def by_value(pop: Population, column: str, table: dict[str, float], missing: flo
     kept for re-runs on the same rows.
     """
     def lookup() -> np.ndarray:
-        values = pd.Series(np.asarray(pop.column(column), dtype=object)).astype("string")
-        return values.map(table).astype("Float64").to_numpy(
-            dtype=np.float64, na_value=np.nan if missing is None else missing)
+        codes, names = text_codes(pop.column(column))  # looked up once per distinct text
+        absent = np.nan if missing is None else missing
+        return np.array([table.get(n, absent) for n in names] + [absent], dtype=np.float64)[codes]
 
     return remember(pop.memo, ("by value", column, tuple(table.items()), missing, pop.rows_key),
                     lookup)
