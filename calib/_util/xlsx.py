@@ -14,7 +14,7 @@ Two promises, kept in one place so no writer can forget them:
   three minutes for a million person-months; this writes the same in seconds), and a table longer
   than Excel's 1,048,576 rows is split into sheets ``name``, ``name (2)``, ... each with the header.
 
-The number formats (money, scores, shares, dates) are defined here once and used by every writer.
+The number formats (money, scores, shares, dates) are defined once, in ``calib._util.excel_formats``.
 """
 
 from __future__ import annotations
@@ -34,15 +34,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-MONEY = "#,##0.00"
-SCORE = "0.00"
-PERCENT = "0.0%"
+# The number formats live in calib._util.excel_formats; the names stay here for the 0.1 path
+# ``calib.xlsx`` (deprecated for one release).
+from calib._util.excel_formats import COUNT
+from calib._util.excel_formats import DATE as DATE
+from calib._util.excel_formats import DATETIME as DATETIME
+from calib._util.excel_formats import DECIMAL as DECIMAL
+from calib._util.excel_formats import MONEY as MONEY
+from calib._util.excel_formats import PERCENT as PERCENT
+from calib._util.excel_formats import SCORE as SCORE
+from calib._util.excel_formats import TEXT as TEXT
+
 SHARE = PERCENT
-WHOLE = "0"
-DECIMAL = "0.00##"
-TEXT = "@"
-DATE = "yyyy-mm-dd"
-DATETIME = "yyyy-mm-dd hh:mm"
+WHOLE = COUNT
 
 EXCEL_MAX_ROWS = 1_048_576  # rows of a worksheet, the header included
 BLOCK_ROWS = 32_768  # rows built and written at a time (bounds the memory of a sheet)

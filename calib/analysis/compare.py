@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib._util.excel_formats import PERCENT, SchemeFormats, for_policy
 from calib._util.tolerance import REL
-from calib._util.xlsx import MONEY, SCORE, SHARE, Table, csv_unsafe, write_tables
+from calib._util.xlsx import Table, csv_unsafe, write_tables
 from calib.analysis.moves import COLUMNS, MOVES, grade_order, moves
 from calib.engine.result import Result
 from calib.errors import CalibError
@@ -239,7 +240,7 @@ class Impact:
             "groups": self.groups,
             "distribution": self.distribution,
             "quota changes": self.quotas,
-        })
+        }, for_policy(self.before.policy, self.after.policy))
 
 
 def _run_both(p1: Policy, p2: Policy, data: Any) -> tuple[Result, Result, pd.DataFrame | None]:
@@ -385,24 +386,27 @@ MONEY_COLUMNS = {"before", "after", "delta", "payout_old", "payout_new", "payout
                  "payout_before", "payout_after", "payout_change"}
 
 
-def _cell_formats(name: str, sheet: str) -> str | None:
+def _cell_formats(name: str, sheet: str, scheme: SchemeFormats) -> str | None:
     if name.startswith("share") or name == "delta_share":
-        return SHARE
+        return PERCENT
     if name.startswith("score"):
-        return SCORE
+        return scheme.score
     if name in MONEY_COLUMNS and sheet not in ("distribution", "parameters"):
-        return MONEY
+        return scheme.money
     return None
 
 
-def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> None:
-    """Write tables to an .xlsx: headers frozen, numbers as numbers, money as ``#,##0.00``, text
-    (ids, groups, policy paths and values) always as text, never a formula (``calib._util.xlsx``).
+def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame],
+                   scheme: SchemeFormats | None = None) -> None:
+    """Write tables to an .xlsx: headers frozen, numbers as numbers, money and scores in the
+    ``scheme``'s formats (``calib._util.excel_formats``; default: cents, two decimals), text (ids,
+    groups, policy paths and values) always as text, never a formula (``calib._util.xlsx``).
     """
     from calib._util.outputs import atomic_path
 
+    scheme = scheme or SchemeFormats()
     tables = {name: Table(frame, {str(c): f for c in frame.columns
-                                  if (f := _cell_formats(str(c), name))})
+                                  if (f := _cell_formats(str(c), name, scheme))})
               for name, frame in sheets.items()}
     with atomic_path(path) as temp:
         write_tables(temp, tables)

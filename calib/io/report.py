@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from calib._util.xlsx import MONEY, SCORE, Table, write_tables
+from calib._util.excel_formats import MONEY, PERCENT, SCORE, SchemeFormats, for_policy
+from calib._util.xlsx import Table, write_tables
 from calib.engine.result import Result
 from calib.policy.hashing import policy_sha256
 
@@ -138,13 +139,16 @@ def exceptions(result: Result) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _sheet(frame: pd.DataFrame, money: set[str]) -> Table:
-    """A report table as a sheet: yes/blank for flags, money and score formats by column name."""
+def _sheet(frame: pd.DataFrame, money: set[str], scheme: SchemeFormats) -> Table:
+    """A report table as a sheet: yes/blank for flags; the scheme's money and score formats and
+    percent for a share, by column name.
+    """
     flags = {c: pd.Categorical.from_codes(np.where(frame[c], 0, -1), ["yes"])  # blank when false
              for c in frame.columns if frame[c].dtype == bool}
     out = frame.assign(**flags) if flags else frame
-    formats = {str(c): MONEY for c in out.columns if c in money}
-    formats |= {c: SCORE for c in ("score", "mean_score") if c in out.columns}
+    formats = {str(c): scheme.money for c in out.columns if c in money}
+    formats |= {c: scheme.score for c in ("score", "mean_score") if c in out.columns}
+    formats |= {c: PERCENT for c in ("share",) if c in out.columns and c not in money}
     return Table(out, formats)
 
 
@@ -198,5 +202,7 @@ def write_report(result: Result, path: str | Path, results: pd.DataFrame | None 
         "merit": result.merit,
         "exceptions": exceptions(result),
     }
-    tables = {name: _sheet(frame, money) for name, frame in sheets.items() if frame is not None}
+    scheme = for_policy(policy)
+    tables = {name: _sheet(frame, money, scheme) for name, frame in sheets.items()
+              if frame is not None}
     return write_tables(path, tables)

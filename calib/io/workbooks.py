@@ -26,9 +26,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from calib._util.excel_formats import COUNT, DATE, DATETIME, DECIMAL, PERCENT, TEXT, for_policy
 from calib._util.outputs import write_atomic
 from calib._util.text import as_text
-from calib._util.xlsx import DATE, DATETIME, DECIMAL, MONEY, PERCENT, SCORE, TEXT, WHOLE, put
+from calib._util.xlsx import put
 from calib.engine.result import Result
 from calib.errors import DataError
 from calib.policy.groups import default_group
@@ -55,10 +56,9 @@ TYPE_WORDS = {
     "bool": "是/否 yes/no", "label": "选项 label", "date": "日期 date (yyyy-mm-dd)",
     "datetime": "日期时间 date-time (yyyy-mm-dd hh:mm)",
 }
-CELL_FORMATS = {"int": WHOLE, "float": DECIMAL, "text": TEXT, "label": TEXT, "bool": TEXT,
+CELL_FORMATS = {"int": COUNT, "float": DECIMAL, "text": TEXT, "label": TEXT, "bool": TEXT,
                 "date": DATE, "datetime": DATETIME}
 PERIOD_EXAMPLES = {"month": "2025-03", "quarter": "2025-Q1", "week": "2025-W07"}
-ROLE_FORMATS = {"ratio": PERCENT, "money": MONEY}
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -401,11 +401,12 @@ def _write_block(sheet: Worksheet, row: int, title: str | None, frame: pd.DataFr
     return row + 2
 
 
-def _param_formats(sheet: Worksheet, frame: pd.DataFrame, first_row: int) -> None:
-    """Percent for ratios, money for money, in the value/min/max columns."""
+def _param_formats(sheet: Worksheet, frame: pd.DataFrame, first_row: int, policy: Policy) -> None:
+    """Percent for ratios, the policy's money format for money, in the value/min/max columns."""
     cols = [list(frame.columns).index(c) + 1 for c in ("value", "min", "max")]
+    role_formats = {"ratio": PERCENT, "money": for_policy(policy).money}
     for i, role in enumerate(frame["role"], start=first_row):
-        fmt = ROLE_FORMATS.get(role)
+        fmt = role_formats.get(role)
         if fmt:
             for col in cols:
                 sheet.cell(row=i, column=col).number_format = fmt
@@ -447,7 +448,7 @@ def _parameters_sheet(book: Workbook, policy: Policy) -> None:
     frame = params_table(policy)
     widths: dict[int, int] = {}
     row = _write_block(sheet, 1, None, frame, {}, widths)
-    _param_formats(sheet, frame, 2)
+    _param_formats(sheet, frame, 2, policy)
     for title, table in ratio_tables(policy):
         percent = {c: PERCENT for c in table.columns if c not in ("grade", "label", "min score",
                                                                    "leader grade", "")}
@@ -469,7 +470,7 @@ def _cover(book: Workbook, policy: Policy, facts: list[tuple[str, Any]], today: 
         if isinstance(value, dt.date):
             put(sheet, r, 2, value, DATE)
         elif isinstance(value, Decimal):
-            put(sheet, r, 2, float(value), MONEY)
+            put(sheet, r, 2, float(value), for_policy(policy).money)
         else:
             put(sheet, r, 2, value)
         r += 1
@@ -612,6 +613,7 @@ def calibration_figures(policy: Policy, data: Any, group_by: str | None = None) 
 
     ds = load_data(data, policy)
     result = run(policy, ds)
+    scheme = for_policy(policy)
     s = result.scores.astype({"id": str, "period": str})
     facts: list[tuple[str, Any]] = [
         ("data fingerprint 数据指纹", ds.fingerprint()),
@@ -621,7 +623,7 @@ def calibration_figures(policy: Policy, data: Any, group_by: str | None = None) 
         ("rated 参评", int((s["status"] == "rated").sum())),
     ]
     blocks: list[tuple[str, pd.DataFrame, dict[str, str]]] = [
-        ("rows per period 各期人数", _period_block(result), {"mean score": SCORE})]
+        ("rows per period 各期人数", _period_block(result), {"mean score": scheme.score})]
     reasons = s.loc[s["status"] != "rated", "reason"].value_counts().rename_axis("reason")
     if len(reasons):
         blocks.append(("not rated, by reason 未参评原因", reasons.rename("rows").reset_index(), {}))
@@ -632,7 +634,7 @@ def calibration_figures(policy: Policy, data: Any, group_by: str | None = None) 
     if result.payouts is not None:
         pay = result.payouts.astype({"id": str, "period": str})
         amounts = [c for c in [*policy.pay.components, "pool"] if c in pay.columns]
-        money = {c: MONEY for c in ("total payout", *amounts)}
+        money = {c: scheme.money for c in ("total payout", *amounts)}
         total = money_total(pay["payout"])
         facts.append((f"payout total 发放总额 ({policy.currency})", total))
         blocks.append((f"payouts per period 各期发放 (on {policy.pay.on}, {policy.currency})",
