@@ -280,40 +280,25 @@ from decimal import Decimal
 import openpyxl
 
 from calib.analysis.compare import diff_policies, impact
+from calib.analysis.tuning import suggest_tuning
 from calib.io.workbooks import money_total, write_signoff
 
 result = calib.run(policy, data)
-params = {p.path: p for p in policy.params()}
-print(policy.title or policy.name, f"— {len(params)} tunable numbers")
+print(policy.title or policy.name, f"— {len(policy.params())} tunable numbers")
 '''),
     md("""
 ## The tuned scheme
 
-Suggested change: the best grade's minimum score one point higher; for a scheme that grades by
-a forced distribution, five percentage points moved from the best grade's ratio to the next;
-for a scheme without grades, its first pay amount 5% higher. Replace `TUNING` with your own
-`{path: value}` (`calib params` or `policy.params()` lists every path).
+`calib.analysis.tuning.suggest_tuning` suggests a change, inside every number's range: the best
+grade's minimum score one point higher; for a scheme that grades by a forced distribution only,
+five percentage points moved from the best grade's ratio to the next (the row still adds up to
+100 %); for a scheme without grades, its first pay amount 5% higher. Replace `TUNING` with your
+own `{path: value}` (`calib params` or `policy.params()` lists every path).
 """),
     code('''
-def suggest():
-    mins = [p for p in params if p.startswith("grading.scale.grades[") and p.endswith(".min")]
-    ratios = [p for p in params if p.startswith("grading.rules.") and params[p].role == "ratio"]
-    if mins:
-        p = params[mins[0]]
-        up = p.value + 1
-        return {p.path: up if p.max is None or up <= p.max else p.value - 1}
-    if ratios:
-        first, second = params[ratios[0]], params[ratios[1]]
-        step = min(0.05, first.value)
-        return {first.path: round(first.value - step, 6), second.path: round(second.value + step, 6)}
-    money = [p for p in params.values() if p.path.startswith("pay.") and p.role in ("money", "factor")]
-    if money:
-        return {money[0].path: round(money[0].value * 1.05, 2)}
-    print("This scheme has neither grades nor a pay amount to tune: the tuned copy equals last year's.")
-    return {}
-
-
-TUNING = suggest()  # or your own: {"grading.scale.grades[0].min": 92}
+suggestion = suggest_tuning(policy)
+print(suggestion.reason)
+TUNING = dict(suggestion)  # or your own: {"grading.scale.grades[0].min": 92}
 tuned = policy.with_params(TUNING)
 print("TUNING =", TUNING)
 '''),
