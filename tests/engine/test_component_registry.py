@@ -161,7 +161,7 @@ def test_reads_agree_with_the_policy_model(data) -> None:
         assert not (reads.other_rows or reads.rank)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(st.data())
 def test_batched_form_equals_the_engine_row_for_row(data) -> None:
     """The Monte Carlo's batched form of a component over scenario rows × people, and the

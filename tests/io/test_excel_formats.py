@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import examples
 
 import calib
 from calib._util.excel_formats import FORMATS, PERCENT, for_policy, money, score
@@ -18,7 +19,6 @@ from calib.io.workbooks import write_signoff, write_template
 from calib.policy.load import validate_policy
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
-EXAMPLES = sorted(p.parent.name for p in DATASETS.glob("*/policy.yaml"))
 PEOPLE = {"ethics_diligence": 200}  # its pool fits under the caps with 126 people or more
 
 
@@ -91,7 +91,7 @@ class TestTheHome:
         assert {money(0.01), money(1), score(), score([0.1234]), PERCENT} <= FORMATS
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("name", examples())
 def test_every_workbook_uses_only_the_homes_formats(name: str, tmp_path: Path) -> None:
     """Report, template, sign-off, impact, diff and statement of each example scheme: every
     number format in them (besides General) comes from ``calib._util.excel_formats``.

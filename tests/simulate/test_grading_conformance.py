@@ -99,7 +99,7 @@ def teams(draw) -> dict:
     }
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(policies(), teams())
 def test_batched_grading_equals_the_engine_row_for_row(policy, t) -> None:
     """The grades of every scenario row at once equal the engine's, one row at a time."""
