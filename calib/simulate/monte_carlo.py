@@ -301,21 +301,24 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
     if m.share_flat is not None and "period" in m.pops:
         notes.append("part months: each rated month carries the proration share of the historical "
                      "month its score is drawn from (mean share of the history's rated months "
-                     f"{p['proration_mean']:.3f}); roll-ups are not prorated")
+                     f"{p['proration_mean']:.3f}) and prorates the components with prorate: true "
+                     "as a run does; roll-ups are not prorated")
     elif m.share_flat is not None:
         notes.append("part months: not drawn, the policy grades and pays roll-ups (not prorated)")
     grading = m.policy.grading
     if grading is not None:
         kinds = sorted({r.method for r in grading.rules.values()})
         notes.append(f"grades by {', '.join(kinds)} on '{grading.on}' (tie columns: the "
-                     "person's last value); ranks and streak flags not simulated")
+                     "person's last value)" + ("; ranks (R26) not simulated"
+                                               if grading.ranking is not None else "")
+                     + ("; streak flags (R21) not simulated" if grading.streaks else ""))
         if any(r.method == "cascade" for r in grading.rules.values()):
             notes.append("cascade: the leader's simulated grade picks the team's ratios; a team "
                          "whose leader is gone is not graded")
     if plans.pay is not None:
-        if plans.pay.mean_units:
-            notes.append("historical mean amount per paid period: "
-                         + ", ".join(sorted(plans.pay.mean_units)))
+        for name, why in sorted(plans.pay.not_drawn.items()):
+            notes.append(f"{name}: each person's historical mean amount per paid period ({why}: "
+                         "not drawn)")
         if plans.pay.pool_units is not None:
             notes.append("bonus pool: paid out exactly in each period and pool group with someone "
                          "rated" + ("; the pay's min/max clip the other components only"

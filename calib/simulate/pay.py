@@ -46,6 +46,8 @@ class _PayPlan:
     const: np.ndarray
     parts: list[_Part]
     mean_units: dict[str, np.ndarray]
+    """Each slot's historical mean units per paid period, of the components the simulation does
+    not draw (and of the one-off streak amounts)."""
     lo: int | None
     hi: int | None
     pool_units: int | None
@@ -63,6 +65,8 @@ class _PayPlan:
     """Without a clip: the parts computed element by element (those that read the score)."""
     step_table: np.ndarray | None = None
     """``per_grade`` as a lookup table per slot (not graded first, at 0), made when first used."""
+    not_drawn: dict[str, str] = field(default_factory=dict)
+    """Why each of ``mean_units`` is a historical mean, in words (for ``Simulation.notes``)."""
     prorated: list[tuple[str, Any]] = field(default_factory=list)
     """The components computed from the score, grade or person that are prorated (the plan's
     units are for whole months: a part month is corrected by ``_part_months``)."""
@@ -222,6 +226,7 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
     parts: list[_Part] = []
     means: dict[str, np.ndarray] = {}
     prorated: list[tuple[str, Any]] = []
+    not_drawn: dict[str, str] = {}
     attribute = partial(_people_column, frame)
     for name, comp in spec.components.items():
         form, planned = _component_plan(m, name, comp, attribute)
@@ -230,6 +235,11 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
         if form == "history":
             means[name] = _mean_units(m, result, name, spec)
             const += means[name]
+            why = kind_of(comp).not_drawn(comp, attribute)
+            if why is None:  # history because of the condition alone
+                assert comp.when is not None, "_component_plan: a kind drawn, a condition not"
+                why = f"its condition reads {comp.when.column} of each period"
+            not_drawn[name] = why
         elif form == "constant":
             const += planned
         else:
@@ -237,6 +247,7 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
     if result.payouts is not None and "streaks" in result.payouts:
         means["streaks"] = _mean_units(m, result, "streaks", spec)
         const += means["streaks"]
+        not_drawn["streaks"] = "one-off amounts of streaks (R21), whose flags are not simulated"
     lo = None if spec.min is None else amount_units(spec.min, spec.unit)
     hi = None if spec.max is None else amount_units(spec.max, spec.unit)
     pool_units = pool_group = None
@@ -250,7 +261,7 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
             pool_group = np.zeros(N, dtype=np.int64)
         n_pool = int(pool_group.max(initial=-1)) + 1
     plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
-                    n_pool, prorated=prorated)
+                    n_pool, not_drawn=not_drawn, prorated=prorated)
     if plan.clips:
         _fold_const(plan)
     else:

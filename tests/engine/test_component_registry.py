@@ -212,3 +212,5 @@ def test_what_the_simulation_does_not_draw_is_the_historical_mean(spec) -> None:
                         ids=np.arange(n).astype(str), column=lambda name: cols[name])
     form, planned = _component_plan(m, "x", comp, lambda column: column in cols)
     assert (form, planned) == ("history", None)
+    why = kind_of(comp).not_drawn(comp, lambda column: column in cols)
+    assert (why is None) == (spec["kind"] == "fixed")  # the fixed part: for its condition

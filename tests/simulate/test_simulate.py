@@ -229,3 +229,15 @@ def test_bad_arguments():
     yearly_policy = variant(yearly)
     with pytest.raises(ValueError, match="whole number"):
         simulate(yearly_policy, roster(n=10, teams=2), n=5, months=18, progress=False)
+
+
+def test_notes_name_each_component_not_drawn_and_why():
+    """call_centre: the award by rank, the award on a period's complaints and the capped piece
+    rate are historical means, each named with what the simulation does not draw."""
+    policy = calib.load_policy(DATASETS / "call_centre" / "policy.yaml")
+    notes = simulate(policy, DATASETS / "call_centre", n=5, seed=0, progress=False).notes
+    means = {n.split(":")[0]: n for n in notes if "historical mean amount" in n}
+    assert set(means) == {"outstanding", "no_complaints", "piece_rate"}
+    assert "ranks (R26)" in means["outstanding"]
+    assert "complaints of each period" in means["no_complaints"]
+    assert any("ranks (R26) not simulated" in n for n in notes)

@@ -104,13 +104,27 @@ class ComponentKind:
         """How the batched form varies; ``attribute(name)``: whether a value read per row is a
         person's attribute (constant over the year) rather than a period's value.
         """
+        if self.not_drawn(comp, attribute) is not None:
+            return "history"
         reads = self.reads(comp)
-        if reads.rank or reads.other_rows or not all(attribute(v) for v in reads.values):
-            return "history"
-        if reads.grade and reads.score:
-            return "history"
         if reads.grade:
             return "grade"
         if reads.score:
             return "steps" if self.steps is not None else "formula"
         return "constant"
+
+    def not_drawn(self, comp: Any, attribute: Callable[[str], bool]) -> str | None:
+        """What the component reads that a simulation does not draw, in words (None: nothing;
+        it is then computed from the simulated score, grade or the person).
+        """
+        reads = self.reads(comp)
+        period = [v for v in reads.values if not attribute(v)]
+        if reads.rank:
+            return "reads ranks (R26)"
+        if reads.other_rows:
+            return "reads events or other people's rows"
+        if period:
+            return f"reads {', '.join(period)} of each period"
+        if reads.grade and reads.score:
+            return "reads both the score and the grade"
+        return None
