@@ -56,7 +56,8 @@ class _Job:
         if self.method == "loop":
             return self
         column = self.model.column
-        kept = _Columns(dict(getattr(column, "cache", {})))
+        kept = column if isinstance(column, _Columns) else _Columns(
+            dict(getattr(column, "cache", {})))  # shipped once already: its columns as they are
         return dataclasses.replace(self, model=dataclasses.replace(self.model, column=kept))
 
 
