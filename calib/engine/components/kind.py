@@ -75,6 +75,21 @@ class Steps:
 Amount = Callable[[PayContext, Any, str], np.ndarray]
 
 
+def formula_kernel(prepare: Callable[[PayContext, Any, str], Any],
+                   into: Callable[[Any, np.ndarray, np.ndarray], None]) -> Amount:
+    """The kernel of a type continuous in the score: its ``into`` on the population's scores
+    (a missing score pays as 0), so the row-wise and the batched amounts are one computation.
+    """
+    def amount(c: PayContext, comp: Any, path: str) -> np.ndarray:
+        """``into`` of the component's parameters on the population's scores."""
+        out = np.empty(c.pop.n)
+        into(prepare(c, comp, path), c.scores(), out)
+        return out
+
+    amount.__module__ = into.__module__
+    return amount
+
+
 @dataclass(frozen=True)
 class ComponentKind:
     """One pay component type: the policy class it computes, its vectorised kernel, what it

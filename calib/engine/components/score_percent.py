@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from calib.engine.components.context import PayContext
-from calib.engine.components.kind import ComponentKind, Reads
+from calib.engine.components.kind import ComponentKind, Reads, formula_kernel
 from calib.policy import pay as P
 
 Parameters = tuple[float | np.ndarray, float | None]
@@ -31,12 +31,5 @@ def into(params: Parameters, score: np.ndarray, out: np.ndarray) -> None:
     out /= 100.0
 
 
-def amount(c: PayContext, comp: P.ScorePercent, path: str) -> np.ndarray:
-    """The kernel: ``into`` on the population's scores."""
-    out = np.empty(c.pop.n)
-    into(prepare(c, comp, path), c.scores(), out)
-    return out
-
-
-KIND = ComponentKind(P.ScorePercent, amount, reads=lambda comp: Reads(score=True),
-                     prepare=prepare, into=into)
+KIND = ComponentKind(P.ScorePercent, formula_kernel(prepare, into),
+                     reads=lambda comp: Reads(score=True), prepare=prepare, into=into)
