@@ -104,7 +104,7 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     if grades is not None and streaks is not None and (~np.isnan(streaks.amounts())).any():
         with _money_at(c, "grading.streaks"):
             columns["streaks"] = remember_for(pop.kept, streaks, ("streak units", spec.unit),
-                                              lambda: _streak_units(pop, streaks, spec.unit))
+                                              lambda: streak_units(pop, streaks, spec.unit))
         total += columns["streaks"]
     if spec.pool is not None:
         with _money_at(c, "pay.pool"):
@@ -262,9 +262,9 @@ def _remembered(c: PayContext, part: tuple, compute, grades_key: object, reads_g
     return remember(memo, (part, grades_key if reads_grades else None), compute)
 
 
-def _streak_units(pop: Population, streaks: Streaks, unit: float) -> np.ndarray:
+def streak_units(pop: Population, streaks: Streaks, unit: float) -> np.ndarray:
     """R21 one-off amounts (two months first → 200), paid in the period (the row) that
-    completes a streak.
+    completes a streak (the Monte Carlo pays its simulated streaks with it too).
     """
     amounts = streaks.amounts()
     paid = ~np.isnan(amounts)

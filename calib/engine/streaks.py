@@ -66,7 +66,8 @@ class Streaks:
     """
 
     pop: Population
-    frame: Frame
+    frame: Frame | None
+    """The run's frame, for the ids of the table (None: the Monte Carlo's, which reads no table)."""
     streaks: dict[str, Streak]
     order: np.ndarray
     row: np.ndarray
@@ -95,6 +96,7 @@ class Streaks:
                                strict=True):
             streak = self.streaks[names[k]]
             span = self.order[end - streak.periods + 1:end + 1]
+            assert self.frame is not None, "a table of flags is read from a run's streaks"
             found.append({"id": str(self.frame.ids[self.pop.person[row]]), "flag": names[k],
                           "label": streak.label or names[k], "period": labels[row],
                           "periods": ", ".join(labels[span]), "amount": streak.amount})
@@ -105,8 +107,10 @@ class Streaks:
 
 
 def streak_flags(pop: Population, grading: Grading, grades: np.ndarray,
-                 rank: np.ndarray | None, frame: Frame) -> Streaks | None:
-    """The flags raised by every streak of ``grading`` (None when it has none)."""
+                 rank: np.ndarray | None, frame: Frame | None) -> Streaks | None:
+    """The flags raised by every streak of ``grading`` (None when it has none); ``frame``: the
+    run's (None for the Monte Carlo's simulated months, whose flags make no table).
+    """
     if not grading.streaks:
         return None
     # who follows whom, period after period: the data's alone, kept for re-runs

@@ -24,6 +24,8 @@ from calib.simulate.pay import (
     _pool_cells,
     _rated_counts,
     _slot_population,
+    _streak_months,
+    _with,
 )
 
 
@@ -72,7 +74,8 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
     pay = plans.pay if plans.pay is not None and plans.pay_on == on else None
     # per-element grades: for a clip, and for a part month's prorated component of the grade
     needs_grades = pay is not None and (pay.clips or (d.share.get(on) is not None and any(
-        comp.reads_grades for _, comp in pay.prorated)))
+        comp.reads_grades for _, comp in pay.prorated)) or (pay.streaks is not None and any(
+            s.when.grade_in is not None for s in pay.streaks.streaks.values())))
     if (len(rules) == 1 and plans.K > 1 and veto is None and not needs_grades
             and rule.method == "forced"
             and rule.small_rule == "round" and rule.all_cols and rule.padded() is not None):
@@ -108,7 +111,9 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
         rated = d.rated[on]
         same = plans.grade_on == on
         g = grades if same else None
-        parts = _part_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on))
+        parts = _with(_part_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on)),
+                      _streak_months(m, plans.pay, d.scores[on], rated, g,
+                                     len(rated) // c))
         totals = _pay_totals(plans.pay, d.scores[on], rated, g, per_grade if same else None, c,
                              ws, d.partial, parts)
         if plans.pay.pool_units is not None:
@@ -130,10 +135,12 @@ def _loop_grading(grading: Grading) -> Grading:
 
 
 def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.ndarray | None,
-              share: np.ndarray | None = None) -> tuple[int, int]:
+              share: np.ndarray | None = None, streaks: np.ndarray | None = None
+              ) -> tuple[int, int]:
     """One scenario-period paid by the engine's own ``component_units`` (the kind's kernel,
     condition, proration by ``share``, rounding and sign) under ``spec`` (the policy's pay) and
-    the means and pool of ``plan``: total and pool units.
+    the means and pool of ``plan``, plus the units of the ``streaks`` it completes: total and
+    pool units.
     """
     ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, grades, {})
     total = np.zeros(pop.n, dtype=np.int64)
@@ -146,6 +153,8 @@ def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.
         total += units
     if "streaks" in plan.mean_units:
         total += np.where(pop.rated, plan.mean_units["streaks"], 0)
+    if streaks is not None:
+        total += streaks
     if plan.lo is not None or plan.hi is not None:
         total = np.clip(total, plan.lo, plan.hi)
     pool = 0
@@ -182,12 +191,21 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
         assert pay_on is not None and spec is not None, "with the policy's pay (``_Plans`` has both)"
         rows = d.scores[pay_on].shape[0]
         per = rows // c
+        streaks = np.zeros((rows, m.n_slots), dtype=np.int64)
+        for k in range(c):  # each scenario's streaks by the engine, one scenario at a time
+            at = slice(k * per, (k + 1) * per)
+            graded = (np.stack([grades_by_row[r] for r in range(k * per, (k + 1) * per)])
+                      if plans.grade_on == pay_on and grades_by_row else None)
+            found = _streak_months(m, plans.pay, d.scores[pay_on][at], d.rated[pay_on][at],
+                                   graded, per)
+            if found is not None:
+                streaks[at].reshape(-1)[found[0]] += found[1]
         for row in range(rows):
             pop = _slot_population(m, d.scores[pay_on][row].copy(), d.rated[pay_on][row].copy())
             pg = grades_by_row.get(row) if plans.grade_on == pay_on else None
             share = d.share.get(pay_on)
             t, p = _loop_pay(m, spec, plans.pay, pop, pg,
-                             None if share is None else share[row].copy())
+                             None if share is None else share[row].copy(), streaks[row])
             totals[row // per] += t
             pool[row // per] += p
         paid = d.rated[pay_on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)

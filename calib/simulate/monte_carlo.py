@@ -80,17 +80,23 @@ are ordered by the tie columns' values on the person's last row, then by id) and
 the leader's simulated grade in the same scenario-period picks the team's ratio row; a team
 whose leader has left or is not graded is not graded, whatever ``no_leader_grade`` says).
 
-Pay per scenario: ``fixed``, ``score_percent``, ``score_bands``, ``grade_coefficient``,
-``points_below`` and ``award`` by ``score_above`` are computed from the simulated score and grade,
-rounded to the policy's unit per component as the engine does, summed and clipped to the pay's
-[min, max]. Components that need event or records data (lateness, workload, piece rate,
-commission, per unit, awards by rank, a component whose ``when`` reads a records column) and the
-one-off streak amounts are each person's **historical mean amount per paid period** (rounded to
-the unit; a joiner has the mean of the person it copies). A bonus pool pays out exactly its amount
-in every period and pool group with someone rated: its total is fixed by construction (reported
-as ``Simulation.pool_total``); when the pay is clipped to [min, max] the clip applies to the
-other components. Ranks (R26), consecutive-period flags (R21) and the merit matrix (R35) are not
-simulated. ``Simulation.notes`` lists what applied to the policy at hand.
+Pay per scenario, by the pay component registry (``calib.engine.components``): a component
+that reads only the simulated score, the grade or the person's attributes (``fixed``,
+``score_percent``, ``score_bands``, ``grade_coefficient``, ``points_below``, an ``award`` by
+``score_above`` or to everyone rated, ``per_unit`` of a people column) is computed from the
+simulated score and grade by its kind's batched form, which is the engine's kernel, rounded to
+the policy's unit per component as the engine does, prorated on part months by the engine's
+``component_units``, summed and clipped to the pay's [min, max]. A component that reads what the
+simulation does not draw (events, a period's KPI values, ranks, other people's rows, or a
+condition on a period's column) is each person's **historical mean amount per paid period**
+(rounded to the unit; a joiner has the mean of the person it copies), named in
+``Simulation.notes`` with the reason. Streak amounts (R21) on scores or grades are raised by the
+engine's own ``streak_flags`` on the simulated months (a streak begins within the simulated
+year); on ranks they are a historical mean. A bonus pool pays out exactly its amount in every
+period and pool group with someone rated: its total is fixed by construction (reported as
+``Simulation.pool_total``); when the pay is clipped to [min, max] the clip applies to the other
+components. Ranks (R26) and the merit matrix (R35) are not simulated. ``Simulation.notes``
+lists what applied to the policy at hand.
 
 Reproducibility: the scenarios are drawn in blocks, each with its own random stream spawned from
 ``seed``, and the blocks run on ``workers`` threads (numpy releases the GIL in its array loops)
@@ -311,11 +317,15 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
         notes.append(f"grades by {', '.join(kinds)} on '{grading.on}' (tie columns: the "
                      "person's last value)" + ("; ranks (R26) not simulated"
                                                if grading.ranking is not None else "")
-                     + ("; streak flags (R21) not simulated" if grading.streaks else ""))
+                     + ("; streak flags (R21) on ranks not simulated" if any(
+                         st.when.rank is not None for st in grading.streaks.values()) else ""))
         if any(r.method == "cascade" for r in grading.rules.values()):
             notes.append("cascade: the leader's simulated grade picks the team's ratios; a team "
                          "whose leader is gone is not graded")
     if plans.pay is not None:
+        if plans.pay.streaks is not None:
+            notes.append("streak amounts (R21): raised by the policy's streaks on the simulated "
+                         "months (a streak begins within the simulated year)")
         for name, why in sorted(plans.pay.not_drawn.items()):
             notes.append(f"{name}: each person's historical mean amount per paid period ({why}: "
                          "not drawn)")

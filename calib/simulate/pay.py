@@ -15,10 +15,12 @@ import pandas as pd
 
 from calib.engine.components import ComponentKind, Form, PayContext, Steps, kind_of
 from calib.engine.grading import Population, column_codes
-from calib.engine.payout import component_units
+from calib.engine.payout import component_units, streak_units
 from calib.engine.result import Result
+from calib.engine.streaks import streak_flags
 from calib.kernels.conditions import holds
 from calib.kernels.money import amount_units, to_units
+from calib.policy.grading import Grading
 from calib.policy.pay import Pay
 from calib.simulate.draw import _Workspace
 from calib.simulate.model import _Model, _Slots
@@ -65,6 +67,9 @@ class _PayPlan:
     """Without a clip: the parts computed element by element (those that read the score)."""
     step_table: np.ndarray | None = None
     """``per_grade`` as a lookup table per slot (not graded first, at 0), made when first used."""
+    streaks: Grading | None = None
+    """The grading whose streak amounts (R21) are simulated (``_streak_months``); None when
+    there are none, or when a streak reads ranks (then they are a historical mean)."""
     not_drawn: dict[str, str] = field(default_factory=dict)
     """Why each of ``mean_units`` is a historical mean, in words (for ``Simulation.notes``)."""
     prorated: list[tuple[str, Any]] = field(default_factory=list)
@@ -104,6 +109,43 @@ def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarr
 def _column_at(column: Callable[[str], np.ndarray], slots: np.ndarray, name: str) -> np.ndarray:
     """A slot column's values at ``slots``."""
     return np.asarray(column(name))[slots]
+
+
+def _streak_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
+                   grades: np.ndarray | None, months: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The streak amounts (R21) of the simulated months: (flat element, units), by the engine's
+    own ``streak_flags`` and ``streak_units`` on the block's elements, each (scenario, slot) a
+    person of its own and each month a period (a streak begins within the simulated year).
+    None when the plan simulates no streak amounts or none is raised.
+    """
+    if plan.streaks is None:
+        return None
+    R, N = score.shape
+    labels: pd.Index = pd.Index([f"month {k + 1}" for k in range(months)])
+    slots = np.tile(np.arange(N, dtype=np.int64), R)
+    row = np.repeat(np.arange(R, dtype=np.int64), N)
+    pop = Population(
+        person=(row // months) * N + slots, period=row % months,
+        period_label=pd.Categorical.from_codes(row % months, labels),
+        score=score.ravel(), rated=rated.ravel(), card=m.card[slots],
+        lowest=np.zeros(R * N, dtype=bool), ids=m.ids,
+        column=partial(_column_at, m.column, slots), row_numbers=np.arange(R * N))
+    flat = np.full(R * N, -1, dtype=np.int64) if grades is None else grades.ravel().astype(
+        np.int64)
+    flags = streak_flags(pop, plan.streaks, flat, None, None)
+    if flags is None or not len(flags.row):
+        return None
+    units = streak_units(pop, flags, plan.unit)
+    idx = np.flatnonzero(units)
+    return idx, units[idx]
+
+
+def _with(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray] | None
+          ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Two element corrections (flat element, units) as one."""
+    if a is None or b is None:
+        return a if b is None else b
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
 
 
 def _part_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
@@ -244,10 +286,16 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
             const += planned
         else:
             parts.append(planned)
+    grading = m.policy.grading
+    streaks = None
     if result.payouts is not None and "streaks" in result.payouts:
-        means["streaks"] = _mean_units(m, result, "streaks", spec)
-        const += means["streaks"]
-        not_drawn["streaks"] = "one-off amounts of streaks (R21), whose flags are not simulated"
+        assert grading is not None, "streak amounts are paid on the graded population"
+        if any(s.when.rank is not None for s in grading.streaks.values()):
+            means["streaks"] = _mean_units(m, result, "streaks", spec)
+            const += means["streaks"]
+            not_drawn["streaks"] = "one-off amounts of streaks (R21) on ranks, not simulated"
+        else:
+            streaks = grading
     lo = None if spec.min is None else amount_units(spec.min, spec.unit)
     hi = None if spec.max is None else amount_units(spec.max, spec.unit)
     pool_units = pool_group = None
@@ -261,7 +309,7 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
             pool_group = np.zeros(N, dtype=np.int64)
         n_pool = int(pool_group.max(initial=-1)) + 1
     plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
-                    n_pool, not_drawn=not_drawn, prorated=prorated)
+                    n_pool, streaks=streaks, not_drawn=not_drawn, prorated=prorated)
     if plan.clips:
         _fold_const(plan)
     else:

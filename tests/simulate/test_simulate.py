@@ -241,3 +241,41 @@ def test_notes_name_each_component_not_drawn_and_why():
     assert "ranks (R26)" in means["outstanding"]
     assert "complaints of each period" in means["no_complaints"]
     assert any("ranks (R26) not simulated" in n for n in notes)
+
+
+def with_streak_amount(when: dict, periods: int = 2, amount: float = 200.0,
+                       policy: calib.Policy = GOLDEN) -> calib.Policy:
+    """The policy with its one streak set to ``when`` over ``periods`` and paying ``amount``."""
+    def change(d):
+        d["grading"]["streaks"]["exit_review"].update(when=when, periods=periods, amount=amount)
+    return variant(change, policy)
+
+
+def test_streak_amounts_are_simulated_by_the_engines_streaks():
+    """Two staff score 30 every month: with no noise, each completes one two-month streak below
+    35 a simulated year, so every scenario pays exactly 2 × 200.00 more than without the amount
+    (the same draws); the amount is no longer a historical mean."""
+    data = roster(n=16, teams=2, seed=3, constant=True)
+    low = data["records"]["employee_id"].isin(["P005", "P009"])
+    data["records"].loc[low, "points"] = 30.0
+    kw = {"n": 30, "seed": 2, "progress": False, "noise": 0, "group_effects": False,
+          "joiners": False}
+    paid = with_streak_amount({"score_below": 35})
+    free = with_streak_amount({"score_below": 35}, amount=None)
+    a = simulate(paid, calib.run(paid, data), **kw)
+    b = simulate(free, calib.run(free, data), **kw)
+    assert np.array_equal(np.round((a.totals - b.totals) * 100), np.full(30, 2 * 200 * 100))
+    assert not any(n.startswith("streaks:") for n in a.notes)
+    slow = simulate(paid, calib.run(paid, data), method="loop", **kw)
+    assert np.array_equal(a.totals, slow.totals)
+
+
+@pytest.mark.parametrize("when", [{"grade_in": ["C-"]}, {"score_at_least": 90}])
+def test_streaks_on_grades_or_scores_equal_the_loop(when):
+    """Streaks on a grade (per-element grades needed, forced distribution) or on a score, with
+    people joining, leaving and missing months: the vectorised totals equal the loop's."""
+    policy = with_streak_amount(when, periods=2, amount=150.0)
+    result = calib.run(policy, roster(n=30, teams=3, seed=12))
+    fast = simulate(policy, result, n=8, seed=6, progress=False)
+    slow = simulate(policy, result, n=8, seed=6, progress=False, method="loop")
+    assert np.array_equal(fast.totals, slow.totals)
