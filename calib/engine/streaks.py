@@ -107,15 +107,20 @@ class Streaks:
 
 
 def streak_flags(pop: Population, grading: Grading, grades: np.ndarray,
-                 rank: np.ndarray | None, frame: Frame | None) -> Streaks | None:
+                 rank: np.ndarray | None, frame: Frame | None,
+                 in_turn: tuple[np.ndarray, np.ndarray] | None = None) -> Streaks | None:
     """The flags raised by every streak of ``grading`` (None when it has none); ``frame``: the
-    run's (None for the Monte Carlo's simulated months, whose flags make no table).
+    run's (None for the Monte Carlo's simulated months, whose flags make no table);
+    ``in_turn``: the rows by person then period and whether each follows the one before
+    (``_in_turn``), when the caller knows them (the Monte Carlo lays its months out so).
     """
     if not grading.streaks:
         return None
     # who follows whom, period after period: the data's alone, kept for re-runs
-    order, follows = remember(pop.memo, ("streak order", pop.rows_key), lambda: _in_turn(pop))
-    sizes = _group_sizes(pop, grading)
+    order, follows = in_turn or remember(pop.memo, ("streak order", pop.rows_key),
+                                         lambda: _in_turn(pop))
+    on_ranks = any(s.when.rank is not None for s in grading.streaks.values())
+    sizes = _group_sizes(pop, grading) if on_ranks else np.zeros(0, dtype=np.int64)
     names = grading.scale.names()
     idx = np.arange(pop.n)
     rows, kinds, ends = [], [], []

@@ -70,6 +70,9 @@ class _PayPlan:
     streaks: Grading | None = None
     """The grading whose streak amounts (R21) are simulated (``_streak_months``); None when
     there are none, or when a streak reads ranks (then they are a historical mean)."""
+    streak_layouts: dict[int, tuple] = field(default_factory=dict)
+    """The simulated months laid out by person, per number of scenarios in a block (made once
+    per block size, then shared by the threads: each entry is written whole)."""
     not_drawn: dict[str, str] = field(default_factory=dict)
     """Why each of ``mean_units`` is a historical mean, in words (for ``Simulation.notes``)."""
     prorated: list[tuple[str, Any]] = field(default_factory=list)
@@ -121,23 +124,35 @@ def _streak_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarr
     if plan.streaks is None:
         return None
     R, N = score.shape
-    labels: pd.Index = pd.Index([f"month {k + 1}" for k in range(months)])
-    slots = np.tile(np.arange(N, dtype=np.int64), R)
-    row = np.repeat(np.arange(R, dtype=np.int64), N)
+    c = R // months
+    n = R * N
+    layout = plan.streak_layouts.get(c)
+    if layout is None:  # the same for every block of c scenarios: made once
+        # by person (scenario, slot), then month: the engine's order of rows, known here
+        slots = np.tile(np.repeat(np.arange(N, dtype=np.int64), months), c)
+        month = np.tile(np.arange(months, dtype=np.int64), c * N)
+        layout = plan.streak_layouts[c] = (
+            slots, month, np.repeat(np.arange(c * N, dtype=np.int64), months), m.card[slots],
+            pd.Categorical.from_codes(month, pd.Index([f"month {k + 1}" for k in range(months)])),
+            (np.arange(n, dtype=np.int64), month > 0))
+    slots, month, person, card, label, in_turn = layout
+
+    def by_person(values: np.ndarray) -> np.ndarray:
+        return values.reshape(c, months, N).transpose(0, 2, 1).ravel()
+
     pop = Population(
-        person=(row // months) * N + slots, period=row % months,
-        period_label=pd.Categorical.from_codes(row % months, labels),
-        score=score.ravel(), rated=rated.ravel(), card=m.card[slots],
-        lowest=np.zeros(R * N, dtype=bool), ids=m.ids,
-        column=partial(_column_at, m.column, slots), row_numbers=np.arange(R * N))
-    flat = np.full(R * N, -1, dtype=np.int64) if grades is None else grades.ravel().astype(
+        person=person, period=month, period_label=label, score=by_person(score),
+        rated=by_person(rated), card=card, lowest=np.zeros(n, dtype=bool), ids=m.ids,
+        column=partial(_column_at, m.column, slots), row_numbers=in_turn[0])
+    flat = np.full(n, -1, dtype=np.int64) if grades is None else by_person(grades).astype(
         np.int64)
-    flags = streak_flags(pop, plan.streaks, flat, None, None)
+    flags = streak_flags(pop, plan.streaks, flat, None, None, in_turn=in_turn)
     if flags is None or not len(flags.row):
         return None
     units = streak_units(pop, flags, plan.unit)
-    idx = np.flatnonzero(units)
-    return idx, units[idx]
+    at = np.flatnonzero(units)  # back to (scenario-month row, slot), flat
+    row = (at // (N * months)) * months + at % months
+    return row * N + (at // months) % N, units[at]
 
 
 def _with(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray] | None
