@@ -353,22 +353,32 @@ def _pool(c: PayContext, pool: P.BonusPool, grades: np.ndarray | None) -> np.nda
     return out
 
 
-def _merit(c: PayContext, merit: P.MeritMatrix, grades: np.ndarray | None,
-           unit: float) -> pd.DataFrame:
-    """R35: raise % from grade × compa-ratio band, applied to base pay; one row per graded row."""
+def merit_units(c: PayContext, merit: P.MeritMatrix, grades: np.ndarray | None, unit: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """R35: each row's base pay, compa-ratio, raise % (grade × compa-ratio band) and raise in
+    units (0 where not graded); the Monte Carlo prices its simulated grades with it too.
+    """
     pop = c.pop
     base = np.nan_to_num(np.asarray(pop.column(merit.pay), dtype=np.float64))
     mid = c.amount(merit.midpoint, "pay.merit.midpoint")
     compa = np.divide(base, mid, out=np.full(pop.n, np.nan), where=mid > 0)
     band = np.searchsorted(np.array(merit.bands), compa, side="right")
-    names = c.policy.grading.scale.names() if c.policy.grading else []
+    names = c.grade_names()
     table = np.zeros((len(names) + 1, len(merit.bands) + 1))
     for row in merit.rows:
         table[names.index(row.grade)] = row.raises
     g = grades if grades is not None else np.full(pop.n, -1)
     pct = table[np.where(g >= 0, g, len(names)), band]
-    units = np.where(g >= 0, to_units(base * pct, unit), 0)
+    return base, compa, pct, np.where(g >= 0, to_units(base * pct, unit), 0)
+
+
+def _merit(c: PayContext, merit: P.MeritMatrix, grades: np.ndarray | None,
+           unit: float) -> pd.DataFrame:
+    """R35: raise % from grade × compa-ratio band, applied to base pay; one row per graded row."""
+    pop = c.pop
+    base, compa, pct, units = merit_units(c, merit, grades, unit)
+    g = grades if grades is not None else np.full(pop.n, -1)
     return pd.DataFrame({"id": coded(c.frame.id_categories, pop.person),
-                         "period": pop.period_label, "grade": coded(names, g), "pay": base,
-                         "compa_ratio": np.round(compa, 6), "raise_pct": pct,
+                         "period": pop.period_label, "grade": coded(c.grade_names(), g),
+                         "pay": base, "compa_ratio": np.round(compa, 6), "raise_pct": pct,
                          "raise": units_to_float(units, unit)})

@@ -11,7 +11,7 @@ import numpy as np
 
 from calib.engine.components import PayContext
 from calib.engine.grading import Population, grade
-from calib.engine.payout import component_units
+from calib.engine.payout import component_units, merit_units
 from calib.policy.grading import Grading
 from calib.policy.pay import Pay
 from calib.simulate.draw import _Draw, _Workspace
@@ -90,8 +90,8 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
 
 def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None = None
                       ) -> tuple[np.ndarray, ...]:
-    """Totals (units), grade counts (current slots × grades), headcount and pool (units) for one
-    block.
+    """Totals (units), grade counts (current slots × grades), headcount, pool and merit raises
+    (units) for one block.
     """
     c, n_cur = d.c, m.n_current
     ws = ws or _Workspace()
@@ -105,6 +105,7 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     totals = np.zeros(c, dtype=np.int64)
     paid = np.zeros(c, dtype=np.int64)
     pool = np.zeros(c, dtype=np.int64)
+    merit = np.zeros(c, dtype=np.int64)
     if plans.pay is not None:
         on = plans.pay_on
         assert on is not None, "with pay (``_Plans`` has both)"
@@ -120,7 +121,9 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
             pool = plans.pay.pool_units * _pool_cells(plans.pay, rated).reshape(c, -1).sum(axis=1)
             totals += pool
         paid = rated.reshape(c, -1, m.n_slots).any(axis=1).sum(axis=1)
-    return totals, counts, paid, pool
+        if plans.pay.merit is not None and same and per_grade is not None:
+            merit = np.einsum("kcs,ks->c", per_grade, plans.pay.merit)
+    return totals, counts, paid, pool, merit
 
 
 def _loop_grading(grading: Grading) -> Grading:
@@ -173,6 +176,7 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
     totals = np.zeros(c, dtype=np.int64)
     paid = np.zeros(c, dtype=np.int64)
     pool = np.zeros(c, dtype=np.int64)
+    merit = np.zeros(c, dtype=np.int64)
     card_names = list(m.policy.scorecards)
     grades_by_row: dict[int, np.ndarray] = {}
     if plans.grade_on is not None:
@@ -208,5 +212,8 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
                              None if share is None else share[row].copy(), streaks[row])
             totals[row // per] += t
             pool[row // per] += p
+            if plans.pay.merit is not None and spec.merit is not None and pg is not None:
+                ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, pg, {})
+                merit[row // per] += merit_units(ctx, spec.merit, pg, spec.unit)[3].sum()
         paid = d.rated[pay_on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)
-    return totals, counts, paid, pool
+    return totals, counts, paid, pool, merit

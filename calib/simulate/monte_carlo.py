@@ -95,8 +95,9 @@ engine's own ``streak_flags`` on the simulated months (a streak begins within th
 year); on ranks they are a historical mean. A bonus pool pays out exactly its amount in every
 period and pool group with someone rated: its total is fixed by construction (reported as
 ``Simulation.pool_total``); when the pay is clipped to [min, max] the clip applies to the other
-components. Ranks (R26) and the merit matrix (R35) are not simulated. ``Simulation.notes``
-lists what applied to the policy at hand.
+components. Merit raises (R35) of the simulated grades are priced by the engine's merit rule
+(``Simulation.merit_totals``, apart from the payout totals). Ranks (R26) are not simulated.
+``Simulation.notes`` lists what applied to the policy at hand.
 
 Reproducibility: the scenarios are drawn in blocks, each with its own random stream spawned from
 ``seed``, and the blocks run on ``workers`` threads (numpy releases the GIL in its array loops)
@@ -151,7 +152,8 @@ class Simulation:
 
     The other fields record how it was run: ``policy``, ``n`` (scenarios), ``seed``, ``months``,
     ``people`` (current people), ``unit`` (the pay unit), ``budget``, and per scenario
-    ``headcount`` (people paid at least once), ``joiners`` and ``leavers``.
+    ``headcount`` (people paid at least once), ``joiners`` and ``leavers``; ``merit_totals``
+    the merit raises (R35) per scenario, when the policy has a merit matrix.
     """
 
     policy: Policy
@@ -168,6 +170,9 @@ class Simulation:
     headcount: np.ndarray | None = None
     joiners: np.ndarray | None = None
     leavers: np.ndarray | None = None
+    merit_totals: np.ndarray | None = None
+    """Per scenario, the merit raises (R35) the simulated grades give (currency; not in
+    ``totals``: next year's raises, not this year's pay), or None without a merit matrix."""
     params: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -253,6 +258,10 @@ class Simulation:
         if self.pool_total is not None:
             lines.append(f"Bonus pool paid per scenario: {self.pool_total:,.2f} {cur} "
                          "(fixed by the policy, included in the totals).")
+        if self.merit_totals is not None and len(self.merit_totals):
+            p50, p95 = np.percentile(self.merit_totals, [50, 95])
+            lines.append(f"Merit raises (R35) the simulated grades give: P50 {p50:,.2f} {cur}, "
+                         f"P95 {p95:,.2f} {cur} (next year's raises, not in the totals).")
         if self.headcount is not None and len(self.headcount):
             assert self.joiners is not None and self.leavers is not None, (
                 "``simulate`` sets the headcount, joiners and leavers together")
@@ -334,8 +343,12 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
                          "rated" + ("; the pay's min/max clip the other components only"
                                     if plans.pay.lo is not None or plans.pay.hi is not None
                                     else ""))
-        if m.policy.pay is not None and m.policy.pay.merit is not None:
-            notes.append("merit matrix (R35) not simulated")
+        if plans.pay.merit is not None:
+            notes.append("merit raises (R35): grade × compa-ratio band of each simulated graded "
+                         "period, by the engine's merit rule, in merit_totals (not in the totals)")
+        elif m.policy.pay is not None and m.policy.pay.merit is not None:
+            notes.append("merit matrix (R35) not simulated: pay and grading are on different "
+                         "periods, so the engine raises nobody either")
     else:
         notes.append("the policy has no pay section: totals are 0")
     return notes
@@ -469,5 +482,7 @@ def simulate(policy: Policy, data_or_result: Result | Dataset | pd.DataFrame | d
                      unit=unit, totals=units_to_float(totals, unit), grade_probabilities=probs,
                      pool_total=pool_total, history_total=_history_total(result, policy, months),
                      budget=budget, headcount=paid, joiners=tally.joined, leavers=tally.left,
+                     merit_totals=(units_to_float(tally.merit, unit) if plans.pay is not None
+                                   and plans.pay.merit is not None else None),
                      params=m.params, notes=_notes(m, plans))
     return sim

@@ -15,7 +15,7 @@ import pandas as pd
 
 from calib.engine.components import ComponentKind, Form, PayContext, Steps, kind_of
 from calib.engine.grading import Population, column_codes
-from calib.engine.payout import component_units, streak_units
+from calib.engine.payout import component_units, merit_units, streak_units
 from calib.engine.result import Result
 from calib.engine.streaks import streak_flags
 from calib.kernels.conditions import holds
@@ -70,6 +70,9 @@ class _PayPlan:
     streaks: Grading | None = None
     """The grading whose streak amounts (R21) are simulated (``_streak_months``); None when
     there are none, or when a streak reads ranks (then they are a historical mean)."""
+    merit: np.ndarray | None = None
+    """(grades, slots) merit raise units (R35) of a period graded at each grade, by the
+    engine's ``merit_units``; None without a merit matrix or when pay and grading differ."""
     streak_layouts: dict[int, tuple] = field(default_factory=dict)
     """The simulated months laid out by person, per number of scenarios in a block (made once
     per block size, then shared by the threads: each entry is written whole)."""
@@ -324,12 +327,29 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
             pool_group = np.zeros(N, dtype=np.int64)
         n_pool = int(pool_group.max(initial=-1)) + 1
     plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
-                    n_pool, streaks=streaks, not_drawn=not_drawn, prorated=prorated)
+                    n_pool, streaks=streaks, not_drawn=not_drawn, prorated=prorated,
+                    merit=_merit_table(m, spec))
     if plan.clips:
         _fold_const(plan)
     else:
         _split_by_grade(plan)
     return plan
+
+
+def _merit_table(m: _Model, spec: Pay) -> np.ndarray | None:
+    """Each slot's merit raise units (R35) at each grade, (grades, slots), by the engine's
+    ``merit_units`` (None without a merit matrix, or when the pay is not on the graded periods:
+    then the engine raises nobody either).
+    """
+    grading = m.policy.grading
+    if spec.merit is None or grading is None or grading.on != spec.on:
+        return None
+    N = m.n_slots
+    rows = []
+    for g in range(len(grading.scale.grades)):
+        ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
+        rows.append(merit_units(ctx, spec.merit, np.full(N, g), spec.unit)[3])
+    return np.stack(rows)
 
 
 def _split_by_grade(plan: _PayPlan) -> None:

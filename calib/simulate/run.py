@@ -74,8 +74,8 @@ class _Columns:
 
 def _run_blocks(job: _Job, first: int, last: int, ws: _Workspace | None = None) -> tuple:
     """Draw, grade and pay blocks [first, last) of ``job`` (anywhere: each block's random
-    stream is its own). Returns totals, headcount, pool, joiners and leavers per scenario, and
-    the grade counts summed over the blocks.
+    stream is its own). Returns totals, headcount, pool, joiners, leavers and merit raises per
+    scenario, and the grade counts summed over the blocks.
     """
     ws = ws or _Workspace()
     step = _block_vectorised if job.method == "vectorised" else _block_loop
@@ -84,12 +84,12 @@ def _run_blocks(job: _Job, first: int, last: int, ws: _Workspace | None = None) 
     for b in range(first, last):
         c = min(job.block, job.n - b * job.block)
         d = _draw(m, np.random.default_rng(job.streams[b]), c, ws)
-        totals, k, paid, pool = step(m, job.plans, d, ws)
+        totals, k, paid, pool, merit = step(m, job.plans, d, ws)
         if counts is None:
             counts = k  # a new array each block: ours to add to
         else:
             counts += k
-        rows.append((totals, paid, pool, d.joiners, d.leavers))
+        rows.append((totals, paid, pool, d.joiners, d.leavers, merit))
     return (*(np.concatenate(col) for col in zip(*rows, strict=True)), counts)
 
 
@@ -99,8 +99,8 @@ class _Tally:
     def __init__(self, job: _Job):
         self.job = job
         n = job.n
-        self.totals, self.paid, self.pool, self.joined, self.left = (
-            np.zeros(n, dtype=np.int64) for _ in range(5))
+        self.totals, self.paid, self.pool, self.joined, self.left, self.merit = (
+            np.zeros(n, dtype=np.int64) for _ in range(6))
         K = job.plans.K
         self.counts = np.zeros(job.model.n_current * max(K, 1), dtype=np.int64)
 
@@ -109,8 +109,8 @@ class _Tally:
         *per_scenario, counts = result
         a = first * self.job.block
         c = len(per_scenario[0])
-        for into, values in zip((self.totals, self.paid, self.pool, self.joined, self.left),
-                                per_scenario, strict=True):
+        for into, values in zip((self.totals, self.paid, self.pool, self.joined, self.left,
+                                 self.merit), per_scenario, strict=True):
             into[a:a + c] = values
         self.counts += counts
         return c

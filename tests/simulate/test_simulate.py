@@ -279,3 +279,44 @@ def test_streaks_on_grades_or_scores_equal_the_loop(when):
     fast = simulate(policy, result, n=8, seed=6, progress=False)
     slow = simulate(policy, result, n=8, seed=6, progress=False, method="loop")
     assert np.array_equal(fast.totals, slow.totals)
+
+
+def with_merit(policy: calib.Policy = GOLDEN) -> calib.Policy:
+    """The policy with a merit matrix (R35) on a people column ``salary``."""
+    def change(d):
+        d["inputs"]["people"]["columns"]["salary"] = {"type": "float"}
+        d["pay"]["merit"] = {"pay": "salary", "midpoint": {"amount": 6000}, "bands": [0.9, 1.1],
+                             "rows": [{"grade": g, "raises": [0.06 - i / 100, 0.04 - i / 100,
+                                                               0.025 - i / 200]}
+                                      for i, g in enumerate(GOLDEN.grading.scale.names())]}
+    return variant(change, policy)
+
+
+def test_merit_raises_are_priced_by_the_engines_merit_rule():
+    """Every month of the history the same (constant scores, nobody joins or leaves, no noise):
+    each simulated month has the last month's grades, so each scenario's merit raises are 12 ×
+    the engine's raises of the last month, to the cent; they are not in the payout totals."""
+    policy = with_merit()
+    data = roster(n=16, teams=2, seed=3, constant=True)
+    data["people"]["salary"] = np.linspace(4_000, 8_000, 16).round(2)
+    result = calib.run(policy, data)
+    kw = {"n": 10, "seed": 1, "progress": False, "noise": 0, "group_effects": False,
+          "joiners": False}
+    sim = simulate(policy, result, **kw)
+    month = result.merit[result.merit["period"] == MONTHS[-1]]["raise"].sum()
+    assert month > 0
+    assert np.array_equal(np.round(sim.merit_totals * 100), np.full(10, round(12 * month * 100)))
+    plain = simulate(GOLDEN, calib.run(GOLDEN, roster(n=16, teams=2, seed=3, constant=True)), **kw)
+    assert np.array_equal(sim.totals, plain.totals) and plain.merit_totals is None
+    assert "Merit raises (R35)" in sim.summary()
+
+
+def test_merit_raises_vectorised_equal_the_loop():
+    """With people joining, leaving and missing months: the loop's merit raises."""
+    policy = with_merit()
+    data = roster(n=30, teams=3, seed=12)
+    data["people"]["salary"] = np.linspace(4_500, 7_500, 30).round(2)
+    result = calib.run(policy, data)
+    fast = simulate(policy, result, n=8, seed=6, progress=False)
+    slow = simulate(policy, result, n=8, seed=6, progress=False, method="loop")
+    assert np.array_equal(fast.merit_totals, slow.merit_totals) and fast.merit_totals.sum() > 0
