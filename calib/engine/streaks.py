@@ -19,7 +19,7 @@ from calib.kernels.ranking import demoted_order
 from calib.policy.grading import Grading, Streak, StreakWhen
 
 
-def ranks(pop: Population, grading: Grading, frame: Frame) -> np.ndarray:
+def ranks(pop: Population, grading: Grading, frame: Frame | None = None) -> np.ndarray:
     """R26: 1-based rank of each rated row in its group and period, after demotions."""
     ranking = grading.ranking
     assert ranking is not None

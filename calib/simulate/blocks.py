@@ -12,6 +12,7 @@ import numpy as np
 from calib.engine.components import PayContext
 from calib.engine.grading import Population, grade
 from calib.engine.payout import component_units, merit_units
+from calib.engine.streaks import ranks
 from calib.policy.grading import Grading
 from calib.policy.pay import Pay
 from calib.simulate.draw import _Draw, _Workspace
@@ -22,6 +23,7 @@ from calib.simulate.pay import (
     _pay_totals,
     _PayPlan,
     _pool_cells,
+    _ranked_months,
     _rated_counts,
     _slot_population,
     _streak_months,
@@ -112,9 +114,10 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
         rated = d.rated[on]
         same = plans.grade_on == on
         g = grades if same else None
-        parts = _with(_part_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on)),
-                      _streak_months(m, plans.pay, d.scores[on], rated, g,
-                                     len(rated) // c))
+        parts = _with(_with(_part_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on)),
+                            _streak_months(m, plans.pay, d.scores[on], rated, g,
+                                           len(rated) // c)),
+                      _ranked_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on)))
         totals = _pay_totals(plans.pay, d.scores[on], rated, g, per_grade if same else None, c,
                              ws, d.partial, parts)
         if plans.pay.pool_units is not None:
@@ -145,7 +148,11 @@ def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.
     the means and pool of ``plan``, plus the units of the ``streaks`` it completes: total and
     pool units.
     """
-    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, grades, {})
+    rank = None
+    if plan.ranked:  # the engine's ranks of this scenario-period (R26)
+        assert m.policy.grading is not None, "``_ranks_drawn``: ranks need the policy's grading"
+        rank = np.where(pop.rated, ranks(pop, m.policy.grading), 0).astype(np.int64)
+    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, grades, {}, rank)
     total = np.zeros(pop.n, dtype=np.int64)
     nobody = np.zeros(pop.n, dtype=bool)
     for name, comp in spec.components.items():

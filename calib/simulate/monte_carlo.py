@@ -95,8 +95,11 @@ engine's own ``streak_flags`` on the simulated months (a streak begins within th
 year); on ranks they are a historical mean. A bonus pool pays out exactly its amount in every
 period and pool group with someone rated: its total is fixed by construction (reported as
 ``Simulation.pool_total``); when the pay is clipped to [min, max] the clip applies to the other
-components. Merit raises (R35) of the simulated grades are priced by the engine's merit rule
-(``Simulation.merit_totals``, apart from the payout totals). Ranks (R26) are not simulated.
+components. Awards by rank (R26) are paid on the simulated ranks (the engine's ``ranks`` over
+each scenario-month) when the ranking's demotions and tie columns are the person's; demotions
+counted from a period's column are not drawn, and such awards are a historical mean. Merit
+raises (R35) of the simulated grades are priced by the engine's merit rule
+(``Simulation.merit_totals``, apart from the payout totals).
 ``Simulation.notes`` lists what applied to the policy at hand.
 
 Reproducibility: the scenarios are drawn in blocks, each with its own random stream spawned from
@@ -324,8 +327,10 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
     if grading is not None:
         kinds = sorted({r.method for r in grading.rules.values()})
         notes.append(f"grades by {', '.join(kinds)} on '{grading.on}' (tie columns: the "
-                     "person's last value)" + ("; ranks (R26) not simulated"
-                                               if grading.ranking is not None else "")
+                     "person's last value)" + (
+                         "; ranks (R26) simulated" if plans.pay is not None and plans.pay.ranked
+                         else "; ranks (R26) not simulated" if grading.ranking is not None
+                         else "")
                      + ("; streak flags (R21) on ranks not simulated" if any(
                          st.when.rank is not None for st in grading.streaks.values()) else ""))
         if any(r.method == "cascade" for r in grading.rules.values()):

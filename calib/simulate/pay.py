@@ -17,10 +17,11 @@ from calib.engine.components import ComponentKind, Form, PayContext, Steps, kind
 from calib.engine.grading import Population, column_codes
 from calib.engine.payout import component_units, merit_units, streak_units
 from calib.engine.result import Result
-from calib.engine.streaks import streak_flags
+from calib.engine.streaks import ranks, streak_flags
 from calib.kernels.conditions import holds
 from calib.kernels.money import amount_units, to_units
 from calib.policy.grading import Grading
+from calib.policy.model import Policy
 from calib.policy.pay import Pay
 from calib.simulate.draw import _Workspace
 from calib.simulate.model import _Model, _Slots
@@ -70,6 +71,9 @@ class _PayPlan:
     streaks: Grading | None = None
     """The grading whose streak amounts (R21) are simulated (``_streak_months``); None when
     there are none, or when a streak reads ranks (then they are a historical mean)."""
+    ranked: list[tuple[str, Any]] = field(default_factory=list)
+    """The components of the rank (R26: awards to the top of a group), computed on every
+    element from the simulated ranks by ``_ranked_months``."""
     merit: np.ndarray | None = None
     """(grades, slots) merit raise units (R35) of a period graded at each grade, by the
     engine's ``merit_units``; None without a merit matrix or when pay and grading differ."""
@@ -249,8 +253,8 @@ def _score_part(m: _Model, spec: Pay, kind: ComponentKind, form: str, name: str,
     return ("formula", kind.into, kind.prepare(ctx, comp, path), sign, when)
 
 
-def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], bool]
-                    ) -> tuple[Form, Any]:
+def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], bool],
+                    ranks: bool = False) -> tuple[Form, Any]:
     """One component's batched form (its kind's, or ``history`` when its condition reads a
     period's column; ``attribute(column)``: whether a column is a person's, constant over the
     year) and what the plan holds for it: its units per slot (``constant``), a part
@@ -259,14 +263,14 @@ def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], 
     spec = m.policy.pay
     assert spec is not None, "a component of the policy's pay section"
     kind = kind_of(comp)
-    form = kind.form(comp, attribute)
+    form = kind.form(comp, attribute, ranks)
     N = m.n_slots
     when = np.ones(N, dtype=bool)
     if comp.when is not None:
         if not attribute(comp.when.column):
             return "history", None
         when = holds(comp.when, m.column(comp.when.column))
-    if form == "history":
+    if form in ("history", "rank"):  # a rank's: each element by the kernel (``_ranked_months``)
         return form, None
     sign = -1 if comp.deduct else 1
     if form == "constant":
@@ -287,15 +291,20 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
     means: dict[str, np.ndarray] = {}
     prorated: list[tuple[str, Any]] = []
     not_drawn: dict[str, str] = {}
+    ranked: list[tuple[str, Any]] = []
     attribute = partial(_people_column, frame)
+    ranks = _ranks_drawn(m.policy, spec, attribute)
     for name, comp in spec.components.items():
-        form, planned = _component_plan(m, name, comp, attribute)
+        form, planned = _component_plan(m, name, comp, attribute, ranks)
+        if form == "rank":
+            ranked.append((name, comp))
+            continue
         if form != "history" and comp.prorate:
             prorated.append((name, comp))
         if form == "history":
             means[name] = _mean_units(m, result, name, spec)
             const += means[name]
-            why = kind_of(comp).not_drawn(comp, attribute)
+            why = kind_of(comp).not_drawn(comp, attribute, ranks)
             if why is None:  # history because of the condition alone
                 assert comp.when is not None, "_component_plan: a kind drawn, a condition not"
                 why = f"its condition reads {comp.when.column} of each period"
@@ -327,13 +336,61 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
             pool_group = np.zeros(N, dtype=np.int64)
         n_pool = int(pool_group.max(initial=-1)) + 1
     plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
-                    n_pool, streaks=streaks, not_drawn=not_drawn, prorated=prorated,
+                    n_pool, streaks=streaks, not_drawn=not_drawn, prorated=prorated, ranked=ranked,
                     merit=_merit_table(m, spec))
     if plan.clips:
         _fold_const(plan)
     else:
         _split_by_grade(plan)
     return plan
+
+
+def _ranks_drawn(policy: Policy, spec: Pay, attribute: Callable[[str], bool]) -> bool:
+    """Whether the simulation ranks its people as the engine does (R26): a ranking on the paid
+    periods whose demotions and tie columns are the person's (a period's demotion count, such as
+    complaints, is not drawn).
+    """
+    grading = policy.grading
+    if grading is None or grading.ranking is None or grading.on != spec.on:
+        return False
+    ranking = grading.ranking
+    return (ranking.demote is None or attribute(ranking.demote)) and all(
+        attribute(key.column) for key in ranking.ties)
+
+
+def _ranked_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
+                   grades: np.ndarray | None, share: np.ndarray | None
+                   ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The components of the rank on every element of a block: (flat element, units), by the
+    engine's ``ranks`` (each scenario-month a period of its own) and each component's
+    ``component_units`` with those ranks. None when the plan has none.
+    """
+    if not plan.ranked:
+        return None
+    grading = m.policy.grading
+    assert grading is not None, "``_ranks_drawn``: ranks need the policy's grading"
+    R, N = score.shape
+    n = R * N
+    slots = np.tile(np.arange(N, dtype=np.int64), R)
+    row = np.repeat(np.arange(R, dtype=np.int64), N)
+    label: pd.Index = pd.Index(["next"])
+    flat_rated = rated.ravel()
+    pop = Population(
+        person=slots, period=row, period_label=pd.Categorical.from_codes(np.zeros(n, dtype=np.int64),
+                                                                         label),
+        score=score.ravel(), rated=flat_rated, card=m.card[slots],
+        lowest=np.zeros(n, dtype=bool), ids=m.ids, column=partial(_column_at, m.column, slots),
+        row_numbers=np.arange(n))
+    rank = np.where(flat_rated, ranks(pop, grading), 0).astype(np.int64)
+    flat = None if grades is None else grades.ravel().astype(np.int64)
+    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, flat, {}, rank)
+    nobody = np.zeros(n, dtype=bool)
+    part = None if share is None else share.ravel()
+    units = np.zeros(n, dtype=np.int64)
+    for name, comp in plan.ranked:
+        units += component_units(ctx, name, comp, part, nobody)
+    at = np.flatnonzero(units)
+    return at, units[at]
 
 
 def _merit_table(m: _Model, spec: Pay) -> np.ndarray | None:

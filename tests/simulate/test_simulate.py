@@ -320,3 +320,45 @@ def test_merit_raises_vectorised_equal_the_loop():
     fast = simulate(policy, result, n=8, seed=6, progress=False)
     slow = simulate(policy, result, n=8, seed=6, progress=False, method="loop")
     assert np.array_equal(fast.merit_totals, slow.merit_totals) and fast.merit_totals.sum() > 0
+
+
+def with_rank_award(top: int = 1, amount: float = 300.0, policy: calib.Policy = GOLDEN,
+                    demote: str | None = None) -> calib.Policy:
+    """The policy ranking people by team (R26) and paying ``amount`` to the ``top`` of each."""
+    def change(d):
+        d["grading"]["ranking"] = {"by": ["team"], **({"demote": demote} if demote else {})}
+        d["pay"]["components"]["star"] = {"kind": "award", "amount": amount, "top": top}
+    return variant(change, policy)
+
+
+def test_awards_by_rank_are_paid_on_the_simulated_ranks():
+    """Two teams, everyone rated every month: the top of each team gets 300.00 each month, so
+    every scenario pays 2 × 12 × 300.00 more than the same policy without the award."""
+    data = roster(n=16, teams=2, seed=3, constant=True)
+    kw = {"n": 12, "seed": 2, "progress": False, "noise": 0, "group_effects": False,
+          "joiners": False}
+    ranked = with_rank_award()
+    a = simulate(ranked, calib.run(ranked, data), **kw)
+    b = simulate(GOLDEN, calib.run(GOLDEN, data), **kw)
+    assert np.array_equal(np.round((a.totals - b.totals) * 100), np.full(12, 2 * 12 * 300 * 100))
+    assert not any(n.startswith("star:") for n in a.notes)
+
+
+@pytest.mark.parametrize("top", [1, 3])
+def test_awards_by_rank_vectorised_equal_the_loop(top):
+    """With noise, joiners, leavers and months missed: the engine's ranks one period at a time
+    give the same awards."""
+    policy = with_rank_award(top=top, amount=250.0)
+    result = calib.run(policy, roster(n=30, teams=3, seed=13))
+    fast = simulate(policy, result, n=8, seed=7, progress=False)
+    slow = simulate(policy, result, n=8, seed=7, progress=False, method="loop")
+    assert np.array_equal(fast.totals, slow.totals)
+
+
+def test_awards_by_rank_with_demotions_by_period_stay_a_historical_mean():
+    """Demotions counted from a period's column are not drawn: the award is each person's
+    historical mean, and the notes say why."""
+    policy = with_rank_award(demote="points")
+    sim = simulate(policy, calib.run(policy, roster(n=16, teams=2, seed=3)), n=4, seed=1,
+                   progress=False)
+    assert any(n.startswith("star:") and "ranks (R26)" in n for n in sim.notes)

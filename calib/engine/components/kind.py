@@ -31,7 +31,7 @@ import numpy as np
 
 from calib.engine.components.context import PayContext
 
-Form = Literal["constant", "grade", "steps", "formula", "history"]
+Form = Literal["constant", "grade", "steps", "formula", "rank", "history"]
 
 
 @dataclass(frozen=True)
@@ -115,27 +115,32 @@ class ComponentKind:
     pays_not_rated: bool = False
     """Paid pro rata to a row not rated whose eligibility rule says ``pay: prorate``."""
 
-    def form(self, comp: Any, attribute: Callable[[str], bool]) -> Form:
+    def form(self, comp: Any, attribute: Callable[[str], bool], ranks: bool = False) -> Form:
         """How the batched form varies; ``attribute(name)``: whether a value read per row is a
-        person's attribute (constant over the year) rather than a period's value.
+        person's attribute (constant over the year) rather than a period's value; ``ranks``:
+        whether the simulation ranks its people (then a component of the rank is computed by
+        its kernel on the simulated ranks: ``rank``).
         """
-        if self.not_drawn(comp, attribute) is not None:
+        if self.not_drawn(comp, attribute, ranks) is not None:
             return "history"
         reads = self.reads(comp)
+        if reads.rank:
+            return "rank"
         if reads.grade:
             return "grade"
         if reads.score:
             return "steps" if self.steps is not None else "formula"
         return "constant"
 
-    def not_drawn(self, comp: Any, attribute: Callable[[str], bool]) -> str | None:
+    def not_drawn(self, comp: Any, attribute: Callable[[str], bool], ranks: bool = False
+                  ) -> str | None:
         """What the component reads that a simulation does not draw, in words (None: nothing;
-        it is then computed from the simulated score, grade or the person).
+        it is then computed from the simulated score, grade, rank or the person).
         """
         reads = self.reads(comp)
         period = [v for v in reads.values if not attribute(v)]
-        if reads.rank:
-            return "reads ranks (R26)"
+        if reads.rank and not ranks:
+            return "reads ranks (R26), which are not simulated for this policy"
         if reads.other_rows:
             return "reads events or other people's rows"
         if period:
