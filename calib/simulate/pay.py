@@ -138,22 +138,27 @@ def _streak_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarr
         # by person (scenario, slot), then month: the engine's order of rows, known here
         slots = np.tile(np.repeat(np.arange(N, dtype=np.int64), months), c)
         month = np.tile(np.arange(months, dtype=np.int64), c * N)
+        # each scenario-month a period of its own (ranks are within a period and group)
+        period = np.arange(n, dtype=np.int64) // (N * months) * months + month
         layout = plan.streak_layouts[c] = (
-            slots, month, np.repeat(np.arange(c * N, dtype=np.int64), months), m.card[slots],
+            slots, period, np.repeat(np.arange(c * N, dtype=np.int64), months), m.card[slots],
             pd.Categorical.from_codes(month, pd.Index([f"month {k + 1}" for k in range(months)])),
             (np.arange(n, dtype=np.int64), month > 0))
-    slots, month, person, card, label, in_turn = layout
+    slots, period, person, card, label, in_turn = layout
 
     def by_person(values: np.ndarray) -> np.ndarray:
         return values.reshape(c, months, N).transpose(0, 2, 1).ravel()
 
     pop = Population(
-        person=person, period=month, period_label=label, score=by_person(score),
+        person=person, period=period, period_label=label, score=by_person(score),
         rated=by_person(rated), card=card, lowest=np.zeros(n, dtype=bool), ids=m.ids,
         column=partial(_column_at, m.column, slots), row_numbers=in_turn[0])
     flat = np.full(n, -1, dtype=np.int64) if grades is None else by_person(grades).astype(
         np.int64)
-    flags = streak_flags(pop, plan.streaks, flat, None, None, in_turn=in_turn)
+    rank = None
+    if any(st.when.rank is not None for st in plan.streaks.streaks.values()):
+        rank = np.where(pop.rated, ranks(pop, plan.streaks), 0).astype(np.int64)
+    flags = streak_flags(pop, plan.streaks, flat, rank, None, in_turn=in_turn)
     if flags is None or not len(flags.row):
         return None
     units = streak_units(pop, flags, plan.unit)
@@ -317,10 +322,11 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
     streaks = None
     if result.payouts is not None and "streaks" in result.payouts:
         assert grading is not None, "streak amounts are paid on the graded population"
-        if any(s.when.rank is not None for s in grading.streaks.values()):
+        if not ranks and any(s.when.rank is not None for s in grading.streaks.values()):
             means["streaks"] = _mean_units(m, result, "streaks", spec)
             const += means["streaks"]
-            not_drawn["streaks"] = "one-off amounts of streaks (R21) on ranks, not simulated"
+            not_drawn["streaks"] = ("one-off amounts of streaks (R21) on ranks, which are not "
+                                    "simulated for this policy")
         else:
             streaks = grading
     lo = None if spec.min is None else amount_units(spec.min, spec.unit)

@@ -362,3 +362,16 @@ def test_awards_by_rank_with_demotions_by_period_stay_a_historical_mean():
     sim = simulate(policy, calib.run(policy, roster(n=16, teams=2, seed=3)), n=4, seed=1,
                    progress=False)
     assert any(n.startswith("star:") and "ranks (R26)" in n for n in sim.notes)
+
+
+@pytest.mark.parametrize("rank", ["first", "last"])
+def test_streaks_on_ranks_equal_the_loop(rank):
+    """Streaks of being first (or last) in the team two months running, on the simulated
+    ranks: the vectorised totals equal the loop's, and they are simulated, not a mean."""
+    policy = with_streak_amount({"rank": rank}, periods=2, amount=120.0,
+                                policy=with_rank_award(top=1, amount=0.0))
+    result = calib.run(policy, roster(n=30, teams=3, seed=14))
+    fast = simulate(policy, result, n=8, seed=8, progress=False)
+    slow = simulate(policy, result, n=8, seed=8, progress=False, method="loop")
+    assert np.array_equal(fast.totals, slow.totals)
+    assert not any(n.startswith("streaks:") for n in fast.notes)
