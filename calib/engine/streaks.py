@@ -119,8 +119,8 @@ def streak_flags(pop: Population, grading: Grading, grades: np.ndarray,
     # who follows whom, period after period: the data's alone, kept for re-runs
     order, follows = in_turn or remember(pop.memo, ("streak order", pop.rows_key),
                                          lambda: _in_turn(pop))
-    on_ranks = any(s.when.rank is not None for s in grading.streaks.values())
-    sizes = _group_sizes(pop, grading) if on_ranks else np.zeros(0, dtype=np.int64)
+    sizes = (_group_sizes(pop, grading) if grading.streaks_read_ranks
+             else np.zeros(0, dtype=np.int64))
     names = grading.scale.names()
     idx = np.arange(pop.n)
     rows, kinds, ends = [], [], []

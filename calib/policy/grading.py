@@ -228,3 +228,8 @@ class Grading(Strict):
     rules: dict[str, GradingRule] = Field(min_length=1)
     ranking: Ranking | None = None
     streaks: dict[str, Streak] = Field(default_factory=dict)
+
+    @property
+    def streaks_read_ranks(self) -> bool:
+        """Whether some streak counts periods of being first or last in the group (R21 on R26)."""
+        return any(s.when.rank is not None for s in self.streaks.values())

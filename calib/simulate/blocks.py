@@ -5,11 +5,9 @@ and the slow reference loop (``method="loop"``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 
-from calib.engine.components import PayContext
 from calib.engine.grading import Population, grade
 from calib.engine.payout import component_units, merit_units
 from calib.engine.streaks import ranks
@@ -19,6 +17,8 @@ from calib.simulate.draw import _Draw, _Workspace
 from calib.simulate.grade import _forced_counts, _grade_rows, _Rule
 from calib.simulate.model import _Model
 from calib.simulate.pay import (
+    _context,
+    _joined,
     _part_months,
     _pay_totals,
     _PayPlan,
@@ -27,7 +27,6 @@ from calib.simulate.pay import (
     _rated_counts,
     _slot_population,
     _streak_months,
-    _with,
 )
 
 
@@ -114,10 +113,10 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
         rated = d.rated[on]
         same = plans.grade_on == on
         g = grades if same else None
-        parts = _with(_with(_part_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on)),
-                            _streak_months(m, plans.pay, d.scores[on], rated, g,
-                                           len(rated) // c)),
-                      _ranked_months(m, plans.pay, d.scores[on], rated, g, d.share.get(on)))
+        score, share = d.scores[on], d.share.get(on)
+        parts = _joined(_part_months(m, plans.pay, score, rated, g, share),
+                        _streak_months(m, plans.pay, score, rated, g, len(rated) // c),
+                        _ranked_months(m, plans.pay, score, rated, g, share))
         totals = _pay_totals(plans.pay, d.scores[on], rated, g, per_grade if same else None, c,
                              ws, d.partial, parts)
         if plans.pay.pool_units is not None:
@@ -152,7 +151,7 @@ def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.
     if plan.ranked:  # the engine's ranks of this scenario-period (R26)
         assert m.policy.grading is not None, "``_ranks_drawn``: ranks need the policy's grading"
         rank = np.where(pop.rated, ranks(pop, m.policy.grading), 0).astype(np.int64)
-    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, grades, {}, rank)
+    ctx = _context(m, pop, grades, rank)
     total = np.zeros(pop.n, dtype=np.int64)
     nobody = np.zeros(pop.n, dtype=bool)
     for name, comp in spec.components.items():
@@ -220,7 +219,7 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
             totals[row // per] += t
             pool[row // per] += p
             if plans.pay.merit is not None and spec.merit is not None and pg is not None:
-                ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, pg, {})
-                merit[row // per] += merit_units(ctx, spec.merit, pg, spec.unit)[3].sum()
+                merit[row // per] += merit_units(_context(m, pop, pg), spec.merit, pg,
+                                                 spec.unit)[3].sum()
         paid = d.rated[pay_on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)
     return totals, counts, paid, pool, merit

@@ -331,9 +331,9 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
                          "; ranks (R26) simulated" if plans.pay is not None and plans.pay.ranked
                          else "; ranks (R26) not simulated" if grading.ranking is not None
                          else "")
-                     + ("; streak flags (R21) on ranks not simulated" if any(
-                         st.when.rank is not None for st in grading.streaks.values())
-                        and plans.pay is not None and plans.pay.streaks is None else ""))
+                     + ("; streak flags (R21) on ranks not simulated"
+                        if grading.streaks_read_ranks and plans.pay is not None
+                        and plans.pay.streaks is None else ""))
         if any(r.method == "cascade" for r in grading.rules.values()):
             notes.append("cascade: the leader's simulated grade picks the team's ratios; a team "
                          "whose leader is gone is not graded")

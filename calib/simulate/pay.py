@@ -95,10 +95,10 @@ class _PayPlan:
 
 
 def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarray | None = None,
-                     lowest: np.ndarray | None = None, slots: np.ndarray | None = None
-                     ) -> Population:
+                     lowest: np.ndarray | None = None, slots: np.ndarray | None = None,
+                     period: np.ndarray | None = None) -> Population:
     """The slots (every one, or ``slots``, a slot per row) as an engine Population of one
-    period (for amounts, part months and the reference loop).
+    period, or of ``period`` per row (for amounts, part months, ranks and the reference loop).
     """
     column: Callable[[str], np.ndarray] = m.column
     if slots is None:
@@ -108,12 +108,21 @@ def _slot_population(m: _Model, score: np.ndarray | None = None, rated: np.ndarr
     N = len(slots)
     label: pd.Index = pd.Index(["next"])  # any labels: ``Population.period_label``'s type
     return Population(
-        person=slots, period=np.zeros(N, dtype=np.int64),
+        person=slots, period=np.zeros(N, dtype=np.int64) if period is None else period,
         period_label=pd.Categorical.from_codes(np.zeros(N, dtype=np.int64), label),
         score=np.zeros(N) if score is None else score,
         rated=np.ones(N, dtype=bool) if rated is None else rated, card=m.card[slots],
         lowest=np.zeros(N, dtype=bool) if lowest is None else lowest, ids=m.ids,
         column=column, row_numbers=np.arange(N))
+
+
+def _context(m: _Model, pop: Population | None = None, grades: np.ndarray | None = None,
+             rank: np.ndarray | None = None) -> PayContext:
+    """What a pay kernel reads, on ``pop`` (default: every slot): the policy alone stands for
+    the run's frame (the simulation's components read no events).
+    """
+    return PayContext(SimpleNamespace(policy=m.policy), _slot_population(m) if pop is None
+                      else pop, None, grades, {}, rank)
 
 
 def _column_at(column: Callable[[str], np.ndarray], slots: np.ndarray, name: str) -> np.ndarray:
@@ -156,7 +165,7 @@ def _streak_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarr
     flat = np.full(n, -1, dtype=np.int64) if grades is None else by_person(grades).astype(
         np.int64)
     rank = None
-    if any(st.when.rank is not None for st in plan.streaks.streaks.values()):
+    if plan.streaks.streaks_read_ranks:
         rank = np.where(pop.rated, ranks(pop, plan.streaks), 0).astype(np.int64)
     flags = streak_flags(pop, plan.streaks, flat, rank, None, in_turn=in_turn)
     if flags is None or not len(flags.row):
@@ -167,12 +176,13 @@ def _streak_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarr
     return row * N + (at // months) % N, units[at]
 
 
-def _with(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray] | None
-          ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Two element corrections (flat element, units) as one."""
-    if a is None or b is None:
-        return a if b is None else b
-    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
+def _joined(*corrections: tuple[np.ndarray, np.ndarray] | None
+            ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Element corrections (flat element, units) as one (None when there are none)."""
+    given = [c for c in corrections if c is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+    return np.concatenate([c[0] for c in given]), np.concatenate([c[1] for c in given])
 
 
 def _part_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarray,
@@ -190,9 +200,8 @@ def _part_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarray
     if not len(idx):
         return None
     slots = idx % N
-    pop = _slot_population(m, score.ravel()[idx], slots=slots)
     g = None if grades is None else grades.ravel()[idx].astype(np.int64)
-    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, g, {})
+    ctx = _context(m, _slot_population(m, score.ravel()[idx], slots=slots), g)
     nobody = np.zeros(len(idx), dtype=bool)
     part = share.ravel()[idx]
     delta = np.zeros(len(idx), dtype=np.int64)
@@ -239,9 +248,7 @@ def _score_part(m: _Model, spec: Pay, kind: ComponentKind, form: str, name: str,
         return sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
 
     def at(score: np.ndarray | None = None, grades: np.ndarray | None = None) -> np.ndarray:
-        ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m, score), None,
-                         grades, {})
-        return units(kind.amount(ctx, comp, path))
+        return units(kind.amount(_context(m, _slot_population(m, score), grades), comp, path))
 
     if form == "steps":
         assert kind.steps is not None
@@ -254,8 +261,7 @@ def _score_part(m: _Model, spec: Pay, kind: ComponentKind, form: str, name: str,
         table = np.stack([cols[-1], *cols[:-1]], axis=1)  # not graded (−1) first: grade + 1
         return ("grades", table.ravel(), None, np.arange(N, dtype=np.int64) * (K + 1) + 1)
     assert form == "formula" and kind.prepare is not None and kind.into is not None
-    ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
-    return ("formula", kind.into, kind.prepare(ctx, comp, path), sign, when)
+    return ("formula", kind.into, kind.prepare(_context(m), comp, path), sign, when)
 
 
 def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], bool],
@@ -279,8 +285,7 @@ def _component_plan(m: _Model, name: str, comp: Any, attribute: Callable[[str], 
         return form, None
     sign = -1 if comp.deduct else 1
     if form == "constant":
-        ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
-        amount = kind.amount(ctx, comp, f"pay.components.{name}")
+        amount = kind.amount(_context(m), comp, f"pay.components.{name}")
         return form, sign * np.where(when, to_units(amount, spec.unit, spec.rounding), 0)
     return form, _score_part(m, spec, kind, form, name, comp, sign, when)
 
@@ -322,7 +327,7 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
     streaks = None
     if result.payouts is not None and "streaks" in result.payouts:
         assert grading is not None, "streak amounts are paid on the graded population"
-        if not ranks and any(s.when.rank is not None for s in grading.streaks.values()):
+        if not ranks and grading.streaks_read_ranks:
             means["streaks"] = _mean_units(m, result, "streaks", spec)
             const += means["streaks"]
             not_drawn["streaks"] = ("one-off amounts of streaks (R21) on ranks, which are not "
@@ -377,19 +382,12 @@ def _ranked_months(m: _Model, plan: _PayPlan, score: np.ndarray, rated: np.ndarr
     assert grading is not None, "``_ranks_drawn``: ranks need the policy's grading"
     R, N = score.shape
     n = R * N
-    slots = np.tile(np.arange(N, dtype=np.int64), R)
-    row = np.repeat(np.arange(R, dtype=np.int64), N)
-    label: pd.Index = pd.Index(["next"])
-    flat_rated = rated.ravel()
-    pop = Population(
-        person=slots, period=row, period_label=pd.Categorical.from_codes(np.zeros(n, dtype=np.int64),
-                                                                         label),
-        score=score.ravel(), rated=flat_rated, card=m.card[slots],
-        lowest=np.zeros(n, dtype=bool), ids=m.ids, column=partial(_column_at, m.column, slots),
-        row_numbers=np.arange(n))
-    rank = np.where(flat_rated, ranks(pop, grading), 0).astype(np.int64)
+    pop = _slot_population(m, score.ravel(), rated.ravel(),
+                           slots=np.tile(np.arange(N, dtype=np.int64), R),
+                           period=np.repeat(np.arange(R, dtype=np.int64), N))
+    rank = np.where(pop.rated, ranks(pop, grading), 0).astype(np.int64)
     flat = None if grades is None else grades.ravel().astype(np.int64)
-    ctx = PayContext(SimpleNamespace(policy=m.policy), pop, None, flat, {}, rank)
+    ctx = _context(m, pop, flat, rank)
     nobody = np.zeros(n, dtype=bool)
     part = None if share is None else share.ravel()
     units = np.zeros(n, dtype=np.int64)
@@ -407,12 +405,9 @@ def _merit_table(m: _Model, spec: Pay) -> np.ndarray | None:
     grading = m.policy.grading
     if spec.merit is None or grading is None or grading.on != spec.on:
         return None
-    N = m.n_slots
-    rows = []
-    for g in range(len(grading.scale.grades)):
-        ctx = PayContext(SimpleNamespace(policy=m.policy), _slot_population(m), None, None, {})
-        rows.append(merit_units(ctx, spec.merit, np.full(N, g), spec.unit)[3])
-    return np.stack(rows)
+    ctx = _context(m)
+    return np.stack([merit_units(ctx, spec.merit, np.full(m.n_slots, g), spec.unit)[3]
+                     for g in range(len(grading.scale.grades))])
 
 
 def _split_by_grade(plan: _PayPlan) -> None:
