@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from calib.errors import PolicyError
 from calib.policy.base import Number, Strict, check_min_max
+from calib.policy.calibration import Calibration
 from calib.policy.grading import Grading
 from calib.policy.inputs import Calendar, Inputs
 from calib.policy.measures import Measure
@@ -55,6 +56,13 @@ class Policy(Strict):
     grading: Grading | None = None
     pay: Pay | None = None
     ranges: dict[str, Range] = Field(default_factory=dict)
+    calibration: Calibration | None = None
+    """The calibration cycle's settings (``cycle`` below gives them, defaults when absent)."""
+
+    @property
+    def cycle(self) -> Calibration:
+        """The calibration cycle's settings: the policy's ``calibration`` or the defaults."""
+        return self.calibration if self.calibration is not None else Calibration()
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
