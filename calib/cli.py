@@ -129,6 +129,7 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
     from calib._util.xlsx import write_csv
     from calib.data.read import load_data
     from calib.engine.pipeline import run
+    from calib.io.run_outputs import write_csv_into, write_run
     from calib.policy.hashing import policy_sha256
 
     facts = {"policy": {"path": str(args.policy), "sha256": policy_sha256(policy)},
@@ -137,7 +138,12 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
         dataset = load_data(args.data, policy)
         result = run(policy, dataset)
         facts["data"]["fingerprint"] = dataset.fingerprint()
-        written = _write_run(result, folder, previous, facts["data"]["fingerprint"])
+        written = {"results": write_run(result, folder, facts["data"]["fingerprint"])}
+        if previous is not None:
+            from calib.analysis.compare import compare_results
+
+            written["changes"] = compare_results(previous, written["results"])
+            write_csv_into(folder, "changes.csv", written["changes"])
     except DataError as exc:
         problems = exc.problems
         folder.write("problems.csv", lambda p: write_csv(problems, p, encoding="utf-8-sig"))
@@ -147,41 +153,6 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
         raise
     folder.commit("complete", facts)
     return result, written
-
-
-def _write_run(result: Result, folder: RunFolder, previous: pd.DataFrame | None,
-               data_sha256: str | None = None) -> dict[str, pd.DataFrame]:
-    """Write results.csv, report.xlsx and the stage tables into ``folder``; returns what was written."""
-    from calib._util.xlsx import write_csv
-    from calib.io.report import results_table, write_report
-
-    def csv(name: str, table: pd.DataFrame) -> None:
-        folder.write(name, lambda p: write_csv(table, p))  # text safe for Excel (calib._util.xlsx)
-
-    results = results_table(result)
-    csv("results.csv", results)
-    folder.write("report.xlsx", lambda p: write_report(result, p, results, data_sha256))
-    csv("scores.csv", result.scores)
-    for name in ("grades", "quotas", "flags", "payouts", "merit"):
-        table = getattr(result, name)
-        if table is not None:
-            csv(f"{name}.csv", table)
-    for name in ("measures", "kpi_points", "sections"):
-        csv(f"{name}.csv", getattr(result, name))
-    for name, table in result.rollups.items():
-        csv(f"rollup_{name}.csv", table)
-    if result.adjustments is not None:
-        # without the events' file lines: outputs never depend on the input's row order
-        csv("adjustments.csv", result.adjustments.drop(columns="row", errors="ignore"))
-    if result.group_caps is not None:
-        csv("group_caps.csv", result.group_caps)
-    written = {"results": results}
-    if previous is not None:
-        from calib.analysis.compare import compare_results
-
-        written["changes"] = compare_results(previous, results)
-        csv("changes.csv", written["changes"])
-    return written
 
 
 def _print_summary(result: Result, policy: Policy, out: Path) -> None:
