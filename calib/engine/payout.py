@@ -7,7 +7,7 @@ then added: the payout is a sum of integers, so totals are exact.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from calib._util.columns import coded
 from calib._util.memo import array_key, json_key, remember, remember_for, replace
 from calib.engine import score
 from calib.engine.components import PayContext, kind_of
+from calib.engine.components.kind import Bounds
 from calib.engine.eligibility import proration
 from calib.engine.frame import Frame
 from calib.engine.grading import Population, column_codes
@@ -78,7 +79,7 @@ def _match_not_rated(frame: Frame, pop: Population) -> np.ndarray:
 def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         grades: np.ndarray | None, values: dict[str, np.ndarray],
         rank: np.ndarray | None = None, grades_key: object = None,
-        streaks: Streaks | None = None) -> None:
+        streaks: Streaks | None = None, fixes: Any = None) -> None:
     """Fill ``result.payouts`` (and ``result.merit``) for the paid population; ``rank`` is each
     row's rank (R26) and ``streaks`` the R21 flags raised, when the same rows are graded (with a
     ranking); ``grades_key`` identifies
@@ -100,6 +101,8 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         with _money_at(c, f"pay.components.{name}"):
             columns[name] = _component_units(c, name, comp, share if prorated else None,
                                              fixed_only, grades_key)
+        if fixes is not None and name in fixes.components:
+            columns[name] = fixes.components[name].apply(columns[name])  # overridden amounts
         total += columns[name]
     if grades is not None and streaks is not None and (~np.isnan(streaks.amounts())).any():
         with _money_at(c, "grading.streaks"):
@@ -118,7 +121,10 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
         hi = None if spec.max is None else amount_units(spec.max, spec.unit)
     clipped = np.clip(total, lo, hi) if (lo is not None or hi is not None) else total
     payout = np.where(paid, clipped, 0)
+    if fixes is not None and fixes.payout:
+        payout = fixes.payout.apply(payout)  # overridden payouts, after the payout's min and max
     result.arrays.update(payout_units=payout, unit=spec.unit, paid_on=spec.on)
+    result.arrays["bounds"] = Later(lambda: bounds_that_bit(c, fixed_only, columns))
 
     def table() -> pd.DataFrame:
         out = {"id": coded(frame.id_categories, pop.person), "period": pop.period_label,
@@ -139,6 +145,64 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     merit = spec.merit
     if merit is not None:
         result.merit = Lazy(lambda: _merit(c, merit, grades, spec.unit))
+
+
+class Later:
+    """A value computed on its first call and kept; pickled as its value (a result goes to
+    another process whole), so it can sit in ``Result.arrays`` beside the arrays.
+    """
+
+    def __init__(self, build: Callable[[], Any]):
+        self._lazy = Lazy(build)
+
+    def __call__(self) -> Any:
+        """The value, computed now if this is the first call."""
+        return self._lazy()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any]]:
+        return _known, (self(),)
+
+
+def _known(value: Any) -> Later:
+    """A ``Later`` already holding ``value`` (unpickled)."""
+    return Later(lambda: value)
+
+
+def bounds_that_bit(c: PayContext, fixed_only: np.ndarray, columns: dict[str, np.ndarray]
+                    ) -> dict[str, Bounds]:
+    """Per component with its own cap or floor (and the pool's cap and floor), on the rows it
+    was paid: the amount before the cap or floor and the policy path of the one that bit.
+
+    For statements (R37); computed on request from the run's own context, it changes no
+    amount. Each ``Bounds`` is aligned with ``result.payouts``' rows. The pool's ``before`` is
+    NaN (a capped share is given to the others; there is no one amount before it).
+    """
+    pop = c.pop
+    out: dict[str, Bounds] = {}
+    for name, comp in c.policy.pay.components.items():
+        kind = kind_of(comp)
+        found = kind.bounds(c, comp, f"pay.components.{name}") if kind.bounds else None
+        if found is None:
+            continue
+        applies = pop.rated | (fixed_only & kind.pays_not_rated)
+        if comp.when is not None:
+            applies &= holds(comp.when, pop.column(comp.when.column))
+        which = found.which.copy()
+        which[~applies] = None
+        out[name] = Bounds(found.before, which)
+    pool = c.policy.pay.pool
+    if pool is not None and "pool" in columns and (pool.cap is not None or pool.floor is not None):
+        unit = c.policy.pay.unit
+        share = columns["pool"]
+        bits = []
+        if pool.floor is not None:
+            floor = to_units(c.amount(pool.floor, "pay.pool.floor"), unit, "half_up")
+            bits.append((pop.rated & (share == floor), "pay.pool.floor"))
+        if pool.cap is not None:
+            cap = to_units(c.amount(pool.cap, "pay.pool.cap"), unit, "down")
+            bits.append((pop.rated & (share == cap), "pay.pool.cap"))
+        out["pool"] = Bounds.of(np.full(pop.n, np.nan), *bits)
+    return out
 
 
 @contextmanager

@@ -75,6 +75,32 @@ class Steps:
 Amount = Callable[[PayContext, Any, str], np.ndarray]
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """Where a component's own cap or floor changed its amount, per row: the kernel's amount
+    before them and the policy path of the one that bit (None where none did).
+
+    For statements (R37: "capped at 500 (pay.components.x.max); before the cap 640.00"); it is
+    computed beside the kernel, on request, and changes no amount.
+    """
+
+    before: np.ndarray
+    which: np.ndarray
+
+    @classmethod
+    def of(cls, before: np.ndarray, *bits: tuple[np.ndarray, str | np.ndarray]) -> Bounds:
+        """``before`` and, for each (rows where it bit, its path — one, or one per row), the
+        path of the cap or floor on those rows (a later one wins: it was applied last).
+        """
+        which = np.full(len(before), None, dtype=object)
+        for hit, path in bits:
+            which[hit] = path if isinstance(path, str) else np.asarray(path, dtype=object)[hit]
+        return cls(before, which)
+
+
+BoundsOf = Callable[[PayContext, Any, str], Bounds | None]
+
+
 def formula_kernel(prepare: Callable[[PayContext, Any, str], Any],
                    into: Callable[[Any, np.ndarray, np.ndarray], None]) -> Amount:
     """The kernel of a type continuous in the score: its ``into`` on the population's scores
@@ -114,6 +140,10 @@ class ComponentKind:
     (None for a component whose amount also depends on the person)."""
     pays_not_rated: bool = False
     """Paid pro rata to a row not rated whose eligibility rule says ``pay: prorate``."""
+    bounds: BoundsOf | None = None
+    """For a type with its own cap or floor (``max``, ``min``, ``max_mean``, floors): the amount
+    before them and which one bit per row (None when the component sets none); statements
+    name them. It never changes the kernel's amount."""
 
     def form(self, comp: Any, attribute: Callable[[str], bool], ranks: bool = False) -> Form:
         """How the batched form varies; ``attribute(name)``: whether a value read per row is a

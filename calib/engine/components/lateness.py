@@ -8,11 +8,11 @@ import numpy as np
 
 from calib._util.tolerance import REL
 from calib.engine.components.context import PayContext
-from calib.engine.components.kind import ComponentKind, Reads
+from calib.engine.components.kind import Bounds, ComponentKind, Reads
 from calib.policy import pay as P
 
 
-def amount(c: PayContext, comp: P.Lateness, path: str) -> np.ndarray:
+def before_cap(c: PayContext, comp: P.Lateness, path: str) -> np.ndarray:
     """The late minutes of the row's events (less those the grace forgives) × the rate."""
     ev = c.frame.events[comp.table]
     minutes = np.nan_to_num(np.asarray(ev.column(comp.minutes), dtype=np.float64))
@@ -31,8 +31,22 @@ def amount(c: PayContext, comp: P.Lateness, path: str) -> np.ndarray:
         forgiven = (cases <= comp.grace.max_cases) & (total <= comp.grace.max_total + REL)
         counted = np.where(small & forgiven[np.maximum(row, 0)], 0.0, minutes)
     late = np.bincount(row[ok], weights=counted[ok], minlength=n)
-    out = late * comp.rate
+    return late * comp.rate
+
+
+def amount(c: PayContext, comp: P.Lateness, path: str) -> np.ndarray:
+    """The counted late minutes × the rate, at most ``max``."""
+    out = before_cap(c, comp, path)
     return np.minimum(out, comp.max) if comp.max is not None else out
 
 
-KIND = ComponentKind(P.Lateness, amount, reads=lambda comp: Reads(other_rows=True))
+def bounds(c: PayContext, comp: P.Lateness, path: str) -> Bounds | None:
+    """Where ``max`` bit, and the amount before it."""
+    if comp.max is None:
+        return None
+    before = before_cap(c, comp, path)
+    return Bounds.of(before, (before > comp.max, f"{path}.max"))
+
+
+KIND = ComponentKind(P.Lateness, amount, reads=lambda comp: Reads(other_rows=True),
+                     bounds=bounds)

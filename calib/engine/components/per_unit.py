@@ -7,14 +7,28 @@ from __future__ import annotations
 import numpy as np
 
 from calib.engine.components.context import PayContext
-from calib.engine.components.kind import ComponentKind, Reads
+from calib.engine.components.kind import Bounds, ComponentKind, Reads
 from calib.policy import pay as P
+
+
+def before_cap(c: PayContext, comp: P.PerUnit, path: str) -> np.ndarray:
+    """The column × the rate."""
+    return np.nan_to_num(c.number(comp.column)) * comp.rate
 
 
 def amount(c: PayContext, comp: P.PerUnit, path: str) -> np.ndarray:
     """The column × the rate, at most ``max``."""
-    out = np.nan_to_num(c.number(comp.column)) * comp.rate
+    out = before_cap(c, comp, path)
     return np.minimum(out, comp.max) if comp.max is not None else out
 
 
-KIND = ComponentKind(P.PerUnit, amount, reads=lambda comp: Reads(values=(comp.column,)))
+def bounds(c: PayContext, comp: P.PerUnit, path: str) -> Bounds | None:
+    """Where ``max`` bit, and the amount before it."""
+    if comp.max is None:
+        return None
+    before = before_cap(c, comp, path)
+    return Bounds.of(before, (before > comp.max, f"{path}.max"))
+
+
+KIND = ComponentKind(P.PerUnit, amount, reads=lambda comp: Reads(values=(comp.column,)),
+                     bounds=bounds)

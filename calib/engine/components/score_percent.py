@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from calib.engine.components.context import PayContext
-from calib.engine.components.kind import ComponentKind, Reads, formula_kernel
+from calib.engine.components.kind import Bounds, ComponentKind, Reads, formula_kernel
 from calib.policy import pay as P
 
 Parameters = tuple[float | np.ndarray, float | None]
@@ -31,5 +31,17 @@ def into(params: Parameters, score: np.ndarray, out: np.ndarray) -> None:
     out /= 100.0
 
 
+def bounds(c: PayContext, comp: P.ScorePercent, path: str) -> Bounds | None:
+    """Where ``max_percent`` bit (a score above it), and the amount on the whole score."""
+    if comp.max_percent is None:
+        return None
+    base, cap = prepare(c, comp, path)
+    score = c.scores()
+    before = np.empty(c.pop.n)
+    into((base, None), score, before)
+    return Bounds.of(before, (score > cap, f"{path}.max_percent"))
+
+
 KIND = ComponentKind(P.ScorePercent, formula_kernel(prepare, into),
-                     reads=lambda comp: Reads(score=True), prepare=prepare, into=into)
+                     reads=lambda comp: Reads(score=True), prepare=prepare, into=into,
+                     bounds=bounds)
