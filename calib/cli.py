@@ -55,13 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="the frozen file to write (.json)")
     f.add_argument("--data", help="data it was calibrated on: its hash and figures go in")
     f.add_argument("--note", help="a note for the provenance (who calibrated it, why)")
-    e = sub.add_parser("explain", help="one person's statement: every number and its rule")
+    e = sub.add_parser("explain", help="one person's statement: every number and its rule "
+                                       "(--all: everyone's, a printable page each)")
     e.add_argument("--policy", required=True)
     e.add_argument("--data", required=True)
-    e.add_argument("--id", required=True, help="the person's id")
-    e.add_argument("--period", required=True, help="2025-03, or a roll-up period (2025, 2025Q1)")
+    e.add_argument("--id", help="the person's id")
+    e.add_argument("--period", help="2025-03, or a roll-up period (2025, 2025Q1)")
+    e.add_argument("--all", action="store_true",
+                   help="every person's statement: a printable HTML page each, statements.xlsx "
+                        "and index.html in the folder --out (replaced whole, with a manifest)")
     e.add_argument("--format", choices=["text", "html", "json", "xlsx"], default="text")
-    e.add_argument("--out", help="write the statement to this file (html, json or xlsx)")
+    e.add_argument("--out", help="write the statement to this file (html, json or xlsx); with "
+                                 "--all, the folder for the pages")
     p = sub.add_parser("params", help="list every tunable number of a policy with its path")
     p.add_argument("policy")
     s = sub.add_parser("schema", help="print the JSON Schema of the policy format")
@@ -260,6 +265,12 @@ def _explain(args: argparse.Namespace) -> int:
     from calib.engine.pipeline import run
     from calib.policy import load_policy
 
+    if args.all:
+        return _explain_all(args)
+    if not args.id or not args.period:
+        print("error: give --id and --period (one person's statement), or --all --out FOLDER "
+              "(everyone's)", file=sys.stderr)
+        return 2
     if args.out:
         refuse_own_input("--out", args.out, {"--policy": args.policy, "--data": args.data})
     statement = run(load_policy(args.policy), args.data).explain(args.id, args.period)
@@ -280,6 +291,36 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"statement written to {args.out}")
     else:
         print(text, end="")
+    return 0
+
+
+def _explain_all(args: argparse.Namespace) -> int:
+    """``explain --all --out DIR``: every person's page, statements.xlsx and index.html."""
+    import time
+
+    from calib._util.outputs import refuse_out_over_inputs
+    from calib.data.read import load_data
+    from calib.engine.pipeline import run
+    from calib.engine.statements import write_statements
+    from calib.policy import load_policy
+    from calib.policy.hashing import policy_sha256
+
+    if args.id or args.period or not args.out or args.format != "text":
+        print("error: --all writes everyone's statements into a folder: give --all --out FOLDER "
+              "(without --id, --period or --format)", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    refuse_out_over_inputs(out, {"--policy": args.policy, "--data": args.data})
+    policy = load_policy(args.policy)
+    dataset = load_data(args.data, policy)
+    result = run(policy, dataset)
+    start = time.perf_counter()
+    facts = {"policy": {"path": str(args.policy), "sha256": policy_sha256(policy)},
+             "data": {"path": str(args.data), "fingerprint": dataset.fingerprint()}}
+    written = write_statements(result, out, ["calib", *args.argv], facts)
+    print(f"{written.statements} statements of {written.people} people written to {out}/ "
+          f"(a page each, index.html, statements.xlsx with {written.lines:,} lines, manifest.json) "
+          f"in {time.perf_counter() - start:.1f} s")
     return 0
 
 
