@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="folder for results.csv and the stage tables")
     r.add_argument("--previous", help="a previous run's --out folder (or its results.csv): write "
                                       "changes.csv with the rows that changed and why (appeals)")
+    r.add_argument("--overrides", help="a calibration session's overrides (CSV or workbook: id, "
+                                       "period, field, value, reason, note, by, at), applied after "
+                                       "grading; writes overrides.csv and quota_breaches.csv")
     d = sub.add_parser("diff", help="what changed between two policies and, with --data, who moves "
                                     "grade and what it costs")
     d.add_argument("old", help="the current policy file")
@@ -81,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--by", help="total the payouts by this people column (default: the policy's "
                                 "first grouping column)")
     g.add_argument("--out", required=True, help="the workbook to write (.xlsx)")
+    from calib.cycle.commands import add_parsers
+
+    add_parsers(sub)  # cycle (init, run, override, appeal, approve, lock, log, verify, ...) and verify
     return parser
 
 
@@ -114,7 +120,8 @@ def _run(args: argparse.Namespace) -> int:
     from calib.policy import load_policy
 
     out = Path(args.out)
-    refuse_out_over_inputs(out, {"--policy": args.policy, "--data": args.data})
+    refuse_out_over_inputs(out, {"--policy": args.policy, "--data": args.data,
+                                 **({"--overrides": args.overrides} if args.overrides else {})})
     policy = load_policy(args.policy)
     previous = _read_previous(args.previous)  # before this run replaces the folder it may be in
     with RunFolder(out, ["calib", *args.argv]) as folder:
@@ -141,7 +148,7 @@ def _compute_and_write(args: argparse.Namespace, policy: Policy, folder: RunFold
              "data": {"path": str(args.data), "fingerprint": None}}
     try:
         dataset = load_data(args.data, policy)
-        result = run(policy, dataset)
+        result = run(policy, dataset, overrides=args.overrides)
         facts["data"]["fingerprint"] = dataset.fingerprint()
         written = {"results": write_run(result, folder, facts["data"]["fingerprint"])}
         if previous is not None:
@@ -174,6 +181,22 @@ def _print_summary(result: Result, policy: Policy, out: Path) -> None:
     reasons = scores.loc[scores["status"] != "rated", "reason"].value_counts()
     for reason, count in reasons.items():
         print(f"  not rated, {reason}: {count}")
+    if result.overrides is not None:
+        print(f"  overrides applied: {len(result.overrides)} (overrides.csv; results.csv shows the "
+              "computed and the final values)")
+        if result.payouts is not None and "computed_payout_units" in result.arrays:
+            from calib.kernels.money import from_units, total_units
+
+            before = from_units([total_units(result.arrays["computed_payout_units"])],
+                                policy.pay.unit)[0]
+            print(f"  payout total before the overrides: {before:,.2f} {policy.currency}")
+    check = result.quota_check
+    if check is not None and len(check.breaches):
+        groups = check.breaches.groupby(["rule", "period", "group"]).ngroups
+        print(f"  quotas broken by the overrides: {groups} group(s), listed in quota_breaches.csv")
+        if check.proposals is not None:
+            print(f"  {len(check.proposals)} compensating move(s) proposed in balance_proposals.csv "
+                  "(nothing was moved: add the ones you accept as overrides, reason 'quota')")
 
 
 def _read_previous(source: str | None) -> pd.DataFrame | None:
@@ -391,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema,
                 "freeze": _freeze, "explain": _explain, "diff": _diff}
     handlers |= {"template": _template, "signoff": _signoff}
+    from calib.cycle.commands import cycle_main, verify_main
+
+    handlers |= {"cycle": cycle_main, "verify": verify_main}
     try:
         return handlers[args.command](args)
     except CalibError as exc:

@@ -475,7 +475,8 @@ def compare_results(old: pd.DataFrame | str | Path, new: pd.DataFrame | Result,
     - ``moved by quota``: same score, other grade: the forced distribution (or a cascade) moved them
       because someone else's result changed;
     - ``score moved by others' input`` (a team or relative score), ``payout moved by others`` (a
-      shared pool, a streak), ``row added`` / ``row removed``.
+      shared pool, a streak), ``row added`` / ``row removed``;
+    - ``overridden: …``: a calibration session's override of that row (what, the reason, by whom).
     """
     from calib.io.report import results_table
 
@@ -498,6 +499,10 @@ def compare_results(old: pd.DataFrame | str | Path, new: pd.DataFrame | Result,
     m["payout_delta"] = units_to_float((cents["new"] - cents["old"]).fillna(0).to_numpy(np.int64), unit)
     m.loc[cents["new"].isna() | cents["old"].isna(), "payout_delta"] = np.nan
     m["why"] = _why(m, score, grade, ids)
+    if "override" in new.columns:  # a calibration session's overrides say why themselves
+        said = m[key].merge(new[[*key, "override"]].astype({k: str for k in key}), on=key,
+                            how="left")["override"].fillna("").to_numpy()
+        m["why"] = np.where(said != "", "overridden: " + said.astype(object), m["why"])
     changed = score | grade | pay | (m["_merge"] != "both").to_numpy()
     cols = [*key, "score_old", "score_new", "grade_old", "grade_new", "payout_old", "payout_new",
             "payout_delta", "why"]

@@ -127,6 +127,26 @@ class GradeDetails:
                    np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=bool), LabelColumn(n))
 
 
+@dataclass
+class QuotaGroups:
+    """The groups one rule graded by quotas, kept for the re-check after overrides: the rows in
+    rank order (``idx``), each one's group and place, each group's size, the quotas and the
+    ratio row per group. For a cascade also each group's leader row and the ratio table by the
+    leader's grade, so a leader's overridden grade picks the team's new quotas.
+    """
+
+    rule: str
+    method: str
+    idx: np.ndarray
+    group: np.ndarray
+    place: np.ndarray
+    sizes: np.ndarray
+    quotas: np.ndarray
+    names: list
+    leaders: np.ndarray | None = None
+    ratio_table: np.ndarray | None = None
+
+
 class Grades:
     """Grading output: grade index per row (−1: not graded), one quota table per rule that used
     quotas, and the details (rule, place, group, boundary ties, notes).
@@ -140,6 +160,8 @@ class Grades:
         self.grade = np.full(n, -1, dtype=np.int64)
         self.quotas: list[Lazy] = []
         """One table per rule that used quotas, built when read."""
+        self.groups: list[QuotaGroups] = []
+        """The quota groups of each rule that used quotas (the re-check after overrides)."""
         self._writes: list[Callable[[GradeDetails], None]] = []
         self._details: GradeDetails | None = None
 
@@ -292,8 +314,11 @@ def _ranking(pop: Population, rows: np.ndarray, codes: np.ndarray, names: list,
 
 def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarray,
             settings: ForcedDistribution | Cascade, scale: GradeScale, rule_name: str,
-            out: Grades, ranking: _Ranking, extra: dict | None = None) -> None:
-    """Give ``rows`` (ranked in their groups by ``ranking``) grades by the groups' quotas."""
+            out: Grades, ranking: _Ranking, extra: dict | None = None,
+            leaders: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Give ``rows`` (ranked in their groups by ``ranking``) grades by the groups' quotas;
+    ``leaders`` (a cascade's): each group's leader row and the ratio table by leader grade.
+    """
     ranked, idx, sizes = ranking.ranked, ranking.idx, ranking.sizes
     # the quotas and the grades by place follow from the groups' sizes and the ratios alone
     # (rows sorted group by group, in code order): kept while a KPI slider moves the scores
@@ -313,6 +338,8 @@ def _assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarr
         d.rule.set_rows(idx, rule_name)
 
     out.later(details)
+    out.groups.append(QuotaGroups(rule_name, settings.method, idx, ranked.group, ranked.place,
+                                  sizes, quotas, names, *(leaders or (None, None))))
     out.quotas.append(Lazy(lambda: _quota_table(pop, idx, ranked.group, grade, sizes, quotas,
                                                 ratio_rows, names, scale, rule_name, extra)))
 
@@ -414,12 +441,14 @@ def _cascade(pop: Population, rows: np.ndarray, rule: GradingRule, name: str, sc
             teams.missing, "not graded: the leader has no grade in this period"))
     if len(teams.rows) == 0:
         return
-    group_grade = np.zeros(len(teams.names), dtype=np.int64)
-    group_grade[teams.codes] = out.grade[leaders[teams.found]]
+    leader_row = np.zeros(len(teams.names), dtype=np.int64)
+    leader_row[teams.codes] = leaders[teams.found]
+    group_grade = out.grade[leader_row]
     grade_names = scale.names()
     table = np.array([_ratio_row(settings.ratios[g], scale) for g in grade_names])
     _assign(pop, teams.rows, teams.names, table[group_grade], settings, scale, name, out,
-            ranking, extra={"leader_grade": np.array(grade_names, dtype=object)[group_grade]})
+            ranking, extra={"leader_grade": np.array(grade_names, dtype=object)[group_grade]},
+            leaders=(leader_row, table))
 
 
 @dataclass

@@ -112,13 +112,14 @@ class Scored:
     """The graded and paid populations, kept for re-runs (see ``stages.population``)."""
 
 
-def score_frame(frame: Frame, rows: RowStage | None = None) -> Result:
+def score_frame(frame: Frame, rows: RowStage | None = None, overrides: Any = None) -> Result:
     """Every stage on an encoded frame (the engine's hot path): scoring, then grading and pay.
 
     ``rows`` replaces the measures/KPI points/sections stage (a ``Scenario`` passes one that
-    reuses what a parameter change did not touch).
+    reuses what a parameter change did not touch); ``overrides`` sets final values after
+    grading (``calib.engine.overrides``).
     """
-    return grade_and_pay_stage(score_stage(frame, rows), frame)
+    return grade_and_pay_stage(score_stage(frame, rows), frame, overrides)
 
 
 def score_stage(frame: Frame, rows: RowStage | None = None) -> Scored:
@@ -201,7 +202,7 @@ def _rollup(frame: Frame, name: str, rollup: Rollup, out: CardOutput, rated: np.
     return Lazy(lambda: made()[0]()), Lazy(lambda: made()[1])
 
 
-def grade_and_pay_stage(scored: Scored, frame: Frame) -> Result:
+def grade_and_pay_stage(scored: Scored, frame: Frame, overrides: Any = None) -> Result:
     """The result of ``scored`` under ``frame.policy``'s grading and pay (the scored result itself
     when the policy neither grades nor pays).
     """
@@ -213,11 +214,12 @@ def grade_and_pay_stage(scored: Scored, frame: Frame) -> Result:
     result = scored.result.with_scoring_of(policy)
     result.frame = frame
     grade_and_pay(frame, result, scored.card, scored.out, scored.rated, scored.values,
-                  scored.populations)
+                  scored.populations, overrides)
     return result
 
 
-def run(policy: Policy, data: Dataset | pd.DataFrame | dict | str) -> Result:
+def run(policy: Policy, data: Dataset | pd.DataFrame | dict | str, overrides: Any = None
+        ) -> Result:
     """Run ``policy`` over ``data`` (a Dataset, a folder or file path, a DataFrame of records, or a
     dict of DataFrames by table name). Raises ``DataError`` listing every input problem first.
 
@@ -230,6 +232,11 @@ def run(policy: Policy, data: Dataset | pd.DataFrame | dict | str) -> Result:
         The scheme to apply.
     data : Dataset, DataFrame, dict or str
         The input tables, in any form ``load_data`` reads.
+    overrides : str, Path, DataFrame or list of dicts, optional
+        A calibration session's final values (``id, period, field, value, reason, note, by,
+        at``; see ``calib.engine.overrides``): applied after grading, with pay, pools and flags
+        computed from them; ``Result.overrides`` lists them with the computed values and
+        ``Result.quota_check`` the quotas they break.
 
     Returns
     -------
@@ -256,4 +263,4 @@ def run(policy: Policy, data: Dataset | pd.DataFrame | dict | str) -> Result:
     """
     ds = load_data(data, policy)
     frame = build_frame(policy, ds)
-    return score_frame(frame)
+    return score_frame(frame, overrides=overrides)

@@ -135,6 +135,12 @@ class Result:
         self.rollup_rows: Tables = Tables(rollup_rows or {})
         """The rows of each roll-up (``calib.engine.rollup.RollupRows``), made when first read."""
         self.frame = frame
+        self.overrides: pd.DataFrame | None = None
+        """The overrides applied (``calib.engine.overrides``): id, period, field, computed and
+        final value, reason (code and meaning), note, by, at; None when none were given."""
+        self.quota_check: Any = None
+        """After overrides, the quota groups they break and, when the policy balances, the
+        proposed compensating moves (``calib.engine.quota_check.QuotaCheck``)."""
         self.arrays: dict[str, Any] = {}
         """Stage outputs as arrays (``score`` and ``rated`` per records row, ``grade``,
         ``grade_names``, ``payout_units``, ``unit``), for code that needs counts and totals

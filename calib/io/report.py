@@ -59,11 +59,62 @@ def results_table(result: Result) -> pd.DataFrame:
         p = result.payouts[["id", "period", "payout"]].astype({"id": str, "period": str}).assign(
             level=on)
         table = table.merge(p, on=["id", "period", "level"], how="left")
+    if result.overrides is not None:
+        table = _with_overrides(result, table)
     table["policy"] = policy.name
     table["policy_sha256"] = policy_sha256(policy)
-    order = ["id", "period", "level", "scorecard", "status", "reason", "score", "grade",
-             "grade_label", "grade_note", "payout", "policy", "policy_sha256"]
+    order = ["id", "period", "level", "scorecard", "status", "reason", "computed_score", "score",
+             "computed_grade", "grade", "grade_label", "grade_note", "computed_payout", "payout",
+             "overridden", "override", "policy", "policy_sha256"]
     return table[[c for c in order if c in table.columns]]
+
+
+def _with_overrides(result: Result, table: pd.DataFrame) -> pd.DataFrame:
+    """The results with the computed values beside the final ones, ``overridden`` and, in
+    words, what was overridden, why and by whom (a calibration session's overrides).
+    """
+    policy = result.policy
+    key = ["id", "period", "level"]
+    graded_on = policy.grading.on if policy.grading else "period"
+    paid_on = policy.pay.on if policy.pay else "period"
+    if result.grades is not None and "computed_grade" in result.grades:
+        g = result.grades[["id", "period", "computed_grade", "score"]].astype(
+            {"id": str, "period": str}).assign(level=graded_on).rename(
+            columns={"score": "final_score"})
+        table = table.merge(g, on=key, how="left")
+    if result.payouts is not None and "computed_payout" in result.payouts:
+        p = result.payouts[["id", "period", "computed_payout"]].astype(
+            {"id": str, "period": str}).assign(level=paid_on)
+        table = table.merge(p, on=key, how="left")
+    o = result.overrides.assign(level=lambda t: np.where(t["field"].isin(["grade"]), graded_on,
+                                                         paid_on))
+    o.loc[o["field"].eq("score"), "level"] = _score_level(result, o[o["field"].eq("score")])
+    o["text"] = (o["field"] + ": " + o["computed"].astype(str) + " → " + o["final"].astype(str)
+                 + ", " + o["reason"] + " (" + o["reason_text"] + "), by " + o["by"]
+                 + np.where(o["at"] != "", " at " + o["at"], "")
+                 + np.where(o["note"] != "", "; " + o["note"], ""))
+    text = o.astype({"id": str, "period": str}).groupby(key, sort=False)["text"].agg("; ".join)
+    table = table.merge(text.rename("override").reset_index(), on=key, how="left")
+    table["overridden"] = table["override"].notna()
+    table["override"] = table["override"].fillna("")
+    if "final_score" in table:  # a score override: the score column shows the final score
+        table["computed_score"] = table["score"]
+        table["score"] = table["final_score"].where(table["final_score"].notna(), table["score"])
+        table = table.drop(columns="final_score")
+    return table
+
+
+def _score_level(result: Result, score_rows: pd.DataFrame) -> list[str]:
+    """The level of each score override: the graded population's when it has that row."""
+    policy = result.policy
+    graded_on = policy.grading.on if policy.grading else None
+    paid_on = policy.pay.on if policy.pay else "period"
+    if graded_on is None or result.grades is None:
+        return [paid_on] * len(score_rows)
+    have = set(zip(result.grades["id"].astype(str), result.grades["period"].astype(str),
+                   strict=True))
+    return [graded_on if (i, p) in have else paid_on
+            for i, p in zip(score_rows["id"], score_rows["period"], strict=True)]
 
 
 def group_summary(result: Result) -> pd.DataFrame | None:

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from calib._util import xlsx
 from calib._util.outputs import RunFolder
-from calib._util.xlsx import write_csv
 from calib.engine.result import Result
 from calib.io.report import results_table, write_report
 
 
 def write_csv_into(folder: RunFolder, name: str, table: pd.DataFrame) -> None:
     """Write ``table`` as ``name`` into the run's folder (text safe for Excel: calib._util.xlsx)."""
-    folder.write(name, lambda p: write_csv(table, p))
+    folder.write(name, lambda p: xlsx.write_csv(table, p))  # looked up at the call (tests swap it)
 
 
 def write_run(result: Result, folder: RunFolder, data_sha256: str | None = None) -> pd.DataFrame:
@@ -42,4 +42,10 @@ def write_run(result: Result, folder: RunFolder, data_sha256: str | None = None)
         csv("adjustments.csv", result.adjustments.drop(columns="row", errors="ignore"))
     if result.group_caps is not None:
         csv("group_caps.csv", result.group_caps)
+    if result.overrides is not None:
+        csv("overrides.csv", result.overrides.drop(columns="row"))
+    if result.quota_check is not None:
+        csv("quota_breaches.csv", result.quota_check.breaches)
+        if result.quota_check.proposals is not None:
+            csv("balance_proposals.csv", result.quota_check.proposals)
     return results
