@@ -1,0 +1,96 @@
+"""``calib cycle`` and ``calib verify`` end to end on the gas company's scheme: init, run, override,
+run again, approve (signed), lock, verify, then a changed byte makes verify fail (exit 1)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from calib.cli import main
+
+GAS = Path(__file__).resolve().parents[2] / "datasets" / "gas_cs"
+
+
+def calib(capsys, *argv: str) -> tuple[int, str]:
+    code = main([str(a) for a in argv])
+    got = capsys.readouterr()
+    return code, got.out + got.err
+
+
+@pytest.mark.slow
+def test_a_cycle_from_init_to_lock_and_a_changed_byte(tmp_path, capsys):
+    cycle, keys = tmp_path / "2026H1.sqlite", tmp_path / "keys"
+    keys.mkdir()
+    policy = GAS / "policy.yaml"
+    assert calib(capsys, "cycle", "keygen", "--out", keys / "wang")[0] == 0
+    code, out = calib(capsys, "cycle", "init", "--cycle", cycle, "--name", "2026H1", "--policy", policy,
+                      "--approver", f"王芳:HRBP:{keys / 'wang.pub'}", "--by", "hr")
+    assert code == 0 and "1 approver key(s) registered" in out
+    code, out = calib(capsys, "cycle", "run", "--cycle", cycle, "--policy", policy, "--data", GAS,
+                      "--out", tmp_path / "run1")
+    assert code == 0 and "run 12 recorded" in out and "0 override(s) applied" in out, out
+    first = pd.read_csv(tmp_path / "run1" / "results.csv", dtype=str)
+    who = first[first["status"] == "rated"].iloc[0]
+
+    # a reason code the policy does not have is refused; a good one is recorded
+    code, out = calib(capsys, "cycle", "override", "--cycle", cycle, "--id", who["id"], "--period",
+                      who["period"], "--field", "grade", "--value", "C", "--reason", "mood")
+    assert code == 1 and "reason code 'mood'" in out and "nothing was recorded" in out
+    (tmp_path / "ov.csv").write_text(
+        f"id,period,field,value,reason,note,by\n{who['id']},{who['period']},grade,C,error,"
+        f"评分录入错误,校准委员会\n", encoding="utf-8")
+    code, out = calib(capsys, "cycle", "override", "--cycle", cycle, "--file", tmp_path / "ov.csv")
+    assert code == 0 and "1 override(s) recorded" in out, out
+    code, out = calib(capsys, "cycle", "run", "--cycle", cycle, "--policy", policy, "--data", GAS,
+                      "--out", tmp_path / "run2")
+    assert code == 0 and "1 override(s) applied" in out, out
+    second = pd.read_csv(tmp_path / "run2" / "results.csv", dtype=str)
+    mine = second[(second["id"] == who["id"]) & (second["period"] == who["period"])]
+    assert (mine["grade"] == "C").all()
+
+    code, out = calib(capsys, "cycle", "approve", "--cycle", cycle, "--key", keys / "wang.key")
+    assert code == 0 and "王芳 (HRBP) approves run 14 (signed" in out, out
+    code, out = calib(capsys, "cycle", "lock", "--cycle", cycle)
+    assert code == 0 and "cycle locked" in out
+    bundle = tmp_path / "2026H1.locked"
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert {"results.csv", "overrides.csv", "appeals.csv", "approvals.csv"} <= set(manifest["files"])
+    assert manifest["cycle"]["head_seq"] == 15
+    assert (bundle / "results.csv").read_bytes() == (tmp_path / "run2" / "results.csv").read_bytes()
+
+    code, out = calib(capsys, "cycle", "override", "--cycle", cycle, "--id", who["id"], "--period",
+                      who["period"], "--field", "grade", "--value", "A", "--reason", "error")
+    assert code == 1 and "is locked" in out and "Start a new cycle" in out
+    code, out = calib(capsys, "verify", "--cycle", cycle, "--trusted", keys)
+    assert code == 0 and "signed, valid" in out and "check out" in out, out
+    code, out = calib(capsys, "cycle", "log", "--cycle", cycle)
+    assert code == 0 and "LOCKED: 15 rows sealed" in out and "评分录入错误" in out
+    code, out = calib(capsys, "cycle", "export", "--cycle", cycle, "--out", tmp_path / "export")
+    assert code == 0
+    exported = pd.read_csv(tmp_path / "export" / "overrides.csv", encoding="utf-8-sig", dtype=str)
+    assert list(exported["note"]) == ["评分录入错误"] and list(exported["by"]) == ["校准委员会"]
+
+    # one byte of the record changed (the override's value C -> D, in the file itself)
+    data = bytearray(cycle.read_bytes())
+    at = data.find("评分录入错误".encode())
+    assert at > 0
+    assert data[at - len("error") - 1:at] == b"Cerror"  # the row's cells sit side by side
+    data[at - len("error") - 1] = ord("D")
+    cycle.write_bytes(bytes(data))
+    code, out = calib(capsys, "verify", "--cycle", cycle, "--trusted", keys)
+    assert code == 1 and "overrides seq 13: its content does not match its hash" in out, out
+
+
+def test_verify_a_frozen_policy(tmp_path, capsys):
+    frozen = tmp_path / "frozen.json"
+    assert main(["freeze", str(GAS / "policy.yaml"), "--out", str(frozen)]) == 0
+    capsys.readouterr()
+    code, out = calib(capsys, "verify", "--policy", frozen)
+    assert code == 0 and "ok" in out
+    frozen.write_text(frozen.read_text().replace('"currency": "CNY"', '"currency": "USD"', 1))
+    code, out = calib(capsys, "verify", "--policy", frozen)
+    assert code == 1 and "NOT OK" in out
+    assert calib(capsys, "verify")[0] == 2
