@@ -94,3 +94,31 @@ def test_verify_a_frozen_policy(tmp_path, capsys):
     code, out = calib(capsys, "verify", "--policy", frozen)
     assert code == 1 and "NOT OK" in out
     assert calib(capsys, "verify")[0] == 2
+
+
+def test_the_appeal_commands(tmp_path, capsys):
+    cycle = tmp_path / "c.sqlite"
+    assert calib(capsys, "cycle", "init", "--cycle", cycle, "--name", "2026H1")[0] == 0
+    code, out = calib(capsys, "cycle", "appeal", "file", "--cycle", cycle, "--id", "GS0001", "--period",
+                      "2025-12", "--grounds", "漏算了客户表扬", "--filed", "2026-02-12", "--results-date",
+                      "2026-02-09")
+    # calib's defaults (no policy): 15 working days from Thu 02-12: 1 Fri 13, 2 Sat 14 (调休),
+    # [15-23 Spring Festival], 3-6 Tue 24 .. Fri 27, 7 Sat 28 (调休), 8-12 Mon 03-02 .. Fri 03-06,
+    # 13 Mon 03-09, 14 Tue 03-10, 15 Wed 03-11
+    assert code == 0 and "appeal 5 filed" in out and "decision due by 2026-03-11" in out, out
+    code, out = calib(capsys, "cycle", "appeal", "file", "--cycle", cycle, "--id", "GS0002", "--period",
+                      "2025-12", "--grounds", "x", "--filed", "2026-12-30", "--results-date", "2026-12-01")
+    assert code == 1 and "after the deadline" in out and "--late-reason" in out
+    code, out = calib(capsys, "cycle", "appeal", "file", "--cycle", cycle, "--id", "GS0002", "--period",
+                      "2025-12", "--grounds", "x", "--filed", "2026-12-30", "--results-date", "2026-12-01",
+                      "--late-reason", "病假")
+    # its decision deadline (15 working days after 2026-12-30) runs into 2027, not yet in the calendar
+    assert code == 1 and "2027-01-" in out and "Update chinese-calendar" in out, out
+    code, out = calib(capsys, "cycle", "appeal", "list", "--cycle", cycle, "--today", "2026-03-12")
+    assert code == 0 and "overdue" in out and "GS0001" in out
+    code, out = calib(capsys, "cycle", "appeal", "decide", "--cycle", cycle, "--appeal", "5", "--outcome",
+                      "rejected", "--reason", "no new evidence", "--decided", "2026-03-10")
+    assert code == 0 and "appeal 5 decided: rejected" in out
+    code, out = calib(capsys, "cycle", "appeal", "list", "--cycle", cycle, "--status", "decided")
+    assert code == 0 and "1 decided" in out
+    assert calib(capsys, "verify", "--cycle", cycle)[0] == 0
