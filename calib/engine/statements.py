@@ -187,27 +187,19 @@ def page_names(ids: Iterable[str]) -> dict[str, str]:
 
     Letters (any script), digits, ``-``, ``_`` and ``.`` are kept, every other run of characters
     becomes ``_``, leading dots go (no ``..``, no hidden file) and the name is cut to 60
-    characters. An id changed by this, or whose name another id (or index, statements,
-    manifest) also takes, letter case aside, gets the first 8 hex digits of its sha256 appended:
-    names never depend on which other ids are present, only on the id.
+    characters. An id this changes (``a/b``, ``../x``, ``张三 李``), or that is a name of the
+    folder's own files (index, statements, manifest), gets the first 8 hex digits of its sha256
+    appended, so it cannot take another id's name (``a_b``) and its name depends on the id
+    alone. Names are unique letter case aside (for Windows and macOS file systems).
     """
-    ids = sorted(set(ids))
-    stems = {}
-    for i in ids:
-        stem = _UNSAFE.sub("_", unicodedata.normalize("NFC", i)).lstrip(".")[:_MAX_STEM] or "_"
-        stems[i] = stem
-    seen: dict[str, int] = {}
-    for stem in stems.values():
-        seen[stem.casefold()] = seen.get(stem.casefold(), 0) + 1
     out: dict[str, str] = {}
     taken: set[str] = set()
-    for i in ids:
-        stem = stems[i]
-        if stem != i or seen[stem.casefold()] > 1 or stem.casefold() in _RESERVED:
+    for i in sorted(set(ids)):
+        stem = _UNSAFE.sub("_", unicodedata.normalize("NFC", i)).lstrip(".")[:_MAX_STEM] or "_"
+        if stem != i or stem.casefold() in _RESERVED:
             stem = f"{stem}_{hashlib.sha256(i.encode()).hexdigest()[:8]}"
-        n = 2
-        name = stem
-        while name.casefold() in taken:  # two ids whose sha256 begins alike: very rare
+        name, n = stem, 2
+        while name.casefold() in taken:  # ids alike but for case, or a sha256 prefix shared
             name, n = f"{stem}_{n}", n + 1
         taken.add(name.casefold())
         out[i] = f"{name}.html"
