@@ -7,6 +7,7 @@ from pathlib import Path
 from tools.notebooks.common import write
 from tools.notebooks.explore import EXPLORE
 from tools.notebooks.money import NB04, NB05, NB06
+from tools.notebooks.session import SESSION
 from tools.notebooks.tune import GRADES, TUNE
 
 NOTEBOOKS = {
@@ -16,10 +17,11 @@ NOTEBOOKS = {
     "04_payouts_and_budget.ipynb": NB04,
     "05_what_if.ipynb": NB05,
     "06_freeze_and_export.ipynb": NB06,
+    "07_calibration_session.ipynb": SESSION,
 }
 
 
 def build_all(folder: Path) -> list[Path]:
-    """Write all six notebooks into ``folder``; the paths written."""
+    """Write every notebook into ``folder``; the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     return [write(folder, name, [cell.copy() for cell in cells]) for name, cells in NOTEBOOKS.items()]
