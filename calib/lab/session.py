@@ -94,7 +94,35 @@ def _keys(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({c: as_text(table[c], "") for c in cols}, index=table.index)
 
 
+_TEXT_CACHE: dict[tuple[str, int, int], tuple[Any, Any, pd.DataFrame]] = {}
+"""The people's and records' text columns per policy and table (a panel picks on every redraw)."""
+
+
+def _cached(kind: str, policy: Policy, data: Any, make: Any) -> pd.DataFrame:
+    """``make(policy, data)``, remembered for this policy and this table (kept alive with it)."""
+    table = data.tables.get(kind)
+    key = (kind, id(policy), id(table))
+    hit = _TEXT_CACHE.get(key)
+    if hit is not None and hit[0] is policy and hit[1] is table:
+        return hit[2]
+    if len(_TEXT_CACHE) > 16:
+        _TEXT_CACHE.clear()
+    out = make(policy, data)
+    _TEXT_CACHE[key] = (policy, table, out)
+    return out
+
+
 def _people(policy: Policy, data: Any) -> pd.DataFrame:
+    """The people table's text and label columns as text, one row per id."""
+    return _cached("people", policy, data, _people_text)
+
+
+def _records(policy: Policy, data: Any) -> pd.DataFrame:
+    """The records' text and label columns as text, one row per id and period."""
+    return _cached("records", policy, data, _records_text)
+
+
+def _people_text(policy: Policy, data: Any) -> pd.DataFrame:
     people = data.tables.get("people")
     columns = [c for c, s in (policy.inputs.people.columns.items() if policy.inputs.people else [])
                if s.type in ("text", "label")]
@@ -105,7 +133,7 @@ def _people(policy: Policy, data: Any) -> pd.DataFrame:
     return out.drop_duplicates("id")
 
 
-def _records(policy: Policy, data: Any) -> pd.DataFrame:
+def _records_text(policy: Policy, data: Any) -> pd.DataFrame:
     rec, spec = data.tables.get("records"), policy.inputs.records
     period = spec.period
     columns = [c for c, s in spec.columns.items() if s.type in ("text", "label") and c != period]
@@ -140,7 +168,7 @@ def attributes(table: pd.DataFrame, policy: Policy, data: Any) -> pd.DataFrame:
     columns = [c for c in rec.columns if c not in ("id", "period") and c not in out.columns]
     if columns:
         last = rec.drop_duplicates("id", keep="last").set_index("id")
-        both = rec.set_index(["id", "period"])
+        both = rec.set_index(["id", "period"]) if "period" in keys else rec
         for c in columns:
             if "period" in keys:
                 index = pd.MultiIndex.from_frame(keys[["id", "period"]])

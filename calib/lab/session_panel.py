@@ -144,7 +144,7 @@ class SessionPanel:
         self.box_people = w.HTML("<i>click a box to list its people</i>")
         # the form
         self.person = w.Dropdown(description="Person")
-        self.person_period = w.Dropdown(description="Period")
+        self.person_period = w.Dropdown(description="In period")
         fields = ["grade", "score", *(self.policy.pay.components if self.policy.pay else []),
                   *(["payout"] if self.policy.pay else [])]
         self.field = w.Dropdown(options=[(self._label(f), f) for f in fields], value="grade",
@@ -163,7 +163,7 @@ class SessionPanel:
                                   indent=False)
         self.status = w.HTML()
         self.accept_button = w.Button(description="Accept the proposed moves", icon="check",
-                                      disabled=True)
+                                      disabled=True, layout=w.Layout(width="auto"))
         self.pending_box = w.VBox()
         self.diagnostics = w.HTML()
         self.cycle = w.Text(value=str(cycle), description="Cycle file", placeholder="cycle.sqlite",
