@@ -14,7 +14,7 @@ import pandas as pd
 from calib._util.memo import remember
 from calib._util.tolerance import tol
 from calib.engine.frame import Frame
-from calib.engine.grading import Population, _group_codes
+from calib.engine.grading import Population, group_codes
 from calib.kernels.ranking import demoted_order
 from calib.policy.grading import Grading, Streak, StreakWhen
 
@@ -25,7 +25,7 @@ def ranks(pop: Population, grading: Grading, frame: Frame | None = None) -> np.n
     assert ranking is not None
     rank = np.zeros(pop.n, dtype=np.int64)
     rows = np.flatnonzero(pop.rated)
-    codes, _ = _group_codes(pop, rows, ranking.by)
+    codes, _ = group_codes(pop, rows, ranking.by)
     demote = np.zeros(len(rows))
     if ranking.demote is not None:
         demote = np.nan_to_num(np.asarray(pop.column(ranking.demote), dtype=np.float64)[rows])
@@ -38,7 +38,7 @@ def ranks(pop: Population, grading: Grading, frame: Frame | None = None) -> np.n
 
 def _group_sizes(pop: Population, grading: Grading) -> np.ndarray:
     rows = np.flatnonzero(pop.rated)
-    codes, _ = _group_codes(pop, rows, grading.ranking.by if grading.ranking else [])
+    codes, _ = group_codes(pop, rows, grading.ranking.by if grading.ranking else [])
     sizes = np.zeros(pop.n, dtype=np.int64)
     sizes[rows] = np.bincount(codes)[codes]
     return sizes

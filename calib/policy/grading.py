@@ -152,27 +152,43 @@ class Cascade(Strict):
         return self
 
 
+class GivenGrades(Strict):
+    """Grades read from the data rather than computed: an external calibration session's, or
+    last year's system's, so that a scheme can be re-paid from given grades.
+
+    ``column`` holds a grade of the scale per row (its name or its label); a rated row whose
+    cell is blank is refused with its place, unless ``missing: not_graded`` leaves it without
+    a grade (and a note saying why). A veto still caps a given grade at the lowest.
+    """
+
+    column: str
+    missing: Literal["error", "not_graded"] = "error"
+
+
+_SETTINGS = {"forced": "forced", "cascade": "cascade", "given": "given"}
+"""The methods that need settings, and the key they are under."""
+
+
 class GradingRule(Strict):
-    """How one population is graded: by ``thresholds``, ``forced`` distribution or ``cascade``.
+    """How one population is graded: by ``thresholds``, ``forced`` distribution, ``cascade``,
+    or ``given`` grades read from the data.
 
     ``scorecards`` names the population (all scorecards when empty).
     """
 
     scorecards: list[str] = Field(default_factory=list)
-    method: Literal["thresholds", "forced", "cascade"]
+    method: Literal["thresholds", "forced", "cascade", "given"]
     forced: ForcedDistribution | None = None
     cascade: Cascade | None = None
+    given: GivenGrades | None = None
 
     @model_validator(mode="after")
     def _settings(self) -> GradingRule:
-        if self.method == "forced" and self.forced is None:
-            raise ValueError("method 'forced' needs its settings under 'forced'")
-        if self.method == "cascade" and self.cascade is None:
-            raise ValueError("method 'cascade' needs its settings under 'cascade'")
-        if self.method != "forced" and self.forced is not None:
-            raise ValueError(f"'forced' is given but the method is '{self.method}'")
-        if self.method != "cascade" and self.cascade is not None:
-            raise ValueError(f"'cascade' is given but the method is '{self.method}'")
+        for method, key in _SETTINGS.items():
+            if self.method == method and getattr(self, key) is None:
+                raise ValueError(f"method '{method}' needs its settings under '{key}'")
+            if self.method != method and getattr(self, key) is not None:
+                raise ValueError(f"'{key}' is given but the method is '{self.method}'")
         return self
 
 

@@ -79,6 +79,8 @@ def _check_rule(c: _Checker, name: str, rule, covered: dict[str, str]) -> None:
             c.row_column(f"{path}.forced.ties.by[{i}].column", key.column)
     if rule.cascade is not None:
         _check_cascade(c, path, rule.cascade, name)
+    if rule.given is not None:
+        c.row_column(f"{path}.given.column", rule.given.column)
 
 
 def _check_ranking(c: _Checker) -> None:

@@ -78,7 +78,7 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
         comp.reads_grades for _, comp in pay.prorated)) or (pay.streaks is not None and any(
             s.when.grade_in is not None for s in pay.streaks.streaks.values())))
     if (len(rules) == 1 and plans.K > 1 and veto is None and not needs_grades
-            and rule.method == "forced"
+            and rule.form == "quotas"
             and rule.small_rule == "round" and rule.all_cols and rule.padded() is not None):
         bound = max(abs(m.lo), abs(m.hi)) if on == "period" else None  # months are clipped
         per_grade = _forced_counts(rule, score, rated, pairs, _rated_counts(rated, d.c), ws,

@@ -1,5 +1,9 @@
 """Grading rows of Monte Carlo scenario-periods × slots (see ``calib.simulate.monte_carlo``): the policy's
 thresholds, forced distributions and cascades, vectorised across rows.
+
+Each rule is graded by its method's batched form (``calib.engine.grading.REGISTRY``), not by
+the method's name: a method whose form the simulation cannot draw (grades given by the data)
+is refused with its rule named.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from calib.engine.grading import column_codes, rule_order, thresholds
+from calib.engine.grading import column_codes, method_of, rule_order, thresholds
+from calib.errors import SimulationError
 from calib.kernels.apportion import apportion
 from calib.policy.grading import Cascade, ForcedDistribution, GradeScale, Grading, Ties
 from calib.simulate.draw import _Workspace
@@ -19,10 +24,12 @@ from calib.simulate.model import _Model
 
 @dataclass
 class _Rule:
-    """One grading rule over the slots it covers (``cols``, in tie order)."""
+    """One grading rule over the slots it covers (``cols``, in tie order); ``form`` is its
+    method's batched form (``calib.engine.grading.method``: thresholds, quotas or cascade).
+    """
 
     name: str
-    method: str
+    form: str
     cols: np.ndarray
     all_cols: bool
     gcode: np.ndarray | None = None
@@ -147,16 +154,24 @@ def _grade_plan(m: _Model, grading: Grading) -> list[_Rule]:
         cards = [card_index[c] for c in rule.scorecards] if rule.scorecards else list(
             card_index.values())
         cols = np.flatnonzero(np.isin(m.card, cards))
-        if rule.method == "thresholds":
+        form = method_of(rule).form
+        if form == "given":
+            assert rule.given is not None, "the policy's validation: a rule has its settings"
+            raise SimulationError(
+                f"grading rule '{name}' takes its grades from the data (column "
+                f"'{rule.given.column}'), and the Monte Carlo draws scores, not grades: it cannot "
+                "simulate next year's grades under this rule. Simulate with a policy that grades "
+                "these scorecards from their scores (thresholds, forced or cascade)")
+        if form == "thresholds":
             plan.append(_Rule(name, "thresholds", cols, len(cols) == m.n_slots))
             continue
         settings: ForcedDistribution | Cascade | None = (
-            rule.forced if rule.method == "forced" else rule.cascade)
+            rule.forced if form == "quotas" else rule.cascade)
         assert settings is not None, "the policy's validation: a rule has its method's settings"
         cols = _tie_order(m, cols, settings.ties)
-        r = _Rule(name, rule.method, cols, bool(np.array_equal(cols, np.arange(m.n_slots))),
+        r = _Rule(name, form, cols, bool(np.array_equal(cols, np.arange(m.n_slots))),
                   apportion=settings.method, share_better=settings.ties.rule == "share_better")
-        if isinstance(settings, ForcedDistribution):  # rule.method == "forced"
+        if isinstance(settings, ForcedDistribution):  # form "quotas"
             r.gcode, r.n_groups = _slot_groups(m, cols, settings.by)
             r.ratios = np.array([settings.ratios.get(g, 0.0) for g in names])
             r.small_rule, r.small_max = settings.small_groups.rule, settings.small_groups.max_size
@@ -174,7 +189,7 @@ def _grade_plan(m: _Model, grading: Grading) -> list[_Rule]:
                                  for g in names])
         if r.padded() is not None:  # built here, before the threads share the rule
             r.slots_placed(m.n_slots)
-        if rule.method == "forced":
+        if form == "quotas":
             r.quotas(np.zeros(0, dtype=np.int64))  # the table, made once
         plan.append(r)
     return plan
@@ -504,9 +519,9 @@ def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarr
     rule's columns; (None, None) when the grades were written straight into ``out`` (``fresh``:
     ``out`` is all −1 and the rule covers every slot). ``pairs``: see ``_rank_padded``.
     """
-    if rule.method == "cascade":
+    if rule.form == "cascade":
         return _cascade_rows(rule, score, active, out, ws)
-    if rule.method == "forced" and rule.small_rule == "round" and rule.padded() is not None:
+    if rule.form == "quotas" and rule.small_rule == "round" and rule.padded() is not None:
         assert rule.at_slots is not None, "``padded`` made the layout"
         direct = fresh and rule.all_cols
         g = _rank_padded(score, active, rule, rule.at_slots, ws=ws, out=out if direct else None,
@@ -515,7 +530,7 @@ def _rule_rows(rule: _Rule, score: np.ndarray, active: np.ndarray, out: np.ndarr
             return (None, None) if direct else (g, None)
     act = active if rule.all_cols else active[:, rule.cols]
     sc = score if rule.all_cols else score[:, rule.cols]
-    if rule.method == "thresholds":
+    if rule.form == "thresholds":
         return thresholds(sc.ravel(), scale).reshape(sc.shape), act
     return _forced_rows(rule, sc, act, scale, ws), act
 

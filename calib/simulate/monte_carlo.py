@@ -124,6 +124,7 @@ import numpy as np
 import pandas as pd
 
 from calib.data.read import Dataset
+from calib.engine.grading import method_of
 from calib.engine.result import Result
 from calib.errors import SimulationError
 from calib.kernels.money import units_to_float
@@ -334,7 +335,7 @@ def _notes(m: _Model, plans: _Plans) -> list[str]:
                      + ("; streak flags (R21) on ranks not simulated"
                         if grading.streaks_read_ranks and plans.pay is not None
                         and plans.pay.streaks is None else ""))
-        if any(r.method == "cascade" for r in grading.rules.values()):
+        if any(method_of(r).form == "cascade" for r in grading.rules.values()):
             notes.append("cascade: the leader's simulated grade picks the team's ratios; a team "
                          "whose leader is gone is not graded")
     if plans.pay is not None:

@@ -24,4 +24,5 @@ def test_regenerated_notebooks_equal_the_committed_ones(tmp_path: Path) -> None:
 
 def test_no_builder_inside_notebooks() -> None:
     """notebooks/ holds only notebooks (builders live in tools/notebooks, where ruff lints them)."""
-    assert sorted(p.suffix for p in NOTEBOOKS.iterdir() if p.is_file()) == [".ipynb"] * 6
+    files = [p for p in NOTEBOOKS.iterdir() if p.is_file()]
+    assert files and all(p.suffix == ".ipynb" for p in files), [p.name for p in files]
