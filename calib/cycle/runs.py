@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calib.cycle.ledger import CycleError, Ledger, now, user
+from calib.cycle.ledger import Ledger, now, user
 from calib.cycle.overrides import current_overrides
 from calib.errors import DataError
 
@@ -61,13 +61,16 @@ def resolve(stored: str, ledger: Ledger) -> Path:
 def run_cycle(ledger: Ledger, policy_path: str, data_path: str, out: str, argv: list[str],
               by: str | None = None, note: str | None = None) -> CycleRun:
     """Run the policy over the data with the cycle's current overrides, write ``out`` whole as
-    ``calib run`` does (with cycle_overrides.csv: the overrides applied) and record the run.
+    ``calib run`` does (with cycle_overrides.csv: the overrides applied; and changes.csv: the
+    rows that changed since the cycle's last run, and why, when its results are still there)
+    and record the run.
 
     A locked cycle is refused before anything runs. Bad data leaves ``out`` holding problems.csv
     and raises ``DataError`` (nothing is recorded).
     """
     from calib._util.outputs import RunFolder, refuse_out_over_inputs
     from calib._util.xlsx import write_csv
+    from calib.analysis.compare import compare_results
     from calib.data.read import load_data
     from calib.engine.pipeline import run
     from calib.io.run_outputs import write_csv_into, write_run
@@ -79,6 +82,7 @@ def run_cycle(ledger: Ledger, policy_path: str, data_path: str, out: str, argv: 
     policy = load_policy(policy_path)
     upto, _ = ledger.head()
     overrides = current_overrides(ledger)
+    previous = _previous_results(ledger)
     facts: dict[str, Any] = {"policy": {"path": policy_path, "sha256": policy_sha256(policy)},
                              "data": {"path": data_path, "fingerprint": None},
                              "cycle": {"path": str(ledger.path), "overrides": len(overrides),
@@ -86,17 +90,12 @@ def run_cycle(ledger: Ledger, policy_path: str, data_path: str, out: str, argv: 
     with RunFolder(Path(out), ["calib", *argv]) as folder:
         try:
             dataset = load_data(data_path, policy)
-            extra: dict[str, Any] = {"overrides": overrides} if len(overrides) else {}
-            try:
-                result = run(policy, dataset, **extra)
-            except TypeError as exc:
-                if extra and "overrides" in str(exc):
-                    raise CycleError("this calib cannot apply overrides yet (its engine has no overrides "
-                                     "stage): update calib, or run without overrides") from exc
-                raise
+            result = run(policy, dataset, overrides=overrides if len(overrides) else None)
             facts["data"]["fingerprint"] = dataset.fingerprint()
             results = write_run(result, folder, facts["data"]["fingerprint"])
             write_csv_into(folder, "cycle_overrides.csv", overrides)
+            if previous is not None:  # what this run changed against the cycle's last run, and why
+                write_csv_into(folder, "changes.csv", compare_results(previous, results))
         except DataError as exc:
             problems = exc.problems
             folder.write("problems.csv", lambda p: write_csv(problems, p, encoding="utf-8-sig"))
@@ -114,3 +113,16 @@ def run_cycle(ledger: Ledger, policy_path: str, data_path: str, out: str, argv: 
     rated = int((results["status"] == "rated").sum()) if "status" in results else len(results)
     total = float(result.payout_total()) if result.payouts is not None else None
     return CycleRun(seq, digest, len(overrides), len(results), rated, total)
+
+
+def _previous_results(ledger: Ledger) -> Any:
+    """The results table of the cycle's last run, read before this run may replace its folder
+    (None for the first run, or when its folder is gone).
+    """
+    from calib.analysis.compare import read_results
+
+    runs = ledger.rows("runs")
+    if not runs:
+        return None
+    path = resolve(str(runs[-1].row["out"]), ledger) / "results.csv"
+    return read_results(path) if path.is_file() else None

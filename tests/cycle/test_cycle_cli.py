@@ -122,3 +122,47 @@ def test_the_appeal_commands(tmp_path, capsys):
     code, out = calib(capsys, "cycle", "appeal", "list", "--cycle", cycle, "--status", "decided")
     assert code == 0 and "1 decided" in out
     assert calib(capsys, "verify", "--cycle", cycle)[0] == 0
+
+
+@pytest.mark.slow
+def test_a_cycle_where_an_override_breaks_a_cascade_and_the_balance_is_accepted(tmp_path, capsys):
+    """Issue 20's cycle: run → a team leader's grade raised (the team's cascade quotas follow the
+    leader's grade) → breach and the fewest compensating moves proposed → the moves accepted as
+    overrides → the re-run keeps its quotas; changes.csv says who was overridden, by whom."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((GAS / "policy.yaml").read_text(encoding="utf-8")
+                      + "\ncalibration:\n  quotas: balance\n", encoding="utf-8")
+    cycle = tmp_path / "c.sqlite"
+    assert calib(capsys, "cycle", "init", "--cycle", cycle, "--name", "2024", "--policy", policy)[0] == 0
+    run = ["cycle", "run", "--cycle", cycle, "--policy", policy, "--data", GAS, "--out"]
+    assert calib(capsys, *run, tmp_path / "run1")[0] == 0
+    (tmp_path / "lead.csv").write_text(
+        "id,period,field,value,reason,note,by\nGS0001,2024-01,grade,A+,evidence,冬季抢修,校准委员会\n",
+        encoding="utf-8")
+    assert calib(capsys, "cycle", "override", "--cycle", cycle, "--file", tmp_path / "lead.csv")[0] == 0
+    code, out = calib(capsys, *run, tmp_path / "run2")
+    assert code == 0, out
+    breaches = pd.read_csv(tmp_path / "run2" / "quota_breaches.csv", encoding="utf-8-sig")
+    # a team of 10 under an A+ leader: A+ 20 % → 2, A 30 % → 3, B 50 % → 5 (it had 1, 3, 6)
+    assert breaches[["grade", "target", "final"]].values.tolist() == [["A+", 2, 1], ["B", 5, 6]]
+    moves = pd.read_csv(tmp_path / "run2" / "balance_proposals.csv", encoding="utf-8-sig")
+    assert moves[["id", "from_grade", "to_grade"]].values.tolist() == [
+        ["GS0004", "A", "A+"], ["GS0003", "B", "A"]]
+    changes = pd.read_csv(tmp_path / "run2" / "changes.csv", encoding="utf-8-sig")
+    lead = changes[(changes["id"] == "GS0001") & (changes["period"] == "2024-01")]
+    assert lead["why"].iloc[0].startswith("overridden: grade: A → A+, evidence") and "校准委员会" in \
+        lead["why"].iloc[0]
+
+    accepted = moves.assign(period=moves["period"].astype(str), field="grade", value=moves["to_grade"],
+                            reason="quota", note="balance after the leader's override", by="HR")
+    accepted[["id", "period", "field", "value", "reason", "note", "by"]].to_csv(
+        tmp_path / "moves.csv", index=False)
+    assert calib(capsys, "cycle", "override", "--cycle", cycle, "--file", tmp_path / "moves.csv")[0] == 0
+    assert calib(capsys, *run, tmp_path / "run3")[0] == 0
+    again = pd.read_csv(tmp_path / "run3" / "quota_breaches.csv", encoding="utf-8-sig")
+    assert again.empty
+    results = pd.read_csv(tmp_path / "run3" / "results.csv", encoding="utf-8-sig", dtype=str)
+    assert results["overridden"].eq("True").sum() == 3
+    assert calib(capsys, "cycle", "approve", "--cycle", cycle, "--name", "李总", "--role", "GM")[0] == 0
+    assert calib(capsys, "cycle", "lock", "--cycle", cycle)[0] == 0
+    assert calib(capsys, "verify", "--cycle", cycle)[0] == 0
