@@ -20,8 +20,9 @@ class Calibration(Strict):
     ``report`` lists every breach and the run goes on; ``balance`` also proposes the fewest
     compensating moves, next in rank order, for HR to accept or reject (nothing moves by itself).
     ``appeal_days`` is the number of working days (China's calendar, make-up working days
-    included) an employee has to appeal after the results are given; ``decision_days`` the
-    working days the committee has to decide an appeal once filed.
+    included) an employee has to appeal after the results are given (5: SCHEMES.md R37; the seed
+    leaves it as "[X]个工作日内"); ``decision_days`` the working days the committee has to decide
+    an appeal once filed (15: our completion, the seeds are silent).
     """
 
     reasons: dict[str, str] = Field(default_factory=lambda: {
@@ -32,7 +33,7 @@ class Calibration(Strict):
         "other": "other (explained in the note)",
     })
     quotas: Literal["report", "balance"] = "report"
-    appeal_days: int = Field(default=15, ge=1, le=250)
+    appeal_days: int = Field(default=5, ge=1, le=250)
     decision_days: int = Field(default=15, ge=1, le=250)
 
     @model_validator(mode="after")
