@@ -159,13 +159,36 @@ class PointsBelow(_RowWise):
 
 
 class Grace(Strict):
-    """R29: lateness under ``under`` minutes is ignored when there are at most ``max_cases`` such
-    cases totalling at most ``max_total`` minutes in the period.
+    """R29: lateness under ``under`` minutes is ignored when the period's such cases are few:
+    at most ``max_cases`` of them, at most ``max_total`` minutes in all, or both.
+
+    The seeds word it "不超过三次, 或者累计不超过15分钟", which HR reads either way, so a grace
+    giving both limits must say how they join (``combine: and``: both must hold; ``or``: either
+    is enough); calib does not guess a reading that moves money.
     """
 
     under: Number = 5.0
-    max_cases: int = 3
-    max_total: Number = 15.0
+    max_cases: int | None = Field(default=None, ge=0)
+    max_total: Number | None = Field(default=None, ge=0)
+    combine: Literal["and", "or"] | None = None
+
+    @model_validator(mode="after")
+    def _reading(self) -> Grace:
+        if self.max_cases is None and self.max_total is None:
+            raise ValueError("a grace needs a limit: give max_cases (e.g. 3), max_total (minutes, "
+                             "e.g. 15) or both with combine")
+        if self.max_cases is not None and self.max_total is not None and self.combine is None:
+            raise ValueError(
+                f"the grace gives max_cases ({self.max_cases}) and max_total ({self.max_total:g}) "
+                "but not how they join, and the wording (不超过三次, 或者累计不超过15分钟) is read "
+                f"both ways: add combine: and (forgiven only with at most {self.max_cases} cases "
+                f"and at most {self.max_total:g} minutes) or combine: or (forgiven when either "
+                "holds)")
+        if self.combine is not None and (self.max_cases is None or self.max_total is None):
+            given = "max_cases" if self.max_cases is not None else "max_total"
+            raise ValueError(f"combine joins max_cases and max_total, but only {given} is given; "
+                             "remove combine or give the other limit")
+        return self
 
 
 class Lateness(_Component):

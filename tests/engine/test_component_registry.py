@@ -14,10 +14,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
+from test_lateness_grace import one_month, with_grace
 
 import calib
 from calib.engine.components import REGISTRY, PayContext, kind_of
@@ -192,6 +194,7 @@ def test_batched_form_equals_the_engine_row_for_row(data) -> None:
 
 @pytest.mark.parametrize("spec", [
     {"kind": "lateness", "table": "late"},
+    {"kind": "lateness", "table": "late", "grace": {"max_cases": 3, "max_total": 15, "combine": "or"}},
     {"kind": "workload", "benchmark_bonus": 500, "benchmark": {"amount": 100}, "workload": "done"},
     {"kind": "piece_rate", "rates": {"pieces": 2.5}},
     {"kind": "commission", "output": "sales", "base": {"amount": 1000},
@@ -214,3 +217,45 @@ def test_what_the_simulation_does_not_draw_is_the_historical_mean(spec) -> None:
     assert (form, planned) == ("history", None)
     why = kind_of(comp).not_drawn(comp, lambda column: column in cols)
     assert (why is None) == (spec["kind"] == "fixed")  # the fixed part: for its condition
+
+
+@st.composite
+def graces(draw) -> dict:
+    """A valid grace as people type it: one limit, or both with ``combine`` (R29, 3 cases /
+    15 minutes and their neighbours).
+    """
+    out = {"under": draw(st.sampled_from([5, 3, "5"]))}
+    limits = draw(st.sampled_from(["cases", "total", "both"]))
+    if limits in ("cases", "both"):
+        out["max_cases"] = draw(st.sampled_from([0, 2, 3, 4]))
+    if limits in ("total", "both"):
+        out["max_total"] = draw(st.sampled_from([0, 12, 14, 15, 16, "15"]))
+    if limits == "both":
+        out["combine"] = draw(st.sampled_from(["and", "or"]))
+    return out
+
+
+def _late_by_hand(grace: dict, minutes: list[int]) -> float:
+    """The R29 deduction of one month, read from the grace as written (rate 1, at most 30)."""
+    short = [m for m in minutes if m < float(grace["under"])]
+    few = len(short) <= grace["max_cases"] if "max_cases" in grace else None
+    brief = sum(short) <= float(grace["max_total"]) if "max_total" in grace else None
+    tests = [t for t in (few, brief) if t is not None]
+    forgiven = any(tests) if grace.get("combine") == "or" else all(tests)
+    return min(sum(minutes) - (sum(short) if forgiven else 0), 30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(graces(), st.lists(st.lists(st.integers(1, 12), max_size=6), min_size=1, max_size=4))
+def test_lateness_grace_equals_its_reading_by_hand(grace, months) -> None:
+    """The lateness component with any grace (one limit, or both joined by ``and`` / ``or``)
+    deducts per person what the rule as written gives, to the yuan.
+    """
+    policy = with_grace(**grace)
+    data = [one_month(minutes) for minutes in months]
+    tables = {name: pd.concat([d[name].assign(employee_id=f"P{i}") if name != "adjustments"
+                               else d[name] for i, d in enumerate(data)], ignore_index=True)
+              for name in data[0]}
+    payouts = calib.run(policy, tables).payouts.set_index("id")
+    for i, minutes in enumerate(months):
+        assert -payouts.loc[f"P{i}", "lateness"] == _late_by_hand(grace, minutes), (grace, minutes)

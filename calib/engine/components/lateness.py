@@ -1,5 +1,5 @@
 """R29: ``rate`` per late minute, at most ``max``, from an event table of late arrivals (one row
-per case, with its minutes), with the grace rule.
+per case, with its minutes), with the grace rule read as the policy says (``combine``).
 """
 
 from __future__ import annotations
@@ -28,10 +28,23 @@ def before_cap(c: PayContext, comp: P.Lateness, path: str) -> np.ndarray:
         small = minutes < comp.grace.under
         cases = np.bincount(row[ok], weights=small[ok].astype(float), minlength=n)
         total = np.bincount(row[ok], weights=np.where(small, minutes, 0.0)[ok], minlength=n)
-        forgiven = (cases <= comp.grace.max_cases) & (total <= comp.grace.max_total + REL)
+        forgiven = _forgiven(comp.grace, cases, total)
         counted = np.where(small & forgiven[np.maximum(row, 0)], 0.0, minutes)
     late = np.bincount(row[ok], weights=counted[ok], minlength=n)
     return late * comp.rate
+
+
+def _forgiven(grace: P.Grace, cases: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Whether each row's short cases are forgiven: few enough (``max_cases``), short enough in
+    all (``max_total``, exactly 15 minutes included), or both as ``combine`` reads the rule.
+    """
+    few = None if grace.max_cases is None else cases <= grace.max_cases
+    short = None if grace.max_total is None else total <= grace.max_total + REL
+    if few is None or short is None:
+        only = few if few is not None else short
+        assert only is not None, "a grace has a limit (policy.pay.Grace)"
+        return only
+    return (few | short) if grace.combine == "or" else (few & short)
 
 
 def amount(c: PayContext, comp: P.Lateness, path: str) -> np.ndarray:
