@@ -139,6 +139,12 @@ def _pay_lines(d: dict[str, Any]) -> list[str]:
     if d.get("overrides"):
         lines.append("\noverrides:")
         lines += [f"  {override_text(o)}" for o in d["overrides"]]
+    if d.get("outcomes"):
+        lines.append("\noutcomes:")
+        for o in d["outcomes"]:
+            lines.append(f"  {o['label']} ({o['kind']}): {o['why']}")
+            if o.get("caution"):
+                lines.append(f"    caution: {o['caution']}")
     return lines
 
 
@@ -476,6 +482,18 @@ def _overrides(ix: Index, person_id: object, period: str) -> list[dict[str, Any]
     return out
 
 
+def _outcomes(ix: Index, person_id: object, period: str) -> list[dict[str, Any]]:
+    """The outcomes raised for (person, period) (``result.outcomes``); [] when none."""
+    table = ix.result.outcomes
+    if table is None or len(table) == 0:
+        return []
+    groups = ix.once("outcomes", lambda: {
+        key: list(rows) for key, rows in pd.Series(range(len(table))).groupby(
+            [table["id"].astype(str).to_numpy(), table["period"].astype(str).to_numpy()])})
+    return [{k: str(table.iloc[pos][k]) for k in ("outcome", "label", "kind", "why", "caution")}
+            for pos in groups.get(_key(person_id, period), [])]
+
+
 def _head(ix: Index) -> dict[str, Any]:
     policy = ix.result.policy
     return ix.once("head", lambda: {"policy": {
@@ -525,6 +543,7 @@ def explain(result: Result, person_id: object, period: str, index: Index | None 
     data["pay"] = _pay(ix, person_id, period)
     data["limits"] = _score_limits(ix, s, person_id, period) + _pay_limits(ix, person_id, period)
     data["overrides"] = _overrides(ix, person_id, period)
+    data["outcomes"] = _outcomes(ix, person_id, period)
     return Statement(data)
 
 
@@ -551,7 +570,8 @@ def _explain_rollup(ix: Index, person_id: object, period: str,
                 "grade": _grade(ix, person_id, period),
                 "pay": _pay(ix, person_id, period),
                 "limits": _pay_limits(ix, person_id, period),
-                "overrides": _overrides(ix, person_id, period)}
+                "overrides": _overrides(ix, person_id, period),
+                "outcomes": _outcomes(ix, person_id, period)}
         return Statement(data)
     raise NotFound(_not_found(result, str(person_id), str(period)))
 

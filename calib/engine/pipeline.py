@@ -208,13 +208,22 @@ def grade_and_pay_stage(scored: Scored, frame: Frame, overrides: Any = None) -> 
     """
     policy = frame.policy
     if policy.grading is None and policy.pay is None:
-        return scored.result
+        return _with_outcomes(scored.result)
     from calib.engine.stages import grade_and_pay
 
     result = scored.result.with_scoring_of(policy)
     result.frame = frame
     grade_and_pay(frame, result, scored.card, scored.out, scored.rated, scored.values,
                   scored.populations, overrides)
+    return _with_outcomes(result)
+
+
+def _with_outcomes(result: Result) -> Result:
+    """``result`` with its outcomes table, built when first read (from its final tables)."""
+    if result.policy.outcomes:
+        from calib.engine.outcomes import outcomes_table
+
+        result.outcomes = Lazy(lambda: outcomes_table(result))
     return result
 
 

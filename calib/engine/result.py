@@ -81,7 +81,7 @@ class _Table:
 
 
 TABLES = ("scores", "measures", "kpi_points", "sections", "adjustments", "group_caps", "grades",
-          "quotas", "flags", "payouts", "merit")
+          "quotas", "flags", "payouts", "merit", "outcomes")
 SCORING = ("scores", "measures", "kpi_points", "sections", "adjustments", "group_caps")
 """The tables that only scoring writes (shared by results that differ in grading or pay)."""
 
@@ -103,7 +103,9 @@ class Result:
     - ``quotas``: per rule, period, group and grade: ratio, exact share, quota, count, flex;
     - ``flags``: consecutive-period flags (R21) with the periods that raised them;
     - ``payouts``: each component, the pool share and the total payout, exact to the unit;
-    - ``merit``: next year's raise per person by the merit matrix (R35).
+    - ``merit``: next year's raise per person by the merit matrix (R35);
+    - ``outcomes``: the named outcomes raised (晋升候选, 培训: <KPI>, 劝退评审 …), each with what
+      raised it, and a dismissal's caution (``calib.engine.outcomes``).
 
     Each table is built the first time it is read (a ``Lazy`` until then), so a re-run that
     only needs the grade counts and the payout total does not pay for DataFrames.
@@ -120,6 +122,7 @@ class Result:
     flags = _Table()
     payouts = _Table()
     merit = _Table()
+    outcomes = _Table()
 
     def __init__(self, policy: Policy, scores: Any, measures: Any = None, kpi_points: Any = None,
                  sections: Any = None, rollups: dict | None = None, adjustments: Any = None,
@@ -131,6 +134,7 @@ class Result:
         self.sections, self.adjustments, self.group_caps = sections, adjustments, group_caps
         self.grades, self.quotas, self.flags = grades, quotas, flags
         self.payouts, self.merit = payouts, merit
+        self.outcomes = None
         self.rollups: Tables = Tables(rollups or {})
         self.rollup_rows: Tables = Tables(rollup_rows or {})
         """The rows of each roll-up (``calib.engine.rollup.RollupRows``), made when first read."""

@@ -178,6 +178,9 @@ def lines_of(statement: Statement, t: dict[str, str]) -> list[Line]:
     for o in d.get("overrides", []):
         lines.append(Line(t["overrides"], str(o["field"]), o["final"], _override_rule(o, t),
                           f"calibration.reasons.{o['reason']}"))
+    for o in d.get("outcomes", []):
+        rule = o["why"] + (f" — {o['caution']}" if o.get("caution") else "")
+        lines.append(Line(t["outcomes"], o["label"], o["kind"], rule, f"outcomes.{o['outcome']}"))
     return lines
 
 

@@ -251,6 +251,7 @@ def write_report(result: Result, path: str | Path, results: pd.DataFrame | None 
         "flags": result.flags,
         "payouts": result.payouts,
         "merit": result.merit,
+        "outcomes": result.outcomes,
         "exceptions": exceptions(result),
     }
     scheme = for_policy(policy)

@@ -29,7 +29,7 @@ def write_run(result: Result, folder: RunFolder, data_sha256: str | None = None)
     csv("results.csv", results)
     folder.write("report.xlsx", lambda p: write_report(result, p, results, data_sha256))
     csv("scores.csv", result.scores)
-    for name in ("grades", "quotas", "flags", "payouts", "merit"):
+    for name in ("grades", "quotas", "flags", "payouts", "merit", "outcomes"):
         table = getattr(result, name)
         if table is not None:
             csv(f"{name}.csv", table)

@@ -12,6 +12,7 @@ from calib.policy.calibration import Calibration
 from calib.policy.grading import Grading
 from calib.policy.inputs import Calendar, Inputs
 from calib.policy.measures import Measure
+from calib.policy.outcomes import Outcome
 from calib.policy.pay import Pay
 from calib.policy.periods import Eligibility, Rollup
 from calib.policy.scoring import Kpi, Scorecard, Section
@@ -56,6 +57,9 @@ class Policy(Strict):
     grading: Grading | None = None
     pay: Pay | None = None
     ranges: dict[str, Range] = Field(default_factory=dict)
+    outcomes: dict[str, Outcome] | None = None
+    """Named outcomes (晋升候选, 培训: <KPI>, 劝退评审 …) raised by grades, flags, scores or a
+    KPI's shortfall (``calib.policy.outcomes``); None: the policy names none."""
     calibration: Calibration | None = None
     """The calibration cycle's settings (``cycle`` below gives them, defaults when absent)."""
 
