@@ -198,3 +198,32 @@ def _value(c: _Checker, path: str, name: str) -> None:
     if name in p.kpis or name in p.measures or name in p.sections:
         return
     c.row_column(path, name)
+
+
+def check_outcomes(c: _Checker) -> None:
+    """Every reference made by ``outcomes``: grades, flags and KPIs that exist, on rows that
+    have them (grades and flags on the graded rows, KPI points on the period rows).
+    """
+    g = c.p.grading
+    graded_on = g.on if g is not None else "period"
+    for name, outcome in (c.p.outcomes or {}).items():
+        path = f"outcomes.{name}"
+        on = outcome.on or graded_on
+        if outcome.on is not None:
+            _on(c, f"{path}.on", outcome.on)
+        when = outcome.when
+        if when.grade_in is not None:
+            _grades(c, f"{path}.when.grade_in", when.grade_in)
+        if (when.grade_in is not None or when.flag is not None) and g is not None and on != g.on:
+            c.add(f"{path}.on", f"grades and flags are given on '{g.on}', not on '{on}'; "
+                  f"judge this outcome on '{g.on}' (leave 'on' out)")
+        if when.flag is not None and (g is None or when.flag not in g.streaks):
+            c.add(f"{path}.when.flag", f"'{when.flag}' is not a streak of grading.streaks; "
+                  "streaks: " + (", ".join(g.streaks) if g is not None and g.streaks else "none"))
+        for kpi in when.kpi_below or {}:
+            if kpi not in c.p.kpis:
+                c.add(f"{path}.when.kpi_below.{kpi}", f"KPI '{kpi}' is not defined; KPIs: "
+                      + ", ".join(c.p.kpis))
+        if when.kpi_below is not None and on != "period":
+            c.add(f"{path}.on", f"KPI points are given per period, not on '{on}'; set on: period "
+                  "for an outcome raised by a KPI's shortfall")
