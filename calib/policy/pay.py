@@ -208,11 +208,19 @@ class Lateness(_Component):
 class Workload(_Component):
     """R30: benchmark bonus − (benchmark workload − actual workload) × rate, × a multiplier KPI
     (the QC multiplier), + extra columns (contribution), clipped to [min, max].
+
+    ``benchmark_bonus`` is a constant (300) or a money base per person (``{column:
+    benchmark_bonus}``: 对应各业务量之基准奖金). ``per: period`` (the default) takes ``benchmark``
+    as the period's workload; ``per: day`` takes it as a daily amount times the days in the
+    ``days`` column (seed 004: 每日工作量基准, 当月按照实际上班天数计算), so a part month is
+    measured against the days worked, not against a full month.
     """
 
     kind: Literal["workload"]
-    benchmark_bonus: Money
+    benchmark_bonus: Money | Amount
     benchmark: Amount
+    per: Literal["period", "day"] = "period"
+    days: str | None = None
     workload: str
     rate: Rate = 1.0
     multiplier: str | None = None
@@ -223,6 +231,13 @@ class Workload(_Component):
     @model_validator(mode="after")
     def _range(self) -> Workload:
         check_min_max(self.min, self.max, "the bonus's ")
+        if self.per == "day" and self.days is None:
+            raise ValueError("per: day takes the benchmark as a daily amount, which needs the "
+                             "days worked: add days: <a records column of days present>, e.g. "
+                             "days: days_present")
+        if self.per == "period" and self.days is not None:
+            raise ValueError(f"days ({self.days}) is read only with per: day (a daily benchmark "
+                             "× days); add per: day, or remove days for a benchmark per period")
         return self
 
 

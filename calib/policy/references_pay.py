@@ -162,6 +162,10 @@ def _check_component(c: _Checker, path: str, comp) -> None:
 def _check_values(c: _Checker, path: str, comp) -> None:
     if isinstance(comp, Workload):
         _value(c, f"{path}.workload", comp.workload)
+        if isinstance(comp.benchmark_bonus, Amount):
+            _amount(c, f"{path}.benchmark_bonus", comp.benchmark_bonus)
+        if comp.days is not None:
+            c.row_column(f"{path}.days", comp.days)
         if comp.multiplier is not None:
             _value(c, f"{path}.multiplier", comp.multiplier)
         for i, col in enumerate(comp.extra):

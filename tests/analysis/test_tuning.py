@@ -87,15 +87,17 @@ class TestWhatIsSuggested:
         assert dict(suggest_tuning(policy)) == {ratios + "良好": 0.4, ratios + "合格": 0.45}
 
     def test_a_pay_amount_without_grades(self) -> None:
-        """support_team has no grades: its first pay amount 5 % higher, 300 → 315."""
+        """support_team has no grades: its first pay amount with a range 5 % higher, the bonus's
+        cap 500 → 525 (the benchmark bonus is the people's column, tuned in the data).
+        """
         tuning = suggest_tuning(example("support_team"))
-        assert dict(tuning) == {"pay.components.workload_bonus.benchmark_bonus": 315.0}
+        assert dict(tuning) == {"pay.components.workload_bonus.max": 525.0}
 
     def test_a_pay_amount_at_the_top_of_its_range_goes_down(self) -> None:
-        """At 400, the top of its range, the benchmark bonus goes 5 % down, to 380."""
-        path = "pay.components.workload_bonus.benchmark_bonus"
-        policy = example("support_team").with_params({path: 400})
-        assert dict(suggest_tuning(policy)) == {path: 380.0}
+        """At 800, the top of its range, the bonus's cap goes 5 % down, to 760."""
+        path = "pay.components.workload_bonus.max"
+        policy = example("support_team").with_params({path: 800})
+        assert dict(suggest_tuning(policy)) == {path: 760.0}
 
     def test_nothing_to_tune(self) -> None:
         """A scheme without grades or pay gets no change, and the reason says why."""

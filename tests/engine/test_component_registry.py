@@ -64,7 +64,7 @@ def common(draw) -> dict:
 def components(draw):
     """A valid component of a type the Monte Carlo computes from the score, grade or person."""
     kind = draw(st.sampled_from(["fixed", "score_percent", "score_bands", "grade_coefficient",
-                                 "points_below", "award", "per_unit"]))
+                                 "points_below", "award", "per_unit", "workload"]))
     spec = {"kind": kind, **common(draw)}
     if kind == "fixed":
         spec["base"] = draw(bases())
@@ -86,8 +86,18 @@ def components(draw):
     elif kind == "award":
         spec["amount"] = draw(money)
         spec["score_above"] = draw(st.none() | threshold)
-    else:  # per unit of a people column: the same every period
+    elif kind == "per_unit":  # per unit of a people column: the same every period
         spec.update(column="base", rate=draw(factor), max=draw(st.none() | money))
+    else:  # workload of people columns (R30), per period or per day × a people column of days
+        spec.update(workload="done", benchmark=draw(bases()), rate=draw(factor),
+                    benchmark_bonus=draw(money | bases()),
+                    multiplier=draw(st.none() | st.just("factor")),
+                    extra=draw(st.sampled_from([[], ["base"]])))
+        bounds = sorted(draw(st.lists(money, max_size=2)))
+        spec.update(dict(zip(draw(st.sampled_from([("min", "max"), ("max",), ("min",)])), bounds,
+                             strict=False)))
+        if draw(st.booleans()):
+            spec.update(per="day", days="days")
     return COMPONENT.validate_python(spec)
 
 
@@ -104,6 +114,10 @@ def people(draw, comp):
     score = st.sampled_from(edges or [90.0]) | st.decimals(0, 120, places=3).map(float)
     return {
         "base": np.array(draw(st.lists(money, min_size=n, max_size=n))),
+        "done": np.array(draw(st.lists(st.decimals(0, 2000, places=1).map(float), min_size=n,
+                                       max_size=n))),
+        "days": np.array(draw(st.lists(st.integers(0, 31), min_size=n, max_size=n)), dtype=float),
+        "factor": np.array(draw(st.lists(factor, min_size=n, max_size=n))),
         "level": np.array(draw(st.lists(st.sampled_from(LEVELS), min_size=n, max_size=n)),
                           dtype=object),
         "score": np.array(draw(st.lists(score, min_size=rows * n, max_size=rows * n))).reshape(
@@ -196,6 +210,8 @@ def test_batched_form_equals_the_engine_row_for_row(data) -> None:
     {"kind": "lateness", "table": "late"},
     {"kind": "lateness", "table": "late", "grace": {"max_cases": 3, "max_total": 15, "combine": "or"}},
     {"kind": "workload", "benchmark_bonus": 500, "benchmark": {"amount": 100}, "workload": "done"},
+    {"kind": "workload", "benchmark_bonus": {"column": "base"}, "benchmark": {"amount": 18},
+     "per": "day", "days": "days_present", "workload": "base"},
     {"kind": "piece_rate", "rates": {"pieces": 2.5}},
     {"kind": "commission", "output": "sales", "base": {"amount": 1000},
      "tiers": [{"above": 410000, "rate": 0.0025}]},
