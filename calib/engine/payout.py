@@ -45,6 +45,26 @@ def component_amount(c: PayContext, name: str, comp: Any) -> np.ndarray:
     return kind_of(comp).amount(c, comp, f"pay.components.{name}")
 
 
+def paying_order(components: dict[str, Any]) -> list[str]:
+    """The components' names, each after those whose amounts it reads (a team mean of the
+    piece rate after the piece rate), else in the policy's order (a JSON dump sorts them).
+    The policy's checks refuse a circle.
+    """
+    out: list[str] = []
+
+    def visit(name: str, seen: tuple[str, ...]) -> None:
+        if name in out or name in seen:
+            return
+        for other in kind_of(components[name]).reads(components[name]).amounts:
+            if other in components:
+                visit(other, (*seen, name))
+        out.append(name)
+
+    for name in components:
+        visit(name, ())
+    return out
+
+
 def _pay_share(frame: Frame, pop: Population, last: np.ndarray | None) -> np.ndarray:
     """Proration per row (1 where the policy sets none; a roll-up row is not prorated)."""
     share = proration(frame)
@@ -97,13 +117,16 @@ def pay(frame: Frame, result: Result, pop: Population, last: np.ndarray | None,
     paid = pop.rated | fixed_only
     total = np.zeros(pop.n, dtype=np.int64)
     columns: dict[str, np.ndarray] = {}
-    for name, comp in spec.components.items():
+    for name in paying_order(spec.components):
+        comp = spec.components[name]
         with _money_at(c, f"pay.components.{name}"):
             columns[name] = _component_units(c, name, comp, share if prorated else None,
                                              fixed_only, grades_key)
         if fixes is not None and name in fixes.components:
             columns[name] = fixes.components[name].apply(columns[name])  # overridden amounts
+        c.paid[name] = columns[name]  # for a component averaging it (team_mean, R19)
         total += columns[name]
+    columns = {name: columns[name] for name in spec.components}  # the policy's order
     if grades is not None and streaks is not None and (~np.isnan(streaks.amounts())).any():
         with _money_at(c, "grading.streaks"):
             columns["streaks"] = remember_for(pop.kept, streaks, ("streak units", spec.unit),
@@ -241,10 +264,13 @@ def _component_units(c: PayContext, name: str, comp: Any, share: np.ndarray | No
             return _units_where_moved(c, name, comp, share, fixed_only)
         return component_units(c, name, comp, share, fixed_only)
 
-    if kind.reads(comp).rank:  # the ranks are not part of the keys below
+    reads = kind.reads(comp)
+    if reads.rank:  # the ranks are not part of the keys below
         return units()
     spec = c.policy.pay
-    return _remembered(c, ("component", name, json_key(comp), spec.unit, spec.rounding),
+    # a component averaging others' amounts (team_mean) is kept under those amounts too
+    others = tuple(array_key(c.paid[n]) for n in reads.amounts if n in c.paid)
+    return _remembered(c, ("component", name, json_key(comp), spec.unit, spec.rounding, *others),
                        units, grades_key, comp.reads_grades)
 
 

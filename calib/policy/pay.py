@@ -290,9 +290,28 @@ class Award(_Component):
     prorate: bool = False
 
 
+class TeamMean(_Component):
+    """R19 in pay: ``factor`` × the mean, over the rated members of the row's team in the same
+    period, of their score (``of: score``) or of what another component paid them (``of:
+    piece_rate``): a call-centre lead's 考核工资 = the members' mean 考核工资 × 1.2.
+
+    Members are the rated rows on the ``members`` scorecards with the same text in the ``team``
+    column (a blank team is no team). The component ``of`` names must be listed before this one:
+    its amounts as paid (condition, proration, rounding, sign and any override) are averaged.
+    Every row of the team gets the amount (``when`` picks who is paid, e.g. the lead's role); a
+    row whose team has no rated member that period gets 0, as does a row with a blank team.
+    """
+
+    kind: Literal["team_mean"]
+    team: str
+    members: list[str] = Field(min_length=1)
+    of: str = "score"
+    factor: Coefficient = 1.0
+
+
 PayComponent = Annotated[
     Fixed | ScorePercent | ScoreBands | GradeCoefficient | PerUnit | PointsBelow | Lateness
-    | Workload | PieceRate | Commission | Award,
+    | Workload | PieceRate | Commission | Award | TeamMean,
     Field(discriminator="kind"),
 ]
 

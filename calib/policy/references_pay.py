@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from calib.policy.pay import Amount, Commission, GradeCoefficient, Lateness, PieceRate, Workload
+from calib.policy.pay import (
+    Amount,
+    Commission,
+    GradeCoefficient,
+    Lateness,
+    PieceRate,
+    TeamMean,
+    Workload,
+)
 
 if TYPE_CHECKING:
     from calib.policy.references import _Checker
@@ -139,6 +147,8 @@ def check_pay(c: _Checker) -> None:
     _on(c, "pay.on", pay.on)
     for name, comp in pay.components.items():
         _check_component(c, f"pay.components.{name}", comp)
+        if isinstance(comp, TeamMean):
+            _check_team_mean(c, name, comp)
     _check_pool_merit(c)
 
 
@@ -157,6 +167,39 @@ def _check_component(c: _Checker, path: str, comp) -> None:
             c.row_column(f"{path}.{key}", col)
     if isinstance(comp, Lateness):
         c.column(f"{path}.minutes", comp.table, comp.minutes, numeric=True)
+
+
+def _check_team_mean(c: _Checker, name: str, comp: TeamMean) -> None:
+    """R19 in pay: the team column, the members' scorecards, and what is averaged (the score, or
+    another component, paid first whatever the order listed: no circle of averages).
+    """
+    path = f"pay.components.{name}"
+    c.row_column(f"{path}.team", comp.team)
+    for i, card in enumerate(comp.members):
+        if card not in c.p.scorecards:
+            c.add(f"{path}.members[{i}]", f"scorecard '{card}' is not defined; defined: "
+                  + ", ".join(c.p.scorecards))
+    if comp.of == "score":
+        return
+    assert c.p.pay is not None
+    comps = c.p.pay.components
+    if comp.of not in comps:
+        c.add(f"{path}.of", f"'{comp.of}' is neither 'score' nor a component of pay.components; "
+              "components: " + ", ".join(comps))
+        return
+    chain = [name]
+    while True:
+        here = comps[chain[-1]]
+        if not isinstance(here, TeamMean) or here.of not in comps:
+            return
+        nxt = here.of
+        if nxt in chain:
+            if nxt == name:  # reported at each component of the circle, not before it
+                c.add(f"{path}.of", "components average each other's amounts in a circle: "
+                      + " → ".join([*chain, nxt]) + "; average the score or a component that "
+                      "averages nothing")
+            return
+        chain.append(nxt)
 
 
 def _check_values(c: _Checker, path: str, comp) -> None:

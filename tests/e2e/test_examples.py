@@ -273,6 +273,28 @@ class TestWorkedPay:
         assert team.sort_values("rank")["id"].tolist() == ["CC0002", "CC0005", "CC0004",
                                                            "CC0003"]
 
+    def test_call_centre_lead_paid_from_the_team(self) -> None:
+        """R19 in pay (客服组长的绩效考核 = 客服人员考核平均值 × 1.2), 客服九组 2025-02: the
+        members' piece rate 400.00, 320.00, 420.00, 340.00 (data card) → mean 1480.00 / 4 =
+        370.00 × 1.2 = 444.00 for CC0001, present 28 of 28 days (not prorated); with 100 for no
+        complaints, 544.00 (it was 180.00: 80.00 piece rate on the lead's own tickets + 100).
+        """
+        pay = example("call_centre")[2].payouts
+        row = pay[(pay["id"] == "CC0001") & (pay["period"] == "2025-02")].iloc[0]
+        assert (row["piece_rate"], row["lead_pay"], row["payout"]) == (0.0, 444.00, 544.00)
+        assert payout("call_centre", "CC0002", "2025-02") == 700.00  # members unchanged
+
+    def test_call_centre_probation_takes_part_in_the_awards(self) -> None:
+        """奖励的参选对象包含试用期员工: CC0014 on probation in 2025-09 (客服七组) is rated
+        (103.96), ranked 2nd of the team's members after CC0141 (104.565), and takes the award
+        of the top two: 1577 × 0.20 + 1110 × 0.10 = 426.40 + 200 (no 100: one complaint) =
+        626.40 (0 while probation was not rated).
+        """
+        g = example("call_centre")[2].grades
+        row = g[(g["id"] == "CC0014") & (g["period"] == "2025-09")]
+        assert row["rank"].item() == 2
+        assert payout("call_centre", "CC0014", "2025-09") == 626.40
+
     def test_ethics_pool_paid_exactly(self) -> None:
         """R33: the yearly pool of 200,000.00 is paid out to the cent."""
         pay = example("ethics_diligence")[2].payouts

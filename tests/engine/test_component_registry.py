@@ -217,6 +217,7 @@ def test_batched_form_equals_the_engine_row_for_row(data) -> None:
      "tiers": [{"above": 410000, "rate": 0.0025}]},
     {"kind": "per_unit", "column": "tickets", "rate": 0.2},
     {"kind": "award", "amount": 300, "top": 3},
+    {"kind": "team_mean", "team": "level", "members": ["staff"], "of": "score", "factor": 1.2},
     {"kind": "fixed", "base": {"amount": 50}, "when": {"column": "late_count", "eq": 0}},
 ], ids=lambda s: s["kind"])
 def test_what_the_simulation_does_not_draw_is_the_historical_mean(spec) -> None:

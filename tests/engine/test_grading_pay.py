@@ -317,7 +317,7 @@ class TestPolicyErrors:
             perf={"kind": "bonus", "base": {"amount": 500}})) == [
             ("pay.components.perf", "unknown kind 'bonus'; expected one of 'fixed', 'score_percent', "
              "'score_bands', 'grade_coefficient', 'per_unit', 'points_below', 'lateness', "
-             "'workload', 'piece_rate', 'commission', 'award'")]
+             "'workload', 'piece_rate', 'commission', 'award', 'team_mean'")]
 
     def test_golden_round_trips(self):
         """The golden policy survives YAML dump and parse unchanged."""

@@ -281,8 +281,9 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
     does not read grades: on every example, computing each one reads the grades exactly when its
     ``reads_grades`` says so."""
     from calib.engine.components import PayContext
-    from calib.engine.payout import _pool, component_amount
+    from calib.engine.payout import _pool, component_amount, paying_order
     from calib.engine.stages import population
+    from calib.kernels.money import to_units
 
     folder = DATASETS / name
     policy = calib.load_policy(folder / "policy.yaml")
@@ -296,9 +297,12 @@ def test_pay_parts_declare_whether_they_read_grades(name) -> None:
     grades = scenario.result.arrays.get("grade")
     same = policy.grading is not None and policy.grading.on == policy.pay.on
     rank = np.zeros(pop.n, dtype=np.int64)
-    for comp_name, comp in policy.pay.components.items():
+    paid = {}  # what a team mean (R19) averages: the units of the components paid before it
+    for comp_name in paying_order(policy.pay.components):
+        comp = policy.pay.components[comp_name]
         c = PayContext(frame, pop, last, grades if same else None, scored.values, rank)
-        component_amount(c, comp_name, comp)
+        c.paid.update(paid)
+        paid[comp_name] = to_units(component_amount(c, comp_name, comp), policy.pay.unit)
         assert c.read_grades == comp.reads_grades, comp_name
     if policy.pay.pool is not None:
         c = PayContext(frame, pop, last, grades if same else None, scored.values)

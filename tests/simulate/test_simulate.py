@@ -232,13 +232,15 @@ def test_bad_arguments():
 
 
 def test_notes_name_each_component_not_drawn_and_why():
-    """call_centre: the award by rank, the award on a period's complaints and the capped piece
-    rate are historical means, each named with what the simulation does not draw."""
+    """call_centre: the award by rank, the award on a period's complaints, the capped piece
+    rate and the lead's team mean of it are historical means, each named with what the
+    simulation does not draw."""
     policy = calib.load_policy(DATASETS / "call_centre" / "policy.yaml")
     notes = simulate(policy, DATASETS / "call_centre", n=5, seed=0, progress=False).notes
     means = {n.split(":")[0]: n for n in notes if "historical mean amount" in n}
-    assert set(means) == {"outstanding", "no_complaints", "piece_rate"}
+    assert set(means) == {"outstanding", "no_complaints", "piece_rate", "lead_pay"}
     assert "ranks (R26)" in means["outstanding"]
+    assert "other people's rows" in means["lead_pay"]
     assert "complaints of each period" in means["no_complaints"]
     assert any("ranks (R26) not simulated" in n for n in notes)
 

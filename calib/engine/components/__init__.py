@@ -21,6 +21,7 @@ from calib.engine.components import (
     points_below,
     score_bands,
     score_percent,
+    team_mean,
     workload,
 )
 from calib.engine.components.context import PayContext
@@ -28,7 +29,7 @@ from calib.engine.components.kind import ComponentKind, Form, Reads, Steps
 
 REGISTRY: dict[type, ComponentKind] = {m.KIND.spec: m.KIND for m in (
     fixed, score_percent, score_bands, grade_coefficient, per_unit, points_below, lateness,
-    workload, piece_rate, commission, award)}
+    workload, piece_rate, commission, award, team_mean)}
 
 
 def kind_of(comp: Any) -> ComponentKind:

@@ -55,6 +55,9 @@ class PayContext:
         self.policy = frame.policy
         self.read_grades = False
         """Set when a component reads the grades (its result then depends on them)."""
+        self.paid: dict[str, np.ndarray] = {}
+        """Each component's signed units already paid on these rows, in the policy's order
+        (after any override): what a component reading another's amounts averages (R19)."""
 
     @classmethod
     def of_rows(cls, c: PayContext, rows: np.ndarray) -> PayContext:

@@ -47,6 +47,8 @@ class Reads:
     """KPI points, measures, sections or columns read per row (``PayContext.number``)."""
     other_rows: bool = False
     """Events, or other people's rows (a group's mean, a group's output)."""
+    amounts: tuple[str, ...] = ()
+    """Other components whose paid units it reads (listed before it: ``PayContext.paid``)."""
 
 
 @dataclass(frozen=True)
