@@ -24,6 +24,7 @@ from calib.engine.frame import Frame
 from calib.engine.grading import Population, column_codes
 from calib.engine.result import Lazy, Result
 from calib.engine.streaks import Streaks
+from calib.errors import DataError
 from calib.kernels.conditions import holds
 from calib.kernels.money import (
     MoneyError,
@@ -391,6 +392,34 @@ def _pool_order(pop: Population, by: str | None) -> tuple[np.ndarray, np.ndarray
     return order, group[order]
 
 
+def _group_amounts(c: PayContext, pool: P.BonusPool, rows: np.ndarray, groups: PoolGroups
+                   ) -> np.ndarray:
+    """Each pool group's amount in units (``rows`` in pool order, groups 0, 1, … in turn): the
+    whole amount (no ``by``, or ``split: each``), the amount shared across a period's groups by
+    rated headcount (``split: headcount``), or each group's envelope.
+    """
+    unit = c.policy.pay.unit
+    pop = c.pop
+    first = rows[np.flatnonzero(np.r_[True, groups.group[1:] != groups.group[:-1]])]
+    if pool.envelopes is None:
+        units = amount_units(float(pool.amount or 0), unit)
+        if pool.split != "headcount":
+            return np.full(groups.n_groups, units, dtype=np.int64)
+        period = pd.factorize(pop.period[first])[0]
+        return allocate_pools(PoolGroups.of(period), units, groups.count.astype(np.float64))
+    codes, names = column_codes(pop.column(str(pool.by)))
+    group_names = [str(x) for x in names[codes[first]]]
+    missing = sorted(set(group_names) - set(pool.envelopes))
+    if missing:
+        raise DataError(pd.DataFrame([{
+            "table": "records", "row": None, "id": None, "column": pool.by,
+            "problem": f"the group {name!r} has rated people but no envelope in pay.pool.envelopes",
+            "value": name, "fix": f"add {name}: <amount> under pay.pool.envelopes (or correct "
+            f"the {pool.by} column)"} for name in missing], columns=list(DataError.COLUMNS)))
+    return np.array([amount_units(float(pool.envelopes[n]), unit) for n in group_names],
+                    dtype=np.int64)
+
+
 def _score_weight(pop: Population) -> np.ndarray:
     """The scores as pool weights: a missing or negative score weighs 0."""
     return np.fmax(pop.score, 0.0)  # fmax: NaN → 0
@@ -406,7 +435,8 @@ def _pool(c: PayContext, pool: P.BonusPool, grades: np.ndarray | None) -> np.nda
     if len(rows) == 0:
         return np.zeros(pop.n, dtype=np.int64)
     group = groups.group
-    pool_units = amount_units(pool.amount, unit)
+    pool_units = remember(pop.memo, ("pool amounts", json_key(pool), unit, pop.status_key),
+                          lambda: _group_amounts(c, pool, rows, groups))
     out = np.zeros(pop.n, dtype=np.int64)
     # each row's weight (base × coefficient × score), in the data's order — passes over the
     # rows as they lie, then one gather into the order of ``rows``
@@ -428,16 +458,17 @@ def _pool(c: PayContext, pool: P.BonusPool, grades: np.ndarray | None) -> np.nda
     caps = c.amount(pool.cap, "pay.pool.cap") if pool.cap is not None else None
     floors = c.amount(pool.floor, "pay.pool.floor") if pool.floor is not None else None
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    for a, b in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
+    for g, (a, b) in enumerate(zip(starts, np.r_[starts[1:], len(rows)], strict=True)):
         part = rows[a:b]
         cap_u = None if caps is None else to_units(caps[part], unit, "down")
         floor_u = None if floors is None else to_units(floors[part], unit, "half_up")
         try:
-            out[part] = allocate_pool(pool_units, weight[a:b], cap_u, floor_u)
+            out[part] = allocate_pool(int(pool_units[g]), weight[a:b], cap_u, floor_u)
         except PoolError as exc:
             where = f"period {pop.period_label[part[0]]}" + (
                 f", {pool.by} {pop.column(pool.by)[part[0]]}" if pool.by else "")
-            raise PoolError(f"the bonus pool of {pool.amount:,.2f} cannot be shared in {where} "
+            amount = float(units_to_float(pool_units[g:g + 1], unit)[0])
+            raise PoolError(f"the bonus pool of {amount:,.2f} cannot be shared in {where} "
                             f"({len(part)} people): {exc} (amounts in units of {unit:g}); "
                             "check pay.pool's cap and floor") from None
     return out

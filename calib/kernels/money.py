@@ -318,13 +318,14 @@ class PoolGroups:
         return values[self.group]
 
 
-def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int, weights: np.ndarray
-                   ) -> np.ndarray:
-    """The same pool shared within every group at once (no caps or floors), vectorised.
+def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int | np.ndarray,
+                   weights: np.ndarray) -> np.ndarray:
+    """A pool shared within every group at once (no caps or floors), vectorised:
+    ``pool_units`` is the same for every group, or one amount per group (envelopes).
 
     Rows must be in a stable order (sort them by id first): within a group, equal remainders go
-    to the earlier row. Each group's shares add up to ``pool_units`` exactly. ``group`` is one
-    code per row, or the same prepared by ``PoolGroups.of`` when the rows are shared again.
+    to the earlier row. Each group's shares add up to its pool exactly. ``group`` is one code
+    per row, or the same prepared by ``PoolGroups.of`` when the rows are shared again.
     """
     groups = group if isinstance(group, PoolGroups) else PoolGroups.of(group)
     group = groups.group
@@ -334,13 +335,17 @@ def allocate_pools(group: np.ndarray | PoolGroups, pool_units: int, weights: np.
     total = groups.sums(w)
     if not (w >= 0).all() or not np.isfinite(total).all():
         raise PoolError("pool weights must be finite and not negative")
+    per_row: int | np.ndarray = pool_units
+    if isinstance(pool_units, np.ndarray):
+        pool_units = pool_units.astype(np.int64)
+        per_row = groups.spread(pool_units)
     if (total > 0).all():
-        share = pool_units * w
+        share = per_row * w
         share /= groups.spread(total)
     else:
         equal = total[group] == 0  # nobody in the group has weight: equal shares
-        share = np.where(equal, pool_units / np.maximum(groups.count[group], 1),
-                         pool_units * w / np.where(equal, 1.0, total[group]))
+        share = np.where(equal, per_row / np.maximum(groups.count[group], 1),
+                         per_row * w / np.where(equal, 1.0, total[group]))
     whole = np.round(share, 6)
     np.floor(whole, out=whole)
     units = whole.astype(np.int64)

@@ -320,15 +320,23 @@ class BonusPool(Strict):
     """R33: share ``amount`` among the graded people in proportion to base × coefficient × score,
     within per-person ``cap``/``floor`` (what a cap cuts off goes to the others), so the payouts
     add up to the pool exactly, in the currency's smallest unit.
+
+    A pool is shared per period; with ``by`` (a column of groups: branch, department) also per
+    group, and the policy says how the amount meets the groups (nothing is assumed):
+    ``split: each`` gives every group the whole ``amount``; ``split: headcount`` shares the
+    ``amount`` across the groups by their rated headcount (largest remainder, to the unit);
+    ``envelopes`` gives each group its own amount (a budget per branch), with no ``amount``.
     """
 
-    amount: Money
+    amount: Money | None = None
     base: Amount
     coefficients: dict[str, Coefficient] = Field(default_factory=dict)
     use_score: bool = True
     cap: Amount | None = None
     floor: Amount | None = None
     by: str | None = None
+    split: Literal["each", "headcount"] | None = None
+    envelopes: dict[str, Money] | None = None
     label: str | None = None
 
     @property
@@ -338,10 +346,38 @@ class BonusPool(Strict):
 
     @field_validator("amount")
     @classmethod
-    def _not_negative(cls, value: float) -> float:
-        if value < 0:
+    def _not_negative(cls, value: float | None) -> float | None:
+        if value is not None and value < 0:
             raise ValueError(f"the pool amount must not be negative; got {value:g}")
         return value
+
+    @field_validator("envelopes")
+    @classmethod
+    def _envelopes(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("envelopes names no group; give each group's amount")
+            bad = [k for k, v in value.items() if v < 0]
+            if bad:
+                raise ValueError(f"an envelope must not be negative: {', '.join(bad)}")
+        return value
+
+    @model_validator(mode="after")
+    def _groups(self) -> BonusPool:
+        if self.by is None and (self.split is not None or self.envelopes is not None):
+            raise ValueError("split and envelopes say how the amount meets the groups of 'by'; "
+                             "give by (the column of groups), or remove them")
+        if self.by is not None and (self.split is None) == (self.envelopes is None):
+            raise ValueError(
+                "with by, say how the amount meets the groups: split: each (every group gets "
+                "the whole amount), split: headcount (the amount is shared across the groups by "
+                "rated headcount) or envelopes: {group: amount} (each group its own)")
+        if self.envelopes is None and self.amount is None:
+            raise ValueError("give the pool's amount")
+        if self.envelopes is not None and self.amount is not None:
+            raise ValueError("give either amount (with split) or envelopes (each group's "
+                             "amount), not both")
+        return self
 
 
 class MeritRow(Strict):

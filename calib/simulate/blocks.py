@@ -22,7 +22,7 @@ from calib.simulate.pay import (
     _part_months,
     _pay_totals,
     _PayPlan,
-    _pool_cells,
+    _pool_paid,
     _ranked_months,
     _rated_counts,
     _slot_population,
@@ -120,7 +120,7 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
         totals = _pay_totals(plans.pay, d.scores[on], rated, g, per_grade if same else None, c,
                              ws, d.partial, parts)
         if plans.pay.pool_units is not None:
-            pool = plans.pay.pool_units * _pool_cells(plans.pay, rated).reshape(c, -1).sum(axis=1)
+            pool = _pool_paid(plans.pay, rated).reshape(c, -1).sum(axis=1)
             totals += pool
         paid = rated.reshape(c, -1, m.n_slots).any(axis=1).sum(axis=1)
         if plans.pay.merit is not None and same and per_grade is not None:
@@ -169,7 +169,7 @@ def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.
     pool = 0
     if plan.pool_units is not None:
         assert plan.pool_group is not None, "``_pay_plan`` sets the pool's units and groups together"
-        pool = plan.pool_units * len(np.unique(plan.pool_group[pop.rated]))
+        pool = int(plan.pool_units[np.unique(plan.pool_group[pop.rated])].sum())
     return int(np.where(pop.rated, total, 0).sum()) + pool, pool
 
 

@@ -18,6 +18,7 @@ from calib.engine.grading import Population, column_codes
 from calib.engine.payout import component_units, merit_units, streak_units
 from calib.engine.result import Result
 from calib.engine.streaks import ranks, streak_flags
+from calib.errors import SimulationError
 from calib.kernels.conditions import holds
 from calib.kernels.money import amount_units, to_units
 from calib.policy.grading import Grading
@@ -53,7 +54,9 @@ class _PayPlan:
     not draw (and of the one-off streak amounts)."""
     lo: int | None
     hi: int | None
-    pool_units: int | None
+    pool_units: np.ndarray | None
+    """Each pool group's amount in units (one group per period without ``by`` or with
+    ``split: headcount``, whose amount is the period's whole)."""
     pool_group: np.ndarray | None
     n_pool_groups: int
     folded: bool = False
@@ -339,13 +342,8 @@ def _pay_plan(m: _Model, result: Result, spec: Pay) -> _PayPlan:
     pool_units = pool_group = None
     n_pool = 0
     if spec.pool is not None:
-        pool_units = amount_units(spec.pool.amount, spec.unit)
-        if spec.pool.by:
-            codes, _ = column_codes(m.column(spec.pool.by))
-            pool_group = pd.factorize(codes)[0].astype(np.int64)
-        else:
-            pool_group = np.zeros(N, dtype=np.int64)
-        n_pool = int(pool_group.max(initial=-1)) + 1
+        pool_units, pool_group = _pool_groups(m, spec, N)
+        n_pool = len(pool_units)
     plan = _PayPlan(spec.unit, spec.rounding, const, parts, means, lo, hi, pool_units, pool_group,
                     n_pool, streaks=streaks, not_drawn=not_drawn, prorated=prorated, ranked=ranked,
                     merit=_merit_table(m, spec))
@@ -645,12 +643,38 @@ def _pay_totals(plan: _PayPlan, score: np.ndarray, rated: np.ndarray, grades: np
     return totals
 
 
-def _pool_cells(plan: _PayPlan, rated: np.ndarray) -> np.ndarray:
-    """Per row (scenario-period): the number of pool groups with someone rated."""
+def _pool_groups(m: _Model, spec: Any, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each pool group's amount in units and each slot's pool group: the groups of ``by``
+    (each with the whole amount, or its envelope), or one group (no ``by``, or an amount split
+    across the groups by headcount: the period's total is the amount whenever anyone is rated).
+    """
+    pool = spec.pool
+    if not pool.by or pool.split == "headcount":
+        return (np.array([amount_units(float(pool.amount), spec.unit)], dtype=np.int64),
+                np.zeros(n_slots, dtype=np.int64))
+    codes, names = column_codes(m.column(pool.by))
+    group = np.unique(codes)
+    group_of_slot = np.searchsorted(group, codes).astype(np.int64)
+    group_names = [str(names[c]) for c in group]
+    if pool.envelopes is None:
+        return (np.full(len(group), amount_units(float(pool.amount), spec.unit), dtype=np.int64),
+                group_of_slot)
+    missing = [n for n in group_names if n not in pool.envelopes]
+    if missing:
+        raise SimulationError(f"pay.pool.envelopes has no amount for {', '.join(missing)} (column "
+                              f"{pool.by}); add one for each group")
+    return (np.array([amount_units(float(pool.envelopes[n]), spec.unit) for n in group_names],
+                     dtype=np.int64), group_of_slot)
+
+
+def _pool_paid(plan: _PayPlan, rated: np.ndarray) -> np.ndarray:
+    """Per row (scenario-period): the pool units paid, the amounts of the pool groups with
+    someone rated (a pool pays out exactly its amount wherever someone shares it).
+    """
+    assert plan.pool_units is not None and plan.pool_group is not None, "only with a pool"
     R = rated.shape[0]
     if plan.n_pool_groups == 1:
-        return np.any(rated, axis=1).astype(np.int64)
-    assert plan.pool_group is not None, "only with a pool: ``_pay_plan`` sets its groups"
+        return np.any(rated, axis=1).astype(np.int64) * plan.pool_units[0]
     flat = np.arange(R, dtype=np.int64)[:, None] * plan.n_pool_groups + plan.pool_group
     has = np.bincount(flat[rated], minlength=R * plan.n_pool_groups) > 0
-    return has.reshape(R, plan.n_pool_groups).sum(axis=1)
+    return has.reshape(R, plan.n_pool_groups) @ plan.pool_units
