@@ -27,13 +27,14 @@ from scipy import sparse, stats
 from calib._util.text import as_text
 from calib.engine.result import Result
 from calib.errors import CalibError
+from calib.kernels.apportion import apportion
 from calib.policy.groups import grouping_columns, people_text_columns
 from calib.policy.measures import RatingMeasure
 
 ALL = "(all)"
 
-__all__ = ["distribution_vs_target", "group_leniency", "inflation", "parity", "rater_leniency",
-           "report", "small_teams"]
+__all__ = ["alabama", "distribution_vs_target", "group_leniency", "inflation", "parity",
+           "rater_leniency", "report", "small_teams"]
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -702,6 +703,51 @@ def small_teams(result: Result, max_size: int = 5) -> pd.DataFrame:
     return out[columns]
 
 
+def alabama(result: Result) -> pd.DataFrame:
+    """Where a group's growth by one person cost a grade a place (the Alabama paradox).
+
+    Largest remainder (``method: hamilton``, the default) keeps each quota within one of its
+    exact share, but it is not monotone in the group's size: at 5/25/60/10 % a team of 10 gets
+    one top grade (exact 0.5) and a team of 11 none (exact 0.55), because the two places left
+    over go to larger remainders. People in such a group may fairly ask why joining a colleague
+    took a place away; ``method: webster`` never does this.
+
+    Parameters
+    ----------
+    result : calib.Result
+        A run of a policy with a forced distribution or cascade (``Result.quotas``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group-period and grade flagged in the quota table's ``alabama`` column:
+        ``rule``, ``period``, ``group``, ``size``, ``grade``, ``ratio``, ``exact``, ``quota``
+        and ``quota_one_fewer`` (the quota the same ratios give the group with one person
+        fewer, larger by construction). Empty when no quota shows it.
+    """
+    columns = ["rule", "period", "group", "size", "grade", "ratio", "exact", "quota",
+               "quota_one_fewer"]
+    q = result.quotas
+    if q is None or q.empty or "alabama" not in q:
+        return pd.DataFrame(columns=columns)
+    if not q["alabama"].any():
+        return pd.DataFrame(columns=columns)
+    grading = result.policy.grading
+    assert grading is not None, "quota tables come from grading rules"
+    k = len(grading.scale.names())  # the table holds each group's grades in k rows in a row
+    fewer = np.zeros(len(q), dtype=np.int64)
+    for start in np.unique(np.flatnonzero(q["alabama"].to_numpy(dtype=bool)) // k) * k:
+        g = q.iloc[start:start + k]
+        rule = grading.rules[str(g["rule"].iloc[0])]
+        settings = rule.forced or rule.cascade
+        assert settings is not None, "a quota table comes from a forced or cascade rule"
+        size = int(g["size"].iloc[0])
+        ratios = g["ratio"].to_numpy(dtype=np.float64)[None, :]
+        fewer[start:start + k] = apportion(np.array([size - 1]), ratios, settings.method)[0]
+    out = q.assign(quota_one_fewer=fewer)[q["alabama"].to_numpy(dtype=bool)]
+    return out[columns].reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- inflation
 
 
@@ -802,7 +848,7 @@ def report(result: Result, by: Sequence[str] | None = None, parity_by: Sequence[
     -------
     dict of str to pandas.DataFrame
         Keys: ``leniency <column>``, ``raters``, ``distribution``, ``distribution by grade``,
-        ``small teams``, ``parity <column>``, ``parity tenure``, ``inflation``,
+        ``small teams``, ``alabama``, ``parity <column>``, ``parity tenure``, ``inflation``,
         ``inflation by period`` — those that apply.
     """
     types = _people_columns(result)
@@ -827,6 +873,7 @@ def report(result: Result, by: Sequence[str] | None = None, parity_by: Sequence[
         out["distribution"] = distribution_vs_target(result)
         out["distribution by grade"] = distribution_vs_target(result, by_grade=True)
         out["small teams"] = small_teams(result)
+        out["alabama"] = alabama(result)
     if parity_by is None:
         parity_by = [c for c in ("gender",) if c in types]
     for col in parity_by:

@@ -4,7 +4,8 @@ Three methods, vectorised over many groups at once (one row per group, one colum
 
 - ``hamilton`` (largest remainder, the default): everyone gets the floor of their exact quota
   n × ratio; the seats left go to the largest remainders. Each quota is within one of its exact
-  share. It can show the Alabama paradox: growing a group by one person can cost a grade a place.
+  share. It can show the Alabama paradox: growing a group by one person can cost a grade a place
+  (``alabama`` finds where it does; the quota tables flag it).
 - ``webster`` (Sainte-Laguë): divisor method rounding at .5; free of the Alabama paradox.
 - ``dhondt``: divisor method rounding down; favours the grades with larger ratios.
 
@@ -101,3 +102,22 @@ def apportion(sizes: np.ndarray, ratios: np.ndarray, method: str = "hamilton") -
     if ratios.shape[0] == 1 and len(sizes) != 1:
         ratios = np.broadcast_to(ratios, (len(sizes), ratios.shape[1]))
     return METHODS[method](sizes, ratios)
+
+
+def alabama(sizes: np.ndarray, ratios: np.ndarray, method: str = "hamilton",
+            quotas: np.ndarray | None = None) -> np.ndarray:
+    """Where the Alabama paradox shows (bool, groups × grades): the grade's quota for the group
+    would be larger with one person fewer (same ratios), so the group's last person cost the
+    grade a place.
+
+    Only ``hamilton`` can show it: at 5/25/60/10 % (gas_cs, a team under a B supervisor, R25) a
+    team of 10 gets 1/2/6/1 (exact 0.5/2.5/6/1: the tied remainder goes to the better grade), a
+    team of 11 gets 0/3/7/1 (exact 0.55/2.75/6.6/1.1: the two seats left go to 0.75 and 0.6), so
+    the top grade loses its place. The divisor methods are house monotone: false for them,
+    computed all the same. ``quotas``: the quotas at the groups' sizes, when
+    already known. A group of one is compared with the empty group (never flagged).
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    now = apportion(sizes, ratios, method) if quotas is None else np.asarray(quotas)
+    fewer = apportion(np.maximum(sizes - 1, 0), ratios, method)
+    return fewer > now

@@ -113,7 +113,10 @@ class ForcedDistribution(Strict):
 
     ``by`` names the group columns (department, team, position; empty: everyone of the period).
     ``method`` rounds the quotas: ``hamilton`` (largest remainder, default), ``webster`` or
-    ``dhondt``.
+    ``dhondt``. Largest remainder can show the Alabama paradox: a group one person larger can
+    get one place fewer in a grade (5/25/60/10 %: 10 people → one A+, 11 → none); the quota
+    table's ``alabama`` column and ``calib.analysis.diagnostics.alabama`` say where it happened,
+    and ``webster`` never does it.
     """
 
     by: list[str] = Field(default_factory=list)
@@ -133,7 +136,9 @@ class Cascade(Strict):
 
     ``leaders`` names the scorecard whose people lead teams (graded by another rule), ``team`` the
     column that names a member's team and ``leader`` the column that holds the member's leader's
-    id. ``ratios`` has a row per leader grade.
+    id. ``ratios`` has a row per leader grade. ``method`` rounds the quotas as in
+    ``ForcedDistribution`` (``hamilton``, the default, can show the Alabama paradox: the quota
+    table's ``alabama`` column flags it; ``webster`` never does).
     """
 
     leaders: str

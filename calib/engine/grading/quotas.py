@@ -13,7 +13,7 @@ from calib._util.columns import coded
 from calib._util.memo import json_key, remember, stored_key
 from calib.engine.grading.core import GradeDetails, Grades, Population, QuotaGroups
 from calib.engine.result import Lazy
-from calib.kernels.apportion import apportion, exact_quotas
+from calib.kernels.apportion import alabama, apportion, exact_quotas
 from calib.kernels.ranking import (
     Ranked,
     boundary_ties,
@@ -105,7 +105,8 @@ def assign(pop: Population, rows: np.ndarray, names: list, ratio_rows: np.ndarra
     out.groups.append(QuotaGroups(rule_name, settings.method, idx, ranked.group, ranked.place,
                                   sizes, quotas, names, *(leaders or (None, None))))
     out.quotas.append(Lazy(lambda: _quota_table(pop, idx, ranked.group, grade, sizes, quotas,
-                                                ratio_rows, names, scale, rule_name, extra)))
+                                                ratio_rows, names, scale, rule_name, extra,
+                                                settings.method)))
 
 
 def _quotas_and_places(ranked: Ranked, sizes: np.ndarray, ratio_rows: np.ndarray, method: str
@@ -119,8 +120,12 @@ def _quotas_and_places(ranked: Ranked, sizes: np.ndarray, ratio_rows: np.ndarray
 
 def _quota_table(pop: Population, idx: np.ndarray, group: np.ndarray, grade: np.ndarray,
                  sizes: np.ndarray, quotas: np.ndarray, ratio_rows: np.ndarray, names: list,
-                 scale: GradeScale, rule_name: str, extra: dict | None) -> pd.DataFrame:
-    """One row per group and grade: ratio, exact share, quota, count and flex."""
+                 scale: GradeScale, rule_name: str, extra: dict | None,
+                 method: str = "hamilton") -> pd.DataFrame:
+    """One row per group and grade: ratio, exact share, quota, count, flex, and ``alabama``:
+    whether the quota would be larger with one person fewer in the group (the Alabama paradox
+    of ``hamilton``, ``calib.kernels.apportion.alabama``), so HR sees a place lost to growth.
+    """
     counts = np.zeros_like(quotas)
     np.add.at(counts, (group, grade), 1)
     exact = exact_quotas(sizes, ratio_rows)
@@ -141,6 +146,7 @@ def _quota_table(pop: Population, idx: np.ndarray, group: np.ndarray, grade: np.
         "ratio": np.broadcast_to(ratio_rows, quotas.shape).ravel(),
         "exact": exact.ravel(), "quota": quotas.ravel(), "count": counts.ravel(),
         "flex": (counts - quotas).ravel(),
+        "alabama": alabama(sizes, ratio_rows, method, quotas).ravel(),
     })
     return pd.DataFrame(table)
 
