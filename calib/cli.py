@@ -29,9 +29,22 @@ if TYPE_CHECKING:
     from calib.policy.model import Policy
 
 
+def _version() -> str:
+    """The version of calib, without importing its engine (``--help`` stays quick)."""
+    from calib._util.version import __version__
+
+    return __version__
+
+
+_TEXT_SUFFIXES = {".html": "html", ".htm": "html", ".json": "json", ".xlsx": "xlsx", ".txt": "text",
+                  ".md": "text", "": "text"}
+"""The statement formats a file name's extension picks; any other extension is refused."""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="calib", description="Run and check performance and bonus schemes.")
+    parser.add_argument("--version", action="version", version=f"calib {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check a policy (and, with --data, the data against it)")
     v.add_argument("policy", help="policy file (.yaml or .json)")
@@ -223,7 +236,7 @@ def _print_changes(written: dict[str, pd.DataFrame], source: str | None, out: Pa
     if "policy_sha256" in previous and previous["policy_sha256"].nunique() == 1:
         old, new = previous["policy_sha256"].iloc[0], written["results"]["policy_sha256"].iloc[0]
         if old != new:
-            print(f"  note: the previous results were made with another policy (sha256 {old[:12]}…, "
+            print(f"  note: the previous results were made with another policy (policy_sha256 {old[:12]}…, "
                   f"now {new[:12]}…): changes may come from the policy, not only the inputs")
 
 
@@ -255,6 +268,7 @@ def _freeze(args: argparse.Namespace) -> int:
     from calib.io.provenance import provenance
     from calib.policy import load_policy
     from calib.policy.frozen import Frozen, is_frozen, load_frozen, write_frozen
+    from calib.policy.hashing import policy_sha256
 
     if args.note and not args.data:  # the note is part of the provenance, made from the data
         print("error: --note is kept in the provenance, which is written from the data: add "
@@ -274,7 +288,8 @@ def _freeze(args: argparse.Namespace) -> int:
     prov = provenance(policy, args.data, args.note) if args.data else None
     digest = write_frozen(source if source and prov is None else policy, args.out,
                           provenance=prov)
-    print(f"frozen {policy.name} to {args.out}: sha256 {digest}")
+    print(f"frozen {policy.name} to {args.out}: frozen_sha256 {digest} (the file's body); "
+          f"policy_sha256 {policy_sha256(policy)} (the policy, as results.csv names it)")
     if prov:
         figures = prov["figures"]
         print(f"  calibrated on data {prov['data_sha256'][:16]}…: {figures['rated']} of "
@@ -299,7 +314,13 @@ def _explain(args: argparse.Namespace) -> int:
     statement = run(load_policy(args.policy), args.data).explain(args.id, args.period)
     fmt = args.format
     if args.out and fmt == "text":
-        fmt = {".html": "html", ".json": "json", ".xlsx": "xlsx"}.get(Path(args.out).suffix, "text")
+        suffix = Path(args.out).suffix.lower()
+        if suffix not in _TEXT_SUFFIXES:
+            print(f"error: calib writes a statement as text, HTML, JSON or a workbook, not as "
+                  f"'{suffix}' ({args.out}); give --out with .txt, .html, .json or .xlsx (for a "
+                  "PDF, print the HTML page to PDF from a browser)", file=sys.stderr)
+            return 2
+        fmt = _TEXT_SUFFIXES[suffix]
     if fmt == "xlsx":
         if not args.out:
             print("error: --format xlsx needs --out FILE.xlsx", file=sys.stderr)
@@ -391,7 +412,8 @@ def _signoff(args: argparse.Namespace) -> int:
     refuse_own_input("--out", args.out, {"--policy": args.policy, "--data": args.data})
     policy = load_policy(args.policy)
     path = write_signoff(policy, _xlsx(args.out), data=args.data, group_by=args.by)
-    print(f"sign-off workbook for {policy.name} (sha256 {policy_sha256(policy)}) written to {path}")
+    print(f"sign-off workbook for {policy.name} (policy_sha256 {policy_sha256(policy)}) written to "
+          f"{path}")
     return 0
 
 

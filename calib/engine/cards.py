@@ -16,6 +16,7 @@ from calib._util.memo import remember, stored_key
 from calib._util.text import text_codes
 from calib._util.tolerance import REL
 from calib.data.calendar import period_label
+from calib.engine.approvals import approval_flags
 from calib.engine.frame import Frame
 from calib.errors import DataError
 from calib.kernels.conditions import holds
@@ -111,16 +112,13 @@ def _adjustments(frame: Frame, adj: Adjustments) -> tuple[np.ndarray, np.ndarray
     ok = ev.row >= 0
     plus = np.bincount(ev.row[ok], weights=np.where(pts[ok] > 0, pts[ok], 0.0), minlength=frame.n)
     minus = np.bincount(ev.row[ok], weights=np.where(pts[ok] < 0, pts[ok], 0.0), minlength=frame.n)
-    approval = np.zeros(len(pts), dtype=bool)
-    if adj.approval_above is not None:
-        approval |= pts > adj.approval_above
-    if adj.approval_below is not None:
-        approval |= pts < adj.approval_below
-    if adj.approved is not None:
-        approval &= ~np.asarray(ev.column(adj.approved), dtype=bool)
+    approved = None if adj.approved is None else np.asarray(ev.column(adj.approved), dtype=bool)
+    roles = None if adj.authority is None else ev.column(adj.authority.column)
+    needs, note = approval_flags(pts, approved, roles, adj)
     flags = ev.typed.frame.copy()
     flags.insert(0, "row", np.asarray(ev.typed.rows))
-    flags["needs_approval"] = approval
+    flags["needs_approval"] = needs
+    flags["approval_note"] = note
     return plus, minus, flags
 
 

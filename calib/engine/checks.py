@@ -49,6 +49,13 @@ def check_rules(frame: Frame, p: Problems) -> None:
             levels = ", ".join(f"{v:+g}" for v in adj.levels)
             p.rows(adj.table, ~ok & ~np.isnan(pts), adj.points, "points not an allowed level",
                    f"use one of {levels} (scorecards.{cname}.adjustments.levels)", pts)
+        if adj is not None and adj.authority is not None and adj.table in frame.events:
+            auth = adj.authority
+            roles = frame.events[adj.table].typed.frame[auth.column]
+            p.rows(adj.table, _not_in(roles, auth.roles), auth.column,
+                   "role not in the approval authority list",
+                   f"use one of: {', '.join(auth.roles)}, or add the role under "
+                   f"scorecards.{cname}.adjustments.authority.roles", as_text(roles))
         if card.bonus is not None and frame.has_column(card.bonus.column):
             b = np.asarray(frame.column(card.bonus.column), dtype=float)
             out = (b < card.bonus.min) | (b > card.bonus.max)

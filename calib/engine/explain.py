@@ -121,7 +121,7 @@ def _score_lines(d: dict[str, Any]) -> list[str]:
         lines += [f"  {k}: {_fmt(v)}" for k, v in d["score"].items() if v is not None]
     for ev in d.get("adjustments", []):
         lines.append(f"  event (row {ev['row']}): {ev['points']:+g}" +
-                     (" — needs written approval" if ev["needs_approval"] else ""))
+                     (f" — {approval_text(ev)}" if ev["needs_approval"] else ""))
     return lines
 
 
@@ -310,13 +310,24 @@ def _inputs(ix: Index, i: int) -> dict[str, Any]:
     return out
 
 
+def _approval_notes(flags: pd.DataFrame) -> dict[int, str]:
+    """Event row → why it needs approval, for the flagged events (R16)."""
+    need = flags[flags["needs_approval"].astype(bool)]
+    notes = need["approval_note"] if "approval_note" in need else pd.Series("", index=need.index)
+    return dict(zip(need["row"].astype(int), notes.fillna("").astype(str), strict=True))
+
+
+def approval_text(ev: dict[str, Any]) -> str:
+    """What a statement says of a flagged event: its note, or written approval (R16)."""
+    return str(ev.get("approval_note") or "needs written approval")
+
+
 def _adjustments(ix: Index, i: int) -> list[dict[str, Any]]:
     result = ix.result
     frame = result.frame
     out = []
     flags = result.adjustments
-    approval = ix.once("needs approval", lambda: set() if flags is None else set(
-        flags.loc[flags["needs_approval"].astype(bool), "row"].tolist()))
+    approval = ix.once("needs approval", lambda: {} if flags is None else _approval_notes(flags))
     for card in result.policy.scorecards.values():
         adj = card.adjustments
         if adj is None or adj.table not in frame.events:
@@ -328,7 +339,7 @@ def _adjustments(ix: Index, i: int) -> list[dict[str, Any]]:
         for k in ix.events(adj.table).get(i, []):
             row = int(rows[k])
             out.append({"row": row, "points": float(points[k]),
-                        "needs_approval": row in approval})
+                        "needs_approval": row in approval, "approval_note": approval.get(row, "")})
     return out
 
 

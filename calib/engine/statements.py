@@ -24,7 +24,7 @@ import pandas as pd
 
 from calib._util.outputs import RunFolder
 from calib._util.xlsx import Table, write_tables
-from calib.engine.explain import Index, Statement, explain
+from calib.engine.explain import Index, Statement, approval_text, explain
 from calib.engine.result import Result
 from calib.engine.statement_text import language, texts
 from calib.policy.hashing import policy_sha256
@@ -135,7 +135,7 @@ def _score_lines(d: dict[str, Any], t: dict[str, str], lines: list[Line]) -> Non
             lines.append(Line(t["score"], key, value, "", where))
     for ev in d.get("adjustments", []):
         lines.append(Line(t["adjustments"], f"row {ev['row']}", ev["points"],
-                          "needs written approval" if ev["needs_approval"] else "",
+                          approval_text(ev) if ev["needs_approval"] else "",
                           f"{where}.adjustments"))
 
 

@@ -111,13 +111,30 @@ class GroupAverageCap(Strict):
     method: Literal["report", "scale"] = "report"
 
 
+class Authority(Strict):
+    """R16: who may confirm which levels (普通员工一级、二级奖励和一级至三级处罚, 可由领班等…现场确认).
+
+    ``column`` (of the events table) names the role of whoever confirmed each event; ``roles``
+    lists, per role, the levels it may confirm, or ``all``. An event whose level its confirmer
+    may not confirm, or with no confirmer recorded, counts as not approved: it is flagged
+    ``needs_approval`` with the reason in ``approval_note`` (the score counts it, as any event
+    awaiting approval; HR settles it). A role the list does not name is a data error, so a typo
+    never passes as "no authority".
+    """
+
+    column: str
+    roles: dict[str, list[Points] | Literal["all"]] = Field(min_length=1)
+
+
 class Adjustments(Strict):
     """R16: add/deduct events (one row each: person, date or period, points, reason).
 
     ``levels`` lists the allowed point values (+1, +2, +3, +5, +8, −1, …, −20): any other value is
     a data error. A single addition above ``approval_above`` or deduction beyond
     ``approval_below`` is flagged as needing written approval, unless the yes/no column named by
-    ``approved`` says it has it.
+    ``approved`` says it has it. ``approval_bounds: inclusive`` flags the thresholds themselves
+    too (in Chinese drafting "5分以上" includes 5); ``exclusive``, the default, flags only values
+    strictly beyond them. ``authority`` says which roles may confirm which levels.
     """
 
     table: str
@@ -126,6 +143,8 @@ class Adjustments(Strict):
     levels: list[Number] | None = None
     approval_above: Points | None = None
     approval_below: Points | None = None
+    approval_bounds: Literal["exclusive", "inclusive"] = "exclusive"
+    authority: Authority | None = None
     group_average: GroupAverageCap | None = None
 
 

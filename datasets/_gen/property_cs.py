@@ -16,6 +16,11 @@ ADDITIONS = {1: "业主表扬", 2: "收到表扬信", 3: "拾金不昧", 5: "合
 DEDUCTIONS = {-1: "仪容仪表不规范", -2: "服务用语不规范", -3: "迟报漏报", -5: "业主有效投诉",
               -10: "违反操作规程", -20: "重大服务事故"}
 CAP_EXAMPLE = ("收费组", "2025-02")
+#: levels a 领班 may confirm on site (seed 5.1.2: 一级、二级奖励和一级至三级处罚); 主管 any level
+ON_SITE = (1, 2, -1, -2, -3)
+#: PC0006 2024-11, the hand-computed month: 5 short cases of 3 minutes (exactly 15) and one of 7
+LATE_EXAMPLE = [("2024-11-04", 3), ("2024-11-06", 3), ("2024-11-11", 3), ("2024-11-13", 3),
+                ("2024-11-18", 3), ("2024-11-25", 7)]
 
 
 def build() -> dict[str, pd.DataFrame]:
@@ -37,7 +42,8 @@ def build() -> dict[str, pd.DataFrame]:
     rows = _measures(rng, rows, dept_fx)
     adjustments = _adjustments(rng, rows)
     rows, adjustments = _plant(rows, adjustments)
-    late = _late_arrivals(rows, people)
+    adjustments["confirmed_by"] = _confirmers(adjustments)
+    late = _plant_late(_late_arrivals(rows, people))
     cols = ["employee_id", "department", "position", "post_level", "gender", "hired", "left",
             "perf_pay_base"]
     return {"people": c.public_people(people, cols), "records": rows[RECORD_COLUMNS],
@@ -95,6 +101,31 @@ def _late_arrivals(rows: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
     return late.sort_values(["date", "employee_id"], kind="stable").reset_index(drop=True)
 
 
+def _plant_late(late: pd.DataFrame) -> pd.DataFrame:
+    """PC0006 2024-11's late arrivals replaced by LATE_EXAMPLE (the other rows, drawn before, do
+    not move)."""
+    mine = (late.employee_id == "PC0006") & late.date.str.startswith("2024-11")
+    planted = pd.DataFrame([("PC0006", d, m) for d, m in LATE_EXAMPLE], columns=late.columns)
+    late = pd.concat([late[~mine], planted], ignore_index=True)
+    return late.sort_values(["date", "employee_id"], kind="stable").reset_index(drop=True)
+
+
+def _confirmers(adj: pd.DataFrame) -> pd.Series:
+    """Who confirmed each event (R16 authority, a third generator so no other column moves):
+    on-site levels mostly a 领班, the rest a 主管; about 3 % of the larger levels slip through a
+    领班 (no authority: flagged). The planted events keep the roles their examples need."""
+    rng = np.random.default_rng(SEED + 2)
+    u = rng.random(len(adj))
+    small = adj["points"].isin(ON_SITE).to_numpy()
+    role = np.where(small & (u < 0.7), "领班", "主管")
+    role = np.where(~small & (u < 0.03), "领班", role)
+    planted = {("PC0005", "2024-09-12"): "领班", ("PC0006", "2024-11-08"): "主管",
+               ("PC0006", "2024-11-21"): "领班"}
+    for (pid, date), who in planted.items():
+        role[((adj.employee_id == pid) & (adj.date == date)).to_numpy()] = who
+    return pd.Series(role, index=adj.index)
+
+
 def _adjustments(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
     """Add/deduct events: about one every two months; better people collect more additions."""
     out = []
@@ -118,7 +149,9 @@ def _adjustments(rng: np.random.Generator, rows: pd.DataFrame) -> pd.DataFrame:
 
 def _plant(rows: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PC0005 2024-09: score 80, 12 late minutes in 2 cases of 6 (pay 278); PC0006: approval flags
-    (2024-09: +8 and −20 without written approval, both flagged; 2024-10: +8 approved, not)."""
+    (2024-09: +8 and −20 without written approval, both flagged; 2024-10: +8 approved, not;
+    2024-11: exactly +5 without written approval, flagged as 以上 includes 5, and −3 confirmed on
+    site by a 领班)."""
     for pid in ("PC0005", "PC0006"):
         at = (rows.employee_id == pid) & (rows.period == "2024-09")
         rows.loc[at, ["probation", "absent"]] = False
@@ -126,6 +159,12 @@ def _plant(rows: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
         rows.loc[at, "cases"] = pd.Series([[6, 6]] * int(at.sum()), index=rows.index[at],
                                           dtype=object)
         adj = adj[~((adj.employee_id == pid) & adj.date.str.startswith("2024-09"))]
+    # PC0006 2024-11 (hand-computed in the data card): 1 failed check, 2 discipline violations,
+    # the late arrivals of LATE_EXAMPLE (its `cases` stay as drawn, so no later date moves)
+    at = (rows.employee_id == "PC0006") & (rows.period == "2024-11")
+    rows.loc[at, ["probation", "absent"]] = False
+    rows.loc[at, RECORD_COLUMNS[4:]] = [30, 1, 0, 6, 22, 5, 15, 2, 0]
+    adj = adj[~((adj.employee_id == "PC0006") & adj.date.str.startswith("2024-11"))]
     planted = pd.DataFrame([
         ("PC0005", "2024-09-05", -10, DEDUCTIONS[-10], True),
         ("PC0005", "2024-09-12", -5, DEDUCTIONS[-5], True),
@@ -133,6 +172,8 @@ def _plant(rows: pd.DataFrame, adj: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
         ("PC0006", "2024-09-08", 8, ADDITIONS[8], False),
         ("PC0006", "2024-09-22", -20, DEDUCTIONS[-20], False),
         ("PC0006", "2024-10-15", 8, ADDITIONS[8], True),
+        ("PC0006", "2024-11-08", 5, ADDITIONS[5], False),
+        ("PC0006", "2024-11-21", -3, DEDUCTIONS[-3], True),
     ], columns=adj.columns)
     adj = pd.concat([adj, planted], ignore_index=True)
     adj = adj.sort_values(["date", "employee_id"], kind="stable").reset_index(drop=True)

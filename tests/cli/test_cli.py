@@ -127,3 +127,30 @@ class TestUsage:
         """`params` prints every tunable path with its value."""
         assert main(["params", str(DATA / "mini.yaml")]) == 0
         assert "kpis.conversion.rule.bands[0].at" in capsys.readouterr().out
+
+
+def test_version_and_one_name_per_hash(tmp_path: Path, capsys) -> None:
+    from calib._util.version import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"calib {__version__}"
+    policy = Path(__file__).parents[2] / "datasets" / "gas_cs" / "policy.yaml"
+    assert main(["freeze", str(policy), "--out", str(tmp_path / "f.json")]) == 0
+    frozen = capsys.readouterr().out
+    assert main(["signoff", "--policy", str(policy), "--out", str(tmp_path / "s.xlsx")]) == 0
+    signoff = capsys.readouterr().out
+    import calib
+    from calib.policy.hashing import policy_sha256
+
+    digest = policy_sha256(calib.load_policy(policy))
+    assert f"policy_sha256 {digest}" in frozen and f"policy_sha256 {digest}" in signoff
+    body = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))["sha256"]
+    assert f"frozen_sha256 {body}" in frozen and " sha256 " not in frozen + signoff
+
+
+def test_explain_refuses_an_extension_it_cannot_write(tmp_path: Path, capsys) -> None:
+    gas = Path(__file__).parents[2] / "datasets" / "gas_cs"
+    code = main(["explain", "--policy", str(gas / "policy.yaml"), "--data", str(gas), "--id", "GS0001",
+                 "--period", "2024-01", "--out", str(tmp_path / "statement.pdf")])
+    assert code == 2 and not (tmp_path / "statement.pdf").exists()
+    assert "not as '.pdf'" in capsys.readouterr().err

@@ -123,7 +123,7 @@ class TestWorkedExamples:
         assert score("property_cs", "PC0005", "2024-09") == 80.0
 
     def test_property_approval_flags(self) -> None:
-        """+8 (> +5) and −20 (< −10) each need written approval."""
+        """+8 and −20 (at or beyond +5 / −10: 以上 includes the number) need written approval."""
         adj = example("property_cs")[2].adjustments
         mine = adj[(adj["employee_id"] == "PC0006")]
         flagged = mine.loc[mine["needs_approval"], "points"].tolist()

@@ -460,7 +460,8 @@ def property_data(late: list[tuple[str, int]], complaints: int = 0) -> dict[str,
     adjustments = pd.DataFrame({"employee_id": pd.Series([], dtype=str),
                                 "date": pd.Series([], dtype=str), "points": pd.Series([], dtype=int),
                                 "reason": pd.Series([], dtype=str),
-                                "approved": pd.Series([], dtype=bool)})
+                                "approved": pd.Series([], dtype=bool),
+                                "confirmed_by": pd.Series([], dtype=str)})
     return {"people": people, "records": records, "late_arrivals": arrivals,
             "adjustments": adjustments}
 

@@ -110,7 +110,7 @@ class TestTemplate:
         assert records[:3] == ["employee_id", "period", "probation"]
         assert records[1:] == list(policy.inputs.records.columns)
         assert [c.value for c in book["adjustments"][1]] == [
-            "employee_id", "date", "points", "reason", "approved"]
+            "employee_id", "date", "points", "reason", "approved", "confirmed_by"]
         assert [c.value for c in book["late_arrivals"][1]] == ["employee_id", "date", "minutes"]
         assert [c.value for c in book["people"][1]] == [
             "employee_id", *policy.inputs.people.columns]

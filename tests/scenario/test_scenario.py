@@ -74,7 +74,7 @@ def test_chain_of_changes_equals_fresh_runs(name: str) -> None:
     ("ethics_diligence", "bonus: {column: commendation, min: 0, max: 10}",
      "bonus: {column: commendation, min: 0, max: 5}",
      "bonus: {column: commendation, min: 0, max: 12}"),
-    ("property_cs", "levels: [1, 2, 3, 5, 8,", "levels: [4, 2, 3, 5, 8,",  # +1 events recorded
+    ("property_cs", "levels: [1, 2, 3, 5, 8,", "levels: [1, 2, 4, 5, 8,",  # +3 events recorded
      "levels: [1, 2, 3, 4, 5, 8,"),  # one level more: every event still allowed
 ])
 def test_a_change_the_data_breaks_is_refused_as_loading_refuses_it(name, old, bad, good) -> None:
