@@ -17,6 +17,7 @@ from calib.policy.measures import (
     SlaMeasure,
 )
 from calib.policy.rules import LabelPoints
+from calib.policy.scoring import Adjustments
 
 if TYPE_CHECKING:
     from calib.policy.model import Policy
@@ -165,6 +166,8 @@ def _check_cards(c: _Checker) -> None:
             c.column(f"{path}.adjustments.points", adj.table, adj.points, numeric=True)
             if adj.approved is not None:
                 c.column(f"{path}.adjustments.approved", adj.table, adj.approved)
+            if adj.authority is not None:
+                _check_authority(c, f"{path}.adjustments", adj)
             if adj.group_average is not None:
                 c.row_column(f"{path}.adjustments.group_average.by", adj.group_average.by)
         if card.bonus is not None:
@@ -176,6 +179,25 @@ def _check_cards(c: _Checker) -> None:
         c.add(f"scorecards.{defaults[1]}.when",
               f"scorecards {', '.join(repr(d) for d in defaults)} have no 'when', so each would "
               "apply to everyone; give all but one a condition")
+
+
+def _check_authority(c: _Checker, path: str, adj: Adjustments) -> None:
+    """R16 authority: its column is the events table's, and every level a role may confirm is
+    one of the allowed ``levels`` (a level no event can have is a typo).
+    """
+    assert adj.authority is not None, "only called with an authority"
+    c.column(f"{path}.authority.column", adj.table, adj.authority.column)
+    if adj.levels is None:
+        return
+    allowed = {round(v, 9) for v in adj.levels}
+    for role, levels in adj.authority.roles.items():
+        if levels == "all":
+            continue
+        for i, v in enumerate(levels):
+            if round(v, 9) not in allowed:
+                c.add(f"{path}.authority.roles.{role}[{i}]", f"{v:+g} is not one of the levels "
+                      f"({', '.join(f'{x:+g}' for x in adj.levels)}); use one of them or add it "
+                      f"to {path}.levels")
 
 
 def _check_cycles(c: _Checker) -> None:
