@@ -10,33 +10,60 @@ The Python API (a contract, see DESIGN.md):
   (``solve_thresholds``, ``solve_budget``, ``fit_weights``) and ``sensitivity`` work on one.
 """
 
+import sys as _sys
+from importlib import import_module as _import
+from types import ModuleType as _ModuleType
+
 from calib._compat import install as _install_compat
 from calib._util.version import __version__
-from calib.data.read import Dataset, load_data
-from calib.engine.pipeline import run
-from calib.engine.result import Result
-from calib.errors import CalibError, DataError, PolicyError, PolicyIssue
-from calib.io.provenance import provenance
-from calib.policy import Policy, dump_policy, json_schema, load_policy, parse_policy, save_policy
-from calib.policy.frozen import Frozen, freeze, load_frozen, write_frozen
-from calib.scenario import Scenario
 
-_install_compat(globals())
-
-
-_SOLVERS = frozenset({"CalibrationError", "fit_weights", "sensitivity", "solve_budget",
-                      "solve_thresholds"})
+_WHERE = {
+    "Dataset": "calib.data.read", "load_data": "calib.data.read",
+    "run": "calib.engine.pipeline", "Result": "calib.engine.result",
+    "CalibError": "calib.errors", "DataError": "calib.errors", "PolicyError": "calib.errors",
+    "PolicyIssue": "calib.errors", "provenance": "calib.io.provenance",
+    "Policy": "calib.policy", "dump_policy": "calib.policy", "json_schema": "calib.policy",
+    "load_policy": "calib.policy", "parse_policy": "calib.policy", "save_policy": "calib.policy",
+    "Frozen": "calib.policy.frozen", "freeze": "calib.policy.frozen",
+    "load_frozen": "calib.policy.frozen", "write_frozen": "calib.policy.frozen",
+    "Scenario": "calib.scenario",
+    # the solvers need scipy: ~0.5 s that the command line and a plain run need not pay
+    "CalibrationError": "calib.analysis.calibrate", "fit_weights": "calib.analysis.calibrate",
+    "sensitivity": "calib.analysis.calibrate", "solve_budget": "calib.analysis.calibrate",
+    "solve_thresholds": "calib.analysis.calibrate",
+}
+"""Where each public name lives: imported when first asked for, so ``import calib`` (and the
+command line's ``--help``) does not load pandas, pydantic and the engine it may not need."""
 
 
 def __getattr__(name: str):
-    """The solvers, imported when first asked for (they need scipy: ~0.5 s that the command
-    line and a plain run need not pay).
-    """
-    if name in _SOLVERS:
-        from calib.analysis import calibrate
+    """A public name, imported from its module when first asked for (then kept)."""
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'calib' has no attribute {name!r}")
+    value = getattr(_import(where), name)
+    globals()[name] = value
+    return value
 
-        return getattr(calibrate, name)
-    raise AttributeError(f"module 'calib' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
+
+class _Package(_ModuleType):
+    """The package's module: an old module path named like one of its functions
+    (``import calib.freeze``, the module before 0.2) does not replace the function.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, _ModuleType) and name in _WHERE and value.__name__ != f"calib.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package
+_install_compat(globals())
+
 
 __all__ = [
     "CalibError",

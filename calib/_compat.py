@@ -87,9 +87,9 @@ def install(package: dict) -> None:
     """Add the finder once, first: it answers only for paths that no longer exist as files.
 
     An old path whose last name is also a name of the package (``calib.freeze``, the function)
-    is registered at once, without a warning: importing it later must not replace the
-    package's function by the module (Python sets a submodule as its parent's attribute when it
-    first loads it).
+    must not replace the package's function by the module when first imported (Python sets a
+    submodule as its parent's attribute): the package's module type refuses that
+    (``calib._Package``); a name already imported here is registered at once.
     """
     for old, new in MOVED.items():
         leaf = old.rsplit(".", 1)[1]

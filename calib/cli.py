@@ -19,11 +19,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from calib.errors import CalibError, DataError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from calib._util.outputs import RunFolder
     from calib.engine.result import Result
     from calib.policy.model import Policy
@@ -372,6 +372,8 @@ def _params(args: argparse.Namespace) -> int:
     from calib.policy import load_policy
 
     frame = load_policy(args.policy).params_frame()
+    import pandas as pd
+
     with pd.option_context("display.max_rows", None, "display.width", 160):
         print(frame.to_string(index=False))
     return 0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class DataError(CalibError):
     COLUMNS = ("table", "row", "id", "column", "problem", "value", "fix")
 
     def __init__(self, problems: pd.DataFrame):
+        import pandas as pd  # only when there are problems: ``calib --help`` does not load pandas
+
         self.problems = problems.reset_index(drop=True)
         n = len(self.problems)
         lines = [f"the input data has {n} problem{'s' if n != 1 else ''}:"]
