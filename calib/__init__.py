@@ -36,10 +36,17 @@ _WHERE = {
 command line's ``--help``) does not load pandas, pydantic and the engine it may not need."""
 
 
+_PARTS = frozenset({"_util", "policy", "kernels", "data", "engine", "scenario", "io", "analysis",
+                    "simulate", "cycle", "lab", "cli", "errors", "bounds"})
+"""The package's layers and modules, found as attributes as they were when all were imported."""
+
+
 def __getattr__(name: str):
     """A public name, imported from its module when first asked for (then kept)."""
     where = _WHERE.get(name)
     if where is None:
+        if name in _PARTS:  # ``calib.policy.hashing`` after a bare ``import calib``
+            return _import(f"calib.{name}")
         raise AttributeError(f"module 'calib' has no attribute {name!r}")
     value = getattr(_import(where), name)
     globals()[name] = value
