@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=["text", "html", "json", "xlsx"], default="text")
     e.add_argument("--out", help="write the statement to this file (html, json or xlsx); with "
                                  "--all, the folder for the pages")
+    e.add_argument("--overrides", help="a calibration session's overrides (as calib run "
+                                       "--overrides): the statements show the final values and "
+                                       "who overrode what, why")
     p = sub.add_parser("params", help="list every tunable number of a policy with its path")
     p.add_argument("policy")
     s = sub.add_parser("schema", help="print the JSON Schema of the policy format")
@@ -311,7 +314,8 @@ def _explain(args: argparse.Namespace) -> int:
         return 2
     if args.out:
         refuse_own_input("--out", args.out, {"--policy": args.policy, "--data": args.data})
-    statement = run(load_policy(args.policy), args.data).explain(args.id, args.period)
+    statement = run(load_policy(args.policy), args.data, overrides=args.overrides).explain(
+        args.id, args.period)
     fmt = args.format
     if args.out and fmt == "text":
         suffix = Path(args.out).suffix.lower()
@@ -354,10 +358,11 @@ def _explain_all(args: argparse.Namespace) -> int:
               "(without --id, --period or --format)", file=sys.stderr)
         return 2
     out = Path(args.out)
-    refuse_out_over_inputs(out, {"--policy": args.policy, "--data": args.data})
+    refuse_out_over_inputs(out, {"--policy": args.policy, "--data": args.data,
+                                 **({"--overrides": args.overrides} if args.overrides else {})})
     policy = load_policy(args.policy)
     dataset = load_data(args.data, policy)
-    result = run(policy, dataset)
+    result = run(policy, dataset, overrides=args.overrides)
     start = time.perf_counter()
     facts = {"policy": {"path": str(args.policy), "sha256": policy_sha256(policy)},
              "data": {"path": str(args.data), "fingerprint": dataset.fingerprint()}}

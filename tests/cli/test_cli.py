@@ -154,3 +154,18 @@ def test_explain_refuses_an_extension_it_cannot_write(tmp_path: Path, capsys) ->
                  "--period", "2024-01", "--out", str(tmp_path / "statement.pdf")])
     assert code == 2 and not (tmp_path / "statement.pdf").exists()
     assert "not as '.pdf'" in capsys.readouterr().err
+
+
+def test_explain_with_overrides_says_who_overrode_what(tmp_path: Path, capsys) -> None:
+    gas = Path(__file__).parents[2] / "datasets" / "gas_cs"
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("id,period,field,value,reason,note,by\n"
+                         "GS0001,2024-01,grade,A+,evidence,冬季抢修,校准委员会\n", encoding="utf-8")
+    args = ["explain", "--policy", str(gas / "policy.yaml"), "--data", str(gas),
+            "--overrides", str(overrides)]
+    assert main([*args, "--id", "GS0001", "--period", "2024-01"]) == 0
+    text = capsys.readouterr().out
+    assert "grade overridden: computed A → final A+, reason evidence" in text and "校准委员会" in text
+    assert main([*args, "--all", "--out", str(tmp_path / "pages")]) == 0
+    pages = [p for p in (tmp_path / "pages").glob("*.html") if "GS0001" in p.name]
+    assert pages and "校准委员会" in pages[0].read_text(encoding="utf-8")
