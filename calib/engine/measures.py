@@ -14,6 +14,7 @@ import pandas as pd
 
 from calib._util.text import text_codes
 from calib._util.tolerance import tol_array
+from calib.data.calendar import to_rollup
 from calib.engine.frame import Frame, RowBlock
 from calib.engine.missing import apply_missing
 from calib.kernels.conditions import holds
@@ -21,10 +22,12 @@ from calib.policy.measures import (
     AggregateMeasure,
     ChecklistMeasure,
     ColumnMeasure,
+    CumulativeMeasure,
     RatingMeasure,
     RatioMeasure,
     SlaMeasure,
     TargetMeasure,
+    WindowMeasure,
 )
 
 UNIT_SECONDS = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
@@ -197,13 +200,87 @@ def column(m: ColumnMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     return _num(frame, m.column)
 
 
+def _person_periods(frame: Frame, within: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in (person, period) order, and each sorted row's run: the person, and within
+    a person the quarter or year (``within``) its period falls in.
+    """
+    order = np.lexsort((frame.period, frame.person))
+    key = frame.person[order].astype(np.int64)
+    if within is not None:
+        block = to_rollup(frame.period[order], frame.policy.calendar.frequency, within)
+        key = pd.factorize(pd.MultiIndex.from_arrays([key, block]))[0].astype(np.int64)
+    return order, key
+
+
+def _running(values: np.ndarray, key: np.ndarray, how: str) -> np.ndarray:
+    """The running sum, mean or maximum of ``values`` (in run order) within each run of ``key``."""
+    grouped = pd.Series(values).groupby(key, sort=False)
+    if how == "max":
+        return grouped.cummax().to_numpy(dtype=np.float64)
+    total = pd.Series(np.nan_to_num(values)).groupby(key, sort=False).cumsum().to_numpy()
+    if how == "sum":
+        return np.round(total, 9)
+    seen = pd.Series(~np.isnan(values)).groupby(key, sort=False).cumsum().to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.round(np.where(seen > 0, total / np.maximum(seen, 1), np.nan), 9)
+
+
+def cumulative(m: CumulativeMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
+    """The running total of a column over each person's periods (restarting each quarter or
+    year when the measure says so).
+    """
+    frame = _whole(frame)
+    order, key = _person_periods(frame, None if m.reset == "never" else m.reset)
+    out = np.empty(frame.n)
+    out[order] = _running(_num(frame, m.column)[order], key, "sum")
+    return out
+
+
+def window(m: WindowMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
+    """The sum, mean or maximum of a column over the last ``periods`` periods of the person, or
+    over the quarter or year to date.
+    """
+    frame = _whole(frame)
+    values = _num(frame, m.column)
+    order, key = _person_periods(frame, m.within)
+    out = np.empty(frame.n)
+    if m.within is not None:
+        out[order] = _running(values[order], key, m.how)
+        return out
+    assert m.periods is not None, "a window is periods or within (WindowMeasure)"
+    v, period, person = values[order], frame.period[order], key
+    # one key per (person, period) in sorted order: a window is a range of the sorted rows
+    span = int(period.max(initial=0) - period.min(initial=0)) + m.periods + 1
+    pos = person * span + (period - period.min(initial=0))
+    start = np.searchsorted(pos, pos - (m.periods - 1), side="left")
+    if m.how == "max":
+        best = v.copy()
+        for k in range(1, m.periods):  # the rows k places back, when still in the window
+            back = np.arange(len(v)) - k
+            ok = back >= start
+            best[ok] = np.fmax(best[ok], v[back[ok]])
+        out[order] = best
+        return out
+    filled = np.nan_to_num(v)
+    total = np.concatenate([[0.0], np.cumsum(filled)])
+    sums = total[np.arange(1, len(v) + 1)] - total[start]
+    if m.how == "sum":
+        out[order] = np.round(sums, 9)
+        return out
+    present = np.concatenate([[0], np.cumsum(~np.isnan(v))])
+    seen = present[np.arange(1, len(v) + 1)] - present[start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[order] = np.round(np.where(seen > 0, sums / np.maximum(seen, 1), np.nan), 9)
+    return out
+
+
 Kernel = Callable[[Any, str, Frame | RowBlock], np.ndarray]
 """A measure's kernel: (the measure, its name, the frame or a block of it) → one value per row.
 Only a ``row_local`` measure is given a block; the others are given the whole frame."""
 
 KERNELS: dict[type, Kernel] = {RatioMeasure: ratio, TargetMeasure: target, AggregateMeasure: aggregate,
            SlaMeasure: sla, RatingMeasure: rating, ChecklistMeasure: checklist,
-           ColumnMeasure: column}
+           ColumnMeasure: column, CumulativeMeasure: cumulative, WindowMeasure: window}
 
 
 def row_local(m: object) -> bool:

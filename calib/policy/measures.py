@@ -190,8 +190,53 @@ class ChecklistMeasure(Strict):
         return list(self.items)
 
 
+class CumulativeMeasure(Strict):
+    """Across periods (issue 21, item 3): the running total of a records column over each
+    person's periods up to and including the row, in period order — 每累计提5条经验加一分 counts the
+    experiences submitted so far. ``reset`` starts again each quarter or year (``never``: over
+    the whole history in the data). A missing cell adds nothing.
+    """
+
+    kind: Literal["cumulative"]
+    column: str
+    reset: Literal["never", "quarter", "year"] = "never"
+    label: str | None = None
+
+    def columns(self) -> list[str]:
+        """Records columns read."""
+        return [self.column]
+
+
+class WindowMeasure(Strict):
+    """Across periods (issue 21, item 3): the sum, mean or maximum of a records column over a
+    window of each person's periods ending at the row — the last ``periods`` periods (a rolling
+    window: this month and the two before), or the quarter or year to date (``within``:
+    季度内迟到次数 < 9 reads the quarter's lateness so far). A period with no row for the person
+    is absent from the window (the mean is over the periods present); a missing cell counts as
+    0 in a sum and is left out of a mean or maximum.
+    """
+
+    kind: Literal["window"]
+    column: str
+    how: Literal["sum", "mean", "max"] = "sum"
+    periods: int | None = Field(default=None, ge=1, le=520)
+    within: Literal["quarter", "year"] | None = None
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _one_window(self) -> WindowMeasure:
+        if (self.periods is None) == (self.within is None):
+            raise ValueError("give the window as periods: N (the last N periods) or within: "
+                             "quarter | year (to date), one of them")
+        return self
+
+    def columns(self) -> list[str]:
+        """Records columns read."""
+        return [self.column]
+
+
 Measure = Annotated[
     ColumnMeasure | RatioMeasure | TargetMeasure | AggregateMeasure | SlaMeasure | RatingMeasure
-    | ChecklistMeasure,
+    | ChecklistMeasure | CumulativeMeasure | WindowMeasure,
     Field(discriminator="kind"),
 ]
