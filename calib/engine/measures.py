@@ -112,7 +112,16 @@ def _grouped(frame: Frame, table: str, weights: np.ndarray | None) -> np.ndarray
 
 
 def aggregate(m: AggregateMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
-    """R2: sum/mean/count/min/max, of an event table's rows or across records columns."""
+    """R2: sum/mean/count/min/max, of an event table's rows or across records columns; with
+    ``group_by``, a sum or count is the group's in the period.
+    """
+    values = _aggregate(m, name, frame)
+    if m.group_by is None:
+        return values
+    return _group_total(_whole(frame), m.group_by, values)
+
+
+def _aggregate(m: AggregateMeasure, name: str, frame: Frame | RowBlock) -> np.ndarray:
     if m.table is None:
         stack = np.column_stack([_num(frame, c) for c in m.columns_])
         reducers: dict[str, Callable[..., np.ndarray]] = {
@@ -288,6 +297,6 @@ def row_local(m: object) -> bool:
     if isinstance(m, RatioMeasure):
         return m.table is None and m.group_by is None
     if isinstance(m, AggregateMeasure):
-        return m.table is None
+        return m.table is None and m.group_by is None
     return isinstance(m, ColumnMeasure | TargetMeasure | ChecklistMeasure)
 

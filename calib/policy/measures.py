@@ -102,6 +102,8 @@ class AggregateMeasure(Strict):
     complaints); without, it combines several records columns of the same row (sum of two counts).
     ``where`` keeps only the event rows meeting a condition (tickets of one channel). An empty
     group (no surveys) follows ``on_zero``; ``count`` and ``sum`` of an empty group are 0.
+    With ``group_by`` a ``sum`` or ``count`` is the group's: Σ over every records row of the
+    group in the period (a unit's total accidents, 安全事故起数), given to each member.
     """
 
     kind: Literal["aggregate"]
@@ -109,6 +111,7 @@ class AggregateMeasure(Strict):
     columns_: list[str] = Field(default_factory=list, alias="columns")
     table: str | None = None
     where: Condition | None = None
+    group_by: str | None = None
     on_zero: MissingPolicy = "exclude"
     neutral: Number = 0.0
     label: str | None = None
@@ -117,6 +120,9 @@ class AggregateMeasure(Strict):
 
     @model_validator(mode="after")
     def _has_columns(self) -> AggregateMeasure:
+        if self.group_by is not None and self.how not in ("sum", "count"):
+            raise ValueError(f"group_by totals a group: it takes how: sum or count, not "
+                             f"'{self.how}'")
         if self.how != "count" and not self.columns_:
             raise ValueError(f"'{self.how}' needs 'columns'")
         if self.table is None and self.how == "count":

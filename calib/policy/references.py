@@ -112,7 +112,7 @@ def _check_measures(c: _Checker) -> None:
 
 
 def _check_measure_scope(c: _Checker, path: str, m: object) -> None:
-    if isinstance(m, RatioMeasure) and m.group_by is not None:
+    if isinstance(m, RatioMeasure | AggregateMeasure) and m.group_by is not None:
         c.row_column(f"{path}.group_by", m.group_by)
 
 

@@ -116,3 +116,23 @@ def test_windows_equal_a_plain_loop(rows: list, n: int, how: str) -> None:
         so_far = [r[2] or 0 for r in rows
                   if r[0] == person and r[1] <= month and months[r[1]][:4] == year]
         assert m.loc[(person, months[month]), "c"] == pytest.approx(sum(so_far), abs=1e-9)
+
+
+def test_a_units_total_given_to_each_member() -> None:
+    records = pd.DataFrame({"id": ["A", "B", "C", "A", "B"],
+                            "period": ["2025-01", "2025-01", "2025-01", "2025-02", "2025-02"],
+                            "unit": ["一队", "一队", "二队", "一队", "一队"],
+                            "tips": [1, 2, 3, 4, 5], "late": [1, 0, 2, 3, 1]})
+    policy = {**POLICY, "inputs": {**POLICY["inputs"], "records": {
+        **POLICY["inputs"]["records"],
+        "columns": {**POLICY["inputs"]["records"]["columns"], "unit": {"type": "text"}}}}}
+    policy = calib.Policy.model_validate({**policy, "measures": {
+        "unit_late": {"kind": "aggregate", "how": "sum", "columns": ["late"], "group_by": "unit"}}})
+    result = calib.run(policy, {"people": pd.DataFrame({"id": ["A", "B", "C"]}), "records": records})
+    m = result.measures.astype({"id": str, "period": str}).set_index(["id", "period"])["unit_late"]
+    # 安全事故起数 of the unit: 一队 in 2025-01 is A's 1 + B's 0; 二队 is C's 2
+    assert m.to_dict() == {("A", "2025-01"): 1, ("B", "2025-01"): 1, ("C", "2025-01"): 2,
+                           ("A", "2025-02"): 4, ("B", "2025-02"): 4}
+    with pytest.raises(ValueError, match="group_by totals a group"):
+        calib.Policy.model_validate({**policy.to_dict(), "measures": {
+            "m": {"kind": "aggregate", "how": "mean", "columns": ["late"], "group_by": "unit"}}})
