@@ -19,6 +19,7 @@ from calib._util.text import clean_text
 from calib.data.calendar import period_label, to_rollup
 from calib.engine.frame import Events, Frame
 from calib.engine.result import Lazy
+from calib.kernels.conditions import holds
 from calib.policy.periods import Rollup
 
 _M = 1_000_003  # person code × _M + period ordinal: one int64 key per person and period
@@ -53,6 +54,8 @@ class RollupRows:
     """Whether each roll-up row is rated."""
     period_label: pd.Categorical | None = None
     """Each roll-up row's period as text (``2025-Q1``)."""
+    vetoed: np.ndarray | None = None
+    """Whether a roll-up veto gives each roll-up row the lowest grade (None: the roll-up has none)."""
 
     def last_row(self, frame_period: np.ndarray) -> np.ndarray:
         """The latest records row of each roll-up row (its group columns speak for the row)."""
@@ -132,6 +135,9 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
     wsum = present @ weights
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(wsum > 0, (np.where(present, stack, 0.0) @ weights) / wsum, np.nan)
+    after = _after_weighting(frame, cells, rollup, value) if rollup.adjusts else None
+    if after is not None:
+        value = after.score
     reason = LabelColumn(n)
     if rollup.max_not_rated is not None:
         reason.set(periods - n_rated > rollup.max_not_rated,
@@ -139,7 +145,8 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
     reason.set(np.isnan(value), "no rated period", only_empty=True)
     rated_here = reason.empty()
     rows = RollupRows(codes, person, tperiod, np.where(rated_here, np.round(value, 9), np.nan),
-                      rated_here, cells.labels)
+                      rated_here, period_label=cells.labels,
+                      vetoed=None if after is None or not rollup.vetoes else after.vetoed)
 
     def table() -> pd.DataFrame:
         out = pd.DataFrame({
@@ -154,9 +161,64 @@ def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
             out[f"part:{label}"] = np.round(values, 9)
         out["periods"] = periods
         out["periods_rated"] = n_rated
+        if after is not None:
+            out["added"] = np.where(rated_here, np.round(after.added, 9), np.nan)
+            out["capped"] = after.capped & rated_here
+            if rollup.vetoes:
+                out["veto"] = after.veto.column()
         return out
 
     return Lazy(table), rows
+
+
+@dataclass
+class _After:
+    """What the roll-up applies after the weighting: the score, the points added, whether a bound
+    held it, and the vetoes raised (their labels, and as flags).
+    """
+
+    score: np.ndarray
+    added: np.ndarray
+    capped: np.ndarray
+    veto: LabelColumn
+    vetoed: np.ndarray
+
+
+def _after_weighting(frame: Frame, cells: _Cells, rollup: Rollup, value: np.ndarray) -> _After:
+    """Points added over the roll-up period, the bounds, and the vetoes (issue 21, item 2)."""
+    n = len(cells.person)
+    added = np.zeros(n)
+    for add in rollup.add:
+        if add.source == "records":
+            column = np.nan_to_num(np.asarray(frame.column(add.column), dtype=float))
+            part = np.bincount(cells.codes, weights=column, minlength=n)
+        else:
+            part = _event_total(frame, cells, rollup.to, add.source, add.column)
+        added += part * add.factor
+    score = value + added
+    low = -np.inf if rollup.min is None else rollup.min
+    high = np.inf if rollup.max is None else rollup.max
+    bounded = np.clip(score, low, high)
+    capped = ~np.isnan(score) & (bounded != score)
+    veto = LabelColumn(n)
+    for v in rollup.vetoes:
+        hit = holds(v.when, frame.column(v.when.column))
+        veto.set(np.bincount(cells.codes, weights=hit.astype(float), minlength=n) > 0,
+                 v.label or f"{v.when.column}", only_empty=True)
+    return _After(np.round(bounded, 9), added, capped, veto, ~veto.empty())
+
+
+def _event_total(frame: Frame, cells: _Cells, to: str, source: str, column: str) -> np.ndarray:
+    """The sum of an event column per roll-up row (0 where the row has no event)."""
+    freq = frame.policy.calendar.frequency
+    ev = frame.events[source]
+    eperson = frame_person_of(frame, ev)
+    ekey = np.where(eperson >= 0, eperson.astype(np.int64) * _M + to_rollup(ev.period, freq, to),
+                    -1)
+    ecodes = pd.Index(cells.person.astype(np.int64) * _M + cells.period).get_indexer(ekey)
+    ok = ecodes >= 0
+    values = np.nan_to_num(np.asarray(ev.column(column), dtype=float))
+    return np.bincount(ecodes[ok], weights=values[ok], minlength=len(cells.person))
 
 
 def _labels(ordinals: np.ndarray, freq: str) -> pd.Categorical:

@@ -61,9 +61,11 @@ def _population(frame: Frame, result: Result, on: str, card: np.ndarray, out: Ca
             return values.iloc[last].to_numpy()
         return np.asarray(values)[last]
 
+    lowest = rows.any(out.lowest_grade)
+    if rows.vetoed is not None:  # the roll-up's own vetoes (issue 21, item 2)
+        lowest = lowest | rows.vetoed
     pop = Population(rows.person, rows.period, rows.period_label, rows.score, rows.rated,
-                     card[last], rows.any(out.lowest_grade), frame.ids, column,
-                     frame.row_numbers()[last], frame.memo)
+                     card[last], lowest, frame.ids, column, frame.row_numbers()[last], frame.memo)
     return pop, last
 
 

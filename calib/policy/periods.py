@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from calib._util.tolerance import tol
-from calib.policy.base import Condition, Strict, Weight
+from calib.policy.base import Condition, Number, Strict, Weight, check_min_max
 
 
 class NotRated(Strict):
@@ -64,6 +64,29 @@ class RollupPart(Strict):
         return self
 
 
+class RollupAdd(Strict):
+    """Points added to a roll-up's score after the weighting (issue 21, item 2): the sum over the
+    roll-up period of a records column (``source: records``) or of an event table's column
+    (commendation points: 在正常考评完毕后在员工的总考评分中加1~10分), times ``factor`` (−1
+    deducts).
+    """
+
+    source: str = "records"
+    column: str
+    factor: Number = 1.0
+    label: str | None = None
+
+
+class RollupVeto(Strict):
+    """A condition on the records rows: a roll-up period in which any row meets it gets the
+    lowest grade (a fatal accident in any month of the year caps the year's grade).
+    """
+
+    when: Condition
+    label: str | None = None
+    effect: Literal["lowest_grade"] = "lowest_grade"
+
+
 class Rollup(Strict):
     """R20: combine period scores into quarters or years.
 
@@ -71,16 +94,30 @@ class Rollup(Strict):
     parts. A person with more than ``max_not_rated`` periods not rated in the roll-up period is not
     rated for it (absent more than 2 months → not rated); a part with no value is excluded and the
     others re-weighted.
+
+    After the weighting, ``add`` adds (or deducts) points summed over the roll-up period, the
+    score is held within ``min`` and ``max``, and ``vetoes`` give the lowest grade to a roll-up
+    period in which any row meets their condition: "added after the annual weighting".
     """
 
     to: Literal["quarter", "year"]
     label: str | None = None
     parts: list[RollupPart] = Field(default_factory=lambda: [RollupPart()])
     max_not_rated: int | None = Field(default=None, ge=0)
+    add: list[RollupAdd] = Field(default_factory=list)
+    min: Number | None = None
+    max: Number | None = None
+    vetoes: list[RollupVeto] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _weights(self) -> Rollup:
         total = sum(p.weight for p in self.parts)
         if abs(total - 100.0) > tol(100.0):
             raise ValueError(f"parts' weights add up to {total:g}, not 100")
+        check_min_max(self.min, self.max, "the roll-up's ")
         return self
+
+    @property
+    def adjusts(self) -> bool:
+        """Whether anything is applied after the weighting (points, bounds or vetoes)."""
+        return bool(self.add or self.vetoes) or self.min is not None or self.max is not None

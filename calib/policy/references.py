@@ -236,6 +236,10 @@ def _check_periods(c: _Checker) -> None:
             if part.source != "score":
                 c.column(f"rollups.{name}.parts[{i}].column", part.source, part.column or "",
                          numeric=True)
+        for i, add in enumerate(roll.add):
+            c.column(f"rollups.{name}.add[{i}].column", add.source, add.column, numeric=True)
+        for i, veto in enumerate(roll.vetoes):
+            c.condition(f"rollups.{name}.vetoes[{i}].when", veto.when)
 
 
 _TUNABLE: dict[str, frozenset[str]] = {}
@@ -291,10 +295,11 @@ def _check_ranges(c: _Checker) -> None:
 def check_references(policy: Policy) -> list[PolicyIssue]:
     """Every cross-part problem of ``policy``, each with its path (empty when all is well)."""
     c = _Checker(policy)
+    from calib.policy.budgets import check_budgets
     from calib.policy.references_pay import check_grading, check_outcomes, check_pay
 
     for step in (_check_inputs, _check_measures, _check_kpis, _check_tree, _check_periods,
-                 _check_ranges, check_grading, check_pay, check_outcomes):
+                 _check_ranges, check_grading, check_pay, check_outcomes, check_budgets):
         step(c)
     return c.issues
 
@@ -328,9 +333,10 @@ def read_columns(policy: Policy) -> dict[str, frozenset[str]]:
     another or from the policy only in case, width or spaces.
     """
     c = _Recorder(policy)
+    from calib.policy.budgets import check_budgets
     from calib.policy.references_pay import check_grading, check_pay
 
     for step in (_check_inputs, _check_measures, _check_kpis, _check_tree, _check_periods,
-                 _check_ranges, check_grading, check_pay):
+                 _check_ranges, check_grading, check_pay, check_budgets):
         step(c)
     return {k: frozenset(v) for k, v in c.columns.items()}

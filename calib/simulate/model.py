@@ -248,6 +248,12 @@ def _rollup_pop(policy: Policy, result: Result, name: str, slot_person: np.ndarr
                 months: int) -> _Pop:
     """A roll-up population: k months per period, and the parts other than the period scores."""
     rollup = policy.rollups[name]
+    if rollup.adjusts:
+        raise SimulationError(
+            f"the roll-up '{name}' adds points, bounds its score or applies vetoes after the "
+            "weighting (rollups.{name}.add / min / max / vetoes), which the Monte Carlo does not "
+            "draw: it would simulate another rule. Simulate with a copy of the policy without "
+            "them, and read the result as before those adjustments".replace("{name}", name))
     k = _ROLLUP_MONTHS.get((policy.calendar.frequency, rollup.to))
     if k is None or months % k:
         raise SimulationError(f"the policy grades or pays on '{name}' ({rollup.to} of "
