@@ -106,5 +106,5 @@ def test_the_monte_carlo_refuses_given_grades_naming_the_rule() -> None:
 def test_a_given_column_must_be_declared() -> None:
     doc = given_policy().to_dict()
     doc["grading"]["rules"]["staff"]["given"]["column"] = "nowhere"
-    with pytest.raises(calib.PolicyError, match="grading.rules.staff.given.column"):
+    with pytest.raises(calib.PolicyError, match=r"grading\.rules\.staff\.given\.column"):
         calib.Policy.model_validate(doc)
