@@ -93,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("template", help="write the input workbook HR fills in for a policy")
     t.add_argument("--policy", required=True, help="policy file (.yaml or .json)")
     t.add_argument("--out", required=True, help="the workbook to write (.xlsx)")
+    w = sub.add_parser("policy-workbook", help="write a policy as a policy workbook HR edits in "
+                                               "Excel (or, with --out P.yaml, a workbook as YAML)")
+    w.add_argument("policy", nargs="?", help="the policy to convert (.yaml, .json or .xlsx)")
+    w.add_argument("--out", required=True, help="the file to write: .xlsx for a policy workbook, "
+                                                ".yaml or .json for a policy document")
+    w.add_argument("--blank", action="store_true", help="write a blank policy workbook to start "
+                                                        "from (an example row per sheet, notes)")
     g = sub.add_parser("signoff", help="write the sign-off workbook: policy fingerprint, every "
                                        "tunable number and, with --data, the calibration figures")
     g.add_argument("--policy", required=True, help="policy file (.yaml or .json)")
@@ -410,6 +417,32 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policy_workbook(args: argparse.Namespace) -> int:
+    """``calib policy-workbook``: a policy as a workbook, a workbook as YAML, or a blank one."""
+    from calib._util.outputs import refuse_own_input, write_text_atomic
+    from calib.policy import dump_policy, load_policy
+    from calib.policy.workbook import blank_policy, policy_to_workbook
+
+    if args.blank == bool(args.policy):
+        raise CalibError("give a policy to convert or --blank (not both): calib policy-workbook "
+                         "P.yaml --out P.xlsx, or calib policy-workbook --blank --out new.xlsx")
+    out = Path(args.out)
+    if args.policy:
+        refuse_own_input("--out", out, {"policy": args.policy})
+    policy = blank_policy() if args.blank else load_policy(args.policy)
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        policy_to_workbook(policy, out)
+        print(f"policy workbook for {policy.name} written to {out}: edit it in Excel (the notes "
+              f"sheet explains each column), then calib validate {out}")
+    elif suffix in (".yaml", ".yml", ".json"):
+        write_text_atomic(out, dump_policy(policy, "json" if suffix == ".json" else "yaml"))
+        print(f"policy {policy.name} written to {out}")
+    else:
+        raise CalibError(f"--out must name an .xlsx workbook or a .yaml/.json policy, got '{out}'")
+    return 0
+
+
 def _signoff(args: argparse.Namespace) -> int:
     from calib._util.outputs import refuse_own_input
     from calib.io.workbooks import write_signoff
@@ -442,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     handlers = {"validate": _validate, "run": _run, "params": _params, "schema": _schema,
                 "freeze": _freeze, "explain": _explain, "diff": _diff}
-    handlers |= {"template": _template, "signoff": _signoff}
+    handlers |= {"template": _template, "signoff": _signoff, "policy-workbook": _policy_workbook}
     from calib.cycle.commands import cycle_main, verify_main
 
     handlers |= {"cycle": cycle_main, "verify": verify_main}

@@ -21,6 +21,9 @@ from calib.policy.model import Policy
 from calib.policy.paths import join_path
 from calib.policy.reader import check_values, read_json, read_yaml
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+"""Suffixes read as a policy workbook (``calib.policy.workbook``)."""
+
 
 def _clean_loc(loc: tuple[Any, ...], data: Any, missing: bool = False) -> list[str | int]:
     """Drop the parts pydantic adds that are not in the document (union tags, 'function-after')."""
@@ -149,9 +152,12 @@ def parse_policy(text: str, source: str = "<text>", fmt: str = "yaml") -> Policy
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Load a policy from a ``.yaml``/``.yml`` or ``.json`` file (a frozen file is JSON too).
+    """Load a policy from a ``.yaml``/``.yml`` or ``.json`` file (a frozen file is JSON too), or
+    from a policy workbook (``.xlsx``, ``calib.policy.workbook``).
 
-    The format follows the suffix (``.json`` is JSON, anything else YAML); the text must be UTF-8.
+    The format follows the suffix (``.json`` is JSON, ``.xlsx``/``.xlsm`` a policy workbook,
+    anything else YAML); the text must be UTF-8. A workbook's problems name the sheet, row and
+    column instead of the line.
 
     Parameters
     ----------
@@ -167,7 +173,7 @@ def load_policy(path: str | Path) -> Policy:
     ------
     PolicyError
         If the path is a folder or does not exist, the file is not UTF-8, or the policy is
-        invalid (every problem at once, each with its path and YAML line).
+        invalid (every problem at once, each with its path and YAML line, or workbook place).
 
     Examples
     --------
@@ -177,10 +183,15 @@ def load_policy(path: str | Path) -> Policy:
     """
     path = Path(path)
     if path.is_dir():
-        found = sorted(p.name for p in path.glob("*") if p.suffix.lower() in (".yaml", ".yml", ".json"))
+        found = sorted(p.name for p in path.glob("*")
+                       if p.suffix.lower() in (".yaml", ".yml", ".json", *WORKBOOK_SUFFIXES))
         hint = f"; it holds {', '.join(found)}" if found else ""
         raise PolicyError([PolicyIssue("", f"{path} is a folder, not a policy file: name the "
                                            f"policy's .yaml or .json file{hint}")], str(path))
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        from calib.policy.workbook import workbook_to_policy
+
+        return workbook_to_policy(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -192,9 +203,14 @@ def load_policy(path: str | Path) -> Policy:
     return parse_policy(text, str(path), fmt)
 
 
-def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
+def dump_policy(policy: Policy, fmt: str = "yaml", like: str | Path | None = None) -> str:
     """The policy as YAML (readable, Chinese kept, defaults left out) or JSON; loading it back
     gives an equal policy.
+
+    With ``like`` (the YAML file the policy was tuned from), the YAML is that file's text with
+    only the changed values changed: HR's comments, key order and typed forms (``98%``) stay
+    (``calib.policy.keep_yaml``). When ``like`` is not a readable policy, or the kept layout
+    would not read back as ``policy``, the plain document is written instead.
 
     Parameters
     ----------
@@ -203,6 +219,8 @@ def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
     fmt : str, optional
         ``"yaml"`` (the default: values equal to their default left out, for people to read) or
         ``"json"`` (the same data, keys sorted, indented).
+    like : str or Path, optional
+        A YAML policy file whose comments and layout to keep (YAML only).
 
     Returns
     -------
@@ -221,6 +239,10 @@ def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
     data = policy.to_dict(minimal=True)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if like is not None:
+        kept = _like(policy, Path(like))
+        if kept is not None:
+            return kept
     out = io.StringIO()
     writer = YAML(typ="safe", pure=True)
     writer.default_flow_style = False
@@ -231,11 +253,27 @@ def dump_policy(policy: Policy, fmt: str = "yaml") -> str:
     return out.getvalue()
 
 
-def save_policy(policy: Policy, path: str | Path) -> None:
+def _like(policy: Policy, like: Path) -> str | None:
+    """``policy`` in the layout of the YAML file ``like``, or None (see ``dump_policy``)."""
+    from calib.policy.keep_yaml import keep_layout
+
+    if like.suffix.lower() not in (".yaml", ".yml") or not like.is_file():
+        return None
+    try:
+        text = like.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return keep_layout(text, policy, str(like))
+
+
+def save_policy(policy: Policy, path: str | Path, like: str | Path | None = None) -> None:
     """Write the policy to ``path`` (format from the suffix).
 
-    A ``.json`` suffix writes JSON, anything else YAML, as ``dump_policy`` makes them; the file
-    is UTF-8 and ``load_policy`` reads it back as an equal policy.
+    A ``.json`` suffix writes JSON, ``.xlsx`` a policy workbook, anything else YAML, as
+    ``dump_policy`` makes them; the file is UTF-8 and ``load_policy`` reads it back as an equal
+    policy. A YAML file keeps the comments, key order and typed forms of ``like`` (the file the
+    policy was tuned from) or, without ``like``, of the YAML policy file it replaces: only the
+    changed values' lines change.
 
     Parameters
     ----------
@@ -243,6 +281,9 @@ def save_policy(policy: Policy, path: str | Path) -> None:
         The policy to write.
     path : str or Path
         The file to write (replaced if it exists).
+    like : str or Path, optional
+        The original YAML policy whose comments and layout to keep (default: ``path`` itself
+        when it is an existing YAML policy).
 
     Examples
     --------
@@ -252,8 +293,15 @@ def save_policy(policy: Policy, path: str | Path) -> None:
     True
     """
     path = Path(path)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        from calib.policy.workbook import policy_to_workbook
+
+        policy_to_workbook(policy, path)
+        return
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-    path.write_text(dump_policy(policy, fmt), encoding="utf-8")
+    if like is None and fmt == "yaml" and path.is_file():
+        like = path  # overwriting the YAML it came from: keep its comments
+    path.write_text(dump_policy(policy, fmt, like=like), encoding="utf-8")
 
 
 def json_schema() -> dict[str, Any]:
