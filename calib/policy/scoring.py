@@ -123,7 +123,7 @@ class Authority(Strict):
     """
 
     column: str
-    roles: dict[str, list[Points] | Literal["all"]] = Field(min_length=1)
+    roles: dict[str, list[Number] | Literal["all"]] = Field(min_length=1)  # levels, not tunable
 
 
 class Adjustments(Strict):
