@@ -6,10 +6,16 @@ Every total is read from the engine's payouts table, so it is the cents that wer
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
+from calib.analysis.calibrate import CalibrationError
 from calib.engine.result import Result
 from calib.io.workbooks import group_column, params_table
+from calib.kernels.money import to_units, units_to_float
+from calib.policy.budgets import Budgets
 from calib.policy.model import Policy
 
 
@@ -80,3 +86,116 @@ def periods_per_year(result: Result) -> float:
     per_period = payout_per_period(result)
     months = result.scores["period"].nunique()
     return 0.0 if per_period is None or not months else per_period.size * 12 / months
+
+
+def _budgets(result: Result, budgets: Budgets | Mapping[str, float] | None, by: str | None,
+             per: str | None) -> tuple[str, str, dict[str, float]]:
+    """(column, per, amounts) from ``budgets`` given in Python or the policy's section."""
+    if budgets is None:
+        budgets = result.policy.budgets
+        if budgets is None:
+            raise CalibrationError(f"policy {result.policy.name} has no budgets section: give "
+                                   "budgets={group: amount} and by=COLUMN")
+    if isinstance(budgets, Budgets):
+        if by is not None and by != budgets.by:
+            raise CalibrationError(f"the budgets are per {budgets.by}, not per {by}")
+        return budgets.by, per or budgets.per, dict(budgets.amounts)
+    if by is None:
+        raise CalibrationError("budgets given as {group: amount} need by=COLUMN (the groups)")
+    return by, per or "year", {str(k): float(v) for k, v in budgets.items()}
+
+
+def payout_groups(result: Result, by: str) -> np.ndarray:
+    """The group (text) of each row of ``result.payouts`` in the column ``by``: the records
+    row's, or for pay on a roll-up the latest records row of the roll-up (as the engine's pay
+    reads people's attributes); a blank cell is ``"(blank)"``.
+    """
+    frame, pay, spec = result.frame, result.payouts, result.policy.pay
+    if frame is None or pay is None or spec is None:
+        raise CalibrationError("envelopes need a Result of calib.run with pay")
+    try:
+        values = frame.column(by)
+    except KeyError:
+        raise CalibrationError(f"'{by}' is not a column the policy reads from the records or "
+                               "people (declare it under inputs, or name budgets.by)") from None
+    rows = (np.arange(frame.n) if spec.on == "period"
+            else result.rollup_rows[spec.on].last_row(np.asarray(frame.period)))
+    if len(rows) != len(pay):  # pragma: no cover - the engine pays one row per records/roll-up row
+        raise CalibrationError("the payouts are not aligned with the records: cannot group them")
+    text = pd.Series(np.asarray(values, dtype=object)[rows]).astype("string")
+    return text.fillna("(blank)").to_numpy(dtype=object)
+
+
+def envelopes(result: Result, budgets: Budgets | Mapping[str, float] | None = None, *,
+              by: str | None = None, per: str | None = None) -> pd.DataFrame:
+    """The over/under table: each group's budget against what the run paid it, per year (or per
+    pay period).
+
+    ``paid`` is the sum of the group's payouts (every component and the pool, after overrides:
+    the ``payout`` column) in whole units of the policy's pay (cents), so it is exact; ``over``
+    is paid − budget (negative: under budget), ``used`` paid / budget.
+
+    Parameters
+    ----------
+    result : Result
+        A run (``calib.run`` or ``Scenario.result``) of a policy with pay.
+    budgets : Budgets or mapping, optional
+        Each group's budget (group → amount, with ``by``), or a ``Budgets``; default: the
+        policy's ``budgets`` section.
+    by : str, optional
+        The column of groups when ``budgets`` is a mapping.
+    per : str, optional
+        ``"year"`` (an amount covers the pay periods of a calendar year: the year a period's
+        label starts with) or ``"period"`` (each pay period); default: the section's ``per``,
+        else ``"year"``.
+
+    Returns
+    -------
+    DataFrame
+        One row per year (or period) and group: ``year`` (or ``period``), the group column,
+        ``budget``, ``paid``, ``over``, ``used`` and ``note``. Groups paid with no budget are
+        listed (``note`` "no budget", budget NaN); a budget naming a group nobody in that year
+        (or period) belongs to is listed with paid 0 (``note`` "nobody paid"). Rows by year,
+        then the budgets' groups in their order, then the others by name.
+
+    Raises
+    ------
+    CalibrationError
+        Without budgets, or when ``by`` is not a column the policy reads.
+
+    Examples
+    --------
+    >>> result = calib.run(calib.load_policy("datasets/gas_cs/policy.yaml"), "datasets/gas_cs")
+    >>> table = envelopes(result)
+    >>> table.columns.tolist()
+    ['year', 'branch', 'budget', 'paid', 'over', 'used', 'note']
+    """
+    by, per, amounts = _budgets(result, budgets, by, per)
+    if per not in ("year", "period"):
+        raise CalibrationError(f"per is 'year' or 'period', not {per!r}")
+    pay = result.payouts
+    assert pay is not None and result.policy.pay is not None, "payout_groups checked"
+    group = payout_groups(result, by)
+    unit = result.policy.pay.unit
+    label = pay["period"].astype(str).to_numpy(dtype=object)
+    when = np.array([p[:4] for p in label], dtype=object) if per == "year" else label
+    units = to_units(pay["payout"].to_numpy(dtype=np.float64), unit)
+    paid = (pd.DataFrame({"when": when, "group": group, "units": units})
+            .groupby(["when", "group"], sort=False)["units"].sum())
+    listed = list(amounts)
+    rows = []
+    for w in sorted(set(when)):
+        seen = sorted({g for (x, g) in paid.index if x == w} - set(listed))
+        for g in [*listed, *seen]:
+            got = int(paid.get((w, g), 0))
+            budget = amounts.get(g)
+            money = float(units_to_float(np.array([got]), unit)[0])
+            rows.append({per: w, by: g, "budget": np.nan if budget is None else budget,
+                         "paid": money,
+                         "over": np.nan if budget is None else round(money - budget, 2),
+                         "used": np.nan if budget is None or budget == 0 else money / budget,
+                         "note": "no budget" if budget is None else (
+                             "nobody paid" if (w, g) not in paid.index else "")})
+    table = pd.DataFrame(rows, columns=[per, by, "budget", "paid", "over", "used", "note"])
+    table.attrs.update(by=by, per=per, currency=result.policy.currency)
+    return table

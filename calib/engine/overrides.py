@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from calib._util.written_numbers import without_thousands
 from calib.data.overrides import problem, read_overrides
 from calib.engine.grading import Population
 from calib.errors import DataError
@@ -245,9 +246,12 @@ def _no_row(pop: Population | None, who: str, period: str, which: str) -> tuple[
 
 
 def _number(text: str) -> float | None:
-    """A finite number typed as text (no thousands guessing: a plain decimal point)."""
+    """A finite number typed as text: a point for decimals, a comma only between thousands
+    (``calib._util.written_numbers``: 1,234.5 is read, 7,5 is not guessed).
+    """
+    plain = without_thousands(text)
     try:
-        value = float(text)
+        value = float(plain) if plain is not None else math.nan
     except ValueError:
         return None
     return value if math.isfinite(value) else None
@@ -255,8 +259,12 @@ def _number(text: str) -> float | None:
 
 def _units(text: str, unit: float) -> int | str:
     """An amount in whole pay units, or why it cannot be paid exactly."""
+    plain = without_thousands(text)
+    if plain is None:
+        return (f"{text!r} has a comma that is not between thousands; write it with a point for "
+                "decimals (1234.50 or 1,234.50)")
     try:
-        amount = Decimal(text)
+        amount = Decimal(plain)
     except InvalidOperation:
         return f"{text!r} is not an amount"
     if not amount.is_finite():

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from calib.errors import PolicyError
 from calib.policy.base import Number, Strict, check_min_max
+from calib.policy.budgets import Budgets
 from calib.policy.calibration import Calibration
 from calib.policy.grading import Grading
 from calib.policy.inputs import Calendar, Inputs
@@ -62,6 +63,9 @@ class Policy(Strict):
     KPI's shortfall (``calib.policy.outcomes``); None: the policy names none."""
     calibration: Calibration | None = None
     """The calibration cycle's settings (``cycle`` below gives them, defaults when absent)."""
+    budgets: Budgets | None = None
+    """Each group's budget for the whole payout (``calib.policy.budgets``); None: no budgets.
+    Left out of ``to_dict`` when None, so a policy without it keeps its sha256."""
 
     @property
     def cycle(self) -> Calibration:
@@ -176,7 +180,9 @@ class Policy(Strict):
         The full form names every value, defaults included (parameter paths and hashes use it);
         ``minimal=True`` leaves out values equal to their default, for a file people read.
         """
-        return self.model_dump(mode="json", by_alias=True, exclude_defaults=minimal)
+        # ``budgets`` came later: left out when absent, so earlier policies keep their hashes
+        skip = {"budgets"} if self.budgets is None else None
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=minimal, exclude=skip)
 
     def tree(self, root: str) -> tuple[list[str], list[str]]:
         """The KPIs and the sections under ``root`` (a section or KPI), children before parents."""

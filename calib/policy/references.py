@@ -295,10 +295,11 @@ def _check_ranges(c: _Checker) -> None:
 def check_references(policy: Policy) -> list[PolicyIssue]:
     """Every cross-part problem of ``policy``, each with its path (empty when all is well)."""
     c = _Checker(policy)
+    from calib.policy.budgets import check_budgets
     from calib.policy.references_pay import check_grading, check_outcomes, check_pay
 
     for step in (_check_inputs, _check_measures, _check_kpis, _check_tree, _check_periods,
-                 _check_ranges, check_grading, check_pay, check_outcomes):
+                 _check_ranges, check_grading, check_pay, check_outcomes, check_budgets):
         step(c)
     return c.issues
 
@@ -332,9 +333,10 @@ def read_columns(policy: Policy) -> dict[str, frozenset[str]]:
     another or from the policy only in case, width or spaces.
     """
     c = _Recorder(policy)
+    from calib.policy.budgets import check_budgets
     from calib.policy.references_pay import check_grading, check_pay
 
     for step in (_check_inputs, _check_measures, _check_kpis, _check_tree, _check_periods,
-                 _check_ranges, check_grading, check_pay):
+                 _check_ranges, check_grading, check_pay, check_budgets):
         step(c)
     return {k: frozenset(v) for k, v in c.columns.items()}

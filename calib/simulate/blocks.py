@@ -15,6 +15,7 @@ from calib.policy.grading import Grading
 from calib.policy.pay import Pay
 from calib.simulate.draw import _Draw, _Workspace
 from calib.simulate.grade import _forced_counts, _grade_rows, _Rule
+from calib.simulate.groups import _Groups, _slot_units
 from calib.simulate.model import _Model
 from calib.simulate.pay import (
     _context,
@@ -43,6 +44,13 @@ class _Plans:
     K: int
     loop_grading: Grading | None = None
     """For ``method="loop"`` with grading: the grading ``_loop_grading`` makes."""
+    groups: _Groups | None = None
+    """The groups to total each scenario's pay by (``simulate(totals_by=...)``), or None."""
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups totalled (0 without ``groups``)."""
+        return 0 if self.groups is None else self.groups.n
 
 
 def _grade_counts(g: np.ndarray, c: int, K: int, ws: _Workspace) -> np.ndarray:
@@ -91,8 +99,8 @@ def _grade_block(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace
 
 def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None = None
                       ) -> tuple[np.ndarray, ...]:
-    """Totals (units), grade counts (current slots × grades), headcount, pool and merit raises
-    (units) for one block.
+    """Totals (units), grade counts (current slots × grades), headcount, pool, merit raises
+    (units) and the totals per group (units, (c, groups); (c, 0) without groups) for one block.
     """
     c, n_cur = d.c, m.n_current
     ws = ws or _Workspace()
@@ -107,6 +115,7 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
     paid = np.zeros(c, dtype=np.int64)
     pool = np.zeros(c, dtype=np.int64)
     merit = np.zeros(c, dtype=np.int64)
+    by_group = np.zeros((c, plans.n_groups), dtype=np.int64)
     if plans.pay is not None:
         on = plans.pay_on
         assert on is not None, "with pay (``_Plans`` has both)"
@@ -119,13 +128,17 @@ def _block_vectorised(m: _Model, plans: _Plans, d: _Draw, ws: _Workspace | None 
                         _ranked_months(m, plans.pay, score, rated, g, share))
         totals = _pay_totals(plans.pay, d.scores[on], rated, g, per_grade if same else None, c,
                              ws, d.partial, parts)
+        if plans.groups is not None:  # the same units, summed per slot, then per group
+            units = _slot_units(plans.pay, score, rated, g, per_grade if same else None, c, ws,
+                                parts)
+            by_group = plans.groups.of_slots(units) + plans.groups.pool(plans.pay, rated, c)
         if plans.pay.pool_units is not None:
             pool = _pool_paid(plans.pay, rated).reshape(c, -1).sum(axis=1)
             totals += pool
         paid = rated.reshape(c, -1, m.n_slots).any(axis=1).sum(axis=1)
         if plans.pay.merit is not None and same and per_grade is not None:
             merit = np.einsum("kcs,ks->c", per_grade, plans.pay.merit)
-    return totals, counts, paid, pool, merit
+    return totals, counts, paid, pool, merit, by_group
 
 
 def _loop_grading(grading: Grading) -> Grading:
@@ -141,11 +154,11 @@ def _loop_grading(grading: Grading) -> Grading:
 
 def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.ndarray | None,
               share: np.ndarray | None = None, streaks: np.ndarray | None = None
-              ) -> tuple[int, int]:
+              ) -> tuple[np.ndarray, np.ndarray]:
     """One scenario-period paid by the engine's own ``component_units`` (the kind's kernel,
     condition, proration by ``share``, rounding and sign) under ``spec`` (the policy's pay) and
-    the means and pool of ``plan``, plus the units of the ``streaks`` it completes: total and
-    pool units.
+    the means and pool of ``plan``, plus the units of the ``streaks`` it completes: each slot's
+    units before the pool (0 where not rated) and the pool groups paid (someone rated in them).
     """
     rank = None
     if plan.ranked:  # the engine's ranks of this scenario-period (R26)
@@ -166,11 +179,11 @@ def _loop_pay(m: _Model, spec: Pay, plan: _PayPlan, pop: Population, grades: np.
         total += streaks
     if plan.lo is not None or plan.hi is not None:
         total = np.clip(total, plan.lo, plan.hi)
-    pool = 0
+    pools = np.zeros(0, dtype=np.int64)
     if plan.pool_units is not None:
         assert plan.pool_group is not None, "``_pay_plan`` sets the pool's units and groups together"
-        pool = int(plan.pool_units[np.unique(plan.pool_group[pop.rated])].sum())
-    return int(np.where(pop.rated, total, 0).sum()) + pool, pool
+        pools = np.unique(plan.pool_group[pop.rated])
+    return np.where(pop.rated, total, 0), pools
 
 
 def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[np.ndarray, ...]:
@@ -183,6 +196,7 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
     paid = np.zeros(c, dtype=np.int64)
     pool = np.zeros(c, dtype=np.int64)
     merit = np.zeros(c, dtype=np.int64)
+    by_group = np.zeros((c, plans.n_groups), dtype=np.int64)
     card_names = list(m.policy.scorecards)
     grades_by_row: dict[int, np.ndarray] = {}
     if plans.grade_on is not None:
@@ -214,12 +228,19 @@ def _block_loop(m: _Model, plans: _Plans, d: _Draw, ws: object = None) -> tuple[
             pop = _slot_population(m, d.scores[pay_on][row].copy(), d.rated[pay_on][row].copy())
             pg = grades_by_row.get(row) if plans.grade_on == pay_on else None
             share = d.share.get(pay_on)
-            t, p = _loop_pay(m, spec, plans.pay, pop, pg,
-                             None if share is None else share[row].copy(), streaks[row])
-            totals[row // per] += t
+            slots, pools = _loop_pay(m, spec, plans.pay, pop, pg,
+                                     None if share is None else share[row].copy(), streaks[row])
+            p = int(plans.pay.pool_units[pools].sum()) if plans.pay.pool_units is not None else 0
+            totals[row // per] += int(slots.sum()) + p
             pool[row // per] += p
+            groups = plans.groups
+            if groups is not None:  # person by person, then each pool group to its group
+                np.add.at(by_group[row // per], groups.code, slots)
+                if groups.pool_to_group is not None and plans.pay.pool_units is not None:
+                    np.add.at(by_group[row // per], groups.pool_to_group[pools],
+                              plans.pay.pool_units[pools])
             if plans.pay.merit is not None and spec.merit is not None and pg is not None:
                 merit[row // per] += merit_units(_context(m, pop, pg), spec.merit, pg,
                                                  spec.unit)[3].sum()
         paid = d.rated[pay_on].reshape(c, per, m.n_slots).any(axis=1).sum(axis=1)
-    return totals, counts, paid, pool, merit
+    return totals, counts, paid, pool, merit, by_group

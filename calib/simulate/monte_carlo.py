@@ -118,6 +118,7 @@ scenarios, ``calib.simulate.grade`` and ``calib.simulate.pay`` grade and pay its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,9 +129,11 @@ from calib.engine.grading import method_of
 from calib.engine.result import Result
 from calib.errors import SimulationError
 from calib.kernels.money import units_to_float
+from calib.policy.budgets import Budgets
 from calib.policy.model import Policy
 from calib.simulate.blocks import _loop_grading, _Plans
 from calib.simulate.grade import _grade_plan
+from calib.simulate.groups import _groups
 from calib.simulate.model import _ROLLUP_MONTHS, _fit, _Model
 from calib.simulate.pay import _pay_plan
 from calib.simulate.run import _Job, _run
@@ -177,6 +180,13 @@ class Simulation:
     merit_totals: np.ndarray | None = None
     """Per scenario, the merit raises (R35) the simulated grades give (currency; not in
     ``totals``: next year's raises, not this year's pay), or None without a merit matrix."""
+    totals_by: str | None = None
+    """The column the totals are also given per group of (``simulate(totals_by=...)``)."""
+    group_names: list[str] = field(default_factory=list)
+    """The groups of ``totals_by`` among the simulated people, in the columns' order."""
+    group_totals: np.ndarray | None = None
+    """(scenarios, groups): each scenario's total payout per group of ``totals_by`` (currency,
+    exact to the unit; each row adds up to ``totals``), or None."""
     params: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -229,6 +239,48 @@ class Simulation:
         True
         """
         return float(np.mean(self.totals > budget)) if len(self.totals) else float("nan")
+
+    def envelopes(self, budgets: Budgets | Mapping[str, float] | None = None,
+                  per: str | None = None, q: tuple[float, ...] = (0.5, 0.9, 0.95)
+                  ) -> pd.DataFrame:
+        """The chance of overspending each envelope: per group of ``totals_by``, the quantiles
+        of the group's simulated total, its mean, its budget for the simulated span and the
+        share of scenarios strictly above it.
+
+        Parameters
+        ----------
+        budgets : Budgets or mapping, optional
+            Each group's budget (group → amount), or a ``Budgets``; default: the policy's
+            ``budgets`` (whose ``by`` must be ``totals_by``).
+        per : str, optional
+            What one amount covers, ``"year"`` or ``"period"`` (default: the ``Budgets``'
+            ``per``, else ``"year"``). The budget read against a scenario is the amount × the
+            years (or pay periods) the ``months`` simulated span.
+        q : tuple of float, optional
+            The quantiles (default P50, P90, P95).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by group (the simulated groups, then budgets naming a group nobody is in):
+            ``P50``, ``P90``, ``P95``, ``mean``, ``budget``, ``p_over`` (NaN without a budget)
+            and ``note`` (``no budget``, ``nobody in this group``); ``attrs`` hold ``per`` and
+            ``span``.
+
+        Raises
+        ------
+        SimulationError
+            Without totals per group, without budgets, or with budgets per another column.
+
+        Examples
+        --------
+        >>> sim = simulate(policy, result, n=200, seed=1, totals_by="branch", progress=False)
+        >>> sim.envelopes({"北区": 1_200_000}).columns.tolist()  # doctest: +SKIP
+        ['P50', 'P90', 'P95', 'mean', 'budget', 'p_over', 'note']
+        """
+        from calib.simulate.envelopes import envelope_risk
+
+        return envelope_risk(self, budgets, per, q)
 
     def summary(self) -> str:
         """A few lines for finance: expected cost, percentiles, the budget risk and the caveats.
@@ -365,8 +417,8 @@ def simulate(policy: Policy, data_or_result: Result | Dataset | pd.DataFrame | d
              n: int = 1000, seed: int = 0, noise: float | None = None, months: int = 12,
              group_effects: bool = True, joiners: bool = True, budget: float | None = None,
              batch: int = 500, progress: bool = True, group_by: list[str] | None = None,
-             method: str = "vectorised", workers: int | None = None, client: object = None
-             ) -> Simulation:
+             method: str = "vectorised", workers: int | None = None, client: object = None,
+             totals_by: str | None = None) -> Simulation:
     """Simulate ``n`` scenarios of the next ``months`` periods under ``policy``.
 
     ``data_or_result`` is a ``Result`` of ``calib.run`` (its scores are the history; grading and
@@ -423,6 +475,11 @@ def simulate(policy: Policy, data_or_result: Result | Dataset | pd.DataFrame | d
         Threads (or, with ``client``, tasks in flight) drawing blocks of scenarios.
     client : object, optional
         A ``distributed.Client`` or an executor with ``submit``, to run on a cluster.
+    totals_by : str, optional
+        A column of groups (branch, department): also total each scenario's pay per group, in
+        ``Simulation.group_totals`` (for ``Simulation.envelopes``). A bonus pool must be shared
+        per that column (or a finer one), else SimulationError. Default: the policy's
+        ``budgets.by`` when the pool allows it (else a note says why there are none), or none.
 
     Returns
     -------
@@ -468,6 +525,14 @@ def simulate(policy: Policy, data_or_result: Result | Dataset | pd.DataFrame | d
                    _pay_plan(m, result, policy.pay) if policy.pay else None, K)
     if method == "loop" and policy.grading is not None:
         plans.loop_grading = _loop_grading(policy.grading)
+    skipped = None
+    if totals_by is not None and plans.pay is not None:
+        plans.groups = _groups(m, plans.pay, totals_by)
+    elif policy.budgets is not None and plans.pay is not None:  # by default: a note, not an error
+        try:
+            plans.groups, totals_by = _groups(m, plans.pay, policy.budgets.by), policy.budgets.by
+        except SimulationError as exc:
+            skipped = f"{exc} (no totals per group)"
     block = max(1, min(64, _BLOCK_ELEMENTS // max(1, months * m.n_slots)))
     job = _Job(m, plans, method, n, block, run_ss.spawn(-(-n // block)))
     with tqdm(total=n, desc="simulate", unit="scenario", disable=not progress) as bar:
@@ -491,5 +556,9 @@ def simulate(policy: Policy, data_or_result: Result | Dataset | pd.DataFrame | d
                      budget=budget, headcount=paid, joiners=tally.joined, leavers=tally.left,
                      merit_totals=(units_to_float(tally.merit, unit) if plans.pay is not None
                                    and plans.pay.merit is not None else None),
-                     params=m.params, notes=_notes(m, plans))
+                     params=m.params, notes=[*_notes(m, plans), *([skipped] if skipped else [])])
+    if plans.groups is not None:
+        sim.totals_by, sim.group_names = totals_by, plans.groups.names
+        sim.group_totals = units_to_float(tally.groups, unit)
+        assert (tally.groups.sum(axis=1) == totals).all(), "the groups add up to each total"
     return sim

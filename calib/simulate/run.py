@@ -74,8 +74,9 @@ class _Columns:
 
 def _run_blocks(job: _Job, first: int, last: int, ws: _Workspace | None = None) -> tuple:
     """Draw, grade and pay blocks [first, last) of ``job`` (anywhere: each block's random
-    stream is its own). Returns totals, headcount, pool, joiners, leavers and merit raises per
-    scenario, and the grade counts summed over the blocks.
+    stream is its own). Returns totals, headcount, pool, joiners, leavers, merit raises and the
+    totals per group ((scenarios, groups)) per scenario, and the grade counts summed over the
+    blocks.
     """
     ws = ws or _Workspace()
     step = _block_vectorised if job.method == "vectorised" else _block_loop
@@ -84,12 +85,12 @@ def _run_blocks(job: _Job, first: int, last: int, ws: _Workspace | None = None) 
     for b in range(first, last):
         c = min(job.block, job.n - b * job.block)
         d = _draw(m, np.random.default_rng(job.streams[b]), c, ws)
-        totals, k, paid, pool, merit = step(m, job.plans, d, ws)
+        totals, k, paid, pool, merit, by_group = step(m, job.plans, d, ws)
         if counts is None:
             counts = k  # a new array each block: ours to add to
         else:
             counts += k
-        rows.append((totals, paid, pool, d.joiners, d.leavers, merit))
+        rows.append((totals, paid, pool, d.joiners, d.leavers, merit, by_group))
     return (*(np.concatenate(col) for col in zip(*rows, strict=True)), counts)
 
 
@@ -101,6 +102,7 @@ class _Tally:
         n = job.n
         self.totals, self.paid, self.pool, self.joined, self.left, self.merit = (
             np.zeros(n, dtype=np.int64) for _ in range(6))
+        self.groups = np.zeros((n, job.plans.n_groups), dtype=np.int64)
         K = job.plans.K
         self.counts = np.zeros(job.model.n_current * max(K, 1), dtype=np.int64)
 
@@ -110,7 +112,7 @@ class _Tally:
         a = first * self.job.block
         c = len(per_scenario[0])
         for into, values in zip((self.totals, self.paid, self.pool, self.joined, self.left,
-                                 self.merit), per_scenario, strict=True):
+                                 self.merit, self.groups), per_scenario, strict=True):
             into[a:a + c] = values
         self.counts += counts
         return c

@@ -130,6 +130,15 @@ def test_component_and_payout_overrides_to_the_cent() -> None:
     assert result.payout_total() == plain.payout_total() + Decimal("300.00") - Decimal("640.24")
 
 
+def test_amounts_typed_with_thousands_separators() -> None:
+    result = calib.run(POLICY, FOLDER, overrides=[
+        override(id="W3", field="payout", value="2,000.50", reason="appeal")])
+    assert pay_row(result, "W3")["payout"] == 2000.50
+    with pytest.raises(calib.DataError, match="not between thousands"):
+        calib.run(POLICY, FOLDER, overrides=[
+            override(id="W3", field="payout", value="2000,5", reason="appeal")])
+
+
 def test_statement_words_and_changes_say_overridden_by_whom() -> None:
     result = calib.run(POLICY, FOLDER, overrides=[override(id="E2", value="B", note="late file")])
     table = results_table(result)

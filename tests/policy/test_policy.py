@@ -257,7 +257,7 @@ class TestFormats:
         assert set(schema["properties"]) == {
             "format", "name", "title", "description", "version", "currency", "inputs", "calendar",
             "measures", "kpis", "sections", "scorecards", "eligibility", "rollups", "grading",
-            "pay", "ranges", "outcomes", "calibration"}
+            "pay", "ranges", "outcomes", "calibration", "budgets"}
         assert set(schema["required"]) == {"name", "inputs", "scorecards"}
 
     def test_json_and_yaml_files_load_equal(self, mini_policy, tmp_path):

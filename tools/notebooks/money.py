@@ -154,6 +154,33 @@ else:
     display(figures.to_frame())
     display(charts.widget(charts.monte_carlo(sim.totals, budget=year_budget, currency=currency)))
 '''),
+    md("""
+## Budgets per group (envelopes)
+
+When the scheme has a `budgets:` section (an envelope per branch or department for the whole
+payout), each group's payout per year against its budget: paid, over (+) or under (−) and the
+share used, to the cent; then, in the simulated years above, each group's P50/P90/P95 and the
+chance that it overspends its envelope.
+"""),
+    code('''
+if pay is None or policy.budgets is None:
+    print("This scheme has no budgets per group: add a budgets: section (by, per, amounts) to "
+          "the policy to see each group's envelope.")
+else:
+    table = finance.envelopes(result)
+    shown = table.assign(**{c: table[c].map("{:,.2f}".format) for c in ("budget", "paid")},
+                         over=table["over"].map("{:+,.2f}".format),
+                         used=table["used"].map("{:.1%}".format))
+    display(shown.replace("nan", "—"))
+    if sim.group_totals is None:
+        print("The simulation has no totals per group: " + next(
+            (n for n in sim.notes if n.startswith("totals per")), "see its notes."))
+    else:
+        risk = sim.envelopes()
+        display(risk.assign(**{c: risk[c].map("{:,.2f}".format)
+                               for c in ("P50", "P90", "P95", "mean", "budget")},
+                            p_over=risk["p_over"].map("{:.1%}".format)).replace("nan", "—"))
+'''),
     code('''
 if pay is None or sim.grade_probabilities.empty:
     print("This scheme has no grades, so there is no grade forecast.")
