@@ -6,9 +6,10 @@ from pathlib import Path
 
 from tools.notebooks.common import write
 from tools.notebooks.explore import EXPLORE
-from tools.notebooks.money import NB04, NB05, NB06
+from tools.notebooks.money import NB04, NB06
 from tools.notebooks.session import SESSION
 from tools.notebooks.tune import GRADES, TUNE
+from tools.notebooks.whatif import NB05
 
 NOTEBOOKS = {
     "01_explore_history.ipynb": EXPLORE,

@@ -1,4 +1,5 @@
-"""Notebooks 04–06 (payouts and budget, what-if, freeze and export): their cells.
+"""Notebooks 04 and 06 (payouts and budget, freeze and export): their cells (05, the what-if app,
+is built by ``tools.notebooks.whatif``).
 
 Edit a cell here, then run ``.venv/bin/python -m tools.notebooks``; the notebooks are written
 without outputs.
@@ -206,77 +207,6 @@ else:
     shown = [c for c in ("parameter", "value", "low_value", "high_value", "low", "high",
                          "moved_low", "moved_high", "note_low", "note_high") if c in sens.columns]
     display(sens[shown])
-'''),
-]
-
-
-# --- 05 ---------------------------------------------------------------------------------------
-NB05 = [
-    md(f"""
-# 05 · What if…?
-
-For **managers**: what would have happened to one person if one of their numbers had been
-different, say more satisfied customers, an extra complaint or a better rating?
-
-1. pick a person and a month below (the lists show everyone who was rated);
-2. say what changes, as `CHANGES = {{column: new value}}` for that person's record in that month;
-3. the scheme runs again on a copy of the data (the files are not touched) and shows score,
-   grade, rank and pay before and after, **who else moved** (in a forced distribution one
-   person's grade can push another's), and the person's statement line by line.
-
-Change `SCHEME` below to any of: {SCHEMES}.
-"""),
-    scheme_cell(),
-    code(SETUP + '''
-from calib.lab.whatif import WhatIf
-
-print(policy.title or policy.name)
-'''),
-    md("""
-## Try it
-
-Pick a person and a period, change any of the inputs their score is made of, and press
-**Recalculate**: their score, grade, rank and pay before and after, who else moved, and the
-statement after the change. Nothing is saved; the data files are not touched.
-"""),
-    code('''
-what_if = WhatIf(policy, data)  # opens on the first person of the scheme's main scorecard
-what_if.widget
-'''),
-    md("""
-## The same in code
-
-The panel above can also be driven from code: `what_if.inputs()` is the picked record,
-`what_if.suggest()` a change worth trying (a ratio at 100 %, or a rating at the best label),
-`what_if.set_inputs({...})` types values into the fields, `what_if.recalculate()` re-runs the
-scheme, `what_if.compare()` shows the person before and after and `what_if.others_moved()` whoever
-else changed grade. Change `CHANGES` to your own, for example `{"complaints": 2}`.
-"""),
-    code('''
-print(f"{what_if.person.value}, {what_if.period.value}: the record as it is")
-display(what_if.inputs())
-CHANGES = what_if.suggest()  # or type your own: {"column": new value}
-print("CHANGES =", CHANGES or "nothing to suggest: type a change yourself")
-'''),
-    code('''
-what_if.set_inputs(CHANGES)
-after = what_if.recalculate()
-if after is None:
-    print("Not applied:", what_if.error)
-else:
-    display(what_if.compare().T)
-    others = what_if.others_moved()
-    print(f"{len(others)} other graded rows changed grade.")
-    display(others.head(20))
-'''),
-    md("""
-## The person's statement, after the change
-
-Every number from the raw inputs to the pay, with the rule behind it.
-"""),
-    code('''
-if after is not None:
-    print(after.explain(str(what_if.person.value), str(what_if.period.value)).to_text())
 '''),
 ]
 
