@@ -74,10 +74,50 @@ def _raised(result: Result, name: str, outcome: Outcome) -> pd.DataFrame:
                         dtype=bool)
         streak = policy.grading.streaks[when.flag] if policy.grading is not None else None
         why.append(f"flag {(streak.label if streak and streak.label else None) or when.flag}")
+    if when.rank is not None or when.rank_by is not None:
+        places, said = _places(result, rows, outcome)
+        hit &= places
+        why.extend(said)
     base = rows.loc[hit, ["id", "period"]].reset_index(drop=True)
     if when.kpi_below is None:
         return _lines(base, name, outcome, outcome.label, "; ".join(why))
     return _per_kpi(result, base, name, outcome, why)
+
+
+def _places(result: Result, rows: pd.DataFrame, outcome: Outcome) -> tuple[np.ndarray, list[str]]:
+    """Which ``rows`` hold the places ``outcome`` names — ``rank`` in the grading's ranking,
+    ``rank_by`` by records columns in the same groups and period, higher first, rows with an
+    equal value sharing the place — and the words saying so.
+    """
+    grading, when = result.policy.grading, outcome.when
+    assert grading is not None and grading.ranking is not None, "checked with the policy"
+    frame = result.frame
+    keys = pd.DataFrame({"id": np.asarray(frame.id_categories)[frame.person].astype(str),
+                         "period": np.asarray(frame.period_labels).astype(str)})
+    group = ["period"]
+    for i, col in enumerate(grading.ranking.by):
+        keys[f"_group{i}"] = np.asarray(frame.column(col)).astype(str)
+        group.append(f"_group{i}")
+    for col in when.rank_by or {}:
+        keys[f"_by_{col}"] = np.asarray(frame.column(col), dtype=float)
+    table = rows[["id", "period"]].merge(keys, on=["id", "period"], how="left")
+    hit = np.ones(len(rows), dtype=bool)
+    why: list[str] = []
+    if when.rank is not None:
+        ranks = result.grades[["id", "period", "rank"]].astype({"id": str, "period": str})
+        rank = table.merge(ranks, on=["id", "period"], how="left")["rank"].fillna(0)
+        ranked = table.assign(rank=rank.to_numpy()).loc[rank.to_numpy() > 0]
+        size = ranked.groupby(group)["rank"].transform("max").reindex(table.index)
+        place = 1 if when.rank == "first" else size.to_numpy()
+        hit &= (rank.to_numpy() > 0) & (rank.to_numpy() == place)
+        why.append(f"ranked {when.rank} by score")
+    for col, end in (when.rank_by or {}).items():
+        value = table[f"_by_{col}"]
+        bound = value.groupby([table[g] for g in group]).transform(
+            "max" if end == "first" else "min")
+        hit &= (value == bound).to_numpy() & value.notna().to_numpy()
+        why.append(f"ranked {end} by {col}")
+    return hit, why
 
 
 def _per_kpi(result: Result, base: pd.DataFrame, name: str, outcome: Outcome,

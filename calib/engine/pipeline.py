@@ -219,11 +219,18 @@ def grade_and_pay_stage(scored: Scored, frame: Frame, overrides: Any = None) -> 
 
 
 def _with_outcomes(result: Result) -> Result:
-    """``result`` with its outcomes table, built when first read (from its final tables)."""
+    """``result`` with its outcomes table, built when first read (from its final tables).
+
+    The builder holds the result weakly: only this result holds it, and a strong reference
+    would make a cycle that keeps a slider's replaced results alive until a full collection.
+    """
     if result.policy.outcomes:
+        import weakref
+
         from calib.engine.outcomes import outcomes_table
 
-        result.outcomes = Lazy(lambda: outcomes_table(result))
+        ref = weakref.ref(result)
+        result.outcomes = Lazy(lambda: outcomes_table(ref()))  # type: ignore[arg-type]
     return result
 
 

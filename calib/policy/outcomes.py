@@ -32,6 +32,13 @@ class OutcomeWhen(Strict):
 
     ``kpi_below`` maps KPIs to the points below which the KPI falls short; the outcome is then
     raised once per KPI that falls short, and ``{kpi}`` in its label names the KPI (培训: {kpi}).
+
+    ``rank`` is the row's place in the grading's ranking (R26, ``grading.ranking``: its groups,
+    tie rule and demotions) in its period: ``first`` or ``last``. ``rank_by`` places the row in
+    the same groups and period by records columns, higher first (``{sales_amount: last}``: the
+    lowest sales of the shop that month); rows with an equal value share the place, so everyone
+    tied at the bottom is last. Both read the rows graded per period: 当月绩效考核和实际销售额都
+    排名最后的 is ``{rank: last, rank_by: {sales_amount: last}}``.
     """
 
     grade_in: list[str] | None = None
@@ -39,12 +46,16 @@ class OutcomeWhen(Strict):
     score_below: Threshold | None = None
     score_at_least: Threshold | None = None
     kpi_below: dict[str, Number] | None = None
+    rank: Literal["first", "last"] | None = None
+    rank_by: dict[str, Literal["first", "last"]] | None = None
 
     @model_validator(mode="after")
     def _some(self) -> OutcomeWhen:
         if all(getattr(self, f) is None for f in type(self).model_fields):
             raise ValueError("give at least one of grade_in, flag, score_below, score_at_least, "
-                             "kpi_below")
+                             "kpi_below, rank, rank_by")
+        if self.rank_by is not None and not self.rank_by:
+            raise ValueError("rank_by names no column; map each column to first or last")
         if self.grade_in is not None and not self.grade_in:
             raise ValueError("grade_in lists no grade; name the grades that raise the outcome")
         if self.kpi_below is not None and not self.kpi_below:

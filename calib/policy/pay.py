@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Annotated, Literal
 
-from annotated_types import Ge
+from annotated_types import Ge, Le
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from calib.policy.base import (
@@ -28,6 +28,8 @@ from calib.policy.grading import Ratio
 Money = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("money")]
 Rate = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("rate")]
 Coefficient = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("factor"), Ge(0)]
+Raise = Annotated[float, BeforeValidator(parse_number), Finite, Tunable("ratio"), Ge(-1), Le(1)]
+"""A raise of pay, −100 % to +100 % (``8%``, ``-3%``); a cut only down to the matrix's ``min_raise``."""
 
 
 class Amount(Strict):
@@ -384,7 +386,7 @@ class MeritRow(Strict):
     """Raises for one grade by compa-ratio band (position in range: pay / range midpoint)."""
 
     grade: str
-    raises: list[Ratio] = Field(min_length=1)
+    raises: list[Raise] = Field(min_length=1)
 
 
 class MeritMatrix(Strict):
@@ -392,21 +394,36 @@ class MeritMatrix(Strict):
 
     ``bands`` are the upper bounds of the compa-ratio bands but the last (e.g. [0.9, 1.1]: below
     0.9, 0.9–1.1, above 1.1); each row has one raise per band.
+
+    ``min_raise`` is the lowest raise the matrix may give (0 by default: no cuts). A scheme that
+    cuts the pay of a failing grade (seed 000: 绩效不达标的员工可能面临薪酬下调) declares how far,
+    e.g. ``min_raise: -5%``, so that a cut is a stated decision and a typo such as ``-50%``
+    for ``-5%`` is refused rather than paid.
     """
 
     pay: str
     midpoint: Amount
     bands: list[Threshold] = Field(min_length=1)
     rows: list[MeritRow] = Field(min_length=1)
+    min_raise: Annotated[float, BeforeValidator(parse_number), Finite, Ge(-1), Le(0)] = 0.0
 
     @model_validator(mode="after")
     def _shape(self) -> MeritMatrix:
         if any(b <= a for a, b in zip(self.bands, self.bands[1:], strict=False)):
             raise ValueError("compa-ratio bands must strictly increase")
-        for row in self.rows:
+        for i, row in enumerate(self.rows):
             if len(row.raises) != len(self.bands) + 1:
                 raise ValueError(f"grade '{row.grade}' has {len(row.raises)} raises; "
                                  f"{len(self.bands) + 1} bands need one each")
+            for j, value in enumerate(row.raises):
+                if value < self.min_raise:
+                    floor = (f"min_raise {self.min_raise:.4g} ({self.min_raise:.2%})" if self.min_raise
+                             else "min_raise 0 (the default: no pay cuts)")
+                    raise ValueError(
+                        f"rows[{i}].raises[{j}] (grade '{row.grade}') is {value:.4g} ({value:.2%}), "
+                        f"below {floor}: raise it to at least min_raise, or declare a lower "
+                        f"floor, e.g. pay.merit.min_raise: {value:.2%}, if the scheme means "
+                        "such a cut")
         return self
 
 

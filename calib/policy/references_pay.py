@@ -11,6 +11,7 @@ from calib.policy.pay import (
     Commission,
     GradeCoefficient,
     Lateness,
+    PerUnit,
     PieceRate,
     TeamMean,
     Workload,
@@ -163,7 +164,9 @@ def _check_component(c: _Checker, path: str, comp) -> None:
         _priced(c, f"{path}.coefficients", list(comp.coefficients), "coefficient")
     for key in ("column", "floor_by", "mean_by"):
         col = getattr(comp, key, None)
-        if col is not None:
+        if col is not None and isinstance(comp, PerUnit) and key == "column":
+            _value(c, f"{path}.column", col)  # per unit of a KPI's points too: 全勤 (1/0) × 50
+        elif col is not None:
             c.row_column(f"{path}.{key}", col)
     if isinstance(comp, Lateness):
         c.column(f"{path}.minutes", comp.table, comp.minutes, numeric=True)
@@ -274,3 +277,22 @@ def check_outcomes(c: _Checker) -> None:
         if when.kpi_below is not None and on != "period":
             c.add(f"{path}.on", f"KPI points are given per period, not on '{on}'; set on: period "
                   "for an outcome raised by a KPI's shortfall")
+        _check_outcome_ranks(c, path, on, when)
+
+
+def _check_outcome_ranks(c: _Checker, path: str, on: str, when) -> None:
+    """``rank`` and ``rank_by`` place rows in the grading's ranking groups of each period: they
+    need a ranking, grades per period and an outcome judged on them, and numeric columns.
+    """
+    if when.rank is None and when.rank_by is None:
+        return
+    g = c.p.grading
+    key = "rank" if when.rank is not None else "rank_by"
+    if g is None or g.ranking is None:
+        c.add(f"{path}.when.{key}", "a place in a ranking needs grading.ranking (its groups, e.g. "
+              "ranking: {by: [shop]}); add one, or remove " + key)
+    elif g.on != "period" or on != "period":
+        c.add(f"{path}.when.{key}", f"places are given among the rows graded per period; set "
+              f"grading.on and this outcome's on to period (now '{g.on}' and '{on}')")
+    for col in when.rank_by or {}:
+        c.column(f"{path}.when.rank_by.{col}", "records", col, numeric=True)

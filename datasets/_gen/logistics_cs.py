@@ -12,7 +12,7 @@ from _gen import common as c
 SEED = 1000
 DEPARTMENTS = {"华东客服组": 1.2, "华南客服组": 1.0, "华北客服组": 1.0, "华中客服组": 0.8,
                "西南客服组": 0.8, "西北客服组": 0.6, "东北客服组": 0.6}
-GROWTH = ["显著", "有一定", "较少", "没有"]
+GROWTH = ["显著提升", "有一定提升", "提升不明显", "无提升"]
 PEAK = {1: 1.25, 2: 0.8, 11: 1.45, 12: 1.2, 6: 1.1}
 PLANTED = {"LG0007": "2024-06", "LG0012": "2024-06", "LG0019": "2025-03"}
 MIDPOINTS = {"客服主管": 9000, "高级客服专员": 6500, "客服专员": 5000}  # 元/月, R35 salary ranges
@@ -129,7 +129,7 @@ def _plant(rows: pd.DataFrame, requests: pd.DataFrame) -> tuple[pd.DataFrame, pd
         at = (rows.employee_id == pid) & (rows.period == period)
         rows.loc[at, ["probation", "absent"]] = False
         rows.loc[at, RECORD_COLUMNS[4:]] = [
-            30, 1000, complaints, 50, 30, 18, 100, 100, 500, 0, 10, 10, 2, 2, "一般", "较少"]
+            30, 1000, complaints, 50, 30, 18, 100, 100, 500, 0, 10, 10, 2, 2, "一般", "提升不明显"]
         first, _ = c.window(period)
         mine = (requests.employee_id == pid) & requests.received.str.startswith(period)
         requests = requests[~mine]

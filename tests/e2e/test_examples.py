@@ -256,14 +256,59 @@ class TestWorkedPay:
         assert payout("property_cs", "PC0005", "2024-09") == 278.00
 
     def test_ecommerce_performance_pay(self) -> None:
-        """R11: 750 × 83% = 622.50."""
-        assert payout("ecommerce_cs", "EC0009", "2024-05") == 622.50
+        """R11: 750 × 83% = 622.50; with R34's fixed parts 800 + 200 + 200 and the commission
+        0.5 % × 69,657.00 = 348.285 → 348.29 (our rate), no 全勤 (1 late, 1 leave day): 2170.79."""
+        pay = example("ecommerce_cs")[2].payouts.set_index(["id", "period"])
+        assert pay.loc[("EC0009", "2024-05"), "performance"] == 622.50
+        assert payout("ecommerce_cs", "EC0009", "2024-05") == 2170.79
+
+    def test_ecommerce_full_pay_structure(self) -> None:
+        """R34 (客服工资 = 底薪 800 + 岗位 200 + 津贴 200 + 绩效工资(指标考核 + 销售额提成) + 全勤奖
+        50 + 奖金). EC0124 2024-02, employed all month, 0 late and 0 leave days (全勤), score 88,
+        sales 87,261.72: 800 + 200 + 200 + 750 × 88 % = 660.00 + 0.5 % × 87,261.72 = 436.3086 →
+        436.31 + 50 = 2346.31. 2024-03 (first of 小红书店 twice in a row: 奖金 200; 1 late → no
+        全勤; 94 → 705.00; 0.5 % × 110,857.84 = 554.29): 800 + 200 + 200 + 705 + 554.29 + 200 =
+        2659.29."""
+        pay = example("ecommerce_cs")[2].payouts.set_index(["id", "period"])
+        feb = pay.loc[("EC0124", "2024-02")]
+        parts = ["base_pay", "post_pay", "allowance", "performance", "sales_commission",
+                 "full_attendance", "streaks"]
+        assert feb[parts].tolist() == [800.00, 200.00, 200.00, 660.00, 436.31, 50.00, 0.00]
+        assert feb["payout"] == 2346.31
+        mar = pay.loc[("EC0124", "2024-03")]
+        assert mar[parts].tolist() == [800.00, 200.00, 200.00, 705.00, 554.29, 0.00, 200.00]
+        assert mar["payout"] == 2659.29
+
+    def test_ecommerce_mean_monthly_pay(self) -> None:
+        """The data card's means: 2108.85 a rated month (was 750 × score % + the one-off 200s
+        alone: 508.04), 1943.27 over all 3,770 rows (was 468.15; the not rated are paid 0)."""
+        pay = example("ecommerce_cs")[2].payouts
+        assert round(float(pay.loc[pay["status"] == "rated", "payout"].mean()), 2) == 2108.85
+        assert round(float(pay["payout"].mean()), 2) == 1943.27
+
+    def test_ecommerce_automatic_resignation(self) -> None:
+        """第十一条 连续两个月考核不及格 (below 60, our pass mark), 自动请辞: EC0015 33, 33 in
+        2025-03/04 → flag fail_twice in 2025-04 and the dismissal outcome. 第十二条 当月绩效考核和
+        实际销售额都排名最后: EC0015 is last of 天猫旗舰店 by score both months, and by sales
+        (56,000.00 against the next lowest 57,410.43 in 2025-03 and 61,050.64 in 2025-04). Every
+        dismissal carries the Guiding Case No. 18 caution."""
+        result = example("ecommerce_cs")[2]
+        o = result.outcomes
+        mine = o[o["id"] == "EC0015"]
+        assert sorted(zip(mine["outcome"], mine["period"], strict=True)) == [
+            ("exit_low", "2025-04"), ("resign_fail_twice", "2025-04"),
+            ("resign_last_both", "2025-03"), ("resign_last_both", "2025-04")]
+        assert (mine["kind"] == "dismissal").all() and mine["caution"].str.contains("18").all()
+        counts = o.groupby("outcome").size().to_dict()
+        assert counts == {"exit_last": 7, "exit_low": 2, "extra_bonus": 4,
+                          "resign_fail_twice": 179, "resign_last_both": 60}
 
     def test_ecommerce_exit_review_flag(self) -> None:
         """R21: 33 and 33 in 2025-03 and 2025-04, two in a row below 35 → one exit-review flag."""
         flags = example("ecommerce_cs")[2].flags
         mine = flags[(flags["id"] == "EC0015") & (flags["periods"] == "2025-03, 2025-04")]
-        assert len(mine) == 1 and mine["period"].item() == "2025-04"
+        assert sorted(mine["flag"]) == ["exit_low", "fail_twice"]  # below 35, and below 60
+        assert (mine["period"] == "2025-04").all()
 
     def test_call_centre_demotion(self) -> None:
         """R26: CC0004 (99) has a verified complaint and drops one place, below CC0005."""
@@ -307,6 +352,23 @@ class TestWorkedPay:
         merit = example("logistics_cs")[2].merit
         row = merit[(merit["id"] == "LG0019") & (merit["period"] == "2024")]
         assert row["raise"].item() == 414.00
+
+    def test_logistics_failing_year_pay_cut(self) -> None:
+        """R35 with the seed's 绩效不达标的员工可能面临薪酬下调或维持不变 (our numbers: C- kept
+        below 0.9 of the midpoint, −2 % in 0.9–1.1, −3 % above, floor min_raise −5 %). LG0001
+        2024: annual 78.0833 < 80 → C- 不合格; bonus 12000 × 0.5 = 6000.00; compa 9680 / 9000 =
+        1.0756 → −2 % × 9680 = −193.60. LG0070 2025: 69.25 → C-; 7600 / 6500 = 1.1692 → −3 % ×
+        7600 = −228.00. LG0009 2024: C-, 4340 / 5000 = 0.868 → 0 % (维持不变)."""
+        assert payout("logistics_cs", "LG0001", "2024") == 6000.00
+        merit = example("logistics_cs")[2].merit.set_index(["id", "period"])
+        assert merit.loc[("LG0001", "2024"), "raise"] == -193.60
+        assert merit.loc[("LG0070", "2025"), "raise"] == -228.00
+        assert merit.loc[("LG0009", "2024"), "raise"] == 0.00
+        by_grade = merit.groupby("grade", observed=True)["raise_pct"].agg(["min", "max"])
+        assert (by_grade.loc["C-", "min"], by_grade.loc["C-", "max"]) == (-0.03, 0.0)
+        assert (by_grade.drop(index="C-")["min"] >= 0).all()  # only the failing grade is cut
+        totals = merit.groupby(level="period")["raise"].sum().round(2)
+        assert (totals["2024"], totals["2025"]) == (30753.10, 34990.30)
 
     def test_safety_veto_caps_grade(self) -> None:
         """R13: a data leak keeps the score (100) but the grade is the lowest."""

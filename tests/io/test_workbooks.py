@@ -148,7 +148,7 @@ class TestTemplate:
         coop = dvs[letter_of(sheet, "cooperation")]
         assert (coop.type, coop.formula1) == ("list", '"优秀,良好,一般,较差"')
         assert str(coop.sqref).startswith(f"{letter_of(sheet, 'cooperation')}3:")
-        assert dvs[letter_of(sheet, "growth")].formula1 == '"显著,有一定,较少,没有"'
+        assert dvs[letter_of(sheet, "growth")].formula1 == '"显著提升,有一定提升,提升不明显,无提升"'
         assert dvs[letter_of(sheet, "probation")].formula1 == '"是,否"'
         assert letter_of(sheet, "period") not in dvs
 
