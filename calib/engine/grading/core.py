@@ -220,10 +220,10 @@ def group_codes(pop: Population, rows: np.ndarray, by: list[str]
     1.2M-row population costs a few integer passes, not a factorize of text tuples.
     """
     return remember(pop.memo, ("groups", tuple(by), pop.rows_key, stored_key(pop.memo, rows)),
-                    lambda: _computegroup_codes(pop, rows, by))
+                    lambda: _compute_group_codes(pop, rows, by))
 
 
-def _computegroup_codes(pop: Population, rows: np.ndarray, by: list[str]
+def _compute_group_codes(pop: Population, rows: np.ndarray, by: list[str]
                          ) -> tuple[np.ndarray, list[str]]:
     key = pd.factorize(pop.period[rows])[0].astype(np.int64)
     labels: list[tuple[np.ndarray, np.ndarray]] = []
