@@ -6,7 +6,7 @@ from tools.notebooks.common import code, md
 
 EXPLORE = [
     md("# 01 · Explore a scheme's history\n\nThis notebook loads one of the example schemes shipped in `datasets/`, checks its data against the policy, and shows the scores the policy gives, month by month and group by group.\n\nChange `SCHEME` below to any of: `logistics_cs`, `gas_cs`, `ecommerce_cs`, `property_cs`, `support_team`, `call_centre`, `ethics_diligence`, `safety`. Nothing here is specific to one scheme: every rule lives in the scheme's `policy.yaml`."),
-    code('SCHEME = "ecommerce_cs"  # which example scheme to open'),
+    code('SCHEME = "gas_cs"  # which example scheme to open'),
     code('from pathlib import Path\n\nimport pandas as pd\n\nimport calib\n\nDATASETS = Path("..") / "datasets"\nfolder = DATASETS / SCHEME\npolicy = calib.load_policy(folder / "policy.yaml")\nprint(policy.title or policy.name)\nprint(f"{len(policy.kpis)} KPIs, {len(policy.sections)} sections, "\n      f"{len(policy.params())} numbers HR can tune")'),
     md('## The data, checked against the policy\n\n`calib.load_data` reads the tables the policy declares. Running the policy first checks every column and row; any problem would be listed here with its file, line and the fix.'),
     code('data = calib.load_data(folder, policy)\nfor name, table in data.tables.items():\n    print(f"{name:>14}: {len(table):>7} rows, {table.shape[1]} columns")'),
