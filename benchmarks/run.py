@@ -3,7 +3,9 @@
 Usage (from the repo root): ``./dev bench`` or ``.venv/bin/python benchmarks/run.py``
   --sizes 12000,120000   person-month sizes to run (default 12000,120000,1200000)
   --quick                12k only
-  --no-write             do not rewrite benchmarks/RESULTS.md
+  --record               write the figures into benchmarks/RESULTS.md (the committed record);
+                         without it they go to out/benchmarks/RESULTS.md, outside git
+  --no-write             write no results file
 
 Per size it times calib from the DataFrames (load + validate + encode with
 ``calib.engine.frame.build_frame``, then scoring + roll-ups with
@@ -226,8 +228,10 @@ def machine() -> list[str]:
     ]
 
 
-def write_results(rows: list[dict], match: str) -> Path:
-    """benchmarks/RESULTS.md: machine, table, targets, method."""
+def write_results(rows: list[dict], match: str, path: Path | None = None) -> Path:
+    """The results file (``benchmarks/RESULTS.md`` when recording, else ``out/benchmarks/``):
+    machine, table, targets, method.
+    """
     text = "\n".join([
         "# Benchmark results", "",
         "Scheme: `benchmarks/policy_10kpi.yaml` (10 KPIs, weighted section + sum root, probation, "
@@ -248,7 +252,7 @@ def write_results(rows: list[dict], match: str) -> Path:
         f"is under {BASELINE_LIMIT:.0f} s, else extrapolated linearly from 120k.", "",
         "Runs: " + ", ".join(f"{r['size']:,}: calib ×{r['repeat']}" for r in rows) + ".", "",
     ])
-    path = HERE / "RESULTS.md"
+    path = path or HERE / "RESULTS.md"
     kept = ""
     if path.exists():  # sections the other benchmark scripts' figures live in are kept
         old = path.read_text(encoding="utf-8")
@@ -262,7 +266,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="12000,120000,1200000")
     parser.add_argument("--quick", action="store_true", help="12k person-months only")
-    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--record", action="store_true",
+                        help="write benchmarks/RESULTS.md (the committed record)")
+    parser.add_argument("--no-write", action="store_true", help="write no results file")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--time-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=5, help=argparse.SUPPRESS)
@@ -290,7 +296,11 @@ def main() -> None:
     print(table(rows))
     print("\n".join(verdicts(rows)))
     if not args.no_write:
-        print(f"wrote {write_results(rows, match)}")
+        path = None
+        if not args.record:  # a run for yourself leaves the committed record as it is
+            path = HERE.parent / "out" / "benchmarks" / "RESULTS.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"wrote {write_results(rows, match, path)}")
 
 
 if __name__ == "__main__":
