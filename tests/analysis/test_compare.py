@@ -304,7 +304,10 @@ class TestCompareResults:
         ]
         first, second = changes.iloc[0], changes.iloc[1]
         assert first["score_new"] - first["score_old"] == pytest.approx(14)
-        assert first["payout_delta"] == 105.00 and first["payout_new"] == 500.00
+        # 750 × 14 points = 105.00 more performance pay; the rest of the month's pay (底薪, 岗位,
+        # 津贴, commission …) is the same before and after
+        assert first["payout_delta"] == 105.00
+        assert first["payout_new"] == pytest.approx(first["payout_old"] + 105.00, abs=0.001)
         assert second["score_old"] == second["score_new"] == 65.0
         assert second["payout_delta"] == 0
 
