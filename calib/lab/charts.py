@@ -44,7 +44,8 @@ MOVE_COLOURS = {"up": "#2ca02c", "down": "#d62728", "new": "#9467bd", "gone": "#
 
 __all__ = [
     "enable_offline", "fan", "grade_distribution", "group_heatmap", "monte_carlo", "moved",
-    "payout_distribution", "save", "score_distribution", "tornado", "widget",
+    "not_rated_reasons", "payout_distribution", "save", "score_distribution", "scores_per_period",
+    "tornado", "widget",
 ]
 
 
@@ -195,6 +196,53 @@ def score_distribution(result: Result, on: str | None = "period", period: str | 
     """
     data, rules, on = score_distribution_data(result, on, period, bins)
     return score_distribution_chart(result.policy, data, rules, on, period)
+
+
+def scores_per_period_data(result: Result) -> pd.DataFrame:
+    """Per period: the rated rows' mean score, 10th and 90th percentiles and count."""
+    scores = result.scores
+    rated = scores[scores["status"].astype(str) == "rated"]
+    grouped = rated.groupby(rated["period"].astype(str), sort=True)["score"]
+    return pd.DataFrame({"mean": grouped.mean(), "p10": grouped.quantile(0.1),
+                         "p90": grouped.quantile(0.9), "rated": grouped.size()}
+                        ).rename_axis("period").reset_index().round(2)
+
+
+def scores_per_period(result: Result) -> alt.LayerChart:
+    """The rated scores month by month: the mean as a line over the band of the middle 80 %
+    (10th to 90th percentile), so a drifting or tightening scheme shows at a glance.
+    """
+    data = scores_per_period_data(result)
+    base = alt.Chart(data).encode(x=alt.X("period:O", title="Period", sort=None))
+    band = base.mark_area(opacity=0.25).encode(
+        y=alt.Y("p10:Q", title="Score", scale=alt.Scale(zero=False)), y2="p90:Q")
+    line = base.mark_line(point=True).encode(
+        y="mean:Q", tooltip=[alt.Tooltip("period:O"), alt.Tooltip("mean:Q", title="mean"),
+                             alt.Tooltip("p10:Q", title="10th pct"),
+                             alt.Tooltip("p90:Q", title="90th pct"), alt.Tooltip("rated:Q")])
+    return alt.layer(band, line).properties(
+        width=WIDTH, height=HEIGHT,
+        title=_title("Scores per period (mean; band: 10th–90th percentile)", result.policy))
+
+
+def not_rated_reasons_data(result: Result) -> pd.DataFrame:
+    """Per period and reason: how many rows were not rated (empty when every row was rated)."""
+    scores = result.scores
+    out = scores[scores["status"].astype(str) != "rated"]
+    table = out.groupby([out["period"].astype(str), out["reason"].astype(str)], sort=True).size()
+    return table.rename("rows").rename_axis(["period", "reason"]).reset_index()
+
+
+def not_rated_reasons(result: Result) -> alt.Chart:
+    """The rows not rated in each period, stacked by reason (probation, absence, no data …)."""
+    data = not_rated_reasons_data(result)
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("period:O", title="Period", sort=None),
+        y=alt.Y("rows:Q", title="Not rated", stack="zero"),
+        color=alt.Color("reason:N", title="Reason"),
+        tooltip=["period:O", "reason:N", "rows:Q"]).properties(
+        width=WIDTH, height=HEIGHT // 2,
+        title=_title("Rows not rated, by reason", result.policy))
 
 
 def score_distribution_chart(policy: Policy, data: pd.DataFrame, rules: pd.DataFrame | None,

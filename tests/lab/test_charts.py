@@ -241,3 +241,21 @@ def test_histogram_bins_put_a_score_on_an_edge_in_the_bin_it_starts() -> None:
         edges = np.r_[d["start"].to_numpy(), d["end"].to_numpy()[-1]]
         assert (d["count"].to_numpy() == np.histogram(v, bins=edges)[0]).all()
         assert d["count"].sum() == len(v)
+
+
+def test_scores_per_period_and_not_rated_reasons_count_every_row() -> None:
+    """Notebook 01's charts: the per-period mean and band of the rated scores, and the rows not
+    rated stacked by reason, adding up to the rows of the scores table."""
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    result = calib.run(calib.load_policy(fixtures / "grade_pay.yaml"), fixtures / "grade_pay")
+    data = charts.scores_per_period_data(result)
+    # 2025-01 rates 9 of 10 rows (W4 on probation): mean of the points typed by hand
+    jan = data.set_index("period").loc["2025-01"]
+    assert jan["rated"] == 9
+    assert jan["mean"] == pytest.approx(round((95 + 99 + 92.5 + 88 + 30 + 70 + 90 + 85 + 80) / 9, 2))
+    assert jan["p10"] <= jan["mean"] <= jan["p90"]
+    reasons = charts.not_rated_reasons_data(result)
+    assert reasons.to_dict("records") == [{"period": "2025-01", "reason": "probation", "rows": 1}]
+    assert int(data["rated"].sum() + reasons["rows"].sum()) == len(result.scores)
+    assert _marks(charts.scores_per_period(result).to_dict()) == {"area", "line"}
+    assert _marks(charts.not_rated_reasons(result).to_dict()) == {"bar"}
