@@ -9,6 +9,7 @@ is checked by the engine's overrides stage against the policy and the data
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def read_overrides(source: str | Path | pd.DataFrame | Iterable[Mapping[str, Any
     if isinstance(source, pd.DataFrame):
         table, first = source.copy(), 1
     elif isinstance(source, str | Path):
-        table, first = _read_file(Path(source)), 2
+        table, first = _read_file(Path(source))
     else:
         table, first = pd.DataFrame(list(source)), 1
     table.columns = [str(c).strip() for c in table.columns]
@@ -88,21 +89,33 @@ _FIX_BLANK = {
 }
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+def _read_file(path: Path) -> tuple[pd.DataFrame, int]:
+    """The table of a file and the file line of its first row, read as the data's tables are
+    (``calib.data.read``): a workbook's ``overrides`` sheet or only sheet, refusing hidden
+    sheets and rows; a CSV as UTF-8 (or UTF-16 with its mark), else GB18030, else refused by
+    byte and line.
+    """
+    from calib.data.read import _other_encoding, _read_xlsx, _utf16_as_utf8
+
     if not path.is_file():
         raise DataError(pd.DataFrame([problem(None, None, f"no file at {path}",
                                               "give the path of the overrides CSV or workbook")],
                                      columns=list(DataError.COLUMNS)))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-        if TABLE in sheets:
-            return sheets[TABLE]
-        if len(sheets) == 1:
-            return next(iter(sheets.values()))
-        raise DataError(pd.DataFrame([problem(None, None, f"{path} has several sheets and none "
-                                              f"named {TABLE!r}", f"name the sheet {TABLE!r}")],
-                                     columns=list(DataError.COLUMNS)))
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame, _ = _read_xlsx(path, TABLE, None, dict.fromkeys(COLUMNS, "str"))
+        return frame, int(frame.attrs.get("first_row", 2))
+    raw = _utf16_as_utf8(path.read_bytes())
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode(_other_encoding(raw, path, TABLE))
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:
+        raise DataError(pd.DataFrame([problem(None, None, f"{path} is not a readable CSV table: "
+                                              f"{exc}", "save it as CSV with one header row")],
+                                     columns=list(DataError.COLUMNS))) from None
+    return frame, 2
 
 
 def _column_problems(columns: list[str]) -> list[dict[str, Any]]:

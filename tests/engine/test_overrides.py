@@ -224,3 +224,32 @@ def test_any_grade_overrides_keep_the_pool_exact_and_balancing_closes_every_brea
     computed = calib.run(BALANCE, FOLDER).grades
     assert again.grades["computed_grade"].astype(object).fillna("").tolist() == \
         computed["grade"].astype(object).fillna("").tolist()
+
+
+def test_override_files_are_read_as_the_data_is(tmp_path: Path) -> None:
+    """A GBK CSV from a Chinese Excel is read; bytes that are neither UTF-8 nor GBK are refused
+    by line; a workbook's hidden overrides sheet is refused, not read silently."""
+    text = "id,period,field,value,reason,note,by\nE2,2025-01,grade,B,evidence,补交材料,王经理\n"
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(text.encode("gb18030"))
+    result = calib.run(POLICY, FOLDER, overrides=gbk)
+    assert result.overrides["by"].tolist() == ["王经理"]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"id,period,field,value,reason,by\nE2,2025-01,grade,B,evidence,\xff\xfe\xfd\n")
+    with pytest.raises(calib.DataError, match="neither UTF-8 nor GBK"):
+        calib.run(POLICY, FOLDER, overrides=bad)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "overrides"
+    sheet.append(["id", "period", "field", "value", "reason", "by"])
+    sheet.append(["E2", "2025-01", "grade", "B", "evidence", "HR"])
+    sheet.sheet_state = "hidden"
+    book.create_sheet("notes")
+    book.save(tmp_path / "o.xlsx")
+    with pytest.raises(calib.DataError, match="hidden"):
+        calib.run(POLICY, FOLDER, overrides=tmp_path / "o.xlsx")
+    sheet.sheet_state = "visible"
+    book.save(tmp_path / "o.xlsx")
+    assert calib.run(POLICY, FOLDER, overrides=tmp_path / "o.xlsx").overrides["final"].tolist() == ["B"]
