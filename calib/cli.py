@@ -150,6 +150,8 @@ def _run(args: argparse.Namespace) -> int:
     with RunFolder(out, ["calib", *args.argv]) as folder:
         result, written = _compute_and_write(args, policy, folder, previous)
     _print_summary(result, policy, out)
+    if args.overrides and result.overrides is None:
+        print(f"  overrides: {args.overrides} lists none; the results are as computed")
     _print_changes(written, args.previous, out, previous)
     return 0
 

@@ -109,6 +109,8 @@ def _read_file(path: Path) -> tuple[pd.DataFrame, int]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode(_other_encoding(raw, path, TABLE))
+    if not text.strip():  # an empty file: no columns, named below as missing
+        return pd.DataFrame(), 2
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
