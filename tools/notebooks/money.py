@@ -32,181 +32,87 @@ def scheme_cell() -> nbformat.NotebookNode:
 
 
 # --- 04 ---------------------------------------------------------------------------------------
+# Thin on purpose: the app of ``calib.lab.finance_app`` is built and shown (``./dev app finance``
+# serves this notebook with Voilà, which shows outputs only); every figure is computed by
+# ``calib.lab.finance_report``. The charts and code for notebook users are in cells that print
+# nothing in the app (``in_app()``).
 NB04 = [
-    md(f"""
+    md("""
 # 04 · Payouts and budget
 
 For **finance**: what the scheme pays, whether it fits the budget, and how much it may cost next
 year.
 
-1. what was paid over the history, in total, per group and per pay component;
-2. the total per pay period against the budget;
-3. the **budget solver**: the value of one money or coefficient number of the scheme that makes
-   the history's payout meet the budget;
-4. a **Monte Carlo** of next year: the likely total (P50), a bad year (P90, P95) and the chance
-   of going over budget;
-5. **sensitivity**: which of the scheme's numbers move the payout most.
-
-Change `SCHEME` below to any of: {SCHEMES}. Every rule comes from the scheme's `policy.yaml`.
+1. pick a **scheme** (one of the examples, or *(a folder…)* for your own policy.yaml and data):
+   what it paid over the history, in total, per pay component and per group;
+2. type the **budget per pay period** (a month, or a year for a yearly bonus), pick one of the
+   scheme's **pay numbers** (a money amount or a grade coefficient) and press **Solve**: the value
+   that makes the history's payout meet the budget, the total it gives and the gap, to the cent;
+3. **Simulate** next year: the likely total (P50), a bad year (P90, P95) and the chance of
+   overspending the budget, and for a scheme with budgets per group (branch, department) the same
+   for each envelope;
+4. **Show sensitivity**: which of the scheme's numbers move the payout most;
+5. **Export** the tuned scheme (the solved value) as a policy file where you say.
 """),
-    scheme_cell(),
-    code(SETUP + '''
-from calib.analysis import budget as finance
-from calib.analysis.calibrate import sensitivity, solve_budget
-from calib.simulate import simulate
+    code('SCHEME = "gas_cs"  # the scheme the app opens on; the picker changes it'),
+    code('''
+from pathlib import Path
 
-scenario = calib.Scenario(policy, data)
-result = scenario.result
-pay = result.payouts
-currency = policy.currency
-print(policy.title or policy.name)
-if pay is None:
-    print("This scheme pays nothing, so there is no payout or budget to show: the cells below say so.")
-'''),
-    md("""
-## What the scheme paid
+from calib.lab.finance_app import FinanceApp
+from calib.lab.whatif_app import in_app
 
-Totals over every pay period of the history, exact to the cent, then per group and per pay
-component (a deduction shows as a negative amount).
-"""),
-    code('''
-if pay is None:
-    print("No payouts: this scheme has no pay section.")
-else:
-    periods = pay["period"].astype(str)
-    print(f"Total paid: {scenario.total_payout():,.2f} {currency} over {periods.nunique()} pay "
-          f"periods ({periods.min()} to {periods.max()}), {pay['id'].nunique()} people")
-    display(finance.payout_by_component(result).to_frame())
+app = FinanceApp(Path("..") / "datasets", scheme=SCHEME)
+app.widget
 '''),
-    code('''
-by_group = finance.payout_by_group(result, data.tables.get("people"))
-if by_group is None:
-    print("This scheme pays nothing or has no group column (team, department, ...): no per-group total.")
-else:
-    display(by_group[1])
-'''),
-    md("""
-## The budget
+    code(f'''
+if not in_app():  # notebook users only: the app shows the panel above and nothing else
+    from IPython.display import Markdown, display
 
-`BUDGET_PER_PERIOD` is what may be paid in **one pay period** (a month, or a year when the
-scheme pays a yearly bonus). Type your own number; left at `None` it is the bonus pool when the
-scheme shares one, else the typical period's total rounded to a thousand. Bars over the budget
-are red.
-"""),
-    code('''
-BUDGET_PER_PERIOD = None  # e.g. 150_000; None: the pool, or the typical period's total
-'''),
-    code('''
-if pay is None:
-    print("No payouts: there is no budget to compare with.")
-else:
-    per_period = finance.payout_per_period(result)
-    budget = float(BUDGET_PER_PERIOD) if BUDGET_PER_PERIOD is not None else finance.default_budget(result)
-    print(f"Budget per pay period: {budget:,.2f} {currency}; "
-          f"{int((per_period > budget).sum())} of {len(per_period)} periods went over it.")
-    display(charts.widget(charts.payout_distribution(result, budget=budget, per="period")))
-'''),
-    md("""
-## The budget solver
+    display(Markdown("""
+## The same in code, with charts
 
-Which value of one of the scheme's pay numbers would have made the whole history's payout meet
-the budget (the budget above × the number of pay periods)? The solver takes the **first money
-amount or grade coefficient of the pay section** (the list is printed) and keeps it inside the
-range the policy allows. A scheme whose pay has no such number (for example pay as a percentage
-of the score) is skipped.
-"""),
-    code('''
-candidates = finance.budget_parameter(policy)
-if pay is None or candidates.empty:
-    print("This scheme's pay has no money amount or coefficient to solve for: the solver is skipped.")
-else:
-    display(candidates)
-    choice = candidates.iloc[0]
-    target = budget * per_period.size
-    print(f"Solving {choice['path']} ({choice['label']}, now {choice['value']:g}) "
-          f"for a total of {target:,.2f} {currency} ...")
-    try:
-        solved, report = solve_budget(scenario, target, choice["path"])
-        display(pd.Series(report, name="budget solver").to_frame())
-        print(f"Set {report['path']} to {report['value']:.6g}: the total becomes "
-              f"{report['total']:,.2f} {currency} (was {report['before']:,.2f}; "
-              f"gap to the budget {report['gap']:+,.2f}).")
-    except calib.CalibError as exc:  # out of reach within the allowed range, or refused by it
-        print(f"The solver could not meet the budget: {exc}")
+`SCHEME` above is the scheme the app opens on: any of {SCHEMES}.
+`app.panel` is the panel: `budget.value` is the budget typed (text, as people write money),
+`parameter.value` the path solved for, `solve()` returns the solver's report,
+`simulate()` the `Simulation` (`quantiles()`, `p_over(budget)`, `envelopes()`),
+`sensitivity()` the table of the tornado, `export()` the file written (`path.value`).
+The functions behind them are in `calib.lab.finance_report`. The cells below draw the charts.
+"""))
 '''),
-    md("""
-## Next year: Monte Carlo
-
-500 simulated years (seed 1, so the figures are the same every time). Each person's monthly
-score is drawn from their own history, with good and bad months for whole teams, people leaving
-and joining; each simulated year is graded and paid by the scheme's own rules. The budget for
-the year is the budget per period × the pay periods in twelve months.
-"""),
     code('''
-if pay is None:
-    print("No payouts: there is nothing to simulate.")
-else:
-    year_budget = budget * finance.periods_per_year(result)
-    sim = simulate(policy, result, n=500, seed=1, progress=False, budget=year_budget)
-    print(sim.summary())
-    q = sim.quantiles()
-    figures = pd.Series({**q.round(2).to_dict(), "budget": round(year_budget, 2),
-                         "chance over budget": f"{sim.p_over(year_budget):.1%}"}, name=currency)
-    display(figures.to_frame())
-    display(charts.widget(charts.monte_carlo(sim.totals, budget=year_budget, currency=currency)))
+if not in_app() and app.panel is not None and app.panel.pays:
+    from calib.lab import charts
+
+    panel = app.panel
+    BUDGET = None  # your own budget per pay period, e.g. "150,000"; None: the one in the panel
+    if BUDGET is not None:
+        panel.budget.value = str(BUDGET)
+    budget = panel.budget_value()
+    print(f"Budget per pay period {panel.budget.value}: bars over it are red.")
+    display(charts.widget(charts.payout_distribution(panel.result, budget=budget, per="period")))
+    report = panel.solve()
+    print(panel.error or f"Solver: {report['path']} = {report['value']:.6g}, gap {report['gap']:+,.2f}")
 '''),
-    md("""
-## Budgets per group (envelopes)
-
-When the scheme has a `budgets:` section (an envelope per branch or department for the whole
-payout), each group's payout per year against its budget: paid, over (+) or under (−) and the
-share used, to the cent; then, in the simulated years above, each group's P50/P90/P95 and the
-chance that it overspends its envelope.
-"""),
     code('''
-if pay is None or policy.budgets is None:
-    print("This scheme has no budgets per group: add a budgets: section (by, per, amounts) to "
-          "the policy to see each group's envelope.")
-else:
-    table = finance.envelopes(result)
-    shown = table.assign(**{c: table[c].map("{:,.2f}".format) for c in ("budget", "paid")},
-                         over=table["over"].map("{:+,.2f}".format),
-                         used=table["used"].map("{:.1%}".format))
-    display(shown.replace("nan", "—"))
-    if sim.group_totals is None:
-        print("The simulation has no totals per group: " + next(
-            (n for n in sim.notes if n.startswith("totals per")), "see its notes."))
+if not in_app() and app.panel is not None and app.panel.pays:
+    sim = panel.simulate()
+    if sim is None:
+        print(panel.error)
     else:
-        risk = sim.envelopes()
-        display(risk.assign(**{c: risk[c].map("{:,.2f}".format)
-                               for c in ("P50", "P90", "P95", "mean", "budget")},
-                            p_over=risk["p_over"].map("{:.1%}".format)).replace("nan", "—"))
+        print(sim.summary())
+        year = panel.horizon.year(budget)
+        display(charts.widget(charts.monte_carlo(sim.totals, budget=year, currency=sim.policy.currency)))
+        if not sim.grade_probabilities.empty:
+            print("Expected grade mix next year (mean chance per person):")
+            display(sim.grade_probabilities.drop(columns="id", errors="ignore").mean()
+                    .map("{:.1%}".format).rename("share").to_frame())
 '''),
     code('''
-if pay is None or sim.grade_probabilities.empty:
-    print("This scheme has no grades, so there is no grade forecast.")
-else:
-    print("Expected grade mix next year (mean chance per person):")
-    display(sim.grade_probabilities.drop(columns="id", errors="ignore").mean().map("{:.1%}".format)
-            .rename("share").to_frame())
-'''),
-    md("""
-## Sensitivity: which numbers matter
-
-Each of the scheme's numbers (up to 8) is moved 5% down and 5% up, within its allowed range; the
-bars show how much the history's payout total changes, widest on top. `moved_low`/`moved_high`
-count the rows whose grade changes.
-"""),
-    code('''
-sens = sensitivity(scenario, rel=0.05, limit=8)
-if sens.empty:
-    print("This scheme has no tunable numbers to test.")
-else:
-    # the table also has a `value` column, which tornado() cannot take: pass the three it reads
-    display(charts.widget(charts.tornado(sens[["parameter", "low", "high"]], policy=policy)))
-    shown = [c for c in ("parameter", "value", "low_value", "high_value", "low", "high",
-                         "moved_low", "moved_high", "note_low", "note_high") if c in sens.columns]
-    display(sens[shown])
+if not in_app() and app.panel is not None:
+    sens = app.panel.sensitivity()
+    if sens is not None and not sens.empty:
+        # the table also has a `value` column, which tornado() cannot take: pass the three it reads
+        display(charts.widget(charts.tornado(sens[["parameter", "low", "high"]], policy=app.panel.policy)))
 '''),
 ]
 
