@@ -316,5 +316,29 @@ def record(plan: Plan, policy: Policy, computed: dict[str, Any], final: dict[str
                      "computed": computed[fld](at_row, r["target"]),
                      "final": final[fld](at_row, r["target"]),
                      "reason": r["reason"], "reason_text": reasons.get(r["reason"], ""),
-                     "note": r["note"], "by": r["by"], "at": r["at"], "row": r["row"]})
+                     "note": r["note"], "by": r["by"], "at": r["at"],
+                     "effect": effect(policy, fld, r["target"]), "row": r["row"]})
     return pd.DataFrame(rows)
+
+
+def effect(policy: Policy, field: str, target: str) -> str:
+    """What an override changes, in words (the overrides table says it beside each one)."""
+    grading = policy.grading
+    pay = policy.pay
+    if field == "grade":
+        follows = "pay, the pool and the flags follow the final grade"
+        if pay is not None and grading is not None and pay.on != grading.on:
+            follows = (f"the flags follow the final grade; pay is on '{pay.on}' and does not read "
+                       f"the grades on '{grading.on}'")
+        return follows
+    if field == "score" and target == "graded":
+        return ("the grade follows the final score where it was graded by thresholds (a quota "
+                "place keeps its grade); score-based pay follows")
+    if field == "score":
+        graded_on = grading.on if grading is not None else None
+        return (f"score-based pay follows; the grades are given on '{graded_on}', which is not "
+                "rolled up again from this period: override that row's score or grade too"
+                if graded_on not in (None, "period") else "score-based pay follows")
+    if field == "payout":
+        return "the payout is final (after the payout's min and max)"
+    return "the payout adds the final amount (then the payout's min and max)"

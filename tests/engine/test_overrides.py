@@ -81,6 +81,7 @@ def test_grade_override_repays_grade_and_pool_from_the_final_grade() -> None:
     assert Decimal(str(row["payout"])) == Decimal("693.75") + 1000 + expected["E2"]
     assert result.overrides[["id", "field", "computed", "final"]].values.tolist() == [
         ["E2", "grade", "A", "B"]]
+    assert result.overrides["effect"].tolist() == ["pay, the pool and the flags follow the final grade"]
 
 
 def test_quota_breach_reported_and_the_fewest_moves_proposed() -> None:
