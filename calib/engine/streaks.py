@@ -131,7 +131,10 @@ def streak_flags(pop: Population, grading: Grading, grades: np.ndarray,
         start = meets & ~(follows & prev)
         start_at = np.maximum.accumulate(np.where(start, idx, 0))
         length = np.where(meets, idx - start_at + 1, 0)
-        end = np.flatnonzero(length == streak.periods)
+        # a flag of a single period is raised in every period that meets it; a streak once per
+        # run, in the period that completes it
+        end = np.flatnonzero(meets) if streak.periods == 1 else np.flatnonzero(
+            length == streak.periods)
         rows.append(order[end])
         kinds.append(np.full(len(end), k))
         ends.append(end)

@@ -232,12 +232,13 @@ class Streak(Strict):
     scores below 35 → exit review; three consecutive first places → extra bonus).
 
     ``amount`` is a one-off payment the flag carries (two months first → 200); it is paid once
-    per streak, in the period that completes it.
+    per streak, in the period that completes it. ``periods: 1`` is a flag of a single period
+    (issue 21, item 3): raised in every period that meets ``when`` (a month below 60 → a warning).
     """
 
     label: str | None = None
     when: StreakWhen
-    periods: int = Field(ge=2)
+    periods: int = Field(ge=1)
     amount: Number | None = None
 
 

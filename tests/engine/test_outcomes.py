@@ -107,3 +107,15 @@ def test_the_statement_lists_the_outcomes_with_the_caution() -> None:
     lines = [line for s in statements(result) if s.data["person"]["id"] == "E4"
              for line in lines_of(s, t)]
     assert any(line.item == "劝退评审" and "指导案例18号" in line.rule for line in lines)
+
+
+def test_a_flag_of_a_single_period_is_raised_in_every_period_that_meets_it() -> None:
+    doc = {**BASE, "grading": {**BASE["grading"], "streaks": {
+        **BASE["grading"]["streaks"],
+        "low_month": {"label": "单月低于80分", "when": {"score_below": 80}, "periods": 1}}}}
+    result = calib.run(calib.Policy.model_validate(doc), FOLDER)
+    flags = result.flags[result.flags["flag"] == "low_month"]
+    # below 80 (exactly 80 is not): E4 30 and 34.5, E5 70 and 75 — each month, not once per run
+    assert sorted(zip(flags["id"], flags["period"], strict=True)) == [
+        ("E4", "2025-01"), ("E4", "2025-02"), ("E5", "2025-01"), ("E5", "2025-02")]
+    assert set(flags["periods"]) == {"2025-01", "2025-02"}
