@@ -116,7 +116,8 @@ class FinancePanel:
         name = folder.name if folder is not None else self.policy.name
         self.path = w.Text(value=str(rep.default_export(name)), description="Write to",
                            style=_WIDE, layout=w.Layout(width="640px"))
-        self.export_button = w.Button(description="Export tuned policy", icon="download")
+        self.export_button = w.Button(description="Export tuned policy", icon="download",
+                                      layout=w.Layout(width="auto"))
         self.export_out = w.HTML(_grey("press Solve first: the file is the scheme with the solved value"))
 
         self.budget.observe(lambda _: self._edited(), names="value")

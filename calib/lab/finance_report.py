@@ -297,14 +297,30 @@ def sensitivity_shown(policy: Policy, sens: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def short_label(path: str, policy: Policy) -> str:
+    """A parameter named for a chart's axis: what it belongs to and its last words,
+    ``回访满意率 · slope``, ``工单按时办结率 · bands[1].points`` (the table gives the whole path).
+    """
+    full = charts._path_label(path, policy)
+    label = full[: -len(path) - 3] if full.endswith(" · " + path) else ""
+    parts = path.split(".")
+    skip = 3 if parts[:2] == ["pay", "components"] else 2
+    rest = parts[skip:] if len(parts) > skip else parts
+    rest = rest[1:] if rest[:1] == ["rule"] and len(rest) > 1 else rest
+    tail = ".".join(rest)
+    return f"{label} · {tail}" if label else path
+
+
 def tornado_svg(policy: Policy, sens: pd.DataFrame) -> str:
     """The tornado chart of ``sens`` as SVG text, drawn offline by vl-convert (no browser-side
     Vega, no CDN): put it in an ``ipywidgets.HTML`` once per press.
     """
     import vl_convert as vlc
 
-    chart = charts.tornado(sens[["parameter", "low", "high"]], policy=policy,
-                           metric=f"Change in total payout ({policy.currency})")
+    table = sens[["parameter", "low", "high"]].assign(
+        label=[short_label(str(p), policy) for p in sens["parameter"]])
+    chart = charts.tornado(table, policy=policy, metric=f"Change in total payout ({policy.currency})")
+    chart = chart.properties(padding={"left": 30, "right": 40, "top": 5, "bottom": 5})
     version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     known = version if version in vlc.get_vegalite_versions() else None
     return vlc.vegalite_to_svg(chart.to_json(), vl_version=known, allowed_base_urls=[])
@@ -361,12 +377,15 @@ def export(policy: Policy, path: str | Path, protected: list[Path], like: Path |
 
 
 def table_html(frame: pd.DataFrame, title: str = "") -> str:
-    """A worded table as HTML (text escaped, numbers right-aligned by the app's style)."""
-    head = "".join(f"<th style='text-align:left;padding:2px 10px'>{html.escape(str(c))}</th>"
-                   for c in frame.columns)
+    """A worded table as HTML (text escaped; the first column left, the figures right-aligned)."""
+    def align(i: int) -> str:  # the first column names the row; the others are figures
+        return "left" if i == 0 else "right"
+
+    head = "".join(f"<th style='text-align:{align(i)};padding:2px 10px'>{html.escape(str(c))}</th>"
+                   for i, c in enumerate(frame.columns))
     body = "".join("<tr>" + "".join(
-        f"<td style='padding:2px 10px'>{html.escape(f.no_na(str(v)))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+        f"<td style='text-align:{align(i)};padding:2px 10px'>{html.escape(f.no_na(str(v)))}</td>"
+        for i, v in enumerate(row)) + "</tr>" for row in frame.itertuples(index=False))
     caption = f"<div style='font-weight:bold;margin-top:6px'>{html.escape(title)}</div>" if title else ""
     return (f"{caption}<table class='calib-finance-table' style='border-collapse:collapse'>"
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
