@@ -135,7 +135,7 @@ def verify_main(args: argparse.Namespace) -> int:
 
         try:
             frozen = load_frozen(args.policy)
-            print(f"policy {args.policy}: ok (frozen {frozen.frozen_at}, sha256 {frozen.sha256})")
+            print(f"policy {args.policy}: ok (frozen {frozen.frozen_at}, frozen_sha256 {frozen.sha256})")
         except CalibError as exc:
             print(f"policy {args.policy}: NOT OK\n  {exc}")
             bad += 1
@@ -201,7 +201,7 @@ def _init(args: argparse.Namespace) -> int:
         for name, role, key in approvers:
             register_approver(ledger, name, role, key, by=args.by)
         print(f"cycle {args.name} started: {args.cycle}"
-              + (f" (policy {args.policy}, sha256 {meta['policy_sha256']})" if meta else "")
+              + (f" (policy {args.policy}, policy_sha256 {meta['policy_sha256']})" if meta else "")
               + (f"; {len(approvers)} approver key(s) registered" if approvers else ""))
     return 0
 
@@ -219,7 +219,7 @@ def _run(ledger: Ledger, args: argparse.Namespace) -> int:
 
     done = run_cycle(ledger, args.policy, args.data, args.out, args.argv, by=args.by, note=args.note)
     print(f"run {done.seq} recorded: {done.rows} person-periods, {done.rated} rated, {done.overrides} "
-          f"override(s) applied; results.csv sha256 {done.results_sha256}; written to {args.out}/")
+          f"override(s) applied; results.csv file_sha256 {done.results_sha256}; written to {args.out}/")
     if done.payout_total is not None:
         print(f"  payout total: {done.payout_total:,.2f}")
     return 0
@@ -296,8 +296,8 @@ def _approve(ledger: Ledger, args: argparse.Namespace) -> int:
     row = approve(ledger, args.name, args.role, args.run, args.key, args.note)
     r = row.row
     how = f"signed with key {r['key_id']}" if r["signature"] else "unsigned"
-    print(f"approval {row.seq}: {r['name']} ({r['role']}) approves run {r['run']} ({how}); results "
-          f"sha256 {r['results_sha256']}, record head {r['ledger_head']}")
+    print(f"approval {row.seq}: {r['name']} ({r['role']}) approves run {r['run']} ({how}); "
+          f"results.csv file_sha256 {r['results_sha256']}, record head {r['ledger_head']}")
     if r["signature"] and r["key_id"] not in {a.row["key_id"] for a in ledger.rows("approvers")}:
         print(f"  note: key {r['key_id']} is not registered in the cycle: register the .pub with "
               f"calib cycle trust, or the approval will show as signed with an untrusted key")
