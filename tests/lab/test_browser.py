@@ -4,8 +4,9 @@ Every page blocks all requests that do not go to 127.0.0.1 (the machines calib r
 offline: a chart that loads Vega from a CDN is blank there) and fails on any such request or any
 JavaScript error. The slider tests open ``notebooks/02_tune_scoring.ipynb`` (scheme ``gas_cs``,
 the notebook with a ``Dashboard``), move the first slider with the keyboard and check that the
-grade-count table and the charts change; the apps of ``./dev app`` (05 what-if, 04 finance) are
-checked to draw every chart and never to show a stale result.
+grade-count table and the charts change; the what-if app of ``./dev app`` (05) is checked never
+to show a stale result. The finance app (04) has its own test, ``test_browser_finance.py``
+(budget, Solve, Simulate, the sensitivity drawn offline, export).
 
 Screenshots go to ``out/screenshots/`` (not tracked), or to the folder named by
 ``CALIB_SCREENSHOTS`` (``CALIB_SCREENSHOTS=docs/screenshots`` refreshes the README's). Chromium is
@@ -407,15 +408,3 @@ def test_voila_what_if_app_recalculates_offline_and_never_stale(browser, workdir
         page.screenshot(path=SHOTS / "what_if_error.png", full_page=True)
         _recalculate(page, good, "This person")
         assert not page.evaluate(_SHOWN, ["Not applied"])
-
-
-def test_voila_finance_app_draws_every_chart_offline(browser, workdir: Path) -> None:
-    """The finance app (`./dev app finance`, notebook 04 on gas_cs), offline: its three charts
-    (payout per period against the budget, the Monte Carlo of next year, the sensitivity
-    tornado) all draw marks, with no request leaving the machine and no JavaScript error."""
-    with _start_voila("04_payouts_and_budget.ipynb", workdir, "voila.log") as url, \
-            _offline_page(browser) as page:
-        page.goto(url + "/", timeout=3 * RENDER_MS)
-        _wait_for_charts(page, 3, timeout=3 * RENDER_MS)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SHOTS / "finance.png", full_page=True)

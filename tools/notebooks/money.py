@@ -83,6 +83,7 @@ The functions behind them are in `calib.lab.finance_report`. The cells below dra
 if not in_app() and app.panel is not None and app.panel.pays:
     from calib.lab import charts
 
+    charts.enable_offline()  # charts draw without internet: Vega from the Python package, no CDN
     panel = app.panel
     BUDGET = None  # your own budget per pay period, e.g. "150,000"; None: the one in the panel
     if BUDGET is not None:
