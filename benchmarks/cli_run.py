@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from data import make_data  # noqa: E402
-from grading_pay import GRADING, PAY, TEAMS  # noqa: E402
+from grading_pay import GRADING, PAY, TEAMS, _pool_says_how_it_meets_the_groups  # noqa: E402
 
 
 def write_policy(folder: Path) -> Path:
@@ -35,7 +35,7 @@ def write_policy(folder: Path) -> Path:
     data = yaml.safe_load((HERE / "policy_10kpi.yaml").read_text(encoding="utf-8"))
     data["name"] = "bench_grade_pay"
     data["inputs"]["people"]["columns"]["team"] = {"type": "text"}
-    data["grading"], data["pay"] = GRADING, PAY
+    data["grading"], data["pay"] = GRADING, _pool_says_how_it_meets_the_groups(PAY)
     policy = folder / "policy.yaml"
     policy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return policy

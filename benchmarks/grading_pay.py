@@ -47,13 +47,25 @@ PAY = {
 }
 
 
+def _pool_says_how_it_meets_the_groups(pay: dict) -> dict:
+    """Today's pool ``by`` must say how the amount meets the groups (``split: each``: each
+    department the whole amount, as before); a calib from before that rule (an A/B's other side)
+    does not know the key.
+    """
+    from calib.policy.pay import BonusPool
+
+    if "split" in BonusPool.model_fields:
+        return {**pay, "pool": {**pay["pool"], "split": "each"}}
+    return pay
+
+
 def policy() -> calib.Policy:
     """The benchmark's 10-KPI policy with a team column, grading and pay added."""
     data = yaml.safe_load((HERE / "policy_10kpi.yaml").read_text(encoding="utf-8"))
     data["name"] = "bench_grade_pay"
     data["inputs"]["people"]["columns"]["team"] = {"type": "text"}
     data["grading"] = GRADING
-    data["pay"] = PAY
+    data["pay"] = _pool_says_how_it_meets_the_groups(PAY)
     return calib.parse_policy(yaml.safe_dump(data, allow_unicode=True))
 
 
