@@ -85,6 +85,7 @@ def plan(source: Any, policy: Policy, graded: Population | None, paid: Populatio
     table = read_overrides(source)
     if table.empty:
         return None
+    table["field"] = [field_name(f, policy) for f in table["field"]]
     check = _Check(policy, graded, paid, table)
     for i, r in table.iterrows():
         check.row(int(i), r)  # type: ignore[call-overload]
@@ -214,6 +215,28 @@ def _is_time(text: str) -> bool:
     except (ValueError, TypeError):
         return False
     return True
+
+
+ALIASES = {"等级": "grade", "考核等级": "grade", "得分": "score", "分数": "score",
+           "考核得分": "score", "实发": "payout", "实发金额": "payout", "绩效奖金合计": "payout"}
+"""What HR may write for the fixed fields in Chinese."""
+
+
+def field_name(text: str, policy: Policy) -> str:
+    """The field an override names, as HR may write it: ``grade``/``score``/``payout`` in any
+    case or in Chinese (``ALIASES``), or a pay component by its name or its label (绩效工资);
+    anything else is returned as written, to be refused with the fields there are.
+    """
+    components = policy.pay.components if policy.pay is not None else {}
+    if text in components:
+        return text
+    low = text.strip().lower()
+    if low in FIELDS:
+        return low
+    if text in ALIASES:
+        return ALIASES[text]
+    by_label = {c.label: name for name, c in components.items() if c.label}
+    return by_label.get(text, text)
 
 
 def _fixes(pairs: list, dtype: type) -> Fixes:

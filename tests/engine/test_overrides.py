@@ -131,6 +131,16 @@ def test_component_and_payout_overrides_to_the_cent() -> None:
     assert result.payout_total() == plain.payout_total() + Decimal("300.00") - Decimal("640.24")
 
 
+def test_fields_as_hr_writes_them() -> None:
+    """Grade in capitals, 等级, a component by its label (等级奖金 is bonus)."""
+    result = calib.run(POLICY, FOLDER, overrides=[
+        override(id="E2", field="Grade", value="B"),
+        override(id="E1", field="等级奖金", value="1500.00", reason="error"),
+        override(id="W3", field="等级", value="A")])
+    assert sorted(result.overrides["field"]) == ["bonus", "grade", "grade"]
+    assert pay_row(result, "E1")["bonus"] == 1500.00 and grade_of(result, "W3") == "A"
+
+
 def test_amounts_typed_with_thousands_separators() -> None:
     result = calib.run(POLICY, FOLDER, overrides=[
         override(id="W3", field="payout", value="2,000.50", reason="appeal")])
