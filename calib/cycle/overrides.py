@@ -46,7 +46,8 @@ def _checked(rows: Iterable[Mapping[str, Any]], rules: Settings | None) -> list[
             problems.append(f"{where}: the reason code '{row['reason']}' is not one of the codes of "
                             f"{rules.source} ({', '.join(rules.reasons)}); use one of them, with the "
                             f"detail in the note")
-        if row["field"] and row["field"] != "grade" and row["value"] and not _is_number(row["value"]):
+        is_grade = row["field"].lower() == "grade" or ALIASES.get(row["field"]) == "grade"
+        if row["field"] and not is_grade and row["value"] and not _is_number(row["value"]):
             problems.append(f"{where}: the value '{row['value']}' is not a number (only a grade is "
                             f"given as text); write e.g. 1200 or 85.5")
         out.append(row)
@@ -54,6 +55,11 @@ def _checked(rows: Iterable[Mapping[str, Any]], rules: Settings | None) -> list[
         raise CycleError(f"{len(problems)} override problem{'s' if len(problems) > 1 else ''}, nothing "
                          f"was recorded:\n" + "\n".join(f"  - {p}" for p in problems))
     return out
+
+
+ALIASES = {"等级": "grade", "考核等级": "grade"}
+"""The Chinese names of the grade field (``calib.engine.overrides.ALIASES`` has them all; the
+cycle checks a value's kind before it knows the policy's components)."""
 
 
 def _is_number(text: str) -> bool:
