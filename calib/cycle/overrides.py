@@ -16,6 +16,7 @@ import pandas as pd
 
 from calib.cycle.ledger import CycleError, Ledger, now, user
 from calib.cycle.settings import Settings
+from calib.engine.overrides import ALIASES
 
 COLUMNS = ("id", "period", "field", "value", "reason", "note", "by", "at")
 KEY = ("id", "period", "field")
@@ -55,11 +56,6 @@ def _checked(rows: Iterable[Mapping[str, Any]], rules: Settings | None) -> list[
         raise CycleError(f"{len(problems)} override problem{'s' if len(problems) > 1 else ''}, nothing "
                          f"was recorded:\n" + "\n".join(f"  - {p}" for p in problems))
     return out
-
-
-ALIASES = {"等级": "grade", "考核等级": "grade"}
-"""The Chinese names of the grade field (``calib.engine.overrides.ALIASES`` has them all; the
-cycle checks a value's kind before it knows the policy's components)."""
 
 
 def _is_number(text: str) -> bool:
