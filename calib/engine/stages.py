@@ -144,7 +144,7 @@ def _grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutp
         g = grade(gpop, grading, card_names)
         # g is remembered under its inputs (the population and the whole grading policy), which
         # also decide the ranks, the flags and the tables: they are kept with it
-        rank = remember_for(frame.memo, g, ("ranks",), lambda: ranks(gpop, grading, frame)
+        rank = remember_for(frame.memo, g, ("ranks",), lambda: ranks(gpop, grading, frame, values)
                             ) if grading.ranking is not None else None
         stage.gpop, stage.g, stage.rank = gpop, g, rank
         result.grades = remember_for(frame.memo, g, ("grades table",),
@@ -214,7 +214,7 @@ def _apply_overrides(frame: Frame, result: Result, stage: _Stage, fixes: Plan,
             gpop = dataclasses.replace(gpop, score=fixes.score_graded.apply(gpop.score),
                                        memo=None, kept=None)
             if rank is not None:
-                rank = ranks(gpop, grading, frame)
+                rank = ranks(gpop, grading, frame, values)
         by_quota = np.zeros(gpop.n, dtype=bool)
         for qg in g.groups:
             by_quota[qg.idx] = True

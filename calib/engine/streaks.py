@@ -19,8 +19,12 @@ from calib.kernels.ranking import demoted_order
 from calib.policy.grading import Grading, Streak, StreakWhen
 
 
-def ranks(pop: Population, grading: Grading, frame: Frame | None = None) -> np.ndarray:
-    """R26: 1-based rank of each rated row in its group and period, after demotions."""
+def ranks(pop: Population, grading: Grading, frame: Frame | None = None,
+          values: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """R26: 1-based rank of each rated row in its group and period, after demotions; by the
+    score, or by the value ``ranking.on`` (``values``: the run's measures, KPI points and
+    sections by name; else a records column).
+    """
     ranking = grading.ranking
     assert ranking is not None
     rank = np.zeros(pop.n, dtype=np.int64)
@@ -31,9 +35,23 @@ def ranks(pop: Population, grading: Grading, frame: Frame | None = None) -> np.n
         demote = np.nan_to_num(np.asarray(pop.column(ranking.demote), dtype=np.float64)[rows])
         demote = demote * ranking.places
     ties = [np.asarray(pop.column(k.column), dtype=np.float64)[rows] for k in ranking.ties]
-    rank[rows] = demoted_order(codes, pop.score[rows], pop.person[rows], demote, ties,
+    key = pop.score if ranking.on is None else _rank_value(pop, ranking.on, values)
+    if ranking.order == "asc":
+        key = -key
+    key = np.where(np.isnan(key), -np.inf, key)  # a row without the value ranks last
+    rank[rows] = demoted_order(codes, key[rows], pop.person[rows], demote, ties,
                                [k.order == "desc" for k in ranking.ties])
     return rank
+
+
+def _rank_value(pop: Population, name: str, values: dict[str, np.ndarray] | None
+                ) -> np.ndarray:
+    """The value a ranking is on: a measure, KPI's points or section of the run, else a records
+    column (a row without it ranks last).
+    """
+    if values is not None and name in values:
+        return np.asarray(values[name], dtype=np.float64)
+    return np.asarray(pop.column(name), dtype=np.float64)
 
 
 def _group_sizes(pop: Population, grading: Grading) -> np.ndarray:

@@ -198,7 +198,8 @@ class GradingRule(Strict):
 
 
 class Ranking(Strict):
-    """R26: rank within groups by score; each ``demote`` event moves a person down one place.
+    """R26: rank within groups by score (or by the value ``on``); each ``demote`` event moves a
+    person down one place.
 
     Equal scores are ordered by ``ties`` (columns such as sales, then id), as in the forced
     distribution, so "first" means the same person for grades and for rank streaks.
@@ -208,6 +209,11 @@ class Ranking(Strict):
     demote: str | None = None
     places: int = Field(default=1, ge=1)
     ties: list[SortKey] = Field(default_factory=list)
+    on: str | None = None
+    """Rank on this value instead of the score (issue 21, item 3): a KPI's points, a measure, a
+    section or a records column of the period (sales this month); highest first, or lowest first
+    with ``order: asc``. Ranks on a value are given on the period rows only."""
+    order: Literal["desc", "asc"] = "desc"
 
 
 class StreakWhen(Strict):

@@ -102,6 +102,12 @@ def _check_ranking(c: _Checker) -> None:
             c.row_column("grading.ranking.demote", g.ranking.demote)
         for i, key in enumerate(g.ranking.ties):
             c.row_column(f"grading.ranking.ties[{i}].column", key.column)
+        if g.ranking.on is not None:
+            _value(c, "grading.ranking.on", g.ranking.on)
+            if g.on != "period":
+                c.add("grading.ranking.on", f"a rank on '{g.ranking.on}' is given on the period "
+                      f"rows, but the grades are on '{g.on}'; rank on the score there, or grade "
+                      "on the periods")
     for name, streak in g.streaks.items():
         if streak.when.grade_in:
             _grades(c, f"grading.streaks.{name}.when.grade_in", streak.when.grade_in)

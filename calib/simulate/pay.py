@@ -363,6 +363,8 @@ def _ranks_drawn(policy: Policy, spec: Pay, attribute: Callable[[str], bool]) ->
     if grading is None or grading.ranking is None or grading.on != spec.on:
         return False
     ranking = grading.ranking
+    if ranking.on is not None:  # a rank on a period's value (sales): not drawn
+        return False
     return (ranking.demote is None or attribute(ranking.demote)) and all(
         attribute(key.column) for key in ranking.ties)
 

@@ -119,3 +119,25 @@ def test_a_flag_of_a_single_period_is_raised_in_every_period_that_meets_it() -> 
     assert sorted(zip(flags["id"], flags["period"], strict=True)) == [
         ("E4", "2025-01"), ("E4", "2025-02"), ("E5", "2025-01"), ("E5", "2025-02")]
     assert set(flags["periods"]) == {"2025-01", "2025-02"}
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_a_ranking_on_a_value_other_than_the_score(order: str) -> None:
+    """Ranks on a period's value (issue 21 item 3): days present, highest (or lowest) first,
+    in each team and month; equal values keep the id order."""
+    doc = {**BASE, "grading": {**BASE["grading"], "ranking": {
+        "by": ["team"], "on": "days_present", "order": order}}}
+    result = calib.run(calib.Policy.model_validate(doc), FOLDER)
+    g = result.grades.astype({"id": str, "period": str})
+    feb_west = g[(g["period"] == "2025-02") & g["id"].str.startswith("W")].set_index("id")["rank"]
+    # 2025-02 west: W1 28, W2 14, W3 28, W4 28 days present (all rated)
+    want = {"W1": 1, "W3": 2, "W4": 3, "W2": 4} if order == "desc" else \
+        {"W2": 1, "W1": 2, "W3": 3, "W4": 4}
+    assert feb_west.to_dict() == want
+
+
+def test_a_ranking_on_a_value_needs_period_grades_and_a_known_value() -> None:
+    doc = {**BASE, "grading": {**BASE["grading"], "ranking": {"on": "nowhere"}}}
+    with pytest.raises(calib.PolicyError) as err:
+        calib.Policy.model_validate(doc)
+    assert "grading.ranking.on" in [i.path for i in err.value.issues]
