@@ -10,10 +10,10 @@ What each field does:
 
 - ``grade``: the final grade of that graded row (a name or label of the scale);
 - ``score``: the final score of that row: the graded row of that period when there is one,
-  else the paid row (its score-based pay only: a period's score does not re-roll a roll-up the
-  grades are given on; override the roll-up's row for that). On a row graded by thresholds
-  the grade follows the new score (unless the grade is overridden too); a row graded by
-  quota keeps its place's grade, as no one else is moved by it;
+  else the paid row, else the period row. A period's final score rolls up again into the
+  roll-ups that grade or pay (the year is graded again from its final months). On a row graded
+  by thresholds the grade follows the new score (unless the grade is overridden too); a row
+  graded by quota keeps its place's grade, as no one else is moved by it;
 - a pay component's name: that component's final amount on the paid row;
 - ``payout``: the final payout of the paid row (after the payout's own min and max).
 
@@ -66,6 +66,9 @@ class Plan:
     grade: Fixes = field(default_factory=Fixes)
     score_graded: Fixes = field(default_factory=Fixes)
     score_paid: Fixes = field(default_factory=Fixes)
+    score_period: Fixes = field(default_factory=Fixes)
+    """Scores of period rows that are neither graded nor paid as such (grades and pay on
+    roll-ups): the roll-ups are rolled up again from them."""
     components: dict[str, Fixes] = field(default_factory=dict)
     """Final amounts in whole pay units, by component."""
     payout: Fixes = field(default_factory=Fixes)
@@ -73,12 +76,13 @@ class Plan:
 
     def touches_pay(self) -> bool:
         """Whether pay must be computed twice (computed and final)."""
-        return bool(self.grade or self.score_graded or self.score_paid or self.payout
+        return bool(self.grade or self.score_graded or self.score_paid or self.score_period
+                    or self.payout
                     or any(self.components.values()))
 
 
-def plan(source: Any, policy: Policy, graded: Population | None, paid: Population | None
-         ) -> Plan | None:
+def plan(source: Any, policy: Policy, graded: Population | None, paid: Population | None,
+         periods: Population | None = None) -> Plan | None:
     """Read and check the overrides ``source`` against the policy and the populations; None
     when there are none. Every problem is reported at once (``DataError``), by row.
     """
@@ -86,7 +90,7 @@ def plan(source: Any, policy: Policy, graded: Population | None, paid: Populatio
     if table.empty:
         return None
     table["field"] = [field_name(f, policy) for f in table["field"]]
-    check = _Check(policy, graded, paid, table)
+    check = _Check(policy, graded, paid, table, periods)
     for i, r in table.iterrows():
         check.row(int(i), r)  # type: ignore[call-overload]
     if check.problems:
@@ -95,9 +99,10 @@ def plan(source: Any, policy: Policy, graded: Population | None, paid: Populatio
     out.grade = _fixes(check.found["grade"], np.int64)
     out.score_graded = _fixes(check.found["score graded"], np.float64)
     out.score_paid = _fixes(check.found["score paid"], np.float64)
+    out.score_period = _fixes(check.found["score period"], np.float64)
     out.payout = _fixes(check.found.pop("payout", []), np.int64)
     out.components = {k: _fixes(v, np.int64) for k, v in check.found.items()
-                      if k not in ("grade", "score graded", "score paid")}
+                      if k not in ("grade", "score graded", "score paid", "score period")}
     return out
 
 
@@ -107,18 +112,20 @@ class _Check:
     """
 
     def __init__(self, policy: Policy, graded: Population | None, paid: Population | None,
-                 table: pd.DataFrame):
-        self.policy, self.graded, self.paid = policy, graded, paid
+                 table: pd.DataFrame, periods: Population | None = None):
+        self.policy, self.graded, self.paid, self.periods = policy, graded, paid, periods
         self.components = list(policy.pay.components) if policy.pay is not None else []
         scale = policy.grading.scale if policy.grading is not None else None
         self.grade_index = {} if scale is None else {
             **{(g.label or g.name): i for i, g in enumerate(scale.grades)},
             **{g.name: i for i, g in enumerate(scale.grades)}}
-        self.located = {"graded": _locate(graded, table), "paid": _locate(paid, table)}
+        self.located = {"graded": _locate(graded, table), "paid": _locate(paid, table),
+                        "period": _locate(periods, table)}
         some = graded if graded is not None else paid
         self.ids = set() if some is None else set(np.asarray(some.ids, dtype=object).astype(str))
         self.problems: list[dict[str, Any]] = []
-        self.found: dict[str, list] = {"grade": [], "score graded": [], "score paid": []}
+        self.found: dict[str, list] = {"grade": [], "score graded": [], "score paid": [],
+                                       "score period": []}
         self.target = [""] * len(table)
         self.at_row = [-1] * len(table)
         self.seen: dict[tuple[str, str, str], int] = {}
@@ -160,7 +167,7 @@ class _Check:
 
     def _take(self, i: int, r: pd.Series, target: str, found: str, value: Any) -> None:
         row = int(self.located[target][i])
-        pop = self.graded if target == "graded" else self.paid
+        pop = {"graded": self.graded, "paid": self.paid, "period": self.periods}[target]
         assert pop is not None
         if r["field"] in ("grade", "score") and not pop.rated[row]:
             self.bad(r, f"{r['id']} is not rated in {r['period']}, so has no {r['field']} to "
@@ -190,6 +197,8 @@ class _Check:
             self._take(i, r, "graded", "score graded", number)
         elif self.paid is not None and self.located["paid"][i] >= 0:
             self._take(i, r, "paid", "score paid", number)
+        elif self.periods is not None and self.located["period"][i] >= 0:
+            self._take(i, r, "period", "score period", number)
         else:
             self.bad(r, *_no_row(self.graded or self.paid, r["id"], r["period"],
                                  "graded or paid"), "period")
@@ -358,10 +367,10 @@ def effect(policy: Policy, field: str, target: str) -> str:
         return ("the grade follows the final score where it was graded by thresholds (a quota "
                 "place keeps its grade); score-based pay follows")
     if field == "score":
-        graded_on = grading.on if grading is not None else None
-        return (f"score-based pay follows; the grades are given on '{graded_on}', which is not "
-                "rolled up again from this period: override that row's score or grade too"
-                if graded_on not in (None, "period") else "score-based pay follows")
+        rolled = sorted({on for on in (grading.on if grading else "period",
+                                       pay.on if pay else "period") if on != "period"})
+        return (f"the roll-up {', '.join(rolled)} is rolled up again from the final score; its "
+                "grade and pay follow" if rolled else "score-based pay follows")
     if field == "payout":
         return "the payout is final (after the payout's min and max)"
     return "the payout adds the final amount (then the payout's min and max)"

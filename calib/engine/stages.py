@@ -111,7 +111,9 @@ def grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutpu
     if overrides is None:
         return
     policy = frame.policy
-    fixes = plan(overrides, policy, computed.gpop, computed.ppop)
+    # the period rows: a period's score override rolls the roll-ups that grade or pay up again
+    computed.periods, _ = population(frame, result, "period", card, out, rated, cache)
+    fixes = plan(overrides, policy, computed.gpop, computed.ppop, computed.periods)
     if fixes is None:
         return
     _apply_overrides(frame, result, computed, fixes, values)
@@ -129,6 +131,8 @@ class _Stage:
     same: bool = False
     payouts: Any = None
     payout_units: np.ndarray | None = None
+    periods: Population | None = None
+    """The period rows (the overrides of a period's score are found there)."""
 
 
 def _grade_and_pay(frame: Frame, result: Result, card: np.ndarray, out: CardOutput,
@@ -208,8 +212,18 @@ def _apply_overrides(frame: Frame, result: Result, stage: _Stage, fixes: Plan,
     rank = stage.rank
     flags = None
     ppop_final = stage.ppop
+    period_score = _final_period_scores(stage, fixes, policy)
+    rolled = {} if period_score is None or stage.periods is None else {
+        on: _rerolled(frame, on, period_score, stage.periods.rated)
+        for on in {grading.on if grading else "period", policy.pay.on if policy.pay else "period"}
+        if on != "period"}
     if grading is not None and gpop is not None and stage.g is not None:
         g = stage.g
+        if grading.on in rolled:  # the year rolled up again from the final months: graded again
+            gpop = dataclasses.replace(gpop, score=rolled[grading.on].score,
+                                       rated=rolled[grading.on].rated, memo=None, kept=None)
+            g = grade(gpop, grading, list(policy.scorecards))
+            rank = ranks(gpop, grading, frame, values) if rank is not None else None
         if fixes.score_graded:
             gpop = dataclasses.replace(gpop, score=fixes.score_graded.apply(gpop.score),
                                        memo=None, kept=None)
@@ -222,18 +236,21 @@ def _apply_overrides(frame: Frame, result: Result, stage: _Stage, fixes: Plan,
         final_grade = final_grades(fixes, g.grade, gpop, gpop.score, by_thresholds,
                                    lambda s: thresholds(s, grading.scale))
         changed = overridden_rows(fixes, gpop.n, "graded")
-        result.grades = Lazy(_with_flag(_grades_lazy(frame, gpop, g, rank, final_grade),
+        result.grades = Lazy(_with_flag(_grades_lazy(frame, gpop, stage.g, rank, final_grade),
                                         changed))
         flags = streak_flags(gpop, grading, final_grade, rank, frame)
         result.flags = None if flags is None else Lazy(flags.table)
-        result.arrays.update(grade=final_grade, computed_grade=g.grade)
-        check = check_quotas(g.groups, gpop, g.grade, final_grade, changed,
+        result.arrays.update(grade=final_grade, computed_grade=stage.g.grade)
+        check = check_quotas(g.groups, gpop, stage.g.grade, final_grade, changed,
                              grading.scale.names(), policy.cycle.quotas == "balance")
         result.quota_check = check
     if policy.pay is not None and stage.ppop is not None:
         from calib.engine.payout import pay
 
         ppop = gpop if stage.same and gpop is not None else stage.ppop
+        if not stage.same and policy.pay.on in rolled:  # paid on a roll-up rolled up again
+            ppop = dataclasses.replace(ppop, score=rolled[policy.pay.on].score,
+                                       rated=rolled[policy.pay.on].rated, memo=None, kept=None)
         if fixes.score_paid:
             ppop = dataclasses.replace(ppop, score=fixes.score_paid.apply(ppop.score),
                                        memo=None, kept=None)
@@ -258,8 +275,43 @@ def _apply_overrides(frame: Frame, result: Result, stage: _Stage, fixes: Plan,
 
         result.payouts = Lazy(payouts)
         result.arrays["computed_payout_units"] = computed_units
-    result.overrides = _record(result, stage, fixes, {"graded": gpop, "paid": ppop_final},
-                               final_grade)
+    periods_final = stage.periods if stage.periods is None or period_score is None else \
+        dataclasses.replace(stage.periods, score=period_score, memo=None, kept=None)
+    result.overrides = _record(result, stage, fixes, {"graded": gpop, "paid": ppop_final,
+                                                      "period": periods_final}, final_grade)
+
+
+def _final_period_scores(stage: _Stage, fixes: Plan, policy: Any) -> np.ndarray | None:
+    """The period rows' scores with the overrides of a period's score, when some roll-up that
+    grades or pays is to be rolled up again from them (None when nothing is).
+    """
+    if stage.periods is None:
+        return None
+    on = {policy.grading.on if policy.grading else "period",
+          policy.pay.on if policy.pay else "period"}
+    if on == {"period"}:
+        return None
+    period_fixes = [fixes.score_period]
+    if policy.grading is not None and policy.grading.on == "period":
+        period_fixes.append(fixes.score_graded)
+    if policy.pay is not None and policy.pay.on == "period":
+        period_fixes.append(fixes.score_paid)
+    period_fixes = [f for f in period_fixes if f]
+    if not period_fixes:
+        return None
+    score = np.array(stage.periods.score, copy=True)
+    for f in period_fixes:
+        score[f.rows] = f.values
+    return score
+
+
+def _rerolled(frame: Frame, on: str, period_score: np.ndarray, rated: np.ndarray) -> Any:
+    """The roll-up ``on`` rolled up again from the final period scores (its rows, in the same
+    order as before: which months make each year is the data's).
+    """
+    from calib.engine.rollup import roll_up
+
+    return roll_up(frame, on, frame.policy.rollups[on], period_score, rated)[1]
 
 
 def _with_flag(build: Any, changed: np.ndarray) -> Any:
@@ -272,7 +324,7 @@ def _record(result: Result, stage: _Stage, fixes: Plan,
     """The overrides as applied, each with its computed and final value."""
     policy = result.policy
     names = policy.grading.scale.names() if policy.grading is not None else []
-    computed_pops = {"graded": stage.gpop, "paid": stage.ppop}
+    computed_pops = {"graded": stage.gpop, "paid": stage.ppop, "period": stage.periods}
     computed_pay = stage.payouts() if isinstance(stage.payouts, Lazy) else stage.payouts
     final_pay = result.payouts
 

@@ -107,13 +107,16 @@ def _with_overrides(result: Result, table: pd.DataFrame) -> pd.DataFrame:
 def _score_level(result: Result, score_rows: pd.DataFrame) -> list[str]:
     """The level of each score override: the graded population's when it has that row."""
     policy = result.policy
-    graded_on = policy.grading.on if policy.grading else None
+
+    def rows(table: pd.DataFrame | None) -> set[tuple[str, str]]:
+        if table is None:
+            return set()
+        return set(zip(table["id"].astype(str), table["period"].astype(str), strict=True))
+
+    graded, paid = rows(result.grades), rows(result.payouts)
+    graded_on = policy.grading.on if policy.grading else "period"
     paid_on = policy.pay.on if policy.pay else "period"
-    if graded_on is None or result.grades is None:
-        return [paid_on] * len(score_rows)
-    have = set(zip(result.grades["id"].astype(str), result.grades["period"].astype(str),
-                   strict=True))
-    return [graded_on if (i, p) in have else paid_on
+    return [graded_on if (i, p) in graded else paid_on if (i, p) in paid else "period"
             for i, p in zip(score_rows["id"], score_rows["period"], strict=True)]
 
 

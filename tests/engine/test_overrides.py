@@ -264,3 +264,31 @@ def test_override_files_are_read_as_the_data_is(tmp_path: Path) -> None:
     sheet.sheet_state = "visible"
     book.save(tmp_path / "o.xlsx")
     assert calib.run(POLICY, FOLDER, overrides=tmp_path / "o.xlsx").overrides["final"].tolist() == ["B"]
+
+
+def test_a_months_score_rolls_the_year_up_again() -> None:
+    """Grades on the year (the mean of the months): a month's final score rolls the year up
+    again and the year is graded from it; pay on the year follows."""
+    doc = POLICY.to_dict()
+    doc["rollups"] = {"year": {"to": "year"}}
+    doc["grading"] = {**doc["grading"], "on": "year", "streaks": {},
+                      "rules": {"all": {"method": "thresholds"}}}
+    doc["pay"] = {**doc["pay"], "on": "year", "pool": None}
+    doc["pay"] = {k: v for k, v in doc["pay"].items() if v is not None}
+    doc["eligibility"] = {**doc["eligibility"], "proration": None}
+    doc["eligibility"] = {k: v for k, v in doc["eligibility"].items() if v is not None}
+    policy = calib.Policy.model_validate(doc)
+    plain = calib.run(policy, FOLDER)
+    g = plain.grades.astype({"id": str, "period": str}).set_index("id")
+    assert (g.loc["W3", "score"], g.loc["W3", "grade"]) == (81.0, "C")  # (80 + 82) / 2
+    # W3's January typed 80 → 98: the year is (98 + 82) / 2 = 90 → A
+    result = calib.run(policy, FOLDER, overrides=[override(id="W3", field="score", value="98")])
+    g2 = result.grades.astype({"id": str, "period": str}).set_index("id")
+    assert (g2.loc["W3", "score"], g2.loc["W3", "computed_grade"], g2.loc["W3", "grade"]) == (
+        90.0, "C", "A")
+    p = result.payouts.astype({"id": str}).set_index("id")
+    assert p.loc["W3", "bonus"] == 1100.00 and p.loc["W3", "computed_payout"] != p.loc["W3", "payout"]
+    assert "rolled up again" in result.overrides["effect"].iloc[0]
+    table = results_table(result)
+    month = table[(table["id"] == "W3") & (table["period"] == "2025-01")].iloc[0]
+    assert bool(month["overridden"]) and month["override"].startswith("score: 80.0 → 98.0")
