@@ -96,15 +96,20 @@ def _cells(frame: Frame, to: str) -> _Cells:
                   np.bincount(codes, minlength=len(occupied)))
 
 
-def _event_part(frame: Frame, cells: _Cells, to: str, source: str, column: str) -> np.ndarray:
-    """The mean of an event column per roll-up row (NaN where the row has no event)."""
+def _event_rows(frame: Frame, cells: _Cells, to: str, source: str) -> np.ndarray:
+    """Each event's roll-up row (−1: a person or period with no roll-up row)."""
     freq = frame.policy.calendar.frequency
     ev = frame.events[source]
     eperson = frame_person_of(frame, ev)
     ekey = np.where(eperson >= 0, eperson.astype(np.int64) * _M + to_rollup(ev.period, freq, to),
                     -1)
-    ecodes = pd.Index(cells.person.astype(np.int64) * _M + cells.period).get_indexer(ekey)
-    return _mean_by(ecodes, np.asarray(ev.column(column), dtype=float), len(cells.person))
+    return pd.Index(cells.person.astype(np.int64) * _M + cells.period).get_indexer(ekey)
+
+
+def _event_part(frame: Frame, cells: _Cells, to: str, source: str, column: str) -> np.ndarray:
+    """The mean of an event column per roll-up row (NaN where the row has no event)."""
+    values = np.asarray(frame.events[source].column(column), dtype=float)
+    return _mean_by(_event_rows(frame, cells, to, source), values, len(cells.person))
 
 
 def roll_up(frame: Frame, name: str, rollup: Rollup, score: np.ndarray,
@@ -210,14 +215,9 @@ def _after_weighting(frame: Frame, cells: _Cells, rollup: Rollup, value: np.ndar
 
 def _event_total(frame: Frame, cells: _Cells, to: str, source: str, column: str) -> np.ndarray:
     """The sum of an event column per roll-up row (0 where the row has no event)."""
-    freq = frame.policy.calendar.frequency
-    ev = frame.events[source]
-    eperson = frame_person_of(frame, ev)
-    ekey = np.where(eperson >= 0, eperson.astype(np.int64) * _M + to_rollup(ev.period, freq, to),
-                    -1)
-    ecodes = pd.Index(cells.person.astype(np.int64) * _M + cells.period).get_indexer(ekey)
+    ecodes = _event_rows(frame, cells, to, source)
     ok = ecodes >= 0
-    values = np.nan_to_num(np.asarray(ev.column(column), dtype=float))
+    values = np.nan_to_num(np.asarray(frame.events[source].column(column), dtype=float))
     return np.bincount(ecodes[ok], weights=values[ok], minlength=len(cells.person))
 
 
