@@ -36,7 +36,7 @@ from calib.analysis.budget import default_budget
 from calib.lab import finance_report as rep
 from calib.lab import whatif_format as f
 from calib.lab.whatif import error_box
-from calib.lab.whatif_app import OTHER, schemes
+from calib.lab.whatif_app import SchemeApp
 from calib.policy.model import Policy
 from calib.simulate import Simulation
 
@@ -314,97 +314,41 @@ class FinancePanel:
         return path
 
 
-class FinanceApp:
-    """The finance app: a scheme picker with progress, then the finance panel on that scheme.
-
-    Parameters
-    ----------
-    datasets : str or Path
-        The folder of the bundled example schemes (one folder per scheme).
-    scheme : str, optional
-        The example opened at once (its folder name); none: the app waits for a pick.
+class FinanceApp(SchemeApp):
+    """The finance app: a scheme picker with progress, then the finance panel on that scheme
+    (see ``SchemeApp``).
     """
 
-    def __init__(self, datasets: str | Path, scheme: str | None = None):
-        self.datasets = Path(datasets)
+    steps = STEPS
+
+    def _forget(self) -> None:
         self.panel: FinancePanel | None = None
-        self.error: str | None = None
         self.seconds: dict[str, float] = {}
-        found = schemes(self.datasets)
-        options = [(f"{name} — {title}", name) for name, title in found.items()] + [(OTHER, OTHER)]
-        self.scheme = w.Dropdown(options=options, value=scheme if scheme in found else None,
-                                 description="Scheme", layout=w.Layout(width="460px"))
-        self.folder = w.Text(placeholder="a folder with policy.yaml and its data, e.g. /data/2025",
-                             description="Folder", layout=w.Layout(width="460px", display="none"))
-        self.open = w.Button(description="Open", icon="folder-open", layout=w.Layout(display="none"))
-        self.progress = w.IntProgress(min=0, max=len(STEPS), value=0,
-                                      layout=w.Layout(width="160px", visibility="hidden"))
-        self.status = w.HTML()
-        self.body = w.VBox()
-        self.scheme.observe(lambda _: self._picked(), names="value")
-        self.open.on_click(lambda _: self.load(self.folder.value.strip()))
-        self.widget = w.VBox([w.HBox([self.scheme, self.folder, self.open]),
-                              w.HBox([self.progress, self.status]), self.body])
-        if scheme in found:
-            self.load(self.datasets / scheme)
-        else:
-            self.status.value = "<i>pick a scheme to start</i>"
 
-    def _picked(self) -> None:
-        other = self.scheme.value == OTHER
-        self.folder.layout.display = "" if other else "none"
-        self.open.layout.display = "" if other else "none"
-        if other:
-            self.status.value = "<i>type the folder and press Open</i>"
-        elif self.scheme.value:
-            self.load(self.datasets / self.scheme.value)
+    def _error_html(self, exc: Exception) -> str:
+        return _box(exc, "This scheme cannot be opened",
+                    "Fix the policy or the data, or pick another scheme.")
 
-    def _say(self, name: str, i: int) -> None:
-        self.progress.layout.visibility = "visible"
-        self.progress.value = i
-        self.status.value = _grey(f"loading {html.escape(name)}: {html.escape(STEPS[i])}…")
-
-    def load(self, folder: str | Path) -> FinancePanel | None:
-        """Open the scheme in ``folder`` and show its finance panel, saying each step; an error
-        is shown in the panel's place. The panel, or None when the scheme could not be opened.
-        """
-        if not str(folder):
-            self.status.value = "<i>type the folder and press Open</i>"
-            return None
-        folder = Path(folder).expanduser()
-        name = folder.name or str(folder)
-        self.body.children = ()
-        self.panel, self.error, self.seconds = None, None, {}
+    def _open(self, folder: Path, name: str) -> tuple[FinancePanel, str]:
+        folder = folder.expanduser()
         start = time.perf_counter()
-        try:
-            if not (folder / "policy.yaml").is_file():
-                raise calib.CalibError(f"{folder} has no policy.yaml. Fix: type the folder that holds "
-                                       "the scheme's policy.yaml and its data (records.csv …)")
-            self._say(name, 0)
-            policy = calib.load_policy(folder / "policy.yaml")
-            self._say(name, 1)
-            data = calib.load_data(folder, policy)
-            self._say(name, 2)
-            scenario = calib.Scenario(policy, data)
-            scenario.result  # noqa: B018 - the run, timed here rather than on first use
-            self._say(name, 3)
-            bundled = folder.resolve().parent == self.datasets.resolve()
-            panel = FinancePanel(scenario, folder, data.tables.get("people"),
-                                 protected=[self.datasets] if bundled else [])
-        except Exception as exc:  # said in place: a widget callback's error would reach no one
-            self.error = str(exc) if isinstance(exc, calib.CalibError) else f"{type(exc).__name__}: {exc}"
-            self.progress.layout.visibility = "hidden"
-            self.status.value = (f"<span style='color:#b00'><b>Could not open {html.escape(name)}"
-                                 "</b>: see below</span>")
-            self.body.children = (w.HTML(_box(exc, "This scheme cannot be opened",
-                                              "Fix the policy or the data, or pick another scheme.")),)
-            return None
+        if not (folder / "policy.yaml").is_file():
+            raise calib.CalibError(f"{folder} has no policy.yaml. Fix: type the folder that holds "
+                                   "the scheme's policy.yaml and its data (records.csv …)")
+        self._say(name, 0)
+        policy = calib.load_policy(folder / "policy.yaml")
+        self._say(name, 1)
+        data = calib.load_data(folder, policy)
+        self._say(name, 2)
+        scenario = calib.Scenario(policy, data)
+        scenario.result  # noqa: B018 - the run, timed here rather than on first use
+        self._say(name, 3)
+        bundled = folder.resolve().parent == self.datasets.resolve()
+        panel = FinancePanel(scenario, folder, data.tables.get("people"),
+                             protected=[self.datasets] if bundled else [])
         took = time.perf_counter() - start
         self.seconds["open"] = took
         self.panel = panel
-        self.progress.layout.visibility = "hidden"
-        self.status.value = _grey(html.escape(
+        return panel, html.escape(
             f"{name}: {policy.title or policy.name} · {f.integer(len(panel.result.scores))} "
-            f"person-periods · opened in {took:.1f} s"))
-        self.body.children = (panel.widget,)
-        return panel
+            f"person-periods · opened in {took:.1f} s")

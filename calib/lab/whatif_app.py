@@ -126,8 +126,11 @@ def opened_summary(opened: Opened) -> str:
             f"person-periods, {f.integer(rated)} rated · opened in {took:.1f} s")
 
 
-class WhatIfApp:
-    """The what-if app: a scheme picker with progress, then the what-if panel on that scheme.
+class SchemeApp:
+    """An app on one scheme: a picker of the bundled schemes (or a folder typed in), a progress
+    line saying each step of opening it, and the app's panel below; a scheme that cannot be
+    opened is shown in the panel's place. The what-if and the finance apps are this with their
+    own ``_open`` (the steps that open the scheme and build the panel).
 
     Parameters
     ----------
@@ -138,11 +141,13 @@ class WhatIfApp:
         waits for a pick.
     """
 
+    steps: tuple[str, ...] = STEPS
+    """What opening a scheme does, in order (the progress line names each)."""
+
     def __init__(self, datasets: str | Path, scheme: str | None = None):
         self.datasets = Path(datasets)
-        self.opened: Opened | None = None
-        self.what_if: WhatIf | None = None
         self.error: str | None = None  # the last failed opening's message, None when it worked
+        self._forget()
         found = schemes(self.datasets)
         options = [(f"{name} — {title}", name) for name, title in found.items()] + [(OTHER, OTHER)]
         self.scheme = w.Dropdown(options=options, value=scheme if scheme in found else None,
@@ -151,7 +156,7 @@ class WhatIfApp:
                              description="Folder", layout=w.Layout(width="460px", display="none"))
         self.open = w.Button(description="Open", icon="folder-open",
                              layout=w.Layout(display="none"))
-        self.progress = w.IntProgress(min=0, max=len(STEPS), value=0,
+        self.progress = w.IntProgress(min=0, max=len(self.steps), value=0,
                                       layout=w.Layout(width="160px", visibility="hidden"))
         self.status = w.HTML()
         self.body = w.VBox()
@@ -164,6 +169,19 @@ class WhatIfApp:
         else:
             self.status.value = "<i>pick a scheme to start</i>"
 
+    def _forget(self) -> None:
+        """Drop what the last opening made (before another is opened)."""
+
+    def _open(self, folder: Path, name: str) -> tuple[Any, str]:
+        """Open the scheme in ``folder`` (calling ``_say`` before each step): its panel (with a
+        ``widget``) and the summary line shown when it is open.
+        """
+        raise NotImplementedError
+
+    def _error_html(self, exc: Exception) -> str:
+        """A scheme that could not be opened, in a red box: its problems and their fixes."""
+        return _open_error(exc)
+
     def _picked(self) -> None:
         other = self.scheme.value == OTHER
         self.folder.layout.display = "" if other else "none"
@@ -173,43 +191,58 @@ class WhatIfApp:
         elif self.scheme.value:
             self.load(self.datasets / self.scheme.value)
 
-    def _say(self, name: str, i: int, step: str) -> None:
+    def _say(self, name: str, i: int, step: str | None = None) -> None:
         """Show step ``i`` of opening ``name`` (the label and the bar move before the step)."""
         self.progress.layout.visibility = "visible"
         self.progress.value = i
         self.status.value = (f"<span style='color:#555'>loading {html.escape(name)}: "
-                             f"{html.escape(step)}…</span>")
+                             f"{html.escape(step or self.steps[i])}…</span>")
 
-    def load(self, folder: str | Path) -> WhatIf | None:
-        """Open the scheme in ``folder`` and show its what-if panel, saying each step; an error
-        is shown in the panel's place (the previous scheme's panel is removed, not left beside
-        it). The panel, or None when the scheme could not be opened.
+    def load(self, folder: str | Path) -> Any:
+        """Open the scheme in ``folder`` and show its panel, saying each step; an error is shown
+        in the panel's place (the previous scheme's panel is removed, not left beside it). The
+        panel, or None when the scheme could not be opened.
         """
         if not str(folder):
             self.status.value = "<i>type the folder and press Open</i>"
             return None
         name = Path(folder).name or str(folder)
         self.body.children = ()
-        self.opened, self.what_if, self.error = None, None, None
+        self.error = None
+        self._forget()
         try:
-            opened = open_scheme(folder, lambda i, step: self._say(name, i, step))
-            self._say(name, 3, STEPS[3])
-            start = time.perf_counter()
-            panel = WhatIf(opened.policy, opened.data, before=opened.result)
-            opened.seconds[STEPS[3]] = time.perf_counter() - start
+            panel, summary = self._open(Path(folder), name)
         except Exception as exc:  # said in place: a widget callback's error would reach no one
             self.error = str(exc) if isinstance(exc, calib.CalibError) else f"{type(exc).__name__}: {exc}"
             self.progress.layout.visibility = "hidden"
             self.status.value = (f"<span style='color:#b00'><b>Could not open {html.escape(name)}"
                                  "</b>: see below</span>")
-            self.body.children = (w.HTML(_open_error(exc)),)
+            self.body.children = (w.HTML(self._error_html(exc)),)
             return None
-        self.opened, self.what_if = opened, panel
-        self.progress.value = len(STEPS)
+        self.progress.value = len(self.steps)
         self.progress.layout.visibility = "hidden"
-        self.status.value = f"<span style='color:#555'>{html.escape(opened_summary(opened))}</span>"
+        self.status.value = f"<span style='color:#555'>{summary}</span>"
         self.body.children = (panel.widget,)
         return panel
+
+
+class WhatIfApp(SchemeApp):
+    """The what-if app: a scheme picker with progress, then the what-if panel on that scheme
+    (see ``SchemeApp``).
+    """
+
+    def _forget(self) -> None:
+        self.opened: Opened | None = None
+        self.what_if: WhatIf | None = None
+
+    def _open(self, folder: Path, name: str) -> tuple[WhatIf, str]:
+        opened = open_scheme(folder, lambda i, step: self._say(name, i, step))
+        self._say(name, 3)
+        start = time.perf_counter()
+        panel = WhatIf(opened.policy, opened.data, before=opened.result)
+        opened.seconds[STEPS[3]] = time.perf_counter() - start
+        self.opened, self.what_if = opened, panel
+        return panel, html.escape(opened_summary(opened))
 
 
 def _open_error(exc: Exception) -> str:
